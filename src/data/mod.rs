@@ -1,0 +1,12 @@
+//! Datasets: dense f32 storage, readers for LIBSVM and CSV files, deterministic splits into
+//! lower / upper / test / replacement pool, and the synthetic `quadratic` generator.
+
+pub mod csv;
+mod dataset;
+pub mod libsvm;
+pub mod split;
+pub mod synthetic;
+
+pub use dataset::{DataView, Dataset, Replacement};
+pub use split::{split, SplitSpec, Splits};
+pub use synthetic::{generate_quadratic, Population, SyntheticSpec};

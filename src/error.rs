@@ -1,0 +1,82 @@
+//! The library's one error type. Every variant carries enough structure (file, line, field)
+//! for the command line to tell the user exactly what to fix.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = SboError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SboError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A data file with a malformed line; `line` is 1-based.
+    #[error("{path}:{line}: {msg}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        msg: String,
+    },
+
+    #[error("{path}: the file holds no samples")]
+    EmptyData { path: PathBuf },
+
+    /// A configuration value that is missing, of the wrong type or impossible.
+    #[error("config field `{field}`: {msg}")]
+    Config { field: String, msg: String },
+
+    /// A configuration file that is not valid TOML or has unknown keys.
+    #[error("config file {path}: {msg}")]
+    ConfigFile { path: PathBuf, msg: String },
+
+    #[error("dimension mismatch in {what}: expected {expected}, got {got}")]
+    Dimension {
+        what: String,
+        expected: usize,
+        got: usize,
+    },
+
+    #[error("{what}: need {need} samples but only {have} are available")]
+    NotEnoughSamples {
+        what: String,
+        need: usize,
+        have: usize,
+    },
+
+    /// A solve that failed: a singular system, a non-convergent inner solve, a NaN.
+    #[error("numerical failure in {what}: {msg}")]
+    Numerical { what: String, msg: String },
+
+    #[error("output {path}: {msg}")]
+    Output { path: PathBuf, msg: String },
+
+    #[error("GPU: {msg}")]
+    Gpu { msg: String },
+}
+
+impl SboError {
+    pub fn config(field: impl Into<String>, msg: impl Into<String>) -> Self {
+        SboError::Config {
+            field: field.into(),
+            msg: msg.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        SboError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn numerical(what: impl Into<String>, msg: impl Into<String>) -> Self {
+        SboError::Numerical {
+            what: what.into(),
+            msg: msg.into(),
+        }
+    }
+}

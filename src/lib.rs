@@ -1,0 +1,20 @@
+//! sbo: batched stochastic bilevel optimization.
+//!
+//! A *lane* is one run of one algorithm with one configuration, one seed, on one dataset (the
+//! base dataset or a neighbour of it with one sample replaced). A *sweep* is a set of lanes.
+//! The crate runs every lane of a sweep in parallel and reports per-configuration curves:
+//! losses, hypergradient norms, stability (distance between base and neighbour lanes) and
+//! generalization gap. `DESIGN.md` in `docs/` is the mathematical contract.
+
+pub mod algo;
+pub mod data;
+pub mod error;
+pub mod metrics;
+pub mod problem;
+pub mod real;
+pub mod report;
+pub mod rng;
+pub mod sweep;
+
+pub use error::{Result, SboError};
+pub use real::Real;
