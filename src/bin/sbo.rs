@@ -1,1 +1,245 @@
-fn main() {}
+//! The `sbo` command line: run sweeps described in TOML files and write their results.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use sbo::metrics::names;
+use sbo::sweep::{self, Backend, Study, SweepConfig, SweepResult};
+use std::path::{Path, PathBuf};
+
+/// The built-in default study (`sbo run` without a file): ssgd vs tsgd vs ssaid tuning
+/// per-feature ridge weights of a logistic regression on ijcnn1.
+const DEFAULT_STUDY: &str = include_str!("../../examples/configs/default.toml");
+
+#[derive(Parser)]
+#[command(
+    name = "sbo",
+    version,
+    about = "Batched stochastic bilevel optimization: many seeds, neighbouring datasets and step sizes in one sweep",
+    long_about = "sbo runs sweeps of stochastic bilevel optimization algorithms (ssgd, tsgd, ud, ssaid, \
+stocbio, aid-cg) over a grid of configurations x seeds x neighbouring datasets, and reports \
+convergence (losses, exact hypergradient norms) and algorithmic stability (distance between \
+runs on datasets that differ in one sample).\n\nA sweep is described in a TOML file: see the \
+README and examples/configs/. `sbo run` without a file runs the built-in default study on the \
+shipped ijcnn1 data."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a sweep and write config.toml, metrics.csv, lanes.csv and summary.json.
+    Run {
+        /// Sweep description (TOML). Without it, the built-in default study runs.
+        config: Option<PathBuf>,
+        /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where lanes run; overrides `run.backend` of the config.
+        #[arg(long, value_enum)]
+        backend: Option<BackendArg>,
+        /// Worker threads (0: all cores); overrides `run.threads`.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Number of seeds; overrides `run.seeds`.
+        #[arg(long)]
+        seeds: Option<usize>,
+        /// Outer steps per lane; overrides `run.steps`.
+        #[arg(long)]
+        steps: Option<u64>,
+        /// No progress bar and no final table.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a sweep description and print it resolved (every default filled in), without running.
+    Check { config: Option<PathBuf> },
+    /// Print the built-in default study's TOML, a starting point for your own.
+    DefaultConfig,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+fn load(config: &Option<PathBuf>) -> Result<(SweepConfig, Option<PathBuf>)> {
+    match config {
+        Some(p) => {
+            let c = SweepConfig::from_file(p)?;
+            Ok((c, p.parent().map(Path::to_path_buf)))
+        }
+        None => Ok((SweepConfig::from_toml(DEFAULT_STUDY)?, None)),
+    }
+}
+
+fn default_out(name: &str) -> PathBuf {
+    let base = PathBuf::from("runs").join(name);
+    if !base.exists() {
+        return base;
+    }
+    (2..)
+        .map(|i| PathBuf::from("runs").join(format!("{name}-{i}")))
+        .find(|p| !p.exists())
+        .unwrap_or(base)
+}
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::DefaultConfig => {
+            print!("{DEFAULT_STUDY}");
+            Ok(())
+        }
+        Command::Check { config } => {
+            let (c, dir) = load(&config)?;
+            let study = Study::prepare(&c, dir.as_deref())?;
+            print!("{}", study.config.to_toml()?);
+            eprintln!(
+                "ok: {} configuration(s) x {} seed(s) x {} lane(s) per seed = {} lanes, {} steps each",
+                study.configs.len(),
+                c.run.seeds,
+                c.run.neighbours + 1,
+                study.configs.len() * c.run.seeds * (c.run.neighbours + 1),
+                c.run.steps
+            );
+            Ok(())
+        }
+        Command::Run {
+            config,
+            out,
+            backend,
+            threads,
+            seeds,
+            steps,
+            quiet,
+        } => {
+            let (mut c, dir) = load(&config)?;
+            if let Some(b) = backend {
+                c.run.backend = match b {
+                    BackendArg::Auto => Backend::Auto,
+                    BackendArg::Cpu => Backend::Cpu,
+                    BackendArg::Gpu => Backend::Gpu,
+                };
+            }
+            if let Some(t) = threads {
+                c.run.threads = t;
+            }
+            if let Some(s) = seeds {
+                c.run.seeds = s;
+            }
+            if let Some(s) = steps {
+                c.run.steps = s;
+            }
+            match c.run.backend {
+                Backend::Cpu => {}
+                Backend::Auto => {
+                    eprintln!("backend auto: no GPU backend in this build, running on the CPU");
+                    c.run.backend = Backend::Cpu;
+                }
+                Backend::Gpu => {
+                    bail!("backend gpu: this build has no GPU backend yet; use --backend cpu")
+                }
+            }
+            let study = Study::prepare(&c, dir.as_deref())?;
+            let out = out.unwrap_or_else(|| default_out(&c.name));
+            sbo::report::start_run_dir(&out, &study)
+                .with_context(|| format!("cannot write the output directory {}", out.display()))?;
+            let lanes = study.configs.len() * c.run.seeds * (c.run.neighbours + 1);
+            if !quiet {
+                eprintln!(
+                    "sbo: {} configuration(s), {} lanes, {} steps, on the CPU -> {}",
+                    study.configs.len(),
+                    lanes,
+                    c.run.steps,
+                    out.display()
+                );
+            }
+            let bar = if quiet {
+                ProgressBar::hidden()
+            } else {
+                let b = ProgressBar::new(lanes as u64 * c.run.steps);
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "{bar:40} {percent:>3}% {human_pos}/{human_len} lane-steps [{elapsed_precise} < {eta_precise}]",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                b
+            };
+            let cb = |n: u64| bar.inc(n);
+            let result = sweep::run_cpu(
+                &study,
+                &sweep::RunOptions {
+                    progress: Some(&cb),
+                },
+            )?;
+            bar.finish_and_clear();
+            sbo::report::finish_run_dir(&out, &study, &result)?;
+            if !quiet {
+                print_table(&result);
+                eprintln!(
+                    "{} lane-steps in {:.2} s ({:.3e} lane-steps/s on {} thread(s)); results in {}",
+                    result.lane_steps,
+                    result.seconds,
+                    result.lane_steps as f64 / result.seconds.max(1e-9),
+                    result.threads,
+                    out.display()
+                );
+            }
+            for w in &result.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The last logged value of the headline metrics, per configuration.
+fn print_table(result: &SweepResult) {
+    let cols = [
+        (names::DIST_XY, "stab |dxy|"),
+        (names::VAL_LOSS, "val loss"),
+        (names::TEST_LOSS, "test loss"),
+        (names::GEN_GAP, "gen gap"),
+        (names::TEST_ACC, "test acc"),
+        (names::GRAD_F, "|grad F|"),
+    ];
+    let t_end = result.log_steps.last().copied().unwrap_or(0);
+    let width = result
+        .configs
+        .iter()
+        .map(|c| c.label.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut header = format!("{:width$}", "config");
+    for (_, h) in cols {
+        header.push_str(&format!(" {h:>12}"));
+    }
+    println!("at t = {t_end} (mean over seeds):\n{header}");
+    for c in &result.configs {
+        let mut line = format!("{:width$}", c.label);
+        for (m, _) in cols {
+            let v = c
+                .rows
+                .iter()
+                .find(|r| r.t == t_end && r.metric == m)
+                .map(|r| format!("{:12.4e}", r.summary.mean))
+                .unwrap_or_else(|| format!("{:>12}", "-"));
+            line.push(' ');
+            line.push_str(&v);
+        }
+        println!("{line}");
+    }
+}

@@ -1,1 +1,17 @@
-//! placeholder
+//! Sweeps: a grid of configurations x seeds x neighbours, described in TOML, prepared into a
+//! [`Study`] and run on a backend.
+
+pub mod config;
+pub mod grid;
+pub mod runner;
+pub mod study;
+
+pub use config::{
+    Backend, DataConfig, DataKind, Precision, ProblemConfig, ReplaceSide, RunConfig, SweepConfig,
+};
+pub use grid::LabeledAlgo;
+pub use runner::{
+    neighbour_replacements, run_cpu, ConfigResult, LaneRecord, LaneStatus, MetricRow, RunOptions,
+    SweepResult,
+};
+pub use study::Study;

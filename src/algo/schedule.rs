@@ -1,0 +1,133 @@
+//! Step-size schedules alpha_t, beta_t, gamma_t (DESIGN section 3).
+
+use crate::error::{Result, SboError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A step-size schedule. Written in configs as a number (constant) or as
+/// `"constant(c)"`, `"poly(c, e)"` (= c / (t + 1)^e) or `"inv(c)"` (= c / (t + 1)).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ScheduleRepr", into = "ScheduleRepr")]
+pub enum Schedule {
+    Constant(f64),
+    Poly(f64, f64),
+    Inv(f64),
+}
+
+impl Schedule {
+    #[inline]
+    pub fn at(&self, t: u64) -> f64 {
+        match *self {
+            Schedule::Constant(c) => c,
+            Schedule::Poly(c, e) => c / ((t + 1) as f64).powf(e),
+            Schedule::Inv(c) => c / (t + 1) as f64,
+        }
+    }
+
+    /// Parses the config spelling; `field` names the config key in errors.
+    pub fn parse(s: &str, field: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            SboError::config(
+                field,
+                format!("`{s}`: {why} (expected a number, constant(c), poly(c, e) or inv(c))"),
+            )
+        };
+        let s = s.trim();
+        if let Ok(c) = s.parse::<f64>() {
+            return Schedule::Constant(c).checked(field);
+        }
+        let open = s.find('(').ok_or_else(|| bad("not a schedule"))?;
+        if !s.ends_with(')') {
+            return Err(bad("missing `)`"));
+        }
+        let name = s[..open].trim();
+        let args: Vec<f64> = s[open + 1..s.len() - 1]
+            .split(',')
+            .map(|a| a.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| bad("arguments must be numbers"))?;
+        let sched = match (name, args.as_slice()) {
+            ("constant", [c]) => Schedule::Constant(*c),
+            ("poly", [c, e]) => Schedule::Poly(*c, *e),
+            ("inv", [c]) => Schedule::Inv(*c),
+            _ => return Err(bad("unknown schedule or wrong number of arguments")),
+        };
+        sched.checked(field)
+    }
+
+    fn checked(self, field: &str) -> Result<Self> {
+        let (c, e) = match self {
+            Schedule::Constant(c) | Schedule::Inv(c) => (c, 0.0),
+            Schedule::Poly(c, e) => (c, e),
+        };
+        if !(c.is_finite() && c > 0.0) {
+            return Err(SboError::config(
+                field,
+                format!("step size must be a finite number > 0, got {c}"),
+            ));
+        }
+        if !(e.is_finite() && e >= 0.0) {
+            return Err(SboError::config(
+                field,
+                format!("poly exponent must be finite and >= 0, got {e}"),
+            ));
+        }
+        Ok(self)
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Schedule::Constant(c) => write!(f, "{c}"),
+            Schedule::Poly(c, e) => write!(f, "poly({c}, {e})"),
+            Schedule::Inv(c) => write!(f, "inv({c})"),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ScheduleRepr {
+    Num(f64),
+    Text(String),
+}
+
+impl TryFrom<ScheduleRepr> for Schedule {
+    type Error = SboError;
+    fn try_from(r: ScheduleRepr) -> Result<Self> {
+        match r {
+            ScheduleRepr::Num(c) => Schedule::Constant(c).checked("step size"),
+            ScheduleRepr::Text(s) => Schedule::parse(&s, "step size"),
+        }
+    }
+}
+
+impl From<Schedule> for ScheduleRepr {
+    fn from(s: Schedule) -> Self {
+        match s {
+            Schedule::Constant(c) => ScheduleRepr::Num(c),
+            other => ScheduleRepr::Text(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_parsing() {
+        assert_eq!(Schedule::parse("0.5", "a").unwrap().at(10), 0.5);
+        assert_eq!(Schedule::parse("inv(2)", "a").unwrap().at(3), 0.5);
+        let p = Schedule::parse("poly(1, 0.5)", "a").unwrap();
+        assert!((p.at(3) - 0.5).abs() < 1e-15);
+        assert_eq!(Schedule::parse(&p.to_string(), "a").unwrap(), p);
+        let e = Schedule::parse("poly(1)", "algo.alpha")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("algo.alpha"), "{e}");
+        assert!(Schedule::parse("-1", "a").is_err());
+        assert!(Schedule::parse("nan", "a").is_err());
+    }
+}

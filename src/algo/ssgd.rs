@@ -1,0 +1,57 @@
+//! `ssgd`: single-timescale SGD with a one-step truncated hypergradient.
+//!
+//!   y+ = y - beta_t grad_y g_zeta(x, y)
+//!   h  = grad_x f_xi(x, y+) - beta_t J_zeta(x, y) grad_y f_xi(x, y+)
+//!   x+ = x - alpha_t h
+//!
+//! The operations run in exactly the order `tsgd` uses with T = 1, so the two agree bit for bit.
+
+use super::{draw, samples, sub_scaled, AlgoConfig, LaneState};
+use crate::problem::Oracles;
+use crate::real::Real;
+use crate::rng::{stream, LaneRng};
+
+pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: &mut LaneState<T>) {
+    let t = lane.t;
+    let (alpha, beta) = (T::of(cfg.alpha.at(t)), T::of(cfg.beta.at(t)));
+    let (n, m) = (o.lower.n(), o.upper.n());
+    let ws = &mut lane.ws;
+    let d = lane.y.len();
+    let zeta = draw(
+        rng,
+        stream::LOWER,
+        t,
+        n,
+        cfg.batch_lower,
+        cfg.without_replacement,
+        &mut ws.idx_lower,
+    );
+    let xi = draw(
+        rng,
+        stream::UPPER,
+        t,
+        m,
+        cfg.batch_upper,
+        cfg.without_replacement,
+        &mut ws.idx_upper,
+    );
+
+    // y+ in ys[d..2d], the old y stays in lane.y until the end (J needs it).
+    o.grad_y_g(&lane.x, &lane.y, zeta, &mut ws.g);
+    let y_new = &mut ws.ys[..d];
+    y_new.copy_from_slice(&lane.y);
+    sub_scaled(y_new, beta, &ws.g);
+
+    o.grad_y_f(&lane.x, y_new, xi, &mut ws.u);
+    o.grad_x_f(&lane.x, y_new, &mut ws.h);
+    o.jvp(&lane.x, &lane.y, &ws.u, &mut ws.jv);
+    sub_scaled(&mut ws.h, beta, &ws.jv);
+    sub_scaled(&mut lane.x, alpha, &ws.h);
+    lane.y.copy_from_slice(&ws.ys[..d]);
+
+    let c = &mut lane.counts;
+    c.grad_g += 1;
+    c.grad_f += 1;
+    c.jvp += 1;
+    c.samples += samples(cfg.batch_lower, n) + samples(cfg.batch_upper, m);
+}

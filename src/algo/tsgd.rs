@@ -1,0 +1,94 @@
+//! `tsgd` (two-timescale SGD, warm-started inner loop) and `ud` (the same with the inner
+//! variable reset to y_init at every outer step).
+//!
+//!   y^0 = y_k (tsgd) or y_init (ud);  y^{s+1} = y^s - beta_k grad_y g_{zeta_s}(x_k, y^s)
+//!   u = grad_y f_xi(x_k, y^T);  h = grad_x f_xi(x_k, y^T)
+//!   for s = T-1 down to 0:  h -= beta_k J(x_k, y^s) u;  u -= beta_k H_{zeta_s}(x_k, y^s) u
+//!   x_{k+1} = x_k - alpha_k h;  y_{k+1} = y^T
+//!
+//! The batch zeta_s is drawn again (same counter, same indices) on the way back instead of
+//! being stored: counter-based draws make that free of state. The last H product (s = 0) does
+//! not affect h and is skipped.
+
+use super::{draw, samples, sub_scaled, AlgoConfig, LaneState};
+use crate::problem::Oracles;
+use crate::real::Real;
+use crate::rng::{stream, LaneRng};
+
+pub(super) fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    reset: bool,
+) {
+    let k = lane.t;
+    let tt = cfg.inner_steps;
+    let (alpha, beta) = (T::of(cfg.alpha.at(k)), T::of(cfg.beta.at(k)));
+    let (n, m) = (o.lower.n(), o.upper.n());
+    let d = lane.y.len();
+    let ws = &mut lane.ws;
+    let lower_step = |s: usize| k * tt as u64 + s as u64;
+
+    // ys holds y^0..y^{T} back to back; forward pass.
+    ws.ys[..d].copy_from_slice(if reset { &lane.y_init } else { &lane.y });
+    for s in 0..tt {
+        let zeta = draw(
+            rng,
+            stream::LOWER,
+            lower_step(s),
+            n,
+            cfg.batch_lower,
+            cfg.without_replacement,
+            &mut ws.idx_lower,
+        );
+        let (prev, next) = ws.ys.split_at_mut((s + 1) * d);
+        let ys = &prev[s * d..];
+        o.grad_y_g(&lane.x, ys, zeta, &mut ws.g);
+        let yn = &mut next[..d];
+        yn.copy_from_slice(ys);
+        sub_scaled(yn, beta, &ws.g);
+    }
+
+    // Backward pass through the T inner steps.
+    let y_t = &ws.ys[tt * d..(tt + 1) * d];
+    let xi = draw(
+        rng,
+        stream::UPPER,
+        k,
+        m,
+        cfg.batch_upper,
+        cfg.without_replacement,
+        &mut ws.idx_upper,
+    );
+    o.grad_y_f(&lane.x, y_t, xi, &mut ws.u);
+    o.grad_x_f(&lane.x, y_t, &mut ws.h);
+    for s in (0..tt).rev() {
+        let ys = &ws.ys[s * d..(s + 1) * d];
+        o.jvp(&lane.x, ys, &ws.u, &mut ws.jv);
+        sub_scaled(&mut ws.h, beta, &ws.jv);
+        if s > 0 {
+            let zeta = draw(
+                rng,
+                stream::LOWER,
+                lower_step(s),
+                n,
+                cfg.batch_lower,
+                cfg.without_replacement,
+                &mut ws.idx_lower,
+            );
+            o.hvp(&lane.x, ys, &ws.u, zeta, &mut ws.hv);
+            sub_scaled(&mut ws.u, beta, &ws.hv);
+        }
+    }
+    sub_scaled(&mut lane.x, alpha, &ws.h);
+    lane.y.copy_from_slice(&ws.ys[tt * d..(tt + 1) * d]);
+
+    let c = &mut lane.counts;
+    let (bl, bu) = (samples(cfg.batch_lower, n), samples(cfg.batch_upper, m));
+    c.grad_g += tt as u64;
+    c.grad_f += 1;
+    c.jvp += tt as u64;
+    c.hvp += tt as u64 - 1;
+    c.samples += tt as u64 * bl + (tt as u64 - 1) * bl + bu;
+}

@@ -1,0 +1,245 @@
+//! A sweep made ready to run: the configuration resolved and validated, the data read and
+//! split (or generated), the grid of configurations expanded.
+
+use super::config::{DataKind, SweepConfig};
+use super::grid::{self, LabeledAlgo};
+use crate::data::{self, Dataset, Population, SplitSpec, Splits, SyntheticSpec};
+use crate::error::{Result, SboError};
+use crate::problem::{Loss, ProblemSpec};
+use std::path::{Path, PathBuf};
+
+pub struct Study {
+    /// The configuration with every default filled in and the grid written out.
+    pub config: SweepConfig,
+    pub spec: ProblemSpec,
+    pub splits: Splits,
+    /// The sampling distribution of synthetic data (exact population risk).
+    pub population: Option<Population>,
+    pub configs: Vec<LabeledAlgo>,
+    pub log_steps: Vec<u64>,
+}
+
+impl Study {
+    /// Resolves, validates and loads everything a run needs. Relative data paths are looked
+    /// up in the working directory, then next to the config file (`config_dir`), then in the
+    /// directory sbo was built from (so the shipped `data/` works from anywhere).
+    pub fn prepare(config: &SweepConfig, config_dir: Option<&Path>) -> Result<Study> {
+        let spec = config.problem.resolve()?;
+        config.run.validate()?;
+        if config.algos.is_empty() {
+            return Err(SboError::config(
+                "algo",
+                "no [[algo]] table: name at least one algorithm",
+            ));
+        }
+        let configs = grid::expand(&config.algos)?;
+        let (splits, population) = load_data(config, &spec, config_dir)?;
+        if config.run.neighbours > 0 && splits.pool.n == 0 {
+            return Err(SboError::config(
+                "data.n_pool",
+                "neighbours need a replacement pool: set n_pool >= 1",
+            ));
+        }
+        for (i, c) in configs.iter().enumerate() {
+            c.algo.validate(
+                splits.lower.n,
+                splits.upper.n,
+                &format!("algo[{i}] ({})", c.label),
+            )?;
+        }
+        let mut resolved = config.clone();
+        resolved.problem = config.problem.resolved()?;
+        resolved.data.dim = Some(splits.lower.d);
+        if config.data.kind == DataKind::Synthetic {
+            resolved.data.s_min = Some(synthetic_s_min(config, &spec)?);
+        }
+        resolved.algos = configs.iter().map(grid::to_table).collect();
+        Ok(Study {
+            log_steps: config.run.log_steps(),
+            config: resolved,
+            spec,
+            splits,
+            population,
+            configs,
+        })
+    }
+
+    pub fn d(&self) -> usize {
+        self.splits.lower.d
+    }
+
+    pub fn p(&self) -> usize {
+        self.spec.p(self.d())
+    }
+}
+
+fn synthetic_s_min(config: &SweepConfig, spec: &ProblemSpec) -> Result<f64> {
+    let dc = &config.data;
+    match (dc.kappa, dc.s_min) {
+        (Some(_), Some(_)) => Err(SboError::config(
+            "data.kappa",
+            "give either kappa or s_min, not both",
+        )),
+        (Some(kappa), None) => {
+            if !(kappa.is_finite() && kappa >= 1.0) {
+                return Err(SboError::config(
+                    "data.kappa",
+                    format!("must be >= 1, got {kappa}"),
+                ));
+            }
+            let c = spec.lam_y
+                + if spec.coupling == crate::problem::Coupling::Prior {
+                    spec.mu
+                } else {
+                    0.0
+                };
+            let s_min = (dc.s_max + c) / kappa - c;
+            if s_min <= 0.0 {
+                return Err(SboError::config(
+                    "data.kappa",
+                    format!(
+                        "kappa = {kappa} is out of reach with s_max = {} and mu + lam_y = {c}: \
+                         the largest is {}; raise data.s_max",
+                        dc.s_max,
+                        (dc.s_max + c) / c.max(f64::MIN_POSITIVE)
+                    ),
+                ));
+            }
+            Ok(s_min)
+        }
+        (None, Some(s)) => Ok(s),
+        (None, None) => Ok(dc.s_max / 10.0),
+    }
+}
+
+fn load_data(
+    config: &SweepConfig,
+    spec: &ProblemSpec,
+    config_dir: Option<&Path>,
+) -> Result<(Splits, Option<Population>)> {
+    let dc = &config.data;
+    let split_spec = SplitSpec {
+        n_lower: dc.n_lower,
+        n_upper: dc.n_upper,
+        n_test: dc.n_test,
+        n_pool: dc.n_pool,
+        seed: dc.seed,
+    };
+    if dc.n_lower == 0 || dc.n_upper == 0 {
+        return Err(SboError::config(
+            "data.n_lower/n_upper",
+            "both sets need at least one sample",
+        ));
+    }
+    match dc.kind {
+        DataKind::Synthetic => {
+            let s_min = synthetic_s_min(config, spec)?;
+            if dc.d == 0 {
+                return Err(SboError::config("data.d", "must be >= 1"));
+            }
+            let (mut splits, pop) = data::generate_quadratic(&SyntheticSpec {
+                d: dc.d,
+                n_lower: dc.n_lower,
+                n_upper: dc.n_upper,
+                n_test: dc.n_test.unwrap_or(1000),
+                n_pool: dc.n_pool,
+                s_min,
+                s_max: dc.s_max,
+                sigma: dc.sigma,
+                seed: dc.seed,
+            })?;
+            if spec.loss == Loss::Logistic {
+                // Logistic loss needs labels in {-1, +1}: keep the sign of the linear model.
+                for set in [
+                    &mut splits.lower,
+                    &mut splits.upper,
+                    &mut splits.test,
+                    &mut splits.pool,
+                ] {
+                    set.labels
+                        .iter_mut()
+                        .for_each(|b| *b = if *b > 0.0 { 1.0 } else { -1.0 });
+                }
+                Ok((splits, None))
+            } else {
+                Ok((splits, Some(pop)))
+            }
+        }
+        DataKind::Libsvm | DataKind::Csv => {
+            let train_path = dc.train.as_ref().ok_or_else(|| {
+                SboError::config("data.train", "a data file is required for this data kind")
+            })?;
+            let read = |p: &Path| -> Result<Dataset> {
+                let path = find_file(p, config_dir)?;
+                match dc.kind {
+                    DataKind::Csv => data::csv::read_csv(&path, dc.label_column),
+                    _ => data::libsvm::read_libsvm(&path, dc.dim),
+                }
+            };
+            let mut train = read(train_path)?;
+            let mut test = dc.test.as_ref().map(|p| read(p)).transpose()?;
+            // Without a fixed dim, the dimension is the union over the files of the problem.
+            let d = train.d.max(test.as_ref().map_or(0, |t| t.d));
+            if dc.dim.is_none() {
+                pad(&mut train, d);
+                if let Some(t) = test.as_mut() {
+                    pad(t, d);
+                }
+            }
+            if spec.loss == Loss::Logistic {
+                data::libsvm::map_labels_pm1(&mut train, "data.train")?;
+                if let Some(t) = test.as_mut() {
+                    data::libsvm::map_labels_pm1(t, "data.test")?;
+                }
+            }
+            Ok((data::split(&train, test.as_ref(), &split_spec)?, None))
+        }
+    }
+}
+
+/// Widens a dataset to `d` columns with zeros.
+fn pad(set: &mut Dataset, d: usize) {
+    if set.d == d {
+        return;
+    }
+    let mut f = Vec::with_capacity(set.n * d);
+    for i in 0..set.n {
+        f.extend_from_slice(set.row(i));
+        f.resize((i + 1) * d, 0.0);
+    }
+    set.features = f;
+    set.d = d;
+}
+
+fn find_file(p: &Path, config_dir: Option<&Path>) -> Result<PathBuf> {
+    if p.is_absolute() || p.exists() {
+        return Ok(p.to_path_buf());
+    }
+    let mut tried = vec![p.to_path_buf()];
+    let candidates = config_dir
+        .map(|d| d.join(p))
+        .into_iter()
+        .chain(std::iter::once(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(p),
+        ));
+    for c in candidates {
+        if c.exists() {
+            return Ok(c);
+        }
+        tried.push(c);
+    }
+    Err(SboError::io(
+        p,
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "file not found (looked at {})",
+                tried
+                    .iter()
+                    .map(|t| t.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    ))
+}
