@@ -1,0 +1,230 @@
+//! Algorithms against independent truth: exact equalities the design promises, dense linear
+//! solves for CG and Neumann, and the closed-form optimum of the quadratic problem.
+
+mod common;
+
+use nalgebra::{DMatrix, DVector};
+use sbo::algo::{advance, AlgoConfig, AlgoKind, BatchSize, LaneState, Schedule};
+use sbo::data::{DataView, Dataset, Replacement};
+use sbo::problem::{exact, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
+use sbo::rng::LaneRng;
+
+fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
+    ProblemSpec {
+        loss,
+        coupling,
+        hyper,
+        mu: 0.7,
+        lam_y: 0.05,
+        nu: 0.1,
+    }
+}
+
+fn run<T: sbo::Real>(cfg: &AlgoConfig, o: &Oracles, seed: u64, steps: u64, x0: f64) -> LaneState<T> {
+    let p = o.p();
+    let d = o.d();
+    let mut lane = LaneState::new(cfg, &vec![T::of(x0); p], &vec![T::zero(); d]);
+    advance(cfg, o, &LaneRng::new(seed), &mut lane, steps);
+    lane
+}
+
+#[test]
+fn tsgd_with_one_inner_step_equals_ssgd_bit_for_bit() {
+    let lower = common::dataset(40, 6, 1, true);
+    let upper = common::dataset(25, 6, 2, true);
+    for (loss, coupling) in [
+        (Loss::Logistic, Coupling::Nonconvex),
+        (Loss::Logistic, Coupling::Logweight),
+        (Loss::Squared, Coupling::Prior),
+    ] {
+        for hyper in [HyperShape::PerFeature, HyperShape::Scalar] {
+            let s = spec(loss, coupling, hyper);
+            let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+            let mut a = AlgoConfig::new(AlgoKind::Ssgd);
+            a.alpha = Schedule::Poly(0.3, 0.6);
+            a.beta = Schedule::Poly(0.2, 0.4);
+            a.batch_lower = BatchSize::Size(8);
+            a.batch_upper = BatchSize::Size(5);
+            let mut b = a.clone();
+            b.kind = AlgoKind::Tsgd;
+            b.inner_steps = 1;
+            let l1 = run::<f64>(&a, &o, 7, 60, 0.1);
+            let l2 = run::<f64>(&b, &o, 7, 60, 0.1);
+            assert_eq!(l1.x, l2.x, "{loss:?} {coupling:?} {hyper:?}: x differs");
+            assert_eq!(l1.y, l2.y, "{loss:?} {coupling:?} {hyper:?}: y differs");
+            assert_eq!(l1.counts, l2.counts);
+            let l1 = run::<f32>(&a, &o, 9, 60, 0.1);
+            let l2 = run::<f32>(&b, &o, 9, 60, 0.1);
+            assert_eq!(l1.x, l2.x, "f32 {loss:?} {coupling:?} {hyper:?}: x differs");
+            assert_eq!(l1.y, l2.y);
+        }
+    }
+}
+
+/// Dense lower Hessian of the squared-loss prior-coupling problem on the full set, written
+/// independently of the oracles: A^T A / n + (mu + lam_y) I.
+fn dense_quadratic_hessian(s: &ProblemSpec, set: &Dataset) -> DMatrix<f64> {
+    let a = DMatrix::from_fn(set.n, set.d, |i, j| set.row(i)[j] as f64);
+    a.transpose() * &a / set.n as f64 + DMatrix::identity(set.d, set.d) * (s.mu + s.lam_y)
+}
+
+fn dense_upper_grad(set: &Dataset, y: &[f64]) -> DVector<f64> {
+    let a = DMatrix::from_fn(set.n, set.d, |i, j| set.row(i)[j] as f64);
+    let b = DVector::from_fn(set.n, |i, _| set.label(i) as f64);
+    a.transpose() * (&a * DVector::from_column_slice(y) - b) / set.n as f64
+}
+
+#[test]
+fn cg_and_neumann_solves_match_a_dense_solve() {
+    let lower = common::dataset(60, 5, 3, false);
+    let upper = common::dataset(30, 5, 4, false);
+    let s = spec(Loss::Squared, Coupling::Prior, HyperShape::PerFeature);
+    let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+    let h = dense_quadratic_hessian(&s, &lower);
+
+    for (kind, q, tol) in [(AlgoKind::AidCg, 5, 1e-10), (AlgoKind::Stocbio, 3000, 1e-8)] {
+        let mut c = AlgoConfig::new(kind);
+        c.batch_lower = BatchSize::Full;
+        c.batch_upper = BatchSize::Full;
+        c.inner_steps = 3;
+        c.terms = q;
+        c.eta = 0.5;
+        c.beta = Schedule::Constant(0.3);
+        let lane = run::<f64>(&c, &o, 1, 1, 0.2);
+        // v solves H v = grad_y f at the y the x step used (y after the inner steps).
+        let b = dense_upper_grad(&upper, &lane.y);
+        let truth = h.clone().lu().solve(&b).expect("H is positive definite");
+        for (i, (v, t)) in lane.v.iter().zip(truth.iter()).enumerate() {
+            assert!(
+                (v - t).abs() <= tol * (1.0 + t.abs()),
+                "{kind}: v[{i}] = {v}, dense solve {t}, tol {tol}"
+            );
+        }
+    }
+}
+
+#[test]
+fn aid_cg_full_batch_reaches_the_closed_form_optimum() {
+    let lower = common::dataset(80, 4, 5, false);
+    let upper = common::dataset(40, 4, 6, false);
+    for hyper in [HyperShape::PerFeature, HyperShape::Scalar] {
+        let s = ProblemSpec {
+            loss: Loss::Squared,
+            coupling: Coupling::Prior,
+            hyper,
+            mu: 1.0,
+            lam_y: 0.0,
+            nu: 0.1,
+        };
+        let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+        let (x_star, y_star) = exact::quadratic_optimum(&s, lower.view(), upper.view()).unwrap();
+        let mut c = AlgoConfig::new(AlgoKind::AidCg);
+        c.batch_lower = BatchSize::Full;
+        c.batch_upper = BatchSize::Full;
+        c.inner_steps = 20;
+        c.terms = 4;
+        c.alpha = Schedule::Constant(1.0);
+        c.beta = Schedule::Constant(0.5);
+        let lane = run::<f64>(&c, &o, 0, 400, 0.0);
+        let rel = |a: &[f64], b: &[f64]| {
+            let num: f64 = a.iter().zip(b).map(|(u, v)| (u - v).powi(2)).sum::<f64>().sqrt();
+            num / b.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300)
+        };
+        assert!(rel(&lane.x, &x_star) < 1e-6, "{hyper:?}: x {:?} vs x* {:?}", lane.x, x_star);
+        assert!(rel(&lane.y, &y_star) < 1e-6, "{hyper:?}: y {:?} vs y* {:?}", lane.y, y_star);
+    }
+}
+
+#[test]
+fn identical_neighbour_gives_zero_distance_and_a_real_one_does_not() {
+    let lower = common::dataset(50, 5, 7, true);
+    let upper = common::dataset(30, 5, 8, true);
+    let pool = common::dataset(10, 5, 9, true);
+    let s = spec(Loss::Logistic, Coupling::Logweight, HyperShape::PerFeature);
+    for kind in AlgoKind::ALL {
+        let mut c = AlgoConfig::new(kind);
+        c.batch_lower = BatchSize::Size(16);
+        c.batch_upper = BatchSize::Size(16);
+        c.inner_steps = 2;
+        c.terms = 3;
+        c.alpha = Schedule::Constant(0.2);
+        for upper_side in [true, false] {
+            let set = if upper_side { &upper } else { &lower };
+            let same = Replacement { index: 3, row: set.row(3), label: set.label(3) };
+            let other = Replacement { index: 3, row: pool.row(0), label: -set.label(3) };
+            let view = |r| {
+                let (l, u) = if upper_side { (None, Some(r)) } else { (Some(r), None) };
+                Oracles {
+                    spec: &s,
+                    lower: DataView::with_replacement(&lower, l),
+                    upper: DataView::with_replacement(&upper, u),
+                }
+            };
+            let base = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+            let rng = LaneRng::new(11);
+            let mk = || LaneState::<f64>::new(&c, &[0.0; 5], &[0.0; 5]);
+            let (mut b, mut n0, mut n1) = (mk(), mk(), mk());
+            let mut moved = false;
+            for step in 0..40 {
+                advance(&c, &base, &rng, &mut b, 1);
+                advance(&c, &view(same), &rng, &mut n0, 1);
+                advance(&c, &view(other), &rng, &mut n1, 1);
+                assert_eq!(b.x, n0.x, "{kind} step {step}: identical neighbour moved x");
+                assert_eq!(b.y, n0.y, "{kind} step {step}: identical neighbour moved y");
+                moved |= b.x != n1.x || b.y != n1.y;
+            }
+            assert!(moved, "{kind}: a real neighbour (upper side: {upper_side}) never moved");
+        }
+    }
+}
+
+#[test]
+fn oracle_counts_follow_the_algorithm_definitions() {
+    let lower = common::dataset(40, 3, 1, true);
+    let upper = common::dataset(20, 3, 2, true);
+    let s = spec(Loss::Logistic, Coupling::Logweight, HyperShape::Scalar);
+    let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+    let mut c = AlgoConfig::new(AlgoKind::Tsgd);
+    c.inner_steps = 4;
+    c.batch_lower = BatchSize::Size(8);
+    c.batch_upper = BatchSize::Size(5);
+    let l = run::<f64>(&c, &o, 0, 10, 0.0);
+    assert_eq!(l.counts.grad_g, 40);
+    assert_eq!(l.counts.hvp, 30);
+    assert_eq!(l.counts.jvp, 40);
+    assert_eq!(l.counts.grad_f, 10);
+    assert_eq!(l.counts.samples, 10 * (4 * 8 + 3 * 8 + 5));
+    c.kind = AlgoKind::Stocbio;
+    c.inner_steps = 2;
+    c.terms = 5;
+    let l = run::<f64>(&c, &o, 0, 10, 0.0);
+    assert_eq!((l.counts.grad_g, l.counts.hvp, l.counts.grad_f), (20, 40, 10));
+}
+
+#[test]
+fn ud_restarts_the_inner_variable_and_tsgd_does_not() {
+    let lower = common::dataset(40, 3, 1, false);
+    let upper = common::dataset(20, 3, 2, false);
+    let s = spec(Loss::Squared, Coupling::Prior, HyperShape::PerFeature);
+    let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+    let mut c = AlgoConfig::new(AlgoKind::Ud);
+    c.inner_steps = 2;
+    c.batch_lower = BatchSize::Full;
+    c.batch_upper = BatchSize::Full;
+    c.alpha = Schedule::Constant(1e-12);
+    // With x frozen (tiny alpha), ud's y after k outer steps is always the 2-step iterate from
+    // y_init, while tsgd keeps going: 10 tsgd steps = 20 inner steps.
+    let u1 = run::<f64>(&c, &o, 0, 1, 0.0);
+    let u10 = run::<f64>(&c, &o, 0, 10, 0.0);
+    for (a, b) in u1.y.iter().zip(&u10.y) {
+        assert!((a - b).abs() < 1e-9);
+    }
+    c.kind = AlgoKind::Tsgd;
+    let t10 = run::<f64>(&c, &o, 0, 10, 0.0);
+    c.inner_steps = 20;
+    let t1 = run::<f64>(&c, &o, 0, 1, 0.0);
+    for (a, b) in t10.y.iter().zip(&t1.y) {
+        assert!((a - b).abs() < 1e-9);
+    }
+    assert!(t10.y.iter().zip(&u10.y).any(|(a, b)| (a - b).abs() > 1e-6));
+}

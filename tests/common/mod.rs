@@ -1,0 +1,44 @@
+//! Small deterministic fixtures shared by the integration tests.
+#![allow(dead_code)]
+
+use sbo::data::Dataset;
+
+/// A tiny linear congruential generator: test inputs that do not depend on any crate's RNG.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next_f64(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64) / ((1u64 << 53) as f64)
+    }
+    /// Uniform on [-1, 1).
+    pub fn sym(&mut self) -> f64 {
+        2.0 * self.next_f64() - 1.0
+    }
+}
+
+/// n x d features uniform in [-1, 1]; labels +-1 (logistic) or a noisy linear target.
+pub fn dataset(n: usize, d: usize, seed: u64, pm1: bool) -> Dataset {
+    let mut r = Lcg(seed);
+    let w: Vec<f64> = (0..d).map(|_| r.sym()).collect();
+    let mut f = Vec::with_capacity(n * d);
+    let mut l = Vec::with_capacity(n);
+    for _ in 0..n {
+        let row: Vec<f64> = (0..d).map(|_| r.sym()).collect();
+        let z: f64 = row.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + 0.3 * r.sym();
+        f.extend(row.iter().map(|v| *v as f32));
+        l.push(if pm1 {
+            if z > 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        } else {
+            z as f32
+        });
+    }
+    Dataset::new(d, f, l).expect("consistent fixture")
+}
