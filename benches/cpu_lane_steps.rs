@@ -38,14 +38,19 @@ batch = 32
         n = lanes_per_seed - 1
     );
     let c = SweepConfig::from_toml(&text).expect("bench config");
-    Study::prepare(&c, Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))).expect("ijcnn1 loads")
+    Study::prepare(&c, Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))))
+        .expect("ijcnn1 loads")
 }
 
 fn bench(c: &mut Criterion) {
     for algo in ["ssaid", "tsgd"] {
         let s = study(algo, 1, 1, 1);
         let cfg = &s.configs[0].algo;
-        let o = Oracles { spec: &s.spec, lower: s.splits.lower.view(), upper: s.splits.upper.view() };
+        let o = Oracles {
+            spec: &s.spec,
+            lower: s.splits.lower.view(),
+            upper: s.splits.upper.view(),
+        };
         let rng = LaneRng::new(0);
         let steps = 1000u64;
         let mut g = c.benchmark_group(format!("{algo}_ijcnn1_b32"));

@@ -35,8 +35,16 @@ fn main() -> Result<(), sbo::SboError> {
                 .find(|r| r.t == t_end && r.metric == m)
                 .map_or(f64::NAN, |r| r.summary.mean)
         };
-        println!("{:28} {:14.4e} {:14.4e}", c.label, at(names::GRAD_F), at(names::DIST_XY));
+        println!(
+            "{:28} {:14.4e} {:14.4e}",
+            c.label,
+            at(names::GRAD_F),
+            at(names::DIST_XY)
+        );
     }
-    println!("{} lane-steps in {:.2} s", result.lane_steps, result.seconds);
+    println!(
+        "{} lane-steps in {:.2} s",
+        result.lane_steps, result.seconds
+    );
     Ok(())
 }

@@ -20,7 +20,13 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
     }
 }
 
-fn run<T: sbo::Real>(cfg: &AlgoConfig, o: &Oracles, seed: u64, steps: u64, x0: f64) -> LaneState<T> {
+fn run<T: sbo::Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    seed: u64,
+    steps: u64,
+    x0: f64,
+) -> LaneState<T> {
     let p = o.p();
     let d = o.d();
     let mut lane = LaneState::new(cfg, &vec![T::of(x0); p], &vec![T::zero(); d]);
@@ -39,7 +45,11 @@ fn tsgd_with_one_inner_step_equals_ssgd_bit_for_bit() {
     ] {
         for hyper in [HyperShape::PerFeature, HyperShape::Scalar] {
             let s = spec(loss, coupling, hyper);
-            let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+            let o = Oracles {
+                spec: &s,
+                lower: lower.view(),
+                upper: upper.view(),
+            };
             let mut a = AlgoConfig::new(AlgoKind::Ssgd);
             a.alpha = Schedule::Poly(0.3, 0.6);
             a.beta = Schedule::Poly(0.2, 0.4);
@@ -79,7 +89,11 @@ fn cg_and_neumann_solves_match_a_dense_solve() {
     let lower = common::dataset(60, 5, 3, false);
     let upper = common::dataset(30, 5, 4, false);
     let s = spec(Loss::Squared, Coupling::Prior, HyperShape::PerFeature);
-    let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+    let o = Oracles {
+        spec: &s,
+        lower: lower.view(),
+        upper: upper.view(),
+    };
     let h = dense_quadratic_hessian(&s, &lower);
 
     for (kind, q, tol) in [(AlgoKind::AidCg, 5, 1e-10), (AlgoKind::Stocbio, 3000, 1e-8)] {
@@ -116,7 +130,11 @@ fn aid_cg_full_batch_reaches_the_closed_form_optimum() {
             lam_y: 0.0,
             nu: 0.1,
         };
-        let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+        let o = Oracles {
+            spec: &s,
+            lower: lower.view(),
+            upper: upper.view(),
+        };
         let (x_star, y_star) = exact::quadratic_optimum(&s, lower.view(), upper.view()).unwrap();
         let mut c = AlgoConfig::new(AlgoKind::AidCg);
         c.batch_lower = BatchSize::Full;
@@ -127,11 +145,26 @@ fn aid_cg_full_batch_reaches_the_closed_form_optimum() {
         c.beta = Schedule::Constant(0.5);
         let lane = run::<f64>(&c, &o, 0, 400, 0.0);
         let rel = |a: &[f64], b: &[f64]| {
-            let num: f64 = a.iter().zip(b).map(|(u, v)| (u - v).powi(2)).sum::<f64>().sqrt();
+            let num: f64 = a
+                .iter()
+                .zip(b)
+                .map(|(u, v)| (u - v).powi(2))
+                .sum::<f64>()
+                .sqrt();
             num / b.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300)
         };
-        assert!(rel(&lane.x, &x_star) < 1e-6, "{hyper:?}: x {:?} vs x* {:?}", lane.x, x_star);
-        assert!(rel(&lane.y, &y_star) < 1e-6, "{hyper:?}: y {:?} vs y* {:?}", lane.y, y_star);
+        assert!(
+            rel(&lane.x, &x_star) < 1e-6,
+            "{hyper:?}: x {:?} vs x* {:?}",
+            lane.x,
+            x_star
+        );
+        assert!(
+            rel(&lane.y, &y_star) < 1e-6,
+            "{hyper:?}: y {:?} vs y* {:?}",
+            lane.y,
+            y_star
+        );
     }
 }
 
@@ -150,17 +183,33 @@ fn identical_neighbour_gives_zero_distance_and_a_real_one_does_not() {
         c.alpha = Schedule::Constant(0.2);
         for upper_side in [true, false] {
             let set = if upper_side { &upper } else { &lower };
-            let same = Replacement { index: 3, row: set.row(3), label: set.label(3) };
-            let other = Replacement { index: 3, row: pool.row(0), label: -set.label(3) };
+            let same = Replacement {
+                index: 3,
+                row: set.row(3),
+                label: set.label(3),
+            };
+            let other = Replacement {
+                index: 3,
+                row: pool.row(0),
+                label: -set.label(3),
+            };
             let view = |r| {
-                let (l, u) = if upper_side { (None, Some(r)) } else { (Some(r), None) };
+                let (l, u) = if upper_side {
+                    (None, Some(r))
+                } else {
+                    (Some(r), None)
+                };
                 Oracles {
                     spec: &s,
                     lower: DataView::with_replacement(&lower, l),
                     upper: DataView::with_replacement(&upper, u),
                 }
             };
-            let base = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+            let base = Oracles {
+                spec: &s,
+                lower: lower.view(),
+                upper: upper.view(),
+            };
             let rng = LaneRng::new(11);
             let mk = || LaneState::<f64>::new(&c, &[0.0; 5], &[0.0; 5]);
             let (mut b, mut n0, mut n1) = (mk(), mk(), mk());
@@ -173,7 +222,10 @@ fn identical_neighbour_gives_zero_distance_and_a_real_one_does_not() {
                 assert_eq!(b.y, n0.y, "{kind} step {step}: identical neighbour moved y");
                 moved |= b.x != n1.x || b.y != n1.y;
             }
-            assert!(moved, "{kind}: a real neighbour (upper side: {upper_side}) never moved");
+            assert!(
+                moved,
+                "{kind}: a real neighbour (upper side: {upper_side}) never moved"
+            );
         }
     }
 }
@@ -183,7 +235,11 @@ fn oracle_counts_follow_the_algorithm_definitions() {
     let lower = common::dataset(40, 3, 1, true);
     let upper = common::dataset(20, 3, 2, true);
     let s = spec(Loss::Logistic, Coupling::Logweight, HyperShape::Scalar);
-    let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+    let o = Oracles {
+        spec: &s,
+        lower: lower.view(),
+        upper: upper.view(),
+    };
     let mut c = AlgoConfig::new(AlgoKind::Tsgd);
     c.inner_steps = 4;
     c.batch_lower = BatchSize::Size(8);
@@ -198,7 +254,10 @@ fn oracle_counts_follow_the_algorithm_definitions() {
     c.inner_steps = 2;
     c.terms = 5;
     let l = run::<f64>(&c, &o, 0, 10, 0.0);
-    assert_eq!((l.counts.grad_g, l.counts.hvp, l.counts.grad_f), (20, 40, 10));
+    assert_eq!(
+        (l.counts.grad_g, l.counts.hvp, l.counts.grad_f),
+        (20, 40, 10)
+    );
 }
 
 #[test]
@@ -206,7 +265,11 @@ fn ud_restarts_the_inner_variable_and_tsgd_does_not() {
     let lower = common::dataset(40, 3, 1, false);
     let upper = common::dataset(20, 3, 2, false);
     let s = spec(Loss::Squared, Coupling::Prior, HyperShape::PerFeature);
-    let o = Oracles { spec: &s, lower: lower.view(), upper: upper.view() };
+    let o = Oracles {
+        spec: &s,
+        lower: lower.view(),
+        upper: upper.view(),
+    };
     let mut c = AlgoConfig::new(AlgoKind::Ud);
     c.inner_steps = 2;
     c.batch_lower = BatchSize::Full;

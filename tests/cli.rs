@@ -49,40 +49,99 @@ fn run_writes_every_output_with_the_documented_columns() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write(dir.path(), "tiny.toml", TINY);
     let out = dir.path().join("out");
-    let o = sbo().args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).output().unwrap();
-    assert!(o.status.success(), "sbo run failed: {}", String::from_utf8_lossy(&o.stderr));
+    let o = sbo()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "sbo run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     let mut lines = metrics.lines();
-    assert_eq!(lines.next(), Some("config,algorithm,t,metric,mean,std,ci_low,ci_high,count"));
+    assert_eq!(
+        lines.next(),
+        Some("config,algorithm,t,metric,mean,std,ci_low,ci_high,count")
+    );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert!(rows.iter().all(|r| r.len() == 9), "every metrics row has 9 fields");
+    assert!(
+        rows.iter().all(|r| r.len() == 9),
+        "every metrics row has 9 fields"
+    );
     let labels: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0]).collect();
-    assert_eq!(labels.len(), 3, "two ssgd step sizes and aid-cg: {labels:?}");
-    for m in ["dist_x", "dist_xy_sq", "val_loss", "test_loss", "gen_gap", "hypergrad_norm", "y_err", "samples"] {
-        assert!(rows.iter().any(|r| r[3] == m && r[2] == "40" && r[8] == "3"), "missing {m} at t=40 over 3 seeds");
+    assert_eq!(
+        labels.len(),
+        3,
+        "two ssgd step sizes and aid-cg: {labels:?}"
+    );
+    for m in [
+        "dist_x",
+        "dist_xy_sq",
+        "val_loss",
+        "test_loss",
+        "gen_gap",
+        "hypergrad_norm",
+        "y_err",
+        "samples",
+    ] {
+        assert!(
+            rows.iter()
+                .any(|r| r[3] == m && r[2] == "40" && r[8] == "3"),
+            "missing {m} at t=40 over 3 seeds"
+        );
     }
     // At t = 0 every lane starts at the same point: distance exactly zero.
-    assert!(rows.iter().any(|r| r[3] == "dist_xy" && r[2] == "0" && r[4] == "0"));
+    assert!(rows
+        .iter()
+        .any(|r| r[3] == "dist_xy" && r[2] == "0" && r[4] == "0"));
 
     let lanes = std::fs::read_to_string(out.join("lanes.csv")).unwrap();
     let mut lines = lanes.lines();
-    assert_eq!(lines.next(), Some("config,seed,neighbour,status,x_0,y_0,y_1,y_2,y_3"));
+    assert_eq!(
+        lines.next(),
+        Some("config,seed,neighbour,status,x_0,y_0,y_1,y_2,y_3")
+    );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3 * 3 * 3, "configs x seeds x (1 + neighbours)");
     assert!(rows.iter().all(|r| r.split(',').nth(3) == Some("ok")));
 
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["backend"], "cpu");
     assert_eq!(summary["lanes"], 27);
     assert_eq!(summary["configs"].as_array().unwrap().len(), 3);
 
     // The resolved config runs again and gives the same metrics.
     let out2 = dir.path().join("out2");
-    let o = sbo().args(["run", out.join("config.toml").to_str().unwrap(), "--out", out2.to_str().unwrap(), "-q"]).output().unwrap();
+    let o = sbo()
+        .args([
+            "run",
+            out.join("config.toml").to_str().unwrap(),
+            "--out",
+            out2.to_str().unwrap(),
+            "-q",
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let strip = |s: String| s.lines().filter(|l| !l.contains(",seconds,")).collect::<Vec<_>>().join("\n");
-    assert_eq!(strip(metrics), strip(std::fs::read_to_string(out2.join("metrics.csv")).unwrap()));
+    let strip = |s: String| {
+        s.lines()
+            .filter(|l| !l.contains(",seconds,"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip(metrics),
+        strip(std::fs::read_to_string(out2.join("metrics.csv")).unwrap())
+    );
 }
 
 #[test]
@@ -92,41 +151,96 @@ fn bad_inputs_give_clear_errors_and_a_nonzero_exit() {
         (TINY.replace("seeds = 3", "sedes = 3"), "sedes"),
         (TINY.replace("beta = 0.2", "beta = -0.2"), "algo[0].beta"),
         (TINY.replace("name = \"aid-cg\"", "name = \"adam\""), "adam"),
-        (TINY.replace("kind = \"synthetic\"", "kind = \"libsvm\"\ntrain = \"nope.svm\""), "nope.svm"),
-        (TINY.replace("alpha = [0.1, 0.05]", "alpha = \"poly(0.1)\""), "poly(0.1)"),
-        (TINY.replace("kappa = 10.0", "kappa = 1e9\ns_max = 1.0"), "data.kappa"),
+        (
+            TINY.replace(
+                "kind = \"synthetic\"",
+                "kind = \"libsvm\"\ntrain = \"nope.svm\"",
+            ),
+            "nope.svm",
+        ),
+        (
+            TINY.replace("alpha = [0.1, 0.05]", "alpha = \"poly(0.1)\""),
+            "poly(0.1)",
+        ),
+        (
+            TINY.replace("kappa = 10.0", "kappa = 1e9\ns_max = 1.0"),
+            "data.kappa",
+        ),
     ];
     for (i, (text, needle)) in cases.iter().enumerate() {
         let cfg = write(dir.path(), &format!("bad{i}.toml"), text);
-        let o = sbo().args(["run", cfg.to_str().unwrap(), "--out", dir.path().join(format!("o{i}")).to_str().unwrap(), "-q"]).output().unwrap();
+        let o = sbo()
+            .args([
+                "run",
+                cfg.to_str().unwrap(),
+                "--out",
+                dir.path().join(format!("o{i}")).to_str().unwrap(),
+                "-q",
+            ])
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "case {i} should fail");
-        assert!(err.contains(needle), "case {i}: error should name `{needle}`: {err}");
+        assert!(
+            err.contains(needle),
+            "case {i}: error should name `{needle}`: {err}"
+        );
         assert!(!err.contains("panicked"), "case {i} panicked: {err}");
     }
     // A malformed data file names its line.
     let data = write(dir.path(), "bad.svm", "1 1:0.5 2:1\n-1 1:0.2 x:3\n");
-    let text = TINY.replace("kind = \"synthetic\"", &format!("kind = \"libsvm\"\ntrain = \"{}\"\ndim = 2", data.display()));
+    let text = TINY.replace(
+        "kind = \"synthetic\"",
+        &format!("kind = \"libsvm\"\ntrain = \"{}\"\ndim = 2", data.display()),
+    );
     let cfg = write(dir.path(), "badline.toml", &text);
-    let o = sbo().args(["run", cfg.to_str().unwrap(), "-q", "--out", dir.path().join("ob").to_str().unwrap()]).output().unwrap();
+    let o = sbo()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "-q",
+            "--out",
+            dir.path().join("ob").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.contains("bad.svm:2"), "error should name file and line 2: {err}");
+    assert!(
+        err.contains("bad.svm:2"),
+        "error should name file and line 2: {err}"
+    );
 }
 
 #[test]
 fn diverging_lanes_are_marked_and_the_rest_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let text = TINY.replace("alpha = [0.1, 0.05]", "alpha = [0.1, 1e30]").replace("beta = 0.2", "beta = [0.2, 1e30]");
+    let text = TINY
+        .replace("alpha = [0.1, 0.05]", "alpha = [0.1, 1e30]")
+        .replace("beta = 0.2", "beta = [0.2, 1e30]");
     let cfg = write(dir.path(), "div.toml", &text);
     let out = dir.path().join("out");
-    let o = sbo().args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).output().unwrap();
+    let o = sbo()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("diverged"), "the run should say lanes diverged: {err}");
+    assert!(
+        err.contains("diverged"),
+        "the run should say lanes diverged: {err}"
+    );
     let lanes = std::fs::read_to_string(out.join("lanes.csv")).unwrap();
     assert!(lanes.lines().any(|l| l.contains(",diverged,")));
-    assert!(lanes.lines().any(|l| l.starts_with("ssgd[alpha=0.1 beta=0.2],") && l.contains(",ok,")));
+    assert!(lanes
+        .lines()
+        .any(|l| l.starts_with("ssgd[alpha=0.1 beta=0.2],") && l.contains(",ok,")));
 }
 
 #[test]

@@ -13,15 +13,26 @@ fn every_example_config_prepares_and_runs_a_few_steps() {
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
             continue;
         }
-        let mut c = SweepConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut c =
+            SweepConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         c.run.steps = 6;
         c.run.log_every = 3;
         c.run.seeds = 2;
-        let study = Study::prepare(&c, path.parent()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let r = run_cpu(&study, &RunOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(r.diverged(), 0, "{}: lanes diverged in 6 steps", path.display());
+        let study =
+            Study::prepare(&c, path.parent()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let r = run_cpu(&study, &RunOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            r.diverged(),
+            0,
+            "{}: lanes diverged in 6 steps",
+            path.display()
+        );
         assert!(!r.configs.is_empty());
         seen += 1;
     }
-    assert!(seen >= 10, "expected the preset, per-algorithm and default configs, found {seen}");
+    assert!(
+        seen >= 10,
+        "expected the preset, per-algorithm and default configs, found {seen}"
+    );
 }

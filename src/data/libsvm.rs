@@ -190,8 +190,9 @@ fn is_space(c: u8) -> bool {
     c == b' ' || c == b'\t' || c == b'\r' || c == 0x0b || c == 0x0c
 }
 
-/// How a LIBSVM file numbers its features.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How a LIBSVM file numbers its features (`data.index_base` in configs: "one", "zero", "auto").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum IndexBase {
     /// 1-based, as LIBSVM and SVMlight write them (the format's definition): index 0 is an error.
     #[default]
@@ -289,7 +290,7 @@ pub fn read_libsvm_with(path: &Path, dim: Option<usize>, base: IndexBase) -> Res
                         lineno,
                         format!(
                             "feature index 0 in token `{}` (LIBSVM indices are 1-based; \
-                             this file may number its features from 0)",
+                             this file may number its features from 0: set data.index_base = \"zero\" or \"auto\")",
                             show(tok)
                         ),
                     ));

@@ -123,6 +123,9 @@ pub struct DataConfig {
     pub test: Option<PathBuf>,
     /// Number of features; required when files may not show the largest index (adult: 123).
     pub dim: Option<usize>,
+    /// LIBSVM: whether feature indices start at 1 (the format's definition), 0 (the shipped
+    /// adult files), or `auto` (0-based when index 0 occurs in the file).
+    pub index_base: crate::data::libsvm::IndexBase,
     /// CSV: column of the label (negative counts from the end).
     pub label_column: i64,
     pub n_lower: usize,
@@ -152,6 +155,7 @@ impl Default for DataConfig {
             train: None,
             test: None,
             dim: None,
+            index_base: crate::data::libsvm::IndexBase::One,
             label_column: -1,
             n_lower: 1000,
             n_upper: 500,

@@ -173,7 +173,7 @@ fn load_data(
                 let path = find_file(p, config_dir)?;
                 match dc.kind {
                     DataKind::Csv => data::csv::read_csv(&path, dc.label_column),
-                    _ => data::libsvm::read_libsvm(&path, dc.dim),
+                    _ => data::libsvm::read_libsvm_with(&path, dc.dim, dc.index_base),
                 }
             };
             let mut train = read(train_path)?;
