@@ -1,7 +1,17 @@
-//! Exact f64 quantities used as ground truth. STUB: filled in by the problem work.
+//! Exact f64 quantities used as ground truth: the inner solution y*(x), the hypergradient
+//! grad F(x) and, for squared loss with the prior coupling, the closed-form bilevel optimum.
+//!
+//! Everything here works on the full lower/upper sets with dense d x d matrices (nalgebra).
 use crate::data::DataView;
-use crate::error::Result;
-use crate::problem::ProblemSpec;
+use crate::error::{Result, SboError};
+use crate::problem::{coupling, loss, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
+use nalgebra::{DMatrix, DVector};
+
+/// Maximal number of Newton iterations of [`solve_inner`].
+pub const MAX_NEWTON_ITERS: usize = 200;
+
+/// Reciprocal condition number below which a dense system is declared singular.
+const RCOND_MIN: f64 = 1e-13;
 
 /// The exact hypergradient at x and what it was computed from.
 #[derive(Clone, Debug)]
@@ -13,8 +23,131 @@ pub struct ExactHypergradient {
     pub value: f64,
 }
 
-/// y*(x) = argmin_y g(x, y) on the full lower set, solved to `tol` on |grad_y g| by damped
-/// Newton from `y0` (closed form for squared loss with the prior coupling).
+fn check_dims(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> Result<()> {
+    let d = lower.d();
+    if x.len() != spec.p(d) {
+        return Err(SboError::Dimension {
+            what: "x (hyperparameters)".into(),
+            expected: spec.p(d),
+            got: x.len(),
+        });
+    }
+    if y.len() != d {
+        return Err(SboError::Dimension {
+            what: "y (inner variable)".into(),
+            expected: d,
+            got: y.len(),
+        });
+    }
+    Ok(())
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum::<f64>().sqrt()
+}
+
+/// The full lower Hessian grad2_yy g(x, y) = (1/n) sum_i l''(a_i.y, b_i) a_i a_i^T
+/// + diag(d2r/dy2(j) + lam_y), dense d x d, f64.
+pub fn full_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> DMatrix<f64> {
+    let (n, d) = (lower.n(), lower.d());
+    // Rows scaled by sqrt(l'') (l'' >= 0 for every loss), then H = W^T W / n.
+    let mut w = DMatrix::<f64>::zeros(n, d);
+    for i in 0..n {
+        let (row, b) = lower.sample(i);
+        let z: f64 = row.iter().zip(y).map(|(a, yj)| *a as f64 * yj).sum();
+        let s = loss::d2(spec.loss, z, b as f64).max(0.0).sqrt();
+        for (j, a) in row.iter().enumerate() {
+            w[(i, j)] = s * *a as f64;
+        }
+    }
+    let mut h = w.tr_mul(&w);
+    if n > 0 {
+        h /= n as f64;
+    }
+    for j in 0..d {
+        h[(j, j)] += coupling::dyy(spec.coupling, spec.mu, x[spec.k(j)], y[j]) + spec.lam_y;
+    }
+    h
+}
+
+/// The cross derivative J = grad2_xy g(x, y) as a dense p x d matrix: J[k(j), j] = d2r/dxdy(j).
+pub fn cross_matrix(spec: &ProblemSpec, x: &[f64], y: &[f64]) -> DMatrix<f64> {
+    let d = y.len();
+    let mut j_mat = DMatrix::<f64>::zeros(spec.p(d), d);
+    for (j, &yj) in y.iter().enumerate() {
+        let k = spec.k(j);
+        j_mat[(k, j)] += coupling::dxy(spec.coupling, spec.mu, x[k], yj);
+    }
+    j_mat
+}
+
+/// Solves a dense system by SVD, refusing (numerical error) a singular or ill-posed one
+/// (reciprocal condition number below 1e-13) or a non-finite result.
+fn solve_checked(m: DMatrix<f64>, rhs: DVector<f64>, what: &str) -> Result<DVector<f64>> {
+    if m.iter().chain(rhs.iter()).any(|v| !v.is_finite()) {
+        return Err(SboError::numerical(
+            what,
+            "non-finite matrix or right-hand side",
+        ));
+    }
+    if m.nrows() == 0 {
+        return Ok(rhs);
+    }
+    let svd = m.svd(true, true);
+    let smax = svd.singular_values.max();
+    let smin = svd.singular_values.min();
+    if smax.is_nan() || smax <= 0.0 || smin <= RCOND_MIN * smax {
+        return Err(SboError::numerical(
+            what,
+            format!("singular system (singular values {smin:e} .. {smax:e})"),
+        ));
+    }
+    let sol = svd
+        .solve(&rhs, 0.0)
+        .map_err(|e| SboError::numerical(what, e.to_string()))?;
+    if sol.iter().any(|v| !v.is_finite()) {
+        return Err(SboError::numerical(what, "non-finite solution"));
+    }
+    Ok(sol)
+}
+
+/// Newton direction -(H + lambda I)^-1 grad, lambda = 0 when H is positive definite (Cholesky),
+/// else the smallest Levenberg-Marquardt damping 1e-8 (1 + max|H_jj|) 10^t that makes it so.
+fn newton_direction(h: &DMatrix<f64>, grad: &DVector<f64>) -> Option<DVector<f64>> {
+    if let Some(ch) = h.clone().cholesky() {
+        return Some(-ch.solve(grad));
+    }
+    let scale = 1.0 + h.diagonal().amax();
+    let mut lambda = 1e-8 * scale;
+    for _ in 0..40 {
+        let mut hd = h.clone();
+        for j in 0..hd.nrows() {
+            hd[(j, j)] += lambda;
+        }
+        if let Some(ch) = hd.cholesky() {
+            return Some(-ch.solve(grad));
+        }
+        lambda *= 10.0;
+    }
+    None
+}
+
+/// y*(x) = argmin_y g(x, y) on the full lower set.
+///
+/// Squared loss with the prior coupling: closed form, one dense solve of
+/// (A^T A / n + (mu + lam_y) I) y = A^T b / n + mu P x. Every other problem: damped Newton from
+/// `y0` with the dense Hessian (Cholesky; Levenberg-Marquardt damping where it is not positive
+/// definite, as with the nonconvex coupling) and an Armijo backtracking line search on g (when
+/// the predicted decrease of g is lost in rounding, a full step that reduces |grad_y g| is
+/// accepted instead).
+///
+/// Convergence: |grad_y g(x, y)| <= tol * max(1, |grad_y g(x, y0)|) (relative to the initial
+/// gradient, absolute below 1). The closed form is checked against the same criterion (and
+/// polished by Newton steps if it misses it). Errors with `SboError::Numerical` after
+/// [`MAX_NEWTON_ITERS`] iterations, on a NaN, or when no descent step can be found (which
+/// includes a `tol` below what rounding allows, e.g. 0). For the
+/// nonconvex coupling the result is a stationary point reached from `y0` (a local minimum in
+/// practice), not necessarily the global one.
 pub fn solve_inner(
     spec: &ProblemSpec,
     lower: DataView,
@@ -22,11 +155,122 @@ pub fn solve_inner(
     y0: &[f64],
     tol: f64,
 ) -> Result<Vec<f64>> {
-    let _ = (spec, lower, x, y0, tol);
-    todo!()
+    check_dims(spec, lower, x, y0)?;
+    let what = "solve_inner";
+    let d = lower.d();
+    let o = Oracles {
+        spec,
+        lower,
+        upper: lower,
+    };
+    let grad_at = |y: &[f64]| {
+        let mut g = vec![0.0; d];
+        o.grad_y_g(x, y, Batch::Full, &mut g);
+        g
+    };
+    let g0 = norm(&grad_at(y0));
+    if !g0.is_finite() {
+        return Err(SboError::numerical(what, "non-finite gradient at y0"));
+    }
+    let thresh = tol * g0.max(1.0);
+
+    let mut y: Vec<f64> = y0.to_vec();
+    if spec.loss == Loss::Squared && spec.coupling == Coupling::Prior {
+        let h = full_hessian(spec, lower, x, &y);
+        let mut rhs = DVector::<f64>::zeros(d);
+        for i in 0..lower.n() {
+            let (row, b) = lower.sample(i);
+            for (r, a) in rhs.iter_mut().zip(row) {
+                *r += b as f64 * *a as f64;
+            }
+        }
+        if lower.n() > 0 {
+            rhs /= lower.n() as f64;
+        }
+        for j in 0..d {
+            rhs[j] += spec.mu * x[spec.k(j)];
+        }
+        let sol = match h.clone().cholesky() {
+            Some(ch) => ch.solve(&rhs),
+            None => solve_checked(h, rhs, what)?,
+        };
+        y = sol.iter().copied().collect();
+    }
+
+    let mut grad = grad_at(&y);
+    for iter in 0..=MAX_NEWTON_ITERS {
+        let gn = norm(&grad);
+        if !gn.is_finite() || y.iter().any(|v| !v.is_finite()) {
+            return Err(SboError::numerical(
+                what,
+                format!("NaN at iteration {iter}"),
+            ));
+        }
+        if gn <= thresh {
+            return Ok(y);
+        }
+        if iter == MAX_NEWTON_ITERS {
+            break;
+        }
+        let h = full_hessian(spec, lower, x, &y);
+        let gvec = DVector::from_column_slice(&grad);
+        let step = newton_direction(&h, &gvec)
+            .ok_or_else(|| SboError::numerical(what, "no positive definite damped Hessian"))?;
+        let slope = gvec.dot(&step);
+        let g_cur = o.lower_value(x, &y);
+        let mut y_try = vec![0.0; d];
+        let mut accepted = None;
+        // Near the solution the predicted decrease of g (about -slope / 2) is lost in the
+        // rounding of g: there, take the full step when it reduces |grad_y g|.
+        if -slope <= 1e-10 * g_cur.abs().max(1.0) {
+            for j in 0..d {
+                y_try[j] = y[j] + step[j];
+            }
+            let g_new = grad_at(&y_try);
+            if norm(&g_new) < gn {
+                accepted = Some((y_try.clone(), g_new));
+            }
+        }
+        // Armijo backtracking on g.
+        let mut t = 1.0;
+        for _ in 0..60 {
+            if accepted.is_some() {
+                break;
+            }
+            for j in 0..d {
+                y_try[j] = y[j] + t * step[j];
+            }
+            let g_try = o.lower_value(x, &y_try);
+            if g_try.is_finite() && g_try < g_cur + 1e-4 * t * slope {
+                accepted = Some((y_try.clone(), grad_at(&y_try)));
+            }
+            t *= 0.5;
+        }
+        let Some((y_new, grad_new)) = accepted else {
+            return Err(SboError::numerical(
+                what,
+                format!(
+                    "no descent step at iteration {iter}: |grad| = {gn:e} > {thresh:e} \
+                     (the tolerance may be below rounding)"
+                ),
+            ));
+        };
+        y = y_new;
+        grad = grad_new;
+    }
+    Err(SboError::numerical(
+        what,
+        format!(
+            "no convergence in {MAX_NEWTON_ITERS} Newton iterations: |grad| = {:e} > {thresh:e}",
+            norm(&grad)
+        ),
+    ))
 }
 
 /// grad F(x) = grad_x f - J (H^-1 grad_y f) at y = y*(x), full sets, f64.
+///
+/// y* comes from [`solve_inner`] (from `y0`, to `tol`); H = [`full_hessian`] at y* is solved
+/// densely (SVD; a singular H is a numerical error); J is [`cross_matrix`].
 pub fn hypergradient(
     spec: &ProblemSpec,
     lower: DataView,
@@ -35,16 +279,125 @@ pub fn hypergradient(
     y0: &[f64],
     tol: f64,
 ) -> Result<ExactHypergradient> {
-    let _ = (spec, lower, upper, x, y0, tol);
-    todo!()
+    if upper.d() != lower.d() {
+        return Err(SboError::Dimension {
+            what: "upper set features".into(),
+            expected: lower.d(),
+            got: upper.d(),
+        });
+    }
+    let y = solve_inner(spec, lower, x, y0, tol)?;
+    let (d, p) = (lower.d(), spec.p(lower.d()));
+    let o = Oracles { spec, lower, upper };
+    let h = full_hessian(spec, lower, x, &y);
+    let mut gf = vec![0.0; d];
+    o.grad_y_f(x, &y, Batch::Full, &mut gf);
+    let v = solve_checked(h, DVector::from_vec(gf), "hypergradient: H^-1 grad_y f")?;
+    let mut jv = vec![0.0; p];
+    o.jvp(x, &y, v.as_slice(), &mut jv);
+    let mut grad = vec![0.0; p];
+    o.grad_x_f(x, &y, &mut grad);
+    for (g, j) in grad.iter_mut().zip(&jv) {
+        *g -= j;
+    }
+    let value = o.upper_value(x, &y);
+    if !value.is_finite() || grad.iter().any(|v| !v.is_finite()) {
+        return Err(SboError::numerical("hypergradient", "non-finite result"));
+    }
+    Ok(ExactHypergradient {
+        grad,
+        y_star: y,
+        value,
+    })
+}
+
+/// Design matrix (n x d) and labels of a set, f64, through `sample(i)`.
+fn design(set: DataView) -> (DMatrix<f64>, DVector<f64>) {
+    let (n, d) = (set.n(), set.d());
+    let mut a = DMatrix::<f64>::zeros(n, d);
+    let mut b = DVector::<f64>::zeros(n);
+    for i in 0..n {
+        let (row, label) = set.sample(i);
+        for (j, v) in row.iter().enumerate() {
+            a[(i, j)] = *v as f64;
+        }
+        b[i] = label as f64;
+    }
+    (a, b)
 }
 
 /// The closed-form bilevel optimum (x*, y*(x*)) of a squared-loss prior-coupling problem.
+///
+/// With M = A^T A / n + (mu + lam_y) I, c = A^T b / n and P = I (per feature) or the all-ones
+/// d x 1 column (scalar): y*(x) = M^-1 (c + mu P x) = y0 + K x, and x* solves
+/// (K^T G K + nu I) x = -K^T A'^T (A' y0 - b') / m with G = A'^T A' / m.
+/// Any other loss or coupling is a `Config` error on field `problem`; a singular system
+/// (e.g. nu = 0 with fewer upper samples than hyperparameters) a `Numerical` one.
 pub fn quadratic_optimum(
     spec: &ProblemSpec,
     lower: DataView,
     upper: DataView,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
-    let _ = (spec, lower, upper);
-    todo!()
+    if spec.loss != Loss::Squared || spec.coupling != Coupling::Prior {
+        return Err(SboError::config(
+            "problem",
+            "the closed-form bilevel optimum needs loss = squared and coupling = prior",
+        ));
+    }
+    if upper.d() != lower.d() {
+        return Err(SboError::Dimension {
+            what: "upper set features".into(),
+            expected: lower.d(),
+            got: upper.d(),
+        });
+    }
+    let what = "quadratic_optimum";
+    let d = lower.d();
+    let p = spec.p(d);
+    if lower.n() == 0 || upper.n() == 0 {
+        return Err(SboError::numerical(what, "empty lower or upper set"));
+    }
+    let (a, b) = design(lower);
+    let (au, bu) = design(upper);
+    let n = lower.n() as f64;
+    let m = upper.n() as f64;
+
+    let mut mm = a.tr_mul(&a) / n;
+    for j in 0..d {
+        mm[(j, j)] += spec.mu + spec.lam_y;
+    }
+    let c = a.tr_mul(&b) / n;
+    let pmat = match spec.hyper {
+        HyperShape::PerFeature => DMatrix::<f64>::identity(d, d),
+        HyperShape::Scalar => DMatrix::<f64>::from_element(d, 1, 1.0),
+    };
+    // [y0 | K] = M^-1 [c | mu P], one factorisation.
+    let mut rhs = DMatrix::<f64>::zeros(d, 1 + p);
+    rhs.set_column(0, &c);
+    rhs.columns_mut(1, p).copy_from(&(&pmat * spec.mu));
+    let sol = {
+        if mm.iter().any(|v| !v.is_finite()) {
+            return Err(SboError::numerical(what, "non-finite lower Hessian"));
+        }
+        let svd = mm.svd(true, true);
+        let (smax, smin) = (svd.singular_values.max(), svd.singular_values.min());
+        if smax.is_nan() || smax <= 0.0 || smin <= RCOND_MIN * smax {
+            return Err(SboError::numerical(what, "singular lower Hessian"));
+        }
+        svd.solve(&rhs, 0.0)
+            .map_err(|e| SboError::numerical(what, e.to_string()))?
+    };
+    let y0 = sol.column(0).into_owned();
+    let k = sol.columns(1, p).into_owned();
+
+    let ak = &au * &k; // m x p
+    let mut lhs = ak.tr_mul(&ak) / m;
+    for i in 0..p {
+        lhs[(i, i)] += spec.nu;
+    }
+    let resid0 = &au * &y0 - &bu; // m
+    let r = -(ak.tr_mul(&resid0) / m);
+    let x = solve_checked(lhs, r, "quadratic_optimum: upper system")?;
+    let y = &y0 + &k * &x;
+    Ok((x.iter().copied().collect(), y.iter().copied().collect()))
 }

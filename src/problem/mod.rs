@@ -1,7 +1,9 @@
 //! Bilevel problems (DESIGN section 2): losses, couplings, presets, the CPU oracles and the
 //! exact (f64) quantities used as ground truth.
 
+pub mod coupling;
 pub mod exact;
+pub mod loss;
 mod oracles;
 
 pub use oracles::{accuracy, data_loss, Batch, Oracles};

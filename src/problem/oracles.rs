@@ -1,7 +1,14 @@
-//! CPU oracles (DESIGN section 2). STUB: filled in by the problem work.
+//! CPU oracles (DESIGN section 2).
+//!
+//! Every oracle is allocation-free and makes one pass over its batch: per sample, the needed
+//! dot products with the row are taken once (in feature order), then the row is added into the
+//! output (`axpy`). Sums run in sample order, then feature order, and the data sum is scaled by
+//! `1 / |B|` once at the end, so results are deterministic and reproducible by the GPU twin.
+//! Data rows are f32 and converted to `T` per element; samples are always read through
+//! [`DataView::sample`], so a neighbour lane sees its replaced row.
 use crate::data::DataView;
-use crate::problem::ProblemSpec;
-use crate::real::Real;
+use crate::problem::{coupling, loss, ProblemSpec};
+use crate::real::{axpy_row, dot_row, Real};
 
 /// Which samples an oracle averages over.
 #[derive(Clone, Copy, Debug)]
@@ -10,6 +17,70 @@ pub enum Batch<'a> {
     Full,
     /// These indices (repeats allowed), in this order.
     Idx(&'a [u32]),
+}
+
+impl Batch<'_> {
+    /// Number of samples averaged over for a set of `n` samples.
+    #[inline(always)]
+    pub fn size(&self, n: usize) -> usize {
+        match self {
+            Batch::Full => n,
+            Batch::Idx(idx) => idx.len(),
+        }
+    }
+}
+
+/// Calls `f(row, label)` for each sample of the batch, in batch order.
+#[inline(always)]
+fn for_each_sample<'d>(view: DataView<'d>, batch: Batch, mut f: impl FnMut(&'d [f32], f32)) {
+    match batch {
+        Batch::Full => {
+            for i in 0..view.n() {
+                let (row, b) = view.sample(i);
+                f(row, b);
+            }
+        }
+        Batch::Idx(idx) => {
+            for &i in idx {
+                let (row, b) = view.sample(i as usize);
+                f(row, b);
+            }
+        }
+    }
+}
+
+/// 1 / |B| (0 for an empty batch, whose data term is then 0).
+#[inline(always)]
+fn inv_size<T: Real>(batch: Batch, n: usize) -> T {
+    let nb = batch.size(n);
+    debug_assert!(nb > 0, "empty batch");
+    if nb == 0 {
+        T::zero()
+    } else {
+        T::one() / T::of(nb as f64)
+    }
+}
+
+/// out = sum_{i in B} l'(a_i . y, b_i) a_i   (not yet divided by |B|).
+#[inline(always)]
+fn loss_grad_sum<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T], batch: Batch, out: &mut [T]) {
+    out.fill(T::zero());
+    let l = spec.loss;
+    for_each_sample(set, batch, |row, b| {
+        let z = dot_row(row, y);
+        let c = loss::d1(l, z, T::of_f32(b));
+        axpy_row(c, row, out);
+    });
+}
+
+/// Dot product of a stored row with a vector, accumulated in f64 in feature order.
+#[inline(always)]
+fn dot_row_f64<T: Real>(row: &[f32], v: &[T]) -> f64 {
+    let mut s = 0.0f64;
+    for (a, b) in row.iter().zip(v) {
+        s += *a as f64 * b.as_f64();
+    }
+    s
 }
 
 /// The oracles of one lane: a problem and the lower/upper sets as the lane sees them.
@@ -30,49 +101,129 @@ impl<'a> Oracles<'a> {
 
     /// out = grad_y g_B(x, y)   (len d)
     pub fn grad_y_g<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
-        let _ = (x, y, batch, out);
-        todo!()
+        debug_assert_eq!(x.len(), self.p());
+        debug_assert_eq!(y.len(), self.d());
+        debug_assert_eq!(out.len(), self.d());
+        let spec = self.spec;
+        loss_grad_sum(spec, self.lower, y, batch, out);
+        let inv: T = inv_size(batch, self.lower.n());
+        let mu = T::of(spec.mu);
+        let lam = T::of(spec.lam_y);
+        for (j, (o, &yj)) in out.iter_mut().zip(y).enumerate() {
+            let xk = x[spec.k(j)];
+            *o = *o * inv + coupling::dy(spec.coupling, mu, xk, yj) + lam * yj;
+        }
     }
+
     /// out = H_B(x, y) v   (len d)
     pub fn hvp<T: Real>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
-        let _ = (x, y, v, batch, out);
-        todo!()
+        debug_assert_eq!(x.len(), self.p());
+        debug_assert_eq!(y.len(), self.d());
+        debug_assert_eq!(v.len(), self.d());
+        debug_assert_eq!(out.len(), self.d());
+        let spec = self.spec;
+        let l = spec.loss;
+        out.fill(T::zero());
+        for_each_sample(self.lower, batch, |row, b| {
+            // z = a . y and a . v in one pass over the row (each in feature order).
+            let mut z = T::zero();
+            let mut av = T::zero();
+            for ((a, yj), vj) in row.iter().zip(y).zip(v) {
+                let a = T::of_f32(*a);
+                z += a * *yj;
+                av += a * *vj;
+            }
+            let c = loss::d2(l, z, T::of_f32(b)) * av;
+            axpy_row(c, row, out);
+        });
+        let inv: T = inv_size(batch, self.lower.n());
+        let mu = T::of(spec.mu);
+        let lam = T::of(spec.lam_y);
+        for (j, ((o, &yj), &vj)) in out.iter_mut().zip(y).zip(v).enumerate() {
+            let xk = x[spec.k(j)];
+            *o = *o * inv + (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
+        }
     }
-    /// out = grad2_xy g(x, y) v   (len p; no data pass)
+
+    /// out = grad2_xy g(x, y) v   (len p; no data pass). Per feature: out_j = d2r/dxdy(j) v_j;
+    /// scalar: out_0 = sum_j d2r/dxdy(j) v_j (in j order).
     pub fn jvp<T: Real>(&self, x: &[T], y: &[T], v: &[T], out: &mut [T]) {
-        let _ = (x, y, v, out);
-        todo!()
+        debug_assert_eq!(x.len(), self.p());
+        debug_assert_eq!(y.len(), self.d());
+        debug_assert_eq!(v.len(), self.d());
+        debug_assert_eq!(out.len(), self.p());
+        let spec = self.spec;
+        let mu = T::of(spec.mu);
+        out.fill(T::zero());
+        for (j, (&yj, &vj)) in y.iter().zip(v).enumerate() {
+            let k = spec.k(j);
+            out[k] += coupling::dxy(spec.coupling, mu, x[k], yj) * vj;
+        }
     }
+
     /// out = grad_y f_B(x, y)   (len d)
     pub fn grad_y_f<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
-        let _ = (x, y, batch, out);
-        todo!()
+        let _ = x;
+        debug_assert_eq!(y.len(), self.d());
+        debug_assert_eq!(out.len(), self.d());
+        loss_grad_sum(self.spec, self.upper, y, batch, out);
+        let inv: T = inv_size(batch, self.upper.n());
+        for o in out.iter_mut() {
+            *o *= inv;
+        }
     }
+
     /// out = grad_x f(x, y) = nu x   (len p)
     pub fn grad_x_f<T: Real>(&self, x: &[T], y: &[T], out: &mut [T]) {
-        let _ = (x, y, out);
-        todo!()
+        let _ = y;
+        debug_assert_eq!(out.len(), x.len());
+        let nu = T::of(self.spec.nu);
+        for (o, &xk) in out.iter_mut().zip(x) {
+            *o = nu * xk;
+        }
     }
-    /// g(x, y) on the full lower set, regularisers included.
+
+    /// g(x, y) on the full lower set, regularisers included (f64 accumulation).
     pub fn lower_value<T: Real>(&self, x: &[T], y: &[T]) -> f64 {
-        let _ = (x, y);
-        todo!()
+        let spec = self.spec;
+        let mut reg = 0.0f64;
+        let mut yy = 0.0f64;
+        for (j, yj) in y.iter().enumerate() {
+            let yj = yj.as_f64();
+            reg += coupling::value(spec.coupling, spec.mu, x[spec.k(j)].as_f64(), yj);
+            yy += yj * yj;
+        }
+        data_loss(spec, self.lower, y) + reg + 0.5 * spec.lam_y * yy
     }
-    /// f(x, y) on the full upper set, (nu / 2)|x|^2 included.
+
+    /// f(x, y) on the full upper set, (nu / 2)|x|^2 included (f64 accumulation).
     pub fn upper_value<T: Real>(&self, x: &[T], y: &[T]) -> f64 {
-        let _ = (x, y);
-        todo!()
+        let xx: f64 = x.iter().map(|v| v.as_f64() * v.as_f64()).sum();
+        data_loss(self.spec, self.upper, y) + 0.5 * self.spec.nu * xx
     }
 }
 
 /// Mean data loss (1/n) sum l(a_i . y, b_i) over a set, without regularisers (f64 accumulation).
+/// NaN for an empty set.
 pub fn data_loss<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
-    let _ = (spec, set, y);
-    todo!()
+    let mut s = 0.0f64;
+    for i in 0..set.n() {
+        let (row, b) = set.sample(i);
+        s += loss::value(spec.loss, dot_row_f64(row, y), b as f64);
+    }
+    s / set.n() as f64
 }
 
-/// Fraction of samples with sign(a . y) == b (logistic problems).
+/// Fraction of samples with sign(a . y) == b (logistic problems); a . y == 0 counts as wrong.
+/// a . y is accumulated in f64. NaN for an empty set.
 pub fn accuracy<T: Real>(set: DataView, y: &[T]) -> f64 {
-    let _ = (set, y);
-    todo!()
+    let mut correct = 0usize;
+    for i in 0..set.n() {
+        let (row, b) = set.sample(i);
+        let z = dot_row_f64(row, y);
+        if (z > 0.0 && b > 0.0) || (z < 0.0 && b < 0.0) {
+            correct += 1;
+        }
+    }
+    correct as f64 / set.n() as f64
 }

@@ -1,0 +1,57 @@
+//! Scalar losses l(z, b) of DESIGN section 2 and their first two derivatives in z.
+//!
+//! These are the formulas the WGSL oracles mirror: keep them branch-light, generic and free of
+//! any exponential of a large positive number.
+use crate::problem::Loss;
+use crate::real::Real;
+
+/// sigmoid(t) = 1 / (1 + exp(-t)), evaluated so that only exp of a non-positive number is taken.
+#[inline(always)]
+pub fn sigmoid<T: Real>(t: T) -> T {
+    if t >= T::zero() {
+        T::one() / (T::one() + (-t).exp())
+    } else {
+        let e = t.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// softplus(t) = ln(1 + exp(t)) = max(t, 0) + ln(1 + exp(-|t|)), finite for every finite t.
+#[inline(always)]
+pub fn softplus<T: Real>(t: T) -> T {
+    t.max(T::zero()) + (-t.abs()).exp().ln_1p()
+}
+
+/// l(z, b): squared (z - b)^2 / 2, logistic ln(1 + exp(-b z)) = softplus(-b z).
+#[inline(always)]
+pub fn value<T: Real>(loss: Loss, z: T, b: T) -> T {
+    match loss {
+        Loss::Squared => {
+            let r = z - b;
+            T::of(0.5) * r * r
+        }
+        Loss::Logistic => softplus(-b * z),
+    }
+}
+
+/// l'(z, b) = dl/dz: squared z - b, logistic -b sigmoid(-b z).
+#[inline(always)]
+pub fn d1<T: Real>(loss: Loss, z: T, b: T) -> T {
+    match loss {
+        Loss::Squared => z - b,
+        Loss::Logistic => -b * sigmoid(-b * z),
+    }
+}
+
+/// l''(z, b) = d2l/dz2: squared 1, logistic sigmoid(z) sigmoid(-z)
+/// (= sigmoid(b z) sigmoid(-b z) for b in {-1, +1}).
+#[inline(always)]
+pub fn d2<T: Real>(loss: Loss, z: T, b: T) -> T {
+    match loss {
+        Loss::Squared => {
+            let _ = b;
+            T::one()
+        }
+        Loss::Logistic => sigmoid(z) * sigmoid(-z),
+    }
+}
