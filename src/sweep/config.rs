@@ -140,7 +140,9 @@ pub struct DataConfig {
     pub d: usize,
     /// Synthetic: covariance spectrum [s_min, s_max]; give s_min or kappa.
     pub s_min: Option<f64>,
-    pub s_max: f64,
+    /// Default: 1, or kappa (mu + lam_y) when kappa is given with a regularised lower level,
+    /// so that any kappa >= 1 is reachable.
+    pub s_max: Option<f64>,
     /// Synthetic: lower-level condition number (s_max + mu + lam_y) / (s_min + mu + lam_y);
     /// sets s_min when given.
     pub kappa: Option<f64>,
@@ -164,7 +166,7 @@ impl Default for DataConfig {
             seed: 0,
             d: 20,
             s_min: None,
-            s_max: 1.0,
+            s_max: None,
             kappa: None,
             sigma: 0.1,
         }

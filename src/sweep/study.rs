@@ -51,7 +51,11 @@ impl Study {
         resolved.problem = config.problem.resolved()?;
         resolved.data.dim = Some(splits.lower.d);
         if config.data.kind == DataKind::Synthetic {
-            resolved.data.s_min = Some(synthetic_s_min(config, &spec)?);
+            let (s_min, s_max) = synthetic_spectrum(config, &spec)?;
+            resolved.data.s_max = Some(s_max);
+            if config.data.kappa.is_none() {
+                resolved.data.s_min = Some(s_min);
+            }
         }
         resolved.algos = configs.iter().map(grid::to_table).collect();
         Ok(Study {
@@ -73,8 +77,16 @@ impl Study {
     }
 }
 
-fn synthetic_s_min(config: &SweepConfig, spec: &ProblemSpec) -> Result<f64> {
+/// The covariance spectrum [s_min, s_max] of the synthetic generator, from either s_min or
+/// kappa = (s_max + c) / (s_min + c), c = mu + lam_y (prior coupling) or lam_y.
+fn synthetic_spectrum(config: &SweepConfig, spec: &ProblemSpec) -> Result<(f64, f64)> {
     let dc = &config.data;
+    let c = spec.lam_y
+        + if spec.coupling == crate::problem::Coupling::Prior {
+            spec.mu
+        } else {
+            0.0
+        };
     match (dc.kappa, dc.s_min) {
         (Some(_), Some(_)) => Err(SboError::config(
             "data.kappa",
@@ -82,33 +94,26 @@ fn synthetic_s_min(config: &SweepConfig, spec: &ProblemSpec) -> Result<f64> {
         )),
         (Some(kappa), None) => {
             if !(kappa.is_finite() && kappa >= 1.0) {
-                return Err(SboError::config(
-                    "data.kappa",
-                    format!("must be >= 1, got {kappa}"),
-                ));
+                return Err(SboError::config("data.kappa", format!("must be >= 1, got {kappa}")));
             }
-            let c = spec.lam_y
-                + if spec.coupling == crate::problem::Coupling::Prior {
-                    spec.mu
-                } else {
-                    0.0
-                };
-            let s_min = (dc.s_max + c) / kappa - c;
+            let s_max = dc.s_max.unwrap_or(if c > 0.0 { kappa * c } else { 1.0 });
+            let s_min = (s_max + c) / kappa - c;
             if s_min <= 0.0 {
                 return Err(SboError::config(
                     "data.kappa",
                     format!(
-                        "kappa = {kappa} is out of reach with s_max = {} and mu + lam_y = {c}: \
-                         the largest is {}; raise data.s_max",
-                        dc.s_max,
-                        (dc.s_max + c) / c.max(f64::MIN_POSITIVE)
+                        "kappa = {kappa} is out of reach with s_max = {s_max} and mu + lam_y = {c}: \
+                         the largest is {}; raise data.s_max or leave it out",
+                        (s_max + c) / c.max(f64::MIN_POSITIVE)
                     ),
                 ));
             }
-            Ok(s_min)
+            Ok((s_min, s_max))
         }
-        (None, Some(s)) => Ok(s),
-        (None, None) => Ok(dc.s_max / 10.0),
+        (None, s_min) => {
+            let s_max = dc.s_max.unwrap_or(1.0);
+            Ok((s_min.unwrap_or(s_max / 10.0), s_max))
+        }
     }
 }
 
@@ -133,7 +138,7 @@ fn load_data(
     }
     match dc.kind {
         DataKind::Synthetic => {
-            let s_min = synthetic_s_min(config, spec)?;
+            let (s_min, s_max) = synthetic_spectrum(config, spec)?;
             if dc.d == 0 {
                 return Err(SboError::config("data.d", "must be >= 1"));
             }
@@ -144,7 +149,7 @@ fn load_data(
                 n_test: dc.n_test.unwrap_or(1000),
                 n_pool: dc.n_pool,
                 s_min,
-                s_max: dc.s_max,
+                s_max,
                 sigma: dc.sigma,
                 seed: dc.seed,
             })?;
