@@ -94,7 +94,10 @@ fn synthetic_spectrum(config: &SweepConfig, spec: &ProblemSpec) -> Result<(f64, 
         )),
         (Some(kappa), None) => {
             if !(kappa.is_finite() && kappa >= 1.0) {
-                return Err(SboError::config("data.kappa", format!("must be >= 1, got {kappa}")));
+                return Err(SboError::config(
+                    "data.kappa",
+                    format!("must be >= 1, got {kappa}"),
+                ));
             }
             let s_max = dc.s_max.unwrap_or(if c > 0.0 { kappa * c } else { 1.0 });
             let s_min = (s_max + c) / kappa - c;
