@@ -90,36 +90,51 @@ pub struct RunOptions<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
-/// The (lower, upper) replacements of neighbour `i` (>= 1) of seed `seed`: which sample is
-/// replaced and by which pool row is a function of (seed, i) only, drawn from the seed's
-/// generator on its own stream.
+/// Which sample neighbour `i` of seed `seed` replaces, and by which pool row: `(index,
+/// pool_row)` for the lower and the upper set. A function of (seed, i) only, drawn from the
+/// seed's generator on its own stream; the base lane (i = 0) replaces nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NeighbourChoice {
+    pub lower: Option<(usize, usize)>,
+    pub upper: Option<(usize, usize)>,
+}
+
+impl NeighbourChoice {
+    pub fn new(splits: &Splits, side: ReplaceSide, seed: u64, i: usize) -> Self {
+        let np = splits.pool.n;
+        if i == 0 || np == 0 {
+            return NeighbourChoice::default();
+        }
+        let w = LaneRng::new(seed).block(stream::NEIGHBOUR, i as u64, 0);
+        let pick = |n: usize, wi: u32, wp: u32| {
+            (
+                bounded(wi, n as u32) as usize,
+                bounded(wp, np as u32) as usize,
+            )
+        };
+        NeighbourChoice {
+            lower: matches!(side, ReplaceSide::Lower | ReplaceSide::Both)
+                .then(|| pick(splits.lower.n, w[2], w[3])),
+            upper: matches!(side, ReplaceSide::Upper | ReplaceSide::Both)
+                .then(|| pick(splits.upper.n, w[0], w[1])),
+        }
+    }
+}
+
+/// The (lower, upper) replacements of neighbour `i` of seed `seed` (see [`NeighbourChoice`]).
 pub fn neighbour_replacements<'a>(
     splits: &'a Splits,
     side: ReplaceSide,
     seed: u64,
     i: usize,
 ) -> (Option<Replacement<'a>>, Option<Replacement<'a>>) {
-    if i == 0 || splits.pool.n == 0 {
-        return (None, None);
-    }
-    let w = LaneRng::new(seed).block(stream::NEIGHBOUR, i as u64, 0);
-    let pool = &splits.pool;
-    let make = |set: &Dataset, wi: u32, wp: u32| {
-        let p = bounded(wp, pool.n as u32) as usize;
-        Some(Replacement {
-            index: bounded(wi, set.n as u32) as usize,
-            row: pool.row(p),
-            label: pool.label(p),
-        })
+    let c = NeighbourChoice::new(splits, side, seed, i);
+    let make = |(index, p): (usize, usize)| Replacement {
+        index,
+        row: splits.pool.row(p),
+        label: splits.pool.label(p),
     };
-    use crate::data::Dataset;
-    let lower = matches!(side, ReplaceSide::Lower | ReplaceSide::Both)
-        .then(|| make(&splits.lower, w[2], w[3]))
-        .flatten();
-    let upper = matches!(side, ReplaceSide::Upper | ReplaceSide::Both)
-        .then(|| make(&splits.upper, w[0], w[1]))
-        .flatten();
-    (lower, upper)
+    (c.lower.map(make), c.upper.map(make))
 }
 
 /// Runs a prepared study on the CPU.

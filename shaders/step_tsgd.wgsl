@@ -1,0 +1,80 @@
+// tsgd (warm start) and ud (RESET: y^0 = y0 at every outer step) (twin of `src/algo/tsgd.rs`):
+//   y^{s+1} = y^s - beta_k grad_y g_{zeta_s}(x_k, y^s),  s < T,   inner iterates kept in scratch
+//   u = grad_y f_xi(x_k, y^T);  h = grad_x f
+//   for s = T-1 down to 0:  h -= beta_k J(x_k, y^s) u;  u -= beta_k H_{zeta_s}(x_k, y^s) u  (s > 0)
+//   x_{k+1} = x_k - alpha_k h;  y_{k+1} = y^T
+
+fn ys_at(lane_local: u32, s: u32, j: u32) -> u32 {
+    return lane_local * prm.scratch_stride + s * D + j;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let tid = lid.x;
+    let lane = lane_index(wid);
+    if (lane >= prm.lane_offset + prm.n_lanes) { return; }
+    let ll = lane - prm.lane_offset;
+    let ln = lanes[lane];
+    load_state(tid, lane);
+    workgroupBarrier();
+    for (var it = 0u; it < prm.n_steps; it++) {
+        let k = prm.t0 + it;
+        let alpha = sched(prm.alpha, k);
+        let beta = sched(prm.beta, k);
+
+        // Forward: T inner steps from y_k (or y0), each iterate saved.
+        for (var j = tid; j < D; j += WG) {
+            let y = select(sy[j], prm.y0, RESET);
+            pt[j] = y;
+            scratch[ys_at(ll, 0u, j)] = y;
+        }
+        workgroupBarrier();
+        for (var s = 0u; s < T_INNER; s++) {
+            draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
+            lower_grad_data(tid, 0u, BL);
+            for (var j = tid; j < D; j += WG) {
+                let yj = pt[j];
+                let yn = yj - beta * (ga[j] + cp_dy(sx[kx(j)], yj) + LAM_Y * yj);
+                pt[j] = yn;
+                scratch[ys_at(ll, s + 1u, j)] = yn;
+            }
+            workgroupBarrier();
+        }
+        for (var j = tid; j < D; j += WG) { sy[j] = pt[j]; }
+
+        // Backward through the inner steps.
+        draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, vec2<u32>(k, 0u));
+        upper_grad(tid);
+        for (var j = tid; j < P; j += WG) { sh[j] = NU * sx[j]; }
+        for (var j = tid; j < D; j += WG) { su[j] = gc[j]; }
+        workgroupBarrier();
+        for (var r = 0u; r < T_INNER; r++) {
+            let s = T_INNER - 1u - r;
+            var jv_part = 0.0;
+            for (var j = tid; j < D; j += WG) {
+                let yj = scratch[ys_at(ll, s, j)];
+                pt[j] = yj;
+                sw[j] = su[j];
+                let jv = cp_dxy(sx[kx(j)], yj) * su[j];
+                if (HYPER == 0u) { sh[j] = sh[j] - beta * jv; } else { jv_part = jv_part + jv; }
+            }
+            if (HYPER == 1u) {
+                let jv = wg_sum(tid, jv_part);
+                if (tid == 0u) { sh[0] = sh[0] - beta * jv; }
+            }
+            workgroupBarrier();
+            if (s > 0u) {
+                draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
+                hvp_data(tid, 0u, BL, false);
+                for (var j = tid; j < D; j += WG) {
+                    let hv = gb[j] + (cp_dyy(sx[kx(j)], pt[j]) + LAM_Y) * su[j];
+                    su[j] = su[j] - beta * hv;
+                }
+                workgroupBarrier();
+            }
+        }
+        for (var j = tid; j < P; j += WG) { sx[j] = sx[j] - alpha * sh[j]; }
+        workgroupBarrier();
+    }
+    store_state(tid, lane);
+}
