@@ -291,3 +291,29 @@ fn ud_restarts_the_inner_variable_and_tsgd_does_not() {
     }
     assert!(t10.y.iter().zip(&u10.y).any(|(a, b)| (a - b).abs() > 1e-6));
 }
+
+#[test]
+fn nominal_counts_match_what_the_cpu_lanes_count() {
+    use sbo::algo::OracleCounts;
+    let lower = common::dataset(40, 3, 1, false);
+    let upper = common::dataset(20, 3, 2, false);
+    let s = spec(Loss::Squared, Coupling::Prior, HyperShape::PerFeature);
+    let o = Oracles {
+        spec: &s,
+        lower: lower.view(),
+        upper: upper.view(),
+    };
+    for kind in AlgoKind::ALL {
+        let mut c = AlgoConfig::new(kind);
+        c.inner_steps = 3;
+        c.terms = 2; // CG with 2 iterations on d = 3 never stops early
+        c.batch_lower = BatchSize::Size(8);
+        c.batch_upper = BatchSize::Size(5);
+        let l = run::<f64>(&c, &o, 0, 7, 0.0);
+        assert_eq!(
+            l.counts,
+            OracleCounts::nominal_per_step(&c, 40, 20).times(7),
+            "{kind}"
+        );
+    }
+}

@@ -406,3 +406,39 @@ pub(crate) fn inner_sgd<T: Real>(
         sub_scaled(y, beta, g);
     }
 }
+
+impl OracleCounts {
+    /// Oracle calls and samples of one outer step as the algorithm is written (CG taking all
+    /// of its Q iterations). The CPU lanes count what they actually do, which differs only
+    /// when aid-cg's CG stops early; the GPU reports these nominal counts.
+    pub fn nominal_per_step(cfg: &AlgoConfig, n_lower: usize, n_upper: usize) -> Self {
+        let bl = samples(cfg.batch_lower, n_lower);
+        let bu = samples(cfg.batch_upper, n_upper);
+        let (t, q) = (cfg.inner_steps as u64, cfg.terms as u64);
+        let (grad_g, grad_f, hvp, jvp, samples) = match cfg.kind {
+            AlgoKind::Ssgd => (1, 1, 0, 1, bl + bu),
+            AlgoKind::Tsgd | AlgoKind::Ud => (t, 1, t - 1, t, t * bl + (t - 1) * bl + bu),
+            AlgoKind::Ssaid => (1, 1, 1, 1, 2 * bl + bu),
+            AlgoKind::Stocbio => (t, 1, q - 1, 1, t * bl + (q - 1) * bl + bu),
+            AlgoKind::AidCg => (t, 1, q + 1, 1, t * bl + (q + 1) * bl + bu),
+        };
+        OracleCounts {
+            grad_g,
+            grad_f,
+            hvp,
+            jvp,
+            samples,
+        }
+    }
+
+    /// These counts times `k`.
+    pub fn times(&self, k: u64) -> Self {
+        OracleCounts {
+            grad_g: self.grad_g * k,
+            grad_f: self.grad_f * k,
+            hvp: self.hvp * k,
+            jvp: self.jvp * k,
+            samples: self.samples * k,
+        }
+    }
+}
