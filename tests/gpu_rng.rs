@@ -476,11 +476,16 @@ fn list_adapters_runs() {
             "a context opened but list_adapters saw nothing"
         );
         eprintln!(
-            "context: {} ({:?}), software: {}, subgroups: {}",
+            "context: {} ({:?}), software: {}, subgroups: {}, device limits: storage binding \
+             {} B, buffer {} B, workgroup storage {} B, invocations {}",
             ctx.adapter_info().name,
             ctx.adapter_info().backend,
             ctx.is_software(),
-            ctx.supports_subgroups()
+            ctx.supports_subgroups(),
+            ctx.limits().max_storage_buffer_binding_size,
+            ctx.limits().max_buffer_size,
+            ctx.limits().max_compute_workgroup_storage_size,
+            ctx.limits().max_compute_invocations_per_workgroup,
         );
     }
 }
@@ -489,4 +494,28 @@ fn list_adapters_runs() {
 fn context_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<GpuContext>();
+}
+
+#[test]
+fn destroyed_device_gives_errors_not_panics() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let buf = ctx.storage_buffer("before", &[1u32, 2, 3]).unwrap();
+    ctx.device().destroy();
+    let w = ctx.wait();
+    eprintln!("wait after destroy: {w:?}");
+    let r = ctx.read_back::<u32>(&buf, 0, 3);
+    eprintln!("read_back after destroy: {r:?}");
+    assert!(
+        matches!(r, Err(SboError::GpuDeviceLost { .. })),
+        "read_back after destroy: {r:?}"
+    );
+    let p = ctx.pipeline(
+        "after",
+        "@compute @workgroup_size(1) fn main() {}",
+        "main",
+        &[],
+    );
+    assert!(matches!(p, Err(SboError::GpuDeviceLost { .. })), "{p:?}");
 }

@@ -172,6 +172,11 @@ impl GpuContext {
         let lost: Slot = Arc::new(Mutex::new(None));
         let slot = lost.clone();
         device.set_device_lost_callback(move |reason, msg| {
+            let msg = if msg.is_empty() {
+                "no message from the driver (destroyed, dropped, or reset)".to_string()
+            } else {
+                msg
+            };
             *lock(&slot) = Some(SboError::GpuDeviceLost {
                 reason: format!("{reason:?}"),
                 msg,

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+use std::io::Write;
+
 use sbo::gpu::{GpuContext, GpuOptions};
 use sbo::SboError;
 
@@ -35,7 +37,13 @@ pub fn context() -> Option<GpuContext> {
             if require_gpu() {
                 panic!("SBO_REQUIRE_GPU=1 but no GPU adapter: install mesa-vulkan-drivers ({e})");
             }
-            eprintln!("SKIP: {}: no GPU adapter ({e})", test_name());
+            // Straight to the stderr handle: the harness captures `eprintln!` of passing tests,
+            // and a skip must stay visible.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIP: {}: no GPU adapter ({e})",
+                test_name()
+            );
             None
         }
         Err(e) => panic!("{}: opening the GPU device failed: {e}", test_name()),
