@@ -56,6 +56,32 @@ pub enum SboError {
 
     #[error("GPU: {msg}")]
     Gpu { msg: String },
+
+    /// No adapter passed the selection (hardware only unless software is allowed, name filter,
+    /// compute support); `msg` lists what was seen and why each was rejected.
+    #[error("no usable GPU adapter: {msg}")]
+    GpuNoAdapter { msg: String },
+
+    /// A WGSL module or compute pipeline that failed validation; `msg` is the compiler's text.
+    #[error("GPU shader `{label}`: {msg}")]
+    GpuShader { label: String, msg: String },
+
+    /// The device (or driver) could not allocate `bytes` for `what`.
+    #[error("GPU out of memory allocating {what} ({bytes} bytes)")]
+    GpuOutOfMemory { what: String, bytes: u64 },
+
+    /// A request beyond one of the device's limits (`limit` names the wgpu limit).
+    #[error("GPU limit {limit} exceeded by {what}: need {need}, the device allows {max}")]
+    GpuLimit {
+        what: String,
+        limit: &'static str,
+        need: u64,
+        max: u64,
+    },
+
+    /// The device was lost (driver reset, removal, destroy); every later call fails too.
+    #[error("GPU device lost ({reason}): {msg}")]
+    GpuDeviceLost { reason: String, msg: String },
 }
 
 impl SboError {
@@ -71,6 +97,10 @@ impl SboError {
             path: path.into(),
             source,
         }
+    }
+
+    pub fn gpu(msg: impl Into<String>) -> Self {
+        SboError::Gpu { msg: msg.into() }
     }
 
     pub fn numerical(what: impl Into<String>, msg: impl Into<String>) -> Self {

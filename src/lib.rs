@@ -9,6 +9,7 @@
 pub mod algo;
 pub mod data;
 pub mod error;
+pub mod gpu;
 pub mod metrics;
 pub mod problem;
 pub mod real;

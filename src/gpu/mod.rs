@@ -1,0 +1,14 @@
+//! The GPU backend's foundation: adapter selection, a shared device context with a pipeline
+//! cache and buffer helpers, and WGSL composition.
+//!
+//! Everything here reports failures as [`SboError`](crate::SboError) values (no adapter, a
+//! shader that does not compile, out of memory, a lost device), never as panics, so the
+//! command line can fall back to the CPU or tell the user what to fix.
+
+pub mod adapter;
+pub mod context;
+pub mod shader;
+pub mod shaders;
+
+pub use adapter::{list_adapters, AdapterSummary, GpuOptions};
+pub use context::GpuContext;
