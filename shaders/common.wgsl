@@ -48,7 +48,7 @@ struct Params {
     n_test: u32,
     row_test: u32,
     n_pool: u32,
-    _pad0: u32,
+    group_size: u32,      // lanes per (configuration, seed) group: 1 + neighbours
     _pad1: u32,
     alpha: vec4<f32>,     // (kind, c, e, 0): kind 0 constant, 1 poly, 2 inv
     beta: vec4<f32>,

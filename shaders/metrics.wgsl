@@ -1,26 +1,42 @@
-// Per-lane metrics at a logging step, so that only a few floats per lane travel back:
-//   neighbour lanes: |x - x_base|^2, |y - y_base|^2;
-//   base lanes: validation and test data loss and accuracy, lower data loss, the regulariser
-//   of g, |x|^2;  every lane: whether its state is finite.
-// Output per lane (METRIC_STRIDE floats):
-//   0 dist_x_sq, 1 dist_y_sq, 2 val_loss, 3 test_loss, 4 lower_loss, 5 lower_reg,
-//   6 val_acc, 7 test_acc, 8 finite (1 or 0), 9 |x|^2
+// Metrics of a logging step, one workgroup per (configuration, seed) group: the base lane
+// measures its distance to each neighbour and its own losses, so that one small record per
+// group travels back instead of every lane's state (twin of `measure` in
+// `src/sweep/runner.rs`). Group g's base lane is lane g * group_size; its neighbours follow.
+//
+// Record per group (RECORD_HEAD floats, then x (P) and y (D) of the base lane):
+//   0 sum over finite neighbours of |dx|, 1 of |dy|, 2 of |d(x,y)|, 3 of |dx|^2, 4 of |dy|^2,
+//   5 number of finite neighbours, 6 validation loss, 7 test loss, 8 lower data loss,
+//   9 lower regulariser (coupling + lam_y/2 |y|^2), 10 validation accuracy, 11 test accuracy,
+//   12 base lane finite (1/0), 13 |x|^2.
+// `finite` (binding 5, one u32 per lane) says which lanes are still finite.
 
-const METRIC_STRIDE: u32 = 12u;
+const RECORD_HEAD: u32 = 16u;
 
-@group(0) @binding(6) var<storage, read_write> mout: array<f32>;
-var<workgroup> is_base_flag: u32;
+@group(0) @binding(5) var<storage, read_write> finite: array<u32>;
+@group(0) @binding(6) var<storage, read_write> record: array<f32>;
 
-// Mean loss and accuracy of y = sy over `count` samples of a set (rows from lane_row, or the
-// test rows when `test`).
+var<workgroup> nx: array<f32, P>;
+var<workgroup> ny: array<f32, D>;
+
+// 1 when every coordinate of lane `l`'s state is finite.
+fn lane_finite(tid: u32, l: u32) -> f32 {
+    let b = state_base(l);
+    var ok = 1.0;
+    for (var j = tid; j < P + 2u * D; j += WG) {
+        if (!(abs(state[b + j]) <= 3.4e38)) { ok = 0.0; }
+    }
+    return select(0.0, 1.0, wg_sum(tid, ok) == f32(WG));
+}
+
+// Mean loss and accuracy at y = sy over a set: 0 lower, 1 upper (as lane `ln` sees them),
+// 2 test.
 fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
     var l = 0.0;
     var acc = 0.0;
     for (var i = tid; i < count; i += WG) {
-        var r = 0u;
+        var r = prm.row_test + i;
         if (which == 0u) { r = lane_row(ln, false, i); }
-        else if (which == 1u) { r = lane_row(ln, true, i); }
-        else { r = prm.row_test + i; }
+        if (which == 1u) { r = lane_row(ln, true, i); }
         var z = 0.0;
         for (var j = 0u; j < D; j++) { z = z + feats[r * D + j] * sy[j]; }
         let b = labels[r];
@@ -29,64 +45,66 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
     }
     let ls = wg_sum(tid, l);
     let ac = wg_sum(tid, acc);
-    return vec2<f32>(ls / f32(count), ac / f32(count));
+    let n = f32(max(count, 1u));
+    return vec2<f32>(ls / n, ac / n);
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let tid = lid.x;
-    let lane = lane_index(wid);
-    if (lane >= prm.lane_offset + prm.n_lanes) { return; }
-    let ln = lanes[lane];
-    load_state(tid, lane);
+    let g = lane_index(wid);
+    if (g >= prm.lane_offset + prm.n_lanes) { return; }
+    let base = g * prm.group_size;
+    let ln = lanes[base];
+    load_state(tid, base);
     workgroupBarrier();
-    let o = lane * METRIC_STRIDE;
+    let o = g * (RECORD_HEAD + P + D);
 
-    var fin = 1.0;
-    var dx = 0.0;
-    var dy = 0.0;
+    let base_ok = lane_finite(tid, base);
+    if (tid == 0u) { finite[base] = u32(base_ok); }
+    var acc = array<f32, 6>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (var i = 1u; i < prm.group_size; i++) {
+        let l = base + i;
+        let ok = lane_finite(tid, l);
+        if (tid == 0u) { finite[l] = u32(ok); }
+        let b = state_base(l);
+        var dx = 0.0;
+        var dy = 0.0;
+        for (var j = tid; j < P; j += WG) { let d = state[b + j] - sx[j]; dx = dx + d * d; }
+        for (var j = tid; j < D; j += WG) { let d = state[b + P + j] - sy[j]; dy = dy + d * d; }
+        let sdx = wg_sum(tid, dx);
+        let sdy = wg_sum(tid, dy);
+        if (ok == 1.0) {
+            acc[0] += sqrt(sdx);
+            acc[1] += sqrt(sdy);
+            acc[2] += sqrt(sdx + sdy);
+            acc[3] += sdx;
+            acc[4] += sdy;
+            acc[5] += 1.0;
+        }
+    }
+    let val = set_loss(tid, ln, 1u, prm.n_upper);
+    let tst = set_loss(tid, ln, 2u, prm.n_test);
+    let low = set_loss(tid, ln, 0u, prm.n_lower);
+    var reg = 0.0;
     var xx = 0.0;
-    let bb = state_base(ln.base);
-    for (var j = tid; j < P; j += WG) {
-        let d = sx[j] - state[bb + j];
-        dx = dx + d * d;
-        xx = xx + sx[j] * sx[j];
-    }
     for (var j = tid; j < D; j += WG) {
-        let d = sy[j] - state[bb + P + j];
-        dy = dy + d * d;
+        reg = reg + cp_value(sx[kx(j)], sy[j]) + 0.5 * LAM_Y * sy[j] * sy[j];
     }
-    for (var j = tid; j < P; j += WG) { if (!(abs(sx[j]) <= 3.4e38)) { fin = 0.0; } }
-    for (var j = tid; j < D; j += WG) {
-        if (!(abs(sy[j]) <= 3.4e38) || !(abs(sv[j]) <= 3.4e38)) { fin = 0.0; }
-    }
-    let dxs = wg_sum(tid, dx);
-    let dys = wg_sum(tid, dy);
+    for (var j = tid; j < P; j += WG) { xx = xx + sx[j] * sx[j]; }
+    let regs = wg_sum(tid, reg);
     let xxs = wg_sum(tid, xx);
-    let fins = wg_sum(tid, fin);
     if (tid == 0u) {
-        mout[o + 0u] = dxs;
-        mout[o + 1u] = dys;
-        mout[o + 8u] = select(0.0, 1.0, fins == f32(WG));
-        mout[o + 9u] = xxs;
+        for (var q = 0u; q < 6u; q++) { record[o + q] = acc[q]; }
+        record[o + 6u] = val.x;
+        record[o + 7u] = tst.x;
+        record[o + 8u] = low.x;
+        record[o + 9u] = regs;
+        record[o + 10u] = val.y;
+        record[o + 11u] = tst.y;
+        record[o + 12u] = base_ok;
+        record[o + 13u] = xxs;
     }
-    if (tid == 0u) { is_base_flag = select(0u, 1u, ln.base == lane); }
-    if (workgroupUniformLoad(&is_base_flag) == 1u) {
-        let val = set_loss(tid, ln, 1u, prm.n_upper);
-        let tst = set_loss(tid, ln, 2u, max(prm.n_test, 1u));
-        let low = set_loss(tid, ln, 0u, prm.n_lower);
-        var reg = 0.0;
-        for (var j = tid; j < D; j += WG) {
-            reg = reg + cp_value(sx[kx(j)], sy[j]) + 0.5 * LAM_Y * sy[j] * sy[j];
-        }
-        let regs = wg_sum(tid, reg);
-        if (tid == 0u) {
-            mout[o + 2u] = val.x;
-            mout[o + 3u] = tst.x;
-            mout[o + 4u] = low.x;
-            mout[o + 5u] = regs;
-            mout[o + 6u] = val.y;
-            mout[o + 7u] = tst.y;
-        }
-    }
+    for (var j = tid; j < P; j += WG) { record[o + RECORD_HEAD + j] = sx[j]; }
+    for (var j = tid; j < D; j += WG) { record[o + RECORD_HEAD + P + j] = sy[j]; }
 }

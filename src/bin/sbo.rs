@@ -1,10 +1,12 @@
 //! The `sbo` command line: run sweeps described in TOML files and write their results.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use sbo::backend::Engine;
 use sbo::metrics::names;
 use sbo::sweep::{self, Backend, Study, SweepConfig, SweepResult};
+use sbo::SboError;
 use std::path::{Path, PathBuf};
 
 /// The built-in default study (`sbo run` without a file): ssgd vs tsgd vs ssaid tuning
@@ -141,24 +143,16 @@ fn real_main() -> Result<()> {
             if let Some(s) = steps {
                 c.run.steps = s;
             }
-            match c.run.backend {
-                Backend::Cpu => {}
-                Backend::Auto => {
-                    eprintln!("backend auto: no GPU backend in this build, running on the CPU");
-                    c.run.backend = Backend::Cpu;
-                }
-                Backend::Gpu => {
-                    bail!("backend gpu: this build has no GPU backend yet; use --backend cpu")
-                }
-            }
             let study = Study::prepare(&c, dir.as_deref())?;
             let out = out.unwrap_or_else(|| default_out(&c.name));
             sbo::report::start_run_dir(&out, &study)
                 .with_context(|| format!("cannot write the output directory {}", out.display()))?;
             let lanes = study.configs.len() * c.run.seeds * (c.run.neighbours + 1);
+            let engine = Engine::choose(c.run.backend)?;
             if !quiet {
+                eprintln!("sbo: {}", engine.reason());
                 eprintln!(
-                    "sbo: {} configuration(s), {} lanes, {} steps, on the CPU -> {}",
+                    "sbo: {} configuration(s), {} lanes, {} steps -> {}",
                     study.configs.len(),
                     lanes,
                     c.run.steps,
@@ -178,12 +172,21 @@ fn real_main() -> Result<()> {
                 b
             };
             let cb = |n: u64| bar.inc(n);
-            let result = sweep::run_cpu(
-                &study,
-                &sweep::RunOptions {
-                    progress: Some(&cb),
-                },
-            )?;
+            let opts = sweep::RunOptions {
+                progress: Some(&cb),
+            };
+            let result = match engine.run(&study, &opts) {
+                Err(e)
+                    if engine.is_gpu()
+                        && c.run.backend == Backend::Auto
+                        && !matches!(e, SboError::Config { .. }) =>
+                {
+                    bar.reset();
+                    eprintln!("warning: the GPU run failed ({e}); running on the CPU instead");
+                    sweep::run_cpu(&study, &opts)?
+                }
+                r => r?,
+            };
             bar.finish_and_clear();
             sbo::report::finish_run_dir(&out, &study, &result)?;
             if !quiet {

@@ -257,6 +257,15 @@ impl GpuContext {
     }
 
     /// `Ok` unless `caught` holds something; `what` names the operation for the message.
+    /// Runs `f` (which creates GPU objects or records and submits work) inside validation,
+    /// internal and out-of-memory error scopes; any error becomes an [`SboError`] naming `what`.
+    pub fn scoped<R>(&self, what: &str, bytes: u64, f: impl FnOnce() -> R) -> Result<R> {
+        self.check()?;
+        let (r, caught) = self.catch(f);
+        self.caught_to_result(what, bytes, caught)?;
+        Ok(r)
+    }
+
     fn caught_to_result(&self, what: &str, bytes: u64, caught: Caught) -> Result<()> {
         self.check()?;
         if caught.is_empty() {
@@ -286,6 +295,20 @@ impl GpuContext {
         wgsl: &str,
         entry: &str,
         constants: &[(&str, f64)],
+    ) -> Result<Arc<wgpu::ComputePipeline>> {
+        self.pipeline_with_layout(key, wgsl, entry, constants, None)
+    }
+
+    /// [`Self::pipeline`] with an explicit pipeline layout (`None`: derived from the shader).
+    /// Kernels that share bind groups use one explicit layout, so a binding a kernel does not
+    /// touch still has its place. The cache key must name the layout (through `key`).
+    pub fn pipeline_with_layout(
+        &self,
+        key: &str,
+        wgsl: &str,
+        entry: &str,
+        constants: &[(&str, f64)],
+        layout: Option<&wgpu::PipelineLayout>,
     ) -> Result<Arc<wgpu::ComputePipeline>> {
         self.check()?;
         let mut consts: Vec<(String, u64)> = constants
@@ -323,7 +346,7 @@ impl GpuContext {
             self.device
                 .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(key),
-                    layout: None,
+                    layout,
                     module: &module,
                     entry_point: Some(entry),
                     compilation_options: wgpu::PipelineCompilationOptions {

@@ -9,6 +9,8 @@ pub mod adapter;
 pub mod context;
 pub mod shader;
 pub mod shaders;
+pub mod sweep;
 
 pub use adapter::{list_adapters, AdapterSummary, GpuOptions};
 pub use context::GpuContext;
+pub use sweep::{run_gpu, GpuRunOptions};

@@ -11,7 +11,7 @@ pub use config::{
 };
 pub use grid::LabeledAlgo;
 pub use runner::{
-    neighbour_replacements, run_cpu, ConfigResult, LaneRecord, LaneStatus, MetricRow, RunOptions,
-    SweepResult,
+    neighbour_replacements, run_cpu, ConfigResult, LaneRecord, LaneStatus, MetricRow,
+    NeighbourChoice, RunOptions, SweepResult,
 };
 pub use study::Study;

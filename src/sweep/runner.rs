@@ -150,11 +150,13 @@ pub fn run_cpu(study: &Study, opts: &RunOptions) -> Result<SweepResult> {
     }
 }
 
-struct GroupOut {
-    values: Vec<Vec<f64>>,
-    lanes: Vec<LaneRecord>,
-    seconds: f64,
-    warnings: Vec<String>,
+/// What one (configuration, seed) group produced, on either backend.
+pub(crate) struct GroupOut {
+    /// `values[log point][metric]`.
+    pub values: Vec<Vec<f64>>,
+    pub lanes: Vec<LaneRecord>,
+    pub seconds: f64,
+    pub warnings: Vec<String>,
 }
 
 fn run_typed<T: Real>(study: &Study, opts: &RunOptions) -> Result<SweepResult> {
@@ -168,6 +170,27 @@ fn run_typed<T: Real>(study: &Study, opts: &RunOptions) -> Result<SweepResult> {
         .map(|&(c, seed)| run_group::<T>(study, c, seed, opts))
         .collect();
 
+    Ok(assemble(
+        study,
+        &outs,
+        "cpu",
+        T::NAME,
+        rayon::current_num_threads(),
+        start.elapsed().as_secs_f64(),
+    ))
+}
+
+/// Summarises the groups' raw values over seeds into a [`SweepResult`]. `outs` is in group
+/// order: configuration-major, then seed.
+pub(crate) fn assemble(
+    study: &Study,
+    outs: &[GroupOut],
+    backend: &str,
+    precision: &str,
+    threads: usize,
+    seconds: f64,
+) -> SweepResult {
+    let run = &study.config.run;
     let n_log = study.log_steps.len();
     let mut configs = Vec::new();
     let mut lanes = Vec::new();
@@ -224,17 +247,17 @@ fn run_typed<T: Real>(study: &Study, opts: &RunOptions) -> Result<SweepResult> {
         );
     }
     let lane_steps = lanes.iter().map(|l| l_steps(l, run.steps)).sum();
-    Ok(SweepResult {
+    SweepResult {
         configs,
         lanes,
         log_steps: study.log_steps.clone(),
-        backend: "cpu".into(),
-        precision: T::NAME.into(),
-        threads: rayon::current_num_threads(),
-        seconds: start.elapsed().as_secs_f64(),
+        backend: backend.into(),
+        precision: precision.into(),
+        threads,
+        seconds,
         lane_steps,
         warnings,
-    })
+    }
 }
 
 fn l_steps(l: &LaneRecord, steps: u64) -> u64 {
@@ -412,41 +435,71 @@ fn measure<T: Real>(
         );
     }
 
-    if study.config.run.exact {
-        let x: Vec<f64> = b.x.iter().map(|v| v.as_f64()).collect();
+    let x: Vec<f64> = b.x.iter().map(|v| v.as_f64()).collect();
+    let y: Vec<f64> = b.y.iter().map(|v| v.as_f64()).collect();
+    let mut ctx = MeasureCtx {
+        study,
+        y_star_prev,
+        warnings,
+        ci,
+        seed,
+        t,
+    };
+    ctx.exact_metrics(&mut row, &x, &y);
+    count_metrics(&mut row, &b.counts, base_seconds);
+    row
+}
+
+/// What the CPU adds to a metric row on either backend: the exact hypergradient (f64) and
+/// the oracle counts.
+pub(crate) struct MeasureCtx<'a> {
+    pub study: &'a Study,
+    /// Warm start of the exact inner solve: the last y*(x) of this group.
+    pub y_star_prev: &'a mut Vec<f64>,
+    pub warnings: &'a mut Vec<String>,
+    pub ci: usize,
+    pub seed: u64,
+    pub t: u64,
+}
+
+impl MeasureCtx<'_> {
+    pub fn exact_metrics(&mut self, row: &mut [f64], x: &[f64], y: &[f64]) {
+        let study = self.study;
+        if !study.config.run.exact {
+            return;
+        }
+        let set = |row: &mut [f64], name: &str, v: f64| row[metrics::index(name)] = v;
         match exact::hypergradient(
-            spec,
-            base.lower,
-            base.upper,
-            &x,
-            y_star_prev,
+            &study.spec,
+            study.splits.lower.view(),
+            study.splits.upper.view(),
+            x,
+            self.y_star_prev,
             study.config.run.exact_tol,
         ) {
             Ok(h) => {
                 let g2: f64 = h.grad.iter().map(|g| g * g).sum();
-                set(&mut row, names::GRAD_F, g2.sqrt());
-                set(&mut row, names::GRAD_F_SQ, g2);
-                let ye: f64 =
-                    b.y.iter()
-                        .zip(&h.y_star)
-                        .map(|(a, s)| (a.as_f64() - s).powi(2))
-                        .sum();
-                set(&mut row, names::Y_ERR, ye.sqrt());
-                *y_star_prev = h.y_star;
+                set(row, names::GRAD_F, g2.sqrt());
+                set(row, names::GRAD_F_SQ, g2);
+                let ye: f64 = y.iter().zip(&h.y_star).map(|(a, s)| (a - s).powi(2)).sum();
+                set(row, names::Y_ERR, ye.sqrt());
+                *self.y_star_prev = h.y_star;
             }
-            Err(e) => warnings.push(format!(
-                "{} seed {seed} step {t}: exact hypergradient not available: {e}",
-                study.configs[ci].label
+            Err(e) => self.warnings.push(format!(
+                "{} seed {} step {}: exact hypergradient not available: {e}",
+                study.configs[self.ci].label, self.seed, self.t
             )),
         }
     }
+}
 
-    let c = &b.counts;
-    set(&mut row, names::GRAD_G, c.grad_g as f64);
-    set(&mut row, names::GRAD_FCALLS, c.grad_f as f64);
-    set(&mut row, names::HVP, c.hvp as f64);
-    set(&mut row, names::JVP, c.jvp as f64);
-    set(&mut row, names::SAMPLES, c.samples as f64);
-    set(&mut row, names::SECONDS, base_seconds);
-    row
+/// Oracle counts and compute time of the base lane.
+pub(crate) fn count_metrics(row: &mut [f64], c: &OracleCounts, seconds: f64) {
+    let mut set = |name: &str, v: f64| row[metrics::index(name)] = v;
+    set(names::GRAD_G, c.grad_g as f64);
+    set(names::GRAD_FCALLS, c.grad_f as f64);
+    set(names::HVP, c.hvp as f64);
+    set(names::JVP, c.jvp as f64);
+    set(names::SAMPLES, c.samples as f64);
+    set(names::SECONDS, seconds);
 }
