@@ -20,7 +20,7 @@ fn step_of(k: u32, mult: u32, add: u32) -> vec2<u32> {
     return vec2<u32>(lo, m.x + carry);
 }
 
-// Draws a batch into rows/labs[first..first + count]. Ends with a barrier.
+// Draws a batch into rows[first..first + count]. Ends with a barrier.
 fn draw(tid: u32, ln: Lane, upper: bool, first: u32, count: u32, full: bool, stream: u32,
         step: vec2<u32>) {
     let n = select(prm.n_lower, prm.n_upper, upper);
@@ -49,7 +49,6 @@ fn draw(tid: u32, ln: Lane, upper: bool, first: u32, count: u32, full: bool, str
     for (var k = tid; k < count; k += WG) {
         let r = lane_row(ln, upper, picks[first + k]);
         rows[first + k] = r;
-        labs[first + k] = labels[r];
     }
     workgroupBarrier();
 }

@@ -23,6 +23,7 @@ override Q_TERMS: u32 = 1u;    // Neumann terms or CG iterations
 override INDEP_H: bool = false;// ssaid: independent Hessian batch
 override RESET: bool = false;  // ud: restart y from y0 at every outer step
 override CLIP: bool = false;   // ssaid: project v onto a ball of radius v_radius
+override ALGO_CG: bool = false;// stocbio / aid-cg: conjugate gradient instead of Neumann
 
 // Random streams (`rng::stream`).
 const S_LOWER: u32 = 0u;
@@ -96,15 +97,13 @@ var<workgroup> gc: array<f32, D>;
 var<workgroup> su: array<f32, D>;
 var<workgroup> sr: array<f32, D>;
 // The batch: lower rows at [0, BL), upper rows at [BL, BL + BU), an independent lower batch
-// at [BL + BU, 2 BL + BU). Global row indices, labels, the two dot products and the two
-// per-sample coefficients of each row.
+// at [BL + BU, 2 BL + BU). Global row indices, the drawn sample indices, and the two dot
+// products of each row, which the kernels overwrite in place with the per-sample
+// coefficients (l'(z), l''(z) a.v) once read: 16 bytes of workgroup memory per slot.
 var<workgroup> rows: array<u32, 2u * BL + BU>;
 var<workgroup> picks: array<u32, 2u * BL + BU>;
-var<workgroup> labs: array<f32, 2u * BL + BU>;
 var<workgroup> za: array<f32, 2u * BL + BU>;
 var<workgroup> zb: array<f32, 2u * BL + BU>;
-var<workgroup> c1: array<f32, 2u * BL + BU>;
-var<workgroup> c2: array<f32, 2u * BL + BU>;
 // Reductions.
 var<workgroup> part: array<f32, 2u * WG>;
 var<workgroup> red: array<f32, WG>;

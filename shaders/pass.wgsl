@@ -1,44 +1,65 @@
 // The data passes every oracle is made of (twin of the per-sample loops of
 // `src/problem/oracles.rs`):
 //   dots:   za[k] = a_k . pt  and (optionally) zb[k] = a_k . sw  for the rows of a batch;
-//   accum:  out_j = (1/count) sum_k c1[k] a_kj  (and the same with c2), feature by feature.
-// Between them the kernel turns dot products into per-sample coefficients (l', l'' a.v).
+//   accum:  out_j = (1/count) sum_k za[k] a_kj  (and the same with zb), feature by feature.
+// Between them the kernel turns the dot products into per-sample coefficients (l', l'' a.v),
+// in place.
 // Threads split a row's features in phase dots (TPS threads per sample, interleaved so that
 // neighbouring threads read neighbouring floats) and own whole features in phase accum.
 
 // Dot products with pt (and sw when `two`) of rows[first..first + count]. Ends with a barrier.
+// Large batches: one thread per sample, no synchronisation inside. Small batches (fewer
+// samples than half the workgroup): TPS = WG / count threads share a row, interleaved so that
+// neighbouring threads read neighbouring floats, and their partial sums meet in `part`.
 fn dots(tid: u32, first: u32, count: u32, one: bool, two: bool) {
-    let tps = max(1u, WG / max(count, 1u));
-    let per_pass = WG / tps;
-    let s_local = tid / tps;
-    let c = tid % tps;
-    for (var base = 0u; base < count; base += per_pass) {
-        let s = base + s_local;
-        var a = 0.0;
-        var b = 0.0;
-        if (s < count && s_local < per_pass) {
+    if (2u * count >= WG) {
+        for (var s = tid; s < count; s += WG) {
             let r = rows[first + s] * D;
-            for (var j = c; j < D; j += tps) {
+            var a = 0.0;
+            var b = 0.0;
+            for (var j = 0u; j < D; j++) {
                 let f = feats[r + j];
                 if (one) { a = a + f * pt[j]; }
                 if (two) { b = b + f * sw[j]; }
             }
-        }
-        part[tid] = a;
-        part[WG + tid] = b;
-        workgroupBarrier();
-        if (tid < per_pass && base + tid < count) {
-            var sa = 0.0;
-            var sb = 0.0;
-            for (var q = 0u; q < tps; q++) {
-                sa = sa + part[tid * tps + q];
-                sb = sb + part[WG + tid * tps + q];
-            }
-            if (one) { za[first + base + tid] = sa; }
-            if (two) { zb[first + base + tid] = sb; }
+            if (one) { za[first + s] = a; }
+            if (two) { zb[first + s] = b; }
         }
         workgroupBarrier();
+        return;
     }
+    let tps = WG / max(count, 1u);
+    let s = tid / tps;
+    let c = tid % tps;
+    var a = 0.0;
+    var b = 0.0;
+    if (s < count) {
+        let r = rows[first + s] * D;
+        for (var j = c; j < D; j += tps) {
+            let f = feats[r + j];
+            if (one) { a = a + f * pt[j]; }
+            if (two) { b = b + f * sw[j]; }
+        }
+    }
+    part[tid] = a;
+    part[WG + tid] = b;
+    workgroupBarrier();
+    if (tid < count) {
+        var sa = 0.0;
+        var sb = 0.0;
+        for (var q = 0u; q < tps; q++) {
+            sa = sa + part[tid * tps + q];
+            sb = sb + part[WG + tid * tps + q];
+        }
+        if (one) { za[first + tid] = sa; }
+        if (two) { zb[first + tid] = sb; }
+    }
+    workgroupBarrier();
+}
+
+// Label of batch slot k.
+fn lab(k: u32) -> f32 {
+    return labels[rows[k]];
 }
 
 // Writes v to feature j of work vector `dst` (0 ga, 1 gb, 2 gc).
@@ -50,8 +71,8 @@ fn put(dst: u32, j: u32, v: f32) {
     }
 }
 
-// Per-feature averages over rows[first..first + count] weighted by c1 (into dst1, when `one`)
-// and by c2 (into dst2, when `two`). Each thread writes only the features it owns
+// Per-feature averages over rows[first..first + count] weighted by the coefficients in za
+// (into dst1, when `one`) and zb (into dst2, when `two`). Each thread writes only the features it owns
 // (j = tid, tid + WG, ...), so the caller may read them back without a barrier.
 fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2: u32) {
     let inv = 1.0 / f32(count);
@@ -60,8 +81,8 @@ fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2
         var a2 = 0.0;
         for (var k = 0u; k < count; k++) {
             let f = feats[rows[first + k] * D + j];
-            if (one) { a1 = a1 + c1[first + k] * f; }
-            if (two) { a2 = a2 + c2[first + k] * f; }
+            if (one) { a1 = a1 + za[first + k] * f; }
+            if (two) { a2 = a2 + zb[first + k] * f; }
         }
         if (one) { put(dst1, j, a1 * inv); }
         if (two) { put(dst2, j, a2 * inv); }
@@ -72,7 +93,7 @@ fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2
 // ga = (1/B) sum l'(a.pt, b) a. Needs the rows drawn; ends with per-feature results in ga.
 fn lower_grad_data(tid: u32, first: u32, count: u32) {
     dots(tid, first, count, true, false);
-    for (var k = tid; k < count; k += WG) { c1[first + k] = loss_d1(za[first + k], labs[first + k]); }
+    for (var k = tid; k < count; k += WG) { za[first + k] = loss_d1(za[first + k], lab(first + k)); }
     workgroupBarrier();
     accum(tid, first, count, true, 0u, false, 0u);
 }
@@ -80,17 +101,18 @@ fn lower_grad_data(tid: u32, first: u32, count: u32) {
 // The upper gradient at pt for the upper batch: gc = (1/B') sum l'(a'.pt, b') a'.
 fn upper_grad(tid: u32) {
     dots(tid, BL, BU, true, false);
-    for (var k = tid; k < BU; k += WG) { c1[BL + k] = loss_d1(za[BL + k], labs[BL + k]); }
+    for (var k = tid; k < BU; k += WG) { za[BL + k] = loss_d1(za[BL + k], lab(BL + k)); }
     workgroupBarrier();
     accum(tid, BL, BU, true, 2u, false, 0u);
 }
 
 // The Hessian-vector product's data term at pt along sw for the lower batch at [first, ..):
-// gb = (1/B) sum l''(a.pt) (a.sw) a. With `same_z`, za already holds a.pt for these rows.
+// gb = (1/B) sum l''(a.pt) (a.sw) a. With `same_z`, za already holds a.pt for these rows
+// (and still does afterwards: only zb is overwritten).
 fn hvp_data(tid: u32, first: u32, count: u32, same_z: bool) {
     dots(tid, first, count, !same_z, true);
     for (var k = tid; k < count; k += WG) {
-        c2[first + k] = loss_d2(za[first + k], labs[first + k]) * zb[first + k];
+        zb[first + k] = loss_d2(za[first + k], lab(first + k)) * zb[first + k];
     }
     workgroupBarrier();
     accum(tid, first, count, false, 0u, true, 1u);

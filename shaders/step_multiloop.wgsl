@@ -5,7 +5,7 @@
 //                         CG       Q iterations on one batch (stream HVP, step k), warm-started;
 //   x+ = x - alpha (grad_x f - J(x, y) v)
 
-override ALGO_CG: bool = false;
+
 
 // ga <- lower gradient at sy, then sy -= beta (ga + regularisers).
 fn inner_steps(tid: u32, ln: Lane, k: u32, beta: f32) {

@@ -28,14 +28,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         if (INDEP_H) { dots(tid, BL + BU, BL, true, true); }
         dots(tid, BL, BU, true, false);
         for (var k = tid; k < BL; k += WG) {
-            c1[k] = loss_d1(za[k], labs[k]);
-            if (!INDEP_H) { c2[k] = loss_d2(za[k], labs[k]) * zb[k]; }
+            let z = za[k];
+            let b = lab(k);
+            za[k] = loss_d1(z, b);
+            if (!INDEP_H) { zb[k] = loss_d2(z, b) * zb[k]; }
             if (INDEP_H) {
                 let h = BL + BU + k;
-                c2[h] = loss_d2(za[h], labs[h]) * zb[h];
+                zb[h] = loss_d2(za[h], lab(h)) * zb[h];
             }
         }
-        for (var k = tid; k < BU; k += WG) { c1[BL + k] = loss_d1(za[BL + k], labs[BL + k]); }
+        for (var k = tid; k < BU; k += WG) { za[BL + k] = loss_d1(za[BL + k], lab(BL + k)); }
         workgroupBarrier();
         if (INDEP_H) {
             accum(tid, 0u, BL, true, 0u, false, 0u);

@@ -59,6 +59,9 @@ enum Command {
     Check { config: Option<PathBuf> },
     /// Print the built-in default study's TOML, a starting point for your own.
     DefaultConfig,
+    /// List the GPU adapters wgpu finds, with the limits that matter for sweeps, and say which
+    /// one `--backend auto` would choose.
+    Info,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -99,6 +102,20 @@ fn main() {
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Info => {
+            let adapters = sbo::gpu::list_adapters();
+            if adapters.is_empty() {
+                println!("no GPU adapters found (install a Vulkan driver; lavapipe: mesa-vulkan-drivers)");
+            }
+            for (i, a) in adapters.iter().enumerate() {
+                println!("[{i}] {a}");
+            }
+            match Engine::choose(Backend::Auto) {
+                Ok(e) => println!("{}", e.reason()),
+                Err(e) => println!("backend auto: {e}"),
+            }
+            Ok(())
+        }
         Command::DefaultConfig => {
             print!("{DEFAULT_STUDY}");
             Ok(())

@@ -328,13 +328,20 @@ impl GpuContext {
             label: key.to_string(),
             msg,
         };
-        let (module, caught) = self.catch(|| {
-            self.device
-                .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(key),
-                    source: wgpu::ShaderSource::Wgsl(wgsl.into()),
-                })
-        });
+        let checks = wgpu::ShaderRuntimeChecks {
+            force_loop_bounding: false,
+            ..wgpu::ShaderRuntimeChecks::checked()
+        };
+        let desc = wgpu::ShaderModuleDescriptor {
+            label: Some(key),
+            source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+        };
+        // SAFETY: the kernels sbo composes only loop over bounded ranges (steps, batches,
+        // features, CG iterations), so wgpu's injected loop bounding is not needed for
+        // termination; with it, lavapipe cut long multi-iteration dispatches short. Bounds
+        // checks stay on.
+        let (module, caught) =
+            self.catch(|| unsafe { self.device.create_shader_module_trusted(desc, checks) });
         self.check()?;
         if let Some(msg) = caught.message() {
             return Err(shader_err(msg));
@@ -342,20 +349,30 @@ impl GpuContext {
         if caught.oom.is_some() {
             return Err(shader_err("out of memory compiling the module".into()));
         }
-        let (pipeline, caught) = self.catch(|| {
-            self.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(key),
-                    layout,
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: wgpu::PipelineCompilationOptions {
-                        constants,
-                        zero_initialize_workgroup_memory: true,
-                    },
-                    cache: None,
-                })
-        });
+        // A shader compiler bug can panic inside wgpu (seen in naga's override processing):
+        // report it as a shader error instead of taking the program down.
+        let created = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.catch(|| {
+                self.device
+                    .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some(key),
+                        layout,
+                        module: &module,
+                        entry_point: Some(entry),
+                        compilation_options: wgpu::PipelineCompilationOptions {
+                            constants,
+                            zero_initialize_workgroup_memory: true,
+                        },
+                        cache: None,
+                    })
+            })
+        }));
+        let Ok((pipeline, caught)) = created else {
+            return Err(shader_err(format!(
+                "the shader compiler panicked creating the pipeline for entry point `{entry}` \
+                 (a wgpu/naga bug; the message is above)"
+            )));
+        };
         self.check()?;
         if let Some(msg) = caught.message() {
             return Err(shader_err(format!(
