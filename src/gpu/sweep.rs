@@ -26,6 +26,12 @@ pub struct GpuRunOptions {
     /// Largest scratch buffer (tsgd/ud keep T + 1 inner iterates per lane) before a
     /// configuration is split into several dispatches.
     pub max_scratch_bytes: u64,
+    /// Split every configuration into dispatches of at most this many lanes (tests and
+    /// tuning; `None`: as few dispatches as the device allows).
+    pub max_lanes_per_dispatch: Option<usize>,
+    /// Lower the per-dimension workgroup limit used to lay out dispatch grids (tests of the
+    /// two-dimensional layout; `None`: the device's limit).
+    pub max_workgroups_per_dimension: Option<u32>,
 }
 
 impl Default for GpuRunOptions {
@@ -34,6 +40,8 @@ impl Default for GpuRunOptions {
             workgroup_size: 64,
             steps_per_dispatch: 128,
             max_scratch_bytes: 512 << 20,
+            max_lanes_per_dispatch: None,
+            max_workgroups_per_dimension: None,
         }
     }
 }
@@ -199,9 +207,25 @@ fn step_kernel(
     study: &Study,
     cfg: &AlgoConfig,
     wg: u32,
+    workgroup_limit: u32,
 ) -> Result<(String, Vec<(&'static str, f64)>)> {
     let (bl, full_l) = batch_len(cfg.batch_lower, study.splits.lower.n, "algo.batch_lower")?;
     let (bu, full_u) = batch_len(cfg.batch_upper, study.splits.upper.n, "algo.batch_upper")?;
+    // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the lane's vectors,
+    // the reduction buffers.
+    let need = 16 * (2 * bl + bu) + 4 * (9 * study.d() + 2 * study.p()) + 12 * wg as usize + 16;
+    if need > workgroup_limit as usize {
+        return Err(SboError::GpuLimit {
+            what: format!(
+                "workgroup memory of a {} lane (batches {bl}/{bu}, d = {}): use smaller batches or the CPU backend",
+                cfg.kind.name(),
+                study.d()
+            ),
+            limit: "max_compute_workgroup_storage_size",
+            need: need as u64,
+            max: workgroup_limit as u64,
+        });
+    }
     let b = |v: bool| if v { 1.0 } else { 0.0 };
     let mut c = problem_constants(study, wg);
     c.extend([
@@ -359,7 +383,11 @@ pub fn run_gpu(
     let n_groups = n_cfg * run.seeds;
     let n_lanes = n_groups * gsize;
     let stride = p + 2 * d;
-    let max_dim = ctx.limits().max_compute_workgroups_per_dimension;
+    let max_dim = ctx
+        .limits()
+        .max_compute_workgroups_per_dimension
+        .min(gopts.max_workgroups_per_dimension.unwrap_or(u32::MAX))
+        .max(1);
 
     // Lanes in group order: configuration, seed, then base followed by its neighbours.
     let mut descs = Vec::with_capacity(n_lanes);
@@ -435,7 +463,10 @@ pub fn run_gpu(
         } else {
             ((cap_bytes as usize / 4) / per).max(1)
         };
-        let max_lanes = max_lanes.min(max_dim as usize * max_dim as usize).max(1);
+        let max_lanes = max_lanes
+            .min(max_dim as usize * max_dim as usize)
+            .min(gopts.max_lanes_per_dispatch.unwrap_or(usize::MAX))
+            .max(1);
         let chunk = cfg_lanes.min(max_lanes);
         scratch_floats = scratch_floats.max(chunk * per);
         chunk_lanes.push(chunk);
@@ -452,7 +483,12 @@ pub fn run_gpu(
 
     let mut plans = Vec::with_capacity(n_cfg);
     for (ci, c) in study.configs.iter().enumerate() {
-        let (src, consts) = step_kernel(study, &c.algo, wg)?;
+        let (src, consts) = step_kernel(
+            study,
+            &c.algo,
+            wg,
+            ctx.limits().max_compute_workgroup_storage_size,
+        )?;
         let pipeline = ctx.pipeline_with_layout(
             &format!("sbo step {}", c.algo.kind.name()),
             &src,

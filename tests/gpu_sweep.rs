@@ -1,0 +1,291 @@
+//! Whole sweeps on the GPU (lavapipe in CI) against the CPU reference, and the properties the
+//! scheduler promises: exact zero distance for identical neighbours, the same results however
+//! lanes are split into dispatches, and bit-identical reruns.
+
+mod gpu_support;
+
+use sbo::gpu::{run_gpu, GpuContext, GpuRunOptions};
+use sbo::metrics::names;
+use sbo::sweep::{run_cpu, NeighbourChoice, RunOptions, Study, SweepConfig, SweepResult};
+
+/// Every algorithm, small batches, on a synthetic problem of the given preset.
+fn config(preset: &str, steps: u64, hyper: &str) -> SweepConfig {
+    let (kind, extra) = if preset == "sc-sc" {
+        ("synthetic", "kappa = 10.0\nsigma = 0.3")
+    } else {
+        ("synthetic", "")
+    };
+    let text = format!(
+        r#"
+name = "gpu-vs-cpu"
+[problem]
+preset = "{preset}"
+hyper = "{hyper}"
+lam_y = 0.01
+[data]
+kind = "{kind}"
+d = 9
+n_lower = 300
+n_upper = 120
+n_test = 200
+n_pool = 50
+{extra}
+[run]
+steps = {steps}
+log_every = {log}
+seeds = 2
+neighbours = 2
+replace = "both"
+[[algo]]
+name = "ssgd"
+alpha = 0.05
+beta = 0.1
+batch = 16
+[[algo]]
+name = "tsgd"
+T = 3
+alpha = "poly(0.05, 0.6)"
+beta = "poly(0.1, 0.4)"
+batch = [16, 48]
+[[algo]]
+name = "ud"
+T = 2
+alpha = 0.05
+beta = 0.1
+batch = 16
+[[algo]]
+name = "ssaid"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = [16, 100]
+independent_hvp_batch = [false, true]
+[[algo]]
+name = "stocbio"
+D = 3
+Q = 4
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+batch = 16
+[[algo]]
+name = "aid-cg"
+D = 2
+Q = 3
+alpha = 0.05
+beta = 0.1
+batch = 16
+without_replacement = true
+"#,
+        log = steps / 4
+    );
+    SweepConfig::from_toml(&text).expect("test config")
+}
+
+fn gpu_run(ctx: &GpuContext, study: &Study, g: &GpuRunOptions) -> SweepResult {
+    run_gpu(ctx, study, &RunOptions::default(), g).expect("GPU sweep runs")
+}
+
+/// Compares every metric except timings and every final iterate.
+fn assert_results_close(what: &str, gpu: &SweepResult, cpu: &SweepResult, rtol: f64, atol: f64) {
+    let mut worst = (0.0f64, String::new());
+    for (g, c) in gpu.configs.iter().zip(&cpu.configs) {
+        assert_eq!(g.label, c.label);
+        assert_eq!(
+            g.rows.len(),
+            c.rows.len(),
+            "{what} {}: metric rows",
+            g.label
+        );
+        for (rg, rc) in g.rows.iter().zip(&c.rows) {
+            assert_eq!((rg.t, &rg.metric), (rc.t, &rc.metric));
+            if rg.metric == names::SECONDS {
+                continue;
+            }
+            let (a, b) = (rg.summary.mean, rc.summary.mean);
+            let err = (a - b).abs();
+            let tol = atol + rtol * b.abs();
+            assert!(
+                err <= tol,
+                "{what} {} t={} {}: GPU {a} vs CPU {b} (|diff| {err:e} > tol {tol:e} = {atol:e} + {rtol:e} |cpu|)",
+                g.label, rg.t, rg.metric
+            );
+            if err / tol > worst.0 {
+                worst = (err / tol, format!("{} t={} {}", g.label, rg.t, rg.metric));
+            }
+        }
+    }
+    for (i, (lg, lc)) in gpu.lanes.iter().zip(&cpu.lanes).enumerate() {
+        assert_eq!(lg.status, lc.status, "{what} lane {i}");
+        for (k, (a, b)) in
+            lg.x.iter()
+                .chain(&lg.y)
+                .zip(lc.x.iter().chain(&lc.y))
+                .enumerate()
+        {
+            let tol = atol + rtol * b.abs();
+            assert!(
+                (a - b).abs() <= tol,
+                "{what} lane {i} (config {} seed {} neighbour {}) coordinate {k}: GPU {a} vs CPU {b}, tol {tol:e}",
+                lc.config, lc.seed, lc.neighbour
+            );
+        }
+    }
+    eprintln!("{what}: worst |diff| / tol = {:.3} at {}", worst.0, worst.1);
+}
+
+/// GPU (f32) against CPU (f64) over a few hundred steps of every algorithm on sc-sc: the
+/// problem is strongly convex, so f32 rounding stays at the 1e-5 level. Tolerance: relative
+/// 2e-3 plus absolute 2e-5 on every metric (means over seeds) and every final coordinate.
+#[test]
+fn every_algorithm_matches_the_cpu_on_sc_sc() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    for hyper in ["per_feature", "scalar"] {
+        let study = Study::prepare(&config("sc-sc", 200, hyper), None).unwrap();
+        let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
+        let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
+        assert_results_close(&format!("sc-sc {hyper}"), &gpu, &cpu, 2e-3, 2e-5);
+    }
+}
+
+/// nc-nc (logistic loss, nonconvex coupling) over a short horizon: trajectories of a
+/// nonconvex problem separate slowly, so the horizon is short and the tolerance wider
+/// (relative 5e-3, absolute 5e-5).
+#[test]
+fn every_algorithm_matches_the_cpu_on_nc_nc_over_a_short_horizon() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let study = Study::prepare(&config("nc-nc", 40, "per_feature"), None).unwrap();
+    let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
+    let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    assert_results_close("nc-nc", &gpu, &cpu, 5e-3, 5e-5);
+}
+
+#[test]
+fn identical_neighbours_stay_at_exactly_zero_distance_on_the_gpu() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let mut cfg = config("sc-sc", 40, "per_feature");
+    cfg.data.n_pool = 400;
+    let mut study = Study::prepare(&cfg, None).unwrap();
+    let real = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    // Make each neighbour's pool row a copy of the rows it replaces.
+    let run = study.config.run.clone();
+    let mut used = std::collections::HashMap::new();
+    for s in 0..run.seeds as u64 {
+        for i in 1..=run.neighbours {
+            let c = NeighbourChoice::new(&study.splits, run.replace, run.seed_base + s, i);
+            for (set, choice) in [
+                (&study.splits.lower, c.lower),
+                (&study.splits.upper, c.upper),
+            ] {
+                let (idx, p) = choice.expect("replace = both");
+                let row = (set.row(idx).to_vec(), set.label(idx));
+                if let Some(prev) = used.insert(p, row.clone()) {
+                    assert_eq!(prev, row, "test setup: two neighbours share pool row {p}");
+                }
+            }
+        }
+    }
+    let d = study.splits.pool.d;
+    for (p, (row, label)) in used {
+        study.splits.pool.features[p * d..(p + 1) * d].copy_from_slice(&row);
+        study.splits.pool.labels[p] = label;
+    }
+    let same = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    for (cs, cr) in same.configs.iter().zip(&real.configs) {
+        for m in [names::DIST_X, names::DIST_Y, names::DIST_XY_SQ] {
+            for r in cs.rows.iter().filter(|r| r.metric == m) {
+                assert_eq!(
+                    r.summary.mean, 0.0,
+                    "{} t={} {m}: identical neighbours moved",
+                    cs.label, r.t
+                );
+            }
+            let last = cr.rows.iter().filter(|r| r.metric == m).last().unwrap();
+            assert!(
+                last.summary.mean > 0.0,
+                "{}: a real neighbour gave zero {m}",
+                cr.label
+            );
+        }
+    }
+}
+
+#[test]
+fn splitting_lanes_into_many_dispatches_changes_nothing() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let study = Study::prepare(&config("sc-sc", 24, "per_feature"), None).unwrap();
+    let whole = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    let pieces = gpu_run(
+        &ctx,
+        &study,
+        &GpuRunOptions {
+            max_lanes_per_dispatch: Some(4),
+            max_workgroups_per_dimension: Some(2),
+            max_scratch_bytes: 4096,
+            ..GpuRunOptions::default()
+        },
+    );
+    for (a, b) in whole.lanes.iter().zip(&pieces.lanes) {
+        assert_eq!(
+            a.x, b.x,
+            "config {} seed {} neighbour {}",
+            a.config, a.seed, a.neighbour
+        );
+        assert_eq!(a.y, b.y);
+    }
+    for (a, b) in whole.configs.iter().zip(&pieces.configs) {
+        for (ra, rb) in a.rows.iter().zip(&b.rows) {
+            if ra.metric != names::SECONDS {
+                assert_eq!(
+                    ra.summary.mean.to_bits(),
+                    rb.summary.mean.to_bits(),
+                    "{} {}",
+                    a.label,
+                    ra.metric
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn reruns_are_bit_identical() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let study = Study::prepare(&config("nc-nc", 16, "scalar"), None).unwrap();
+    let a = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    let b = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    for (la, lb) in a.lanes.iter().zip(&b.lanes) {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&la.x), bits(&lb.x));
+        assert_eq!(bits(&la.y), bits(&lb.y));
+    }
+}
+
+#[test]
+fn a_sweep_too_large_for_the_device_is_a_clear_error() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let mut cfg = config("sc-sc", 4, "per_feature");
+    cfg.algos.truncate(1);
+    cfg.algos[0].insert("batch".into(), toml::Value::Integer(5000));
+    let study = Study::prepare(&cfg, None).unwrap();
+    let e = run_gpu(
+        &ctx,
+        &study,
+        &RunOptions::default(),
+        &GpuRunOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("batch"), "{e}");
+}
