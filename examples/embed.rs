@@ -11,6 +11,8 @@ fn main() -> Result<(), sbo::SboError> {
     config.problem.preset = "sc-sc".into();
     config.data.kind = DataKind::Synthetic;
     config.data.d = 10;
+    // kappa = (s_max + mu) / (s_min + mu) with mu = 1: the lower Hessian's largest eigenvalue
+    // is about 21, so the y step must stay below 2 / 21.
     config.data.kappa = Some(20.0);
     config.run.steps = 500;
     config.run.log_every = 100;
@@ -19,8 +21,8 @@ fn main() -> Result<(), sbo::SboError> {
     config.run.exact = true;
     // Algorithm tables use the TOML spelling; lists expand into a grid.
     config.algos = vec![
-        toml::toml! { name = "ssaid"  alpha = 0.2  beta = 0.2  gamma = 0.2  batch = 16 },
-        toml::toml! { name = "stocbio"  alpha = [0.2, 0.1]  beta = 0.2  D = 5  Q = 10  eta = 0.3  batch = 16 },
+        toml::toml! { name = "ssaid"  alpha = 0.1  beta = 0.05  gamma = 0.05  batch = 16 },
+        toml::toml! { name = "stocbio"  alpha = [0.1, 0.05]  beta = 0.05  D = 5  Q = 10  eta = 0.04  batch = 16 },
     ];
 
     let study = Study::prepare(&config, None)?;

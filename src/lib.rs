@@ -17,6 +17,7 @@ pub mod real;
 pub mod report;
 pub mod rng;
 pub mod sweep;
+pub mod verify;
 
 pub use error::{Result, SboError};
 pub use real::Real;

@@ -248,7 +248,7 @@ fn help_documents_the_commands() {
     let o = sbo().arg("--help").output().unwrap();
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
-    for w in ["run", "check", "default-config"] {
+    for w in ["run", "check", "default-config", "verify", "info"] {
         assert!(s.contains(w), "--help should list `{w}`: {s}");
     }
     let o = sbo().args(["run", "--help"]).output().unwrap();

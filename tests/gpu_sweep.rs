@@ -289,3 +289,49 @@ fn a_sweep_too_large_for_the_device_is_a_clear_error() {
     .unwrap_err();
     assert!(e.to_string().contains("batch"), "{e}");
 }
+
+#[test]
+fn sbo_verify_reports_every_metric_and_passes_on_a_tiny_sweep() {
+    if gpu_support::context().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config("sc-sc", 20, "scalar");
+    cfg.algos.truncate(2);
+    let path = dir.path().join("v.toml");
+    std::fs::write(&path, cfg.to_toml().unwrap()).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sbo"))
+        .args(["verify", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for m in ["dist_xy", "val_loss", "final_x", "final_y"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(m) && l.contains(" ok ")),
+            "{m} missing: {out}"
+        );
+    }
+    // An impossible tolerance fails with status 2.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sbo"))
+        .args([
+            "verify",
+            path.to_str().unwrap(),
+            "--rtol",
+            "0",
+            "--atol",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -59,6 +59,27 @@ enum Command {
     Check { config: Option<PathBuf> },
     /// Print the built-in default study's TOML, a starting point for your own.
     DefaultConfig,
+    /// Run a sweep on the GPU and on the CPU (f64) and print, per metric, the largest relative
+    /// and absolute difference; exit with status 2 when any exceeds the tolerance.
+    Verify {
+        /// Sweep description (TOML). Without it, the default study shortened to 300 steps.
+        config: Option<PathBuf>,
+        /// Outer steps per lane; overrides `run.steps`.
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Number of seeds; overrides `run.seeds`.
+        #[arg(long)]
+        seeds: Option<usize>,
+        /// Relative tolerance: |gpu - cpu| <= atol + rtol |cpu|.
+        #[arg(long, default_value_t = sbo::verify::Tolerance::default().rtol)]
+        rtol: f64,
+        /// Absolute tolerance.
+        #[arg(long, default_value_t = sbo::verify::Tolerance::default().atol)]
+        atol: f64,
+        /// Print the differences as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the GPU adapters wgpu finds, with the limits that matter for sweeps, and say which
     /// one `--backend auto` would choose.
     Info,
@@ -102,6 +123,59 @@ fn main() {
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Verify {
+            config,
+            steps,
+            seeds,
+            rtol,
+            atol,
+            json,
+        } => {
+            let (mut c, dir) = load(&config)?;
+            if config.is_none() {
+                c.run.steps = 300;
+                c.run.log_every = 50;
+            }
+            if let Some(s) = steps {
+                c.run.steps = s;
+                c.run.log_every = c.run.log_every.min(s);
+            }
+            if let Some(s) = seeds {
+                c.run.seeds = s;
+            }
+            c.run.precision = sbo::sweep::Precision::F64;
+            let study = Study::prepare(&c, dir.as_deref())?;
+            let gpu = Engine::choose(Backend::Gpu)?;
+            eprintln!("sbo verify: {}", gpu.reason());
+            let opts = sweep::RunOptions::default();
+            let g = gpu.run(&study, &opts)?;
+            let cpu = sweep::run_cpu(&study, &opts)?;
+            let tol = sbo::verify::Tolerance { rtol, atol };
+            let diffs = sbo::verify::compare(&g, &cpu, tol);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&diffs)?);
+            } else {
+                println!(
+                    "GPU ({}) vs CPU (f64), {} configuration(s), {} lanes, {} steps; tolerance |diff| <= {atol:e} + {rtol:e} |cpu|",
+                    g.backend,
+                    study.configs.len(),
+                    g.lanes.len(),
+                    c.run.steps
+                );
+                print!("{}", sbo::verify::DiffTable(&diffs));
+            }
+            let failed: Vec<&str> = diffs
+                .iter()
+                .filter(|d| !d.passes())
+                .map(|d| d.metric.as_str())
+                .collect();
+            if !failed.is_empty() {
+                eprintln!("verify FAILED for: {}", failed.join(", "));
+                std::process::exit(2);
+            }
+            eprintln!("verify passed");
+            Ok(())
+        }
         Command::Info => {
             let adapters = sbo::gpu::list_adapters();
             if adapters.is_empty() {
