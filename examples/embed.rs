@@ -6,8 +6,10 @@ use sbo::sweep::{self, DataKind, RunOptions, Study, SweepConfig};
 
 fn main() -> Result<(), sbo::SboError> {
     // Start from the defaults and change what this study needs.
-    let mut config = SweepConfig::default();
-    config.name = "embedded".into();
+    let mut config = SweepConfig {
+        name: "embedded".into(),
+        ..Default::default()
+    };
     config.problem.preset = "sc-sc".into();
     config.data.kind = DataKind::Synthetic;
     config.data.d = 10;

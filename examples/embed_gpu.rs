@@ -24,8 +24,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }))?;
     let ctx = GpuContext::from_device(device, queue, adapter.get_info());
 
-    let mut config = SweepConfig::default();
-    config.name = "embedded-gpu".into();
+    let mut config = SweepConfig {
+        name: "embedded-gpu".into(),
+        ..Default::default()
+    };
     config.data.kind = DataKind::Synthetic;
     config.data.d = 16;
     config.data.kappa = Some(10.0);
@@ -46,8 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let last = |m: &str| {
         c.rows
             .iter()
-            .filter(|r| r.metric == m)
-            .last()
+            .rev()
+            .find(|r| r.metric == m)
             .map(|r| r.summary.mean)
     };
     println!(

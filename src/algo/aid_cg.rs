@@ -68,7 +68,8 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
         o.hvp(&lane.x, &lane.y, &ws.dir, bb, &mut ws.hv);
         hvps += 1;
         let curv = dot(&ws.dir, &ws.hv);
-        if !(curv > T::zero()) {
+        // Also stops on a NaN curvature (`partial_cmp` is None).
+        if curv.partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
             break;
         }
         let a = rs / curv;

@@ -458,11 +458,9 @@ pub fn run_gpu(
     for c in &study.configs {
         let per = scratch_per_lane(&c.algo);
         let cfg_lanes = run.seeds * gsize;
-        let max_lanes = if per == 0 {
-            cfg_lanes
-        } else {
-            ((cap_bytes as usize / 4) / per).max(1)
-        };
+        let max_lanes = (cap_bytes as usize / 4)
+            .checked_div(per)
+            .map_or(cfg_lanes, |l| l.max(1));
         let max_lanes = max_lanes
             .min(max_dim as usize * max_dim as usize)
             .min(gopts.max_lanes_per_dispatch.unwrap_or(usize::MAX))
