@@ -50,5 +50,8 @@ fn main() -> Result<(), sbo::SboError> {
         "{} lane-steps in {:.2} s",
         result.lane_steps, result.seconds
     );
+    for w in &result.warnings {
+        println!("warning: {w}");
+    }
     Ok(())
 }
