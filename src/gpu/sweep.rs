@@ -12,6 +12,7 @@ use crate::problem::{Coupling, HyperShape, Loss};
 use crate::sweep::runner::{assemble, count_metrics, GroupOut, MeasureCtx};
 use crate::sweep::{LaneRecord, LaneStatus, NeighbourChoice, RunOptions, Study, SweepResult};
 use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -650,27 +651,32 @@ pub fn run_gpu(
             }
         }
         let seconds = start.elapsed().as_secs_f64();
-        for g in 0..n_groups {
-            let ci = g / run.seeds;
-            let seed = run.seed_base + (g % run.seeds) as u64;
-            let r = &rec[g * record_len..(g + 1) * record_len];
-            let row = group_row(
-                study,
-                r,
-                diverged_at[g * gsize].is_some(),
-                &per_step[ci].times(t_log),
-                seconds,
-                &mut MeasureCtx {
+        // The f64 work (exact hypergradients) of every group, on all cores.
+        values
+            .par_iter_mut()
+            .zip(y_star_prev.par_iter_mut())
+            .zip(warnings.par_iter_mut())
+            .enumerate()
+            .for_each(|(g, ((vals, ystar), warns))| {
+                let ci = g / run.seeds;
+                let r = &rec[g * record_len..(g + 1) * record_len];
+                let row = group_row(
                     study,
-                    y_star_prev: &mut y_star_prev[g],
-                    warnings: &mut warnings[g],
-                    ci,
-                    seed,
-                    t: t_log,
-                },
-            );
-            values[g].push(row);
-        }
+                    r,
+                    diverged_at[g * gsize].is_some(),
+                    &per_step[ci].times(t_log),
+                    seconds,
+                    &mut MeasureCtx {
+                        study,
+                        y_star_prev: ystar,
+                        warnings: warns,
+                        ci,
+                        seed: run.seed_base + (g % run.seeds) as u64,
+                        t: t_log,
+                    },
+                );
+                vals.push(row);
+            });
     }
 
     let fin_state: Vec<f32> = ctx.read_back(&state, 0, n_lanes * stride)?;
