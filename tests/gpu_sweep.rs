@@ -335,3 +335,46 @@ fn sbo_verify_reports_every_metric_and_passes_on_a_tiny_sweep() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+/// A wide problem (d = 200, so 256 threads per lane) with small and large batches, which
+/// take the two dot-product paths of `shaders/pass.wgsl`.
+#[test]
+fn wide_problems_match_the_cpu() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let text = r#"
+name = "wide"
+[problem]
+preset = "sc-sc"
+[data]
+kind = "synthetic"
+d = 200
+n_lower = 400
+n_upper = 200
+n_test = 50
+n_pool = 20
+kappa = 5.0
+[run]
+steps = 24
+log_every = 8
+seeds = 1
+neighbours = 1
+[[algo]]
+name = "ssaid"
+alpha = 0.02
+beta = 0.02
+gamma = 0.02
+batch = [8, 300]
+[[algo]]
+name = "tsgd"
+T = 2
+alpha = 0.02
+beta = 0.02
+batch = 8
+"#;
+    let study = Study::prepare(&SweepConfig::from_toml(text).unwrap(), None).unwrap();
+    let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
+    let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    assert_results_close("d = 200", &gpu, &cpu, 2e-3, 2e-5);
+}

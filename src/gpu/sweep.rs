@@ -19,8 +19,10 @@ use std::time::Instant;
 /// Tuning of the GPU backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GpuRunOptions {
-    /// Threads per lane (a power of two; 64 suits batches up to 64 and d up to a few hundred).
-    pub workgroup_size: u32,
+    /// Threads per lane (a power of two). `None`: the next power of two >= d, between 64 and 256, so that every feature has a
+    /// thread in the per-feature phases and small batches get several threads per row
+    /// (coalesced reads) in the dot-product phase.
+    pub workgroup_size: Option<u32>,
     /// Outer steps per dispatch: keeps each dispatch short (desktop drivers kill long ones)
     /// and progress visible; between logging steps several dispatches follow each other.
     pub steps_per_dispatch: u32,
@@ -38,7 +40,7 @@ pub struct GpuRunOptions {
 impl Default for GpuRunOptions {
     fn default() -> Self {
         GpuRunOptions {
-            workgroup_size: 64,
+            workgroup_size: None,
             steps_per_dispatch: 128,
             max_scratch_bytes: 512 << 20,
             max_lanes_per_dispatch: None,
@@ -353,7 +355,9 @@ pub fn run_gpu(
 ) -> Result<SweepResult> {
     let start = Instant::now();
     let run = &study.config.run;
-    let wg = gopts.workgroup_size;
+    let wg = gopts
+        .workgroup_size
+        .unwrap_or_else(|| (study.d() as u32).next_power_of_two().clamp(64, 256));
     // lavapipe (Mesa 22.3) was seen to stop advancing lanes part-way through dispatches of
     // several dozen iterations with large batches; short dispatches on software adapters
     // keep it exact (checked against the CPU in the tests), at no cost on real GPUs.
