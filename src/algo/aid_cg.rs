@@ -7,42 +7,27 @@
 //! curvature along the search direction (possible on the nonconvex coupling), keeping the
 //! last iterate: the usual truncated-CG safeguard.
 
-use super::{draw, samples, sub_scaled, AlgoConfig, LaneState};
+use super::{draw, sub_scaled, AlgoConfig, LaneState};
 use crate::problem::Oracles;
 use crate::real::{dot, Real};
 use crate::rng::{stream, LaneRng};
 
-pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: &mut LaneState<T>) {
+/// Returns the Hessian-vector products CG used (1 + its iterations), which the caller counts.
+pub(super) fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+) -> u64 {
     let k = lane.t;
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
-    let (n, m) = (o.lower.n(), o.upper.n());
-    let (dd, qq) = (cfg.inner_steps, cfg.terms);
-    let ws = &mut lane.ws;
+    let n = o.lower.n();
+    let qq = cfg.terms;
     let wr = cfg.without_replacement;
 
-    super::inner_sgd(
-        o,
-        rng,
-        &lane.x,
-        &mut lane.y,
-        &mut ws.g,
-        &mut ws.idx_lower,
-        cfg,
-        k,
-        beta,
-    );
-
-    let xi = draw(
-        rng,
-        stream::UPPER,
-        k,
-        m,
-        cfg.batch_upper,
-        wr,
-        &mut ws.idx_upper,
-    );
-    o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
+    super::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    let ws = &mut lane.ws;
     let bb = draw(
         rng,
         stream::HVP,
@@ -85,16 +70,7 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
         rs = rs_new;
     }
 
-    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
-    sub_scaled(&mut ws.h, T::one(), &ws.jv);
-    sub_scaled(&mut lane.x, alpha, &ws.h);
+    super::implicit_x_step(o, lane, alpha);
 
-    let c = &mut lane.counts;
-    let (bl, bu) = (samples(cfg.batch_lower, n), samples(cfg.batch_upper, m));
-    c.grad_g += dd as u64;
-    c.grad_f += 1;
-    c.hvp += hvps;
-    c.jvp += 1;
-    c.samples += dd as u64 * bl + hvps * bl + bu;
+    hvps
 }

@@ -357,14 +357,23 @@ pub fn advance<T: Real>(
     lane: &mut LaneState<T>,
     steps: u64,
 ) {
+    let (n, m) = (oracles.lower.n(), oracles.upper.n());
+    let nominal = OracleCounts::nominal_per_step(cfg, n, m);
     for _ in 0..steps {
+        lane.counts.add(&nominal);
         match cfg.kind {
             AlgoKind::Ssgd => ssgd::step(cfg, oracles, rng, lane),
             AlgoKind::Tsgd => tsgd::step(cfg, oracles, rng, lane, false),
             AlgoKind::Ud => tsgd::step(cfg, oracles, rng, lane, true),
             AlgoKind::Ssaid => ssaid::step(cfg, oracles, rng, lane),
             AlgoKind::Stocbio => stocbio::step(cfg, oracles, rng, lane),
-            AlgoKind::AidCg => aid_cg::step(cfg, oracles, rng, lane),
+            AlgoKind::AidCg => {
+                // CG may stop early: count the products it really computed.
+                let hvps = aid_cg::step(cfg, oracles, rng, lane);
+                let unused = nominal.hvp - hvps;
+                lane.counts.hvp -= unused;
+                lane.counts.samples -= unused * samples(cfg.batch_lower, n);
+            }
         }
         lane.t += 1;
     }
@@ -431,6 +440,14 @@ impl OracleCounts {
         }
     }
 
+    pub fn add(&mut self, o: &OracleCounts) {
+        self.grad_g += o.grad_g;
+        self.grad_f += o.grad_f;
+        self.hvp += o.hvp;
+        self.jvp += o.jvp;
+        self.samples += o.samples;
+    }
+
     /// These counts times `k`.
     pub fn times(&self, k: u64) -> Self {
         OracleCounts {
@@ -441,4 +458,47 @@ impl OracleCounts {
             samples: self.samples * k,
         }
     }
+}
+
+/// The multi-loop prologue of outer step k (stocbio, aid-cg): D warm-started SGD steps on y,
+/// then b = grad_y f_xi(x, y) into `ws.u`.
+pub(crate) fn inner_then_upper_grad<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    k: u64,
+    beta: T,
+) {
+    let ws = &mut lane.ws;
+    inner_sgd(
+        o,
+        rng,
+        &lane.x,
+        &mut lane.y,
+        &mut ws.g,
+        &mut ws.idx_lower,
+        cfg,
+        k,
+        beta,
+    );
+    let xi = draw(
+        rng,
+        crate::rng::stream::UPPER,
+        k,
+        o.upper.n(),
+        cfg.batch_upper,
+        cfg.without_replacement,
+        &mut ws.idx_upper,
+    );
+    o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
+}
+
+/// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v).
+pub(crate) fn implicit_x_step<T: Real>(o: &Oracles, lane: &mut LaneState<T>, alpha: T) {
+    let ws = &mut lane.ws;
+    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
+    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
+    sub_scaled(&mut ws.h, T::one(), &ws.jv);
+    sub_scaled(&mut lane.x, alpha, &ws.h);
 }

@@ -8,7 +8,7 @@
 //! zeta' = zeta unless `independent_hvp_batch`. J needs no batch (only the coupling depends
 //! on x). An optional radius projects v back onto a ball, as in the analysis of SSAID.
 
-use super::{draw, samples, sub_scaled, AlgoConfig, LaneState};
+use super::{draw, sub_scaled, AlgoConfig, LaneState};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -74,12 +74,4 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
     // h <- grad_x f - J v, then x -= alpha * h.
     sub_scaled(&mut ws.h, T::one(), &ws.jv);
     sub_scaled(&mut lane.x, alpha, &ws.h);
-
-    let c = &mut lane.counts;
-    let (bl, bu) = (samples(cfg.batch_lower, n), samples(cfg.batch_upper, m));
-    c.grad_g += 1;
-    c.hvp += 1;
-    c.grad_f += 1;
-    c.jvp += 1;
-    c.samples += 2 * bl + bu;
 }

@@ -6,7 +6,7 @@
 //!
 //! The operations run in exactly the order `tsgd` uses with T = 1, so the two agree bit for bit.
 
-use super::{draw, samples, sub_scaled, AlgoConfig, LaneState};
+use super::{draw, sub_scaled, AlgoConfig, LaneState};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -48,10 +48,4 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
     sub_scaled(&mut ws.h, beta, &ws.jv);
     sub_scaled(&mut lane.x, alpha, &ws.h);
     lane.y.copy_from_slice(&ws.ys[..d]);
-
-    let c = &mut lane.counts;
-    c.grad_g += 1;
-    c.grad_f += 1;
-    c.jvp += 1;
-    c.samples += samples(cfg.batch_lower, n) + samples(cfg.batch_upper, m);
 }

@@ -4,7 +4,7 @@
 //!   r = grad_y f_xi(x, y);  s = r;  for q = 1..Q-1: r -= eta H_{zeta_q}(x, y) r;  s += r
 //!   v = eta s;   x+ = x - alpha (grad_x f_xi(x, y) - J(x, y) v)
 
-use super::{draw, samples, sub_scaled, AlgoConfig, LaneState};
+use super::{draw, sub_scaled, AlgoConfig, LaneState};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -14,33 +14,13 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
     let eta = T::of(cfg.eta);
-    let (n, m) = (o.lower.n(), o.upper.n());
-    let (dd, qq) = (cfg.inner_steps, cfg.terms);
-    let ws = &mut lane.ws;
+    let n = o.lower.n();
+    let qq = cfg.terms;
     let wr = cfg.without_replacement;
 
-    super::inner_sgd(
-        o,
-        rng,
-        &lane.x,
-        &mut lane.y,
-        &mut ws.g,
-        &mut ws.idx_lower,
-        cfg,
-        k,
-        beta,
-    );
-
-    let xi = draw(
-        rng,
-        stream::UPPER,
-        k,
-        m,
-        cfg.batch_upper,
-        wr,
-        &mut ws.idx_upper,
-    );
-    o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.r);
+    super::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    let ws = &mut lane.ws;
+    ws.r.copy_from_slice(&ws.u);
     lane.v.copy_from_slice(&ws.r);
     for q in 1..qq {
         let zq = draw(
@@ -60,16 +40,5 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
     }
     lane.v.iter_mut().for_each(|s| *s *= eta);
 
-    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
-    sub_scaled(&mut ws.h, T::one(), &ws.jv);
-    sub_scaled(&mut lane.x, alpha, &ws.h);
-
-    let c = &mut lane.counts;
-    let (bl, bu) = (samples(cfg.batch_lower, n), samples(cfg.batch_upper, m));
-    c.grad_g += dd as u64;
-    c.grad_f += 1;
-    c.hvp += qq as u64 - 1;
-    c.jvp += 1;
-    c.samples += dd as u64 * bl + (qq as u64 - 1) * bl + bu;
+    super::implicit_x_step(o, lane, alpha);
 }

@@ -10,7 +10,7 @@
 //! being stored: counter-based draws make that free of state. The last H product (s = 0) does
 //! not affect h and is skipped.
 
-use super::{draw, samples, sub_scaled, AlgoConfig, LaneState};
+use super::{draw, sub_scaled, AlgoConfig, LaneState};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -83,12 +83,4 @@ pub(super) fn step<T: Real>(
     }
     sub_scaled(&mut lane.x, alpha, &ws.h);
     lane.y.copy_from_slice(&ws.ys[tt * d..(tt + 1) * d]);
-
-    let c = &mut lane.counts;
-    let (bl, bu) = (samples(cfg.batch_lower, n), samples(cfg.batch_upper, m));
-    c.grad_g += tt as u64;
-    c.grad_f += 1;
-    c.jvp += tt as u64;
-    c.hvp += tt as u64 - 1;
-    c.samples += tt as u64 * bl + (tt as u64 - 1) * bl + bu;
 }
