@@ -39,7 +39,8 @@ enum Command {
         /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Where lanes run; overrides `run.backend` of the config.
+        /// Where lanes run: auto (a hardware GPU if there is one, else the CPU), gpu, or cpu;
+        /// overrides `run.backend` of the config (default auto).
         #[arg(long, value_enum)]
         backend: Option<BackendArg>,
         /// Worker threads (0: all cores); overrides `run.threads`.

@@ -247,7 +247,7 @@ impl Default for RunConfig {
             neighbours: 4,
             replace: ReplaceSide::Upper,
             precision: Precision::F64,
-            backend: Backend::Cpu,
+            backend: Backend::Auto,
             exact: false,
             exact_tol: 1e-9,
             threads: 0,
