@@ -317,3 +317,37 @@ fn nominal_counts_match_what_the_cpu_lanes_count() {
         );
     }
 }
+
+#[test]
+fn fused_gradient_and_hvp_equal_the_separate_oracles_bit_for_bit() {
+    use sbo::problem::Batch;
+    let lower = common::dataset(30, 6, 3, true);
+    let upper = common::dataset(10, 6, 4, true);
+    let idx: Vec<u32> = vec![3, 7, 7, 0, 29, 12];
+    for (loss, coupling) in [
+        (Loss::Logistic, Coupling::Nonconvex),
+        (Loss::Squared, Coupling::Prior),
+    ] {
+        for hyper in [HyperShape::PerFeature, HyperShape::Scalar] {
+            let s = spec(loss, coupling, hyper);
+            let o = Oracles {
+                spec: &s,
+                lower: lower.view(),
+                upper: upper.view(),
+            };
+            let p = o.p();
+            let x: Vec<f64> = (0..p).map(|i| 0.1 * i as f64 - 0.2).collect();
+            let y: Vec<f64> = (0..6).map(|i| 0.3 * i as f64 - 0.7).collect();
+            let v: Vec<f64> = (0..6).map(|i| 1.0 - 0.25 * i as f64).collect();
+            for batch in [Batch::Full, Batch::Idx(&idx)] {
+                let (mut g1, mut h1, mut g2, mut h2) =
+                    (vec![0.0; 6], vec![0.0; 6], vec![0.0; 6], vec![0.0; 6]);
+                o.grad_y_g(&x, &y, batch, &mut g1);
+                o.hvp(&x, &y, &v, batch, &mut h1);
+                o.grad_and_hvp(&x, &y, &v, batch, &mut g2, &mut h2);
+                assert_eq!(g1, g2, "{loss:?} {coupling:?} {hyper:?}");
+                assert_eq!(h1, h2, "{loss:?} {coupling:?} {hyper:?}");
+            }
+        }
+    }
+}

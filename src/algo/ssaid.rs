@@ -31,8 +31,8 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
         wr,
         &mut ws.idx_lower,
     );
-    o.grad_y_g(&lane.x, &lane.y, zeta, &mut ws.g);
     if cfg.independent_hvp_batch {
+        o.grad_y_g(&lane.x, &lane.y, zeta, &mut ws.g);
         let zh = draw(
             rng,
             stream::HVP,
@@ -44,7 +44,7 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
         );
         o.hvp(&lane.x, &lane.y, &lane.v, zh, &mut ws.hv);
     } else {
-        o.hvp(&lane.x, &lane.y, &lane.v, zeta, &mut ws.hv);
+        o.grad_and_hvp(&lane.x, &lane.y, &lane.v, zeta, &mut ws.g, &mut ws.hv);
     }
     let xi = draw(
         rng,

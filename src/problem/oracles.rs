@@ -115,6 +115,59 @@ impl<'a> Oracles<'a> {
         }
     }
 
+    /// grad_y g_B(x, y) and H_B(x, y) v on the same batch in one pass over its rows (the
+    /// single-loop methods need both at the same point): bit for bit what `grad_y_g` and `hvp`
+    /// give, at one read of the data instead of two.
+    #[allow(clippy::too_many_arguments)]
+    pub fn grad_and_hvp<T: Real>(
+        &self,
+        x: &[T],
+        y: &[T],
+        v: &[T],
+        batch: Batch,
+        g_out: &mut [T],
+        hv_out: &mut [T],
+    ) {
+        debug_assert_eq!(y.len(), self.d());
+        debug_assert_eq!(g_out.len(), self.d());
+        debug_assert_eq!(hv_out.len(), self.d());
+        let spec = self.spec;
+        let l = spec.loss;
+        g_out.fill(T::zero());
+        hv_out.fill(T::zero());
+        for_each_sample(self.lower, batch, |row, b| {
+            let mut z = T::zero();
+            let mut av = T::zero();
+            for ((a, yj), vj) in row.iter().zip(y).zip(v) {
+                let a = T::of_f32(*a);
+                z += a * *yj;
+                av += a * *vj;
+            }
+            let b = T::of_f32(b);
+            let c1 = loss::d1(l, z, b);
+            let c2 = loss::d2(l, z, b) * av;
+            for ((g, h), a) in g_out.iter_mut().zip(hv_out.iter_mut()).zip(row) {
+                let a = T::of_f32(*a);
+                *g += c1 * a;
+                *h += c2 * a;
+            }
+        });
+        let inv: T = inv_size(batch, self.lower.n());
+        let mu = T::of(spec.mu);
+        let lam = T::of(spec.lam_y);
+        for (j, (((g, h), &yj), &vj)) in g_out
+            .iter_mut()
+            .zip(hv_out.iter_mut())
+            .zip(y)
+            .zip(v)
+            .enumerate()
+        {
+            let xk = x[spec.k(j)];
+            *g = *g * inv + coupling::dy(spec.coupling, mu, xk, yj) + lam * yj;
+            *h = *h * inv + (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
+        }
+    }
+
     /// out = H_B(x, y) v   (len d)
     pub fn hvp<T: Real>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
