@@ -49,10 +49,11 @@ impl Default for GpuRunOptions {
     }
 }
 
-/// The uniform block of every lane kernel (`Params` in `shaders/common.wgsl`).
+/// The uniform block of every lane kernel (`Params` in `shaders/common.wgsl`). Public for the
+/// GPU tests, which drive test kernels composed after [`shaders::LANE_PRELUDE`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub(crate) struct Params {
+pub struct Params {
     pub t0: u32,
     pub n_steps: u32,
     pub lane_offset: u32,
@@ -78,10 +79,11 @@ pub(crate) struct Params {
     pub _pad2: f32,
 }
 
-/// One lane (`Lane` in `shaders/common.wgsl`).
+/// One lane (`Lane` in `shaders/common.wgsl`); `rep_*` is `u32::MAX` when nothing is replaced.
+/// Public for the GPU tests.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub(crate) struct LaneDesc {
+pub struct LaneDesc {
     pub seed_lo: u32,
     pub seed_hi: u32,
     pub rep_lower: u32,
@@ -258,13 +260,14 @@ fn step_kernel(
 }
 
 /// The bind group layout every lane kernel shares: 0 params, 1 features, 2 labels, 3 lanes,
-/// 4 state, 5 scratch (or per-lane finite flags), 6 metric records.
-pub(crate) struct LaneLayout {
+/// 4 state, 5 scratch (or per-lane finite flags), 6 metric records. Public for the GPU tests.
+pub struct LaneLayout {
     pub bind: wgpu::BindGroupLayout,
     pub pipeline: wgpu::PipelineLayout,
 }
 
-pub(crate) fn lane_layout(ctx: &GpuContext) -> Result<LaneLayout> {
+/// Creates the shared lane layout ([`LaneLayout`]) on `ctx`'s device.
+pub fn lane_layout(ctx: &GpuContext) -> Result<LaneLayout> {
     ctx.scoped("lane bind group layout", 0, || {
         let entry = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
             binding,
@@ -303,7 +306,8 @@ pub(crate) fn lane_layout(ctx: &GpuContext) -> Result<LaneLayout> {
     })
 }
 
-pub(crate) fn bind(
+/// A bind group of the lane layout with `buffers[i]` (whole) at binding `i`.
+pub fn bind(
     ctx: &GpuContext,
     layout: &LaneLayout,
     label: &str,
