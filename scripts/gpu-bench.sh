@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# gpu-bench.sh: measure sbo's GPU backend on a machine that has an NVIDIA GPU but no Rust
+# toolchain and no Vulkan loader (the device machines of this workplace).
+#
+#   scripts/gpu-bench.sh prepare    # here: build, fill .bench-carry/ and .gl/
+#   scripts/gpu-bench.sh run [ARGS] # there: unpack loaders, run `sbo info` and the bench
+#
+# How a session uses it with the device tool
+# -------------------------------------------
+# The device tool sends the checkout the session was started in (not a helper's worktree), so
+# run `prepare` in THAT checkout's root (a copy of this script there works the same):
+#
+#   1. scripts/gpu-bench.sh prepare
+#        builds `sbo` (and the `bench` example, used when the binary has no `bench` command
+#        yet) in release mode, copies them and data/ijcnn1.{trn,tst}.bz2 into .bench-carry/,
+#        and downloads the amd64 Vulkan/GL loader .debs into .gl/ (apt-get download, the
+#        recipe of the device README). Both folders are ignored by git; together ~25 MB, well
+#        under the 64 MiB a call may carry.
+#   2. device tool `run` with
+#        carry:   [".gl", ".bench-carry"]
+#        command: bash .bench-carry/gpu-bench.sh run
+#        timeout_s: 600
+#      (or with bench arguments: `bash .bench-carry/gpu-bench.sh run --lanes 1024,65536`).
+#      The script copies itself into .bench-carry, so it runs there even if scripts/ differs.
+#   3. The results come back under the reply's files_at: bench.json (the BenchReport),
+#      bench.txt (the table and progress), info.txt (`sbo info`), device.txt (nvidia-smi,
+#      driver, date, host).
+#
+# On the device `run` does: `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig`, points the
+# loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+# when that file exists), then `./sbo info` and `./sbo bench --json` (falling back to the
+# example binary) with the results in $OUT, or in benchmarks/ when $OUT is unset.
+# Only x86-64 builds travel: `prepare` refuses on another architecture.
+
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The repository root: the script lives in scripts/ or in .bench-carry/.
+root="$(cd "$here/.." && pwd)"
+carry="$root/.bench-carry"
+
+prepare() {
+    cd "$root"
+    if [ "$(uname -m)" != "x86_64" ]; then
+        echo "gpu-bench: the device machines are x86-64; build there or on an x86-64 host" >&2
+        exit 1
+    fi
+    local target="${CARGO_TARGET_DIR:-$root/target}"
+    cargo build --release --bin sbo --example bench
+    rm -rf "$carry"
+    mkdir -p "$carry/data"
+    cp "$target/release/sbo" "$carry/sbo"
+    cp "$target/release/examples/bench" "$carry/sbo-bench-example"
+    strip "$carry/sbo" "$carry/sbo-bench-example" 2>/dev/null || true
+    cp data/ijcnn1.trn.bz2 data/ijcnn1.tst.bz2 "$carry/data/"
+    cp "$root/scripts/gpu-bench.sh" "$carry/gpu-bench.sh"
+    git -C "$root" rev-parse HEAD >"$carry/commit.txt" 2>/dev/null || echo unknown >"$carry/commit.txt"
+
+    # Vulkan / GL loaders for the device (amd64 .debs, unpacked there with dpkg -x).
+    if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
+        mkdir -p .gl /tmp/amd64/partial
+        local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
+        apt-get "${o[@]}" update
+        (cd .gl && apt-get "${o[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+    fi
+    # Keep both folders out of git even in checkouts whose .gitignore predates them.
+    if [ -d .git ] || [ -f .git ]; then
+        local excl
+        excl="$(git rev-parse --git-path info/exclude)"
+        mkdir -p "$(dirname "$excl")"
+        for p in /.gl/ /.bench-carry/; do
+            grep -qxF "$p" "$excl" 2>/dev/null || echo "$p" >>"$excl"
+        done
+    fi
+    du -sh "$carry" .gl
+    echo "gpu-bench: ready. Device tool: carry [\".gl\", \".bench-carry\"], command: bash .bench-carry/gpu-bench.sh run"
+}
+
+run() {
+    cd "$root"
+    local out="${OUT:-$root/benchmarks}"
+    mkdir -p "$out"
+    if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1; then
+        for f in .gl/*.deb; do dpkg -x "$f" /; done
+        ldconfig
+    fi
+    local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+    if [ -f "$icd" ]; then
+        export VK_DRIVER_FILES="$icd"
+        export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+    fi
+    cd "$carry"
+    {
+        echo "date: $(date -u '+%Y-%m-%d %H:%M:%S') UTC"
+        echo "host: $(hostname)"
+        echo "kernel: $(uname -r)"
+        echo "sbo commit: $(cat commit.txt 2>/dev/null || echo unknown)"
+        echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) logical CPUs)"
+        echo "VK_DRIVER_FILES: ${VK_DRIVER_FILES:-unset}"
+        if command -v nvidia-smi >/dev/null; then
+            nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv || true
+            nvidia-smi || true
+        else
+            echo "nvidia-smi: not found"
+        fi
+    } >"$out/device.txt" 2>&1
+    ./sbo info >"$out/info.txt" 2>&1 || true
+    cat "$out/info.txt"
+    # `sbo bench` when this binary has it, else the library's example front end.
+    local bench=(./sbo bench)
+    if ! ./sbo bench --help >/dev/null 2>&1; then
+        bench=(./sbo-bench-example)
+    fi
+    echo "gpu-bench: running ${bench[*]} --json $*"
+    # JSON on stdout; the table (example) and progress on stderr.
+    if timeout 540 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
+        echo "gpu-bench: ok"
+    else
+        echo "gpu-bench: bench failed (exit $?)" | tee -a "$out/bench.txt"
+    fi
+    cat "$out/bench.txt"
+    ls -la "$out"
+}
+
+case "${1:-}" in
+    prepare) shift; prepare "$@" ;;
+    run) shift; run "$@" ;;
+    *)
+        echo "usage: $0 prepare | run [bench arguments]" >&2
+        exit 2
+        ;;
+esac
