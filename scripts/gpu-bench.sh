@@ -11,8 +11,7 @@
 # run `prepare` in THAT checkout's root (a copy of this script there works the same):
 #
 #   1. scripts/gpu-bench.sh prepare
-#        builds `sbo` (and the `bench` example, used when the binary has no `bench` command
-#        yet) in release mode, copies them and data/ijcnn1.{trn,tst}.bz2 into .bench-carry/,
+#        builds `sbo` in release mode, copies it and data/ijcnn1.{trn,tst}.bz2 into .bench-carry/,
 #        and downloads the amd64 Vulkan/GL loader .debs into .gl/ (apt-get download, the
 #        recipe of the device README). Both folders are ignored by git; together ~25 MB, well
 #        under the 64 MiB a call may carry.
@@ -28,8 +27,8 @@
 #
 # On the device `run` does: `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig`, points the
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-# when that file exists), then `./sbo info` and `./sbo bench --json` (falling back to the
-# example binary) with the results in $OUT, or in benchmarks/ when $OUT is unset.
+# when that file exists), then `./sbo info` and `./sbo bench --json`, with the results in
+# $OUT, or in benchmarks/ when $OUT is unset.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
 set -euo pipefail
@@ -46,12 +45,11 @@ prepare() {
         exit 1
     fi
     local target="${CARGO_TARGET_DIR:-$root/target}"
-    cargo build --release --bin sbo --example bench
+    cargo build --release --bin sbo
     rm -rf "$carry"
     mkdir -p "$carry/data"
     cp "$target/release/sbo" "$carry/sbo"
-    cp "$target/release/examples/bench" "$carry/sbo-bench-example"
-    strip "$carry/sbo" "$carry/sbo-bench-example" 2>/dev/null || true
+    strip "$carry/sbo" 2>/dev/null || true
     cp data/ijcnn1.trn.bz2 data/ijcnn1.tst.bz2 "$carry/data/"
     cp "$root/scripts/gpu-bench.sh" "$carry/gpu-bench.sh"
     git -C "$root" rev-parse HEAD >"$carry/commit.txt" 2>/dev/null || echo unknown >"$carry/commit.txt"
@@ -106,13 +104,9 @@ run() {
     } >"$out/device.txt" 2>&1
     ./sbo info >"$out/info.txt" 2>&1 || true
     cat "$out/info.txt"
-    # `sbo bench` when this binary has it, else the library's example front end.
     local bench=(./sbo bench)
-    if ! ./sbo bench --help >/dev/null 2>&1; then
-        bench=(./sbo-bench-example)
-    fi
     echo "gpu-bench: running ${bench[*]} --json $*"
-    # JSON on stdout; the table (example) and progress on stderr.
+    # JSON on stdout; the table and progress on stderr.
     if timeout 540 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
         echo "gpu-bench: ok"
     else

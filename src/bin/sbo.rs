@@ -81,6 +81,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure lane-steps per second of the standard workloads (ssaid and tsgd on ijcnn1 with
+    /// batch 32 and on a synthetic d = 256 quadratic) on each backend, with the FLOPs and bytes
+    /// one lane-step needs and the GPU/CPU ratio.
+    Bench {
+        /// Lane counts, comma separated.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1024usize, 4096, 16384, 65536])]
+        lanes: Vec<usize>,
+        /// Outer steps of each timed GPU run.
+        #[arg(long, default_value_t = 64)]
+        steps: u64,
+        /// Outer steps of each timed CPU run (the CPU rate is flat in lanes, so it is timed on
+        /// at most --cpu-max-lanes lanes).
+        #[arg(long, default_value_t = 16)]
+        cpu_steps: u64,
+        #[arg(long, default_value_t = 1024)]
+        cpu_max_lanes: usize,
+        /// Only workloads whose name contains one of these (e.g. ijcnn1, tsgd, ssaid-quad256).
+        #[arg(long, value_delimiter = ',')]
+        workloads: Vec<String>,
+        /// Backends to measure: cpu, gpu or both.
+        #[arg(long, default_value = "both")]
+        backend: String,
+        /// Also measure a software adapter (lavapipe) when there is no hardware GPU.
+        #[arg(long)]
+        software: bool,
+        /// Print the report as JSON (the table goes to stderr).
+        #[arg(long)]
+        json: bool,
+    },
     /// List the GPU adapters wgpu finds, with the limits that matter for sweeps, and say which
     /// one `--backend auto` would choose.
     Info,
@@ -175,6 +204,42 @@ fn real_main() -> Result<()> {
                 std::process::exit(2);
             }
             eprintln!("verify passed");
+            Ok(())
+        }
+        Command::Bench {
+            lanes,
+            steps,
+            cpu_steps,
+            cpu_max_lanes,
+            workloads,
+            backend,
+            software,
+            json,
+        } => {
+            use sbo::bench::{run_bench, BenchBackend, BenchOptions};
+            let backends = match backend.as_str() {
+                "cpu" => vec![BenchBackend::Cpu],
+                "gpu" => vec![BenchBackend::Gpu],
+                "both" => vec![BenchBackend::Cpu, BenchBackend::Gpu],
+                other => anyhow::bail!("--backend: expected cpu, gpu or both, got `{other}`"),
+            };
+            let opts = BenchOptions {
+                workloads,
+                lanes,
+                gpu_steps: steps,
+                cpu_steps,
+                backends,
+                cpu_max_lanes,
+                allow_software_gpu: software,
+                ..BenchOptions::default()
+            };
+            let report = run_bench(&opts, &|msg: &str| eprintln!("{msg}"))?;
+            if json {
+                eprintln!("{report}");
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
             Ok(())
         }
         Command::Info => {
