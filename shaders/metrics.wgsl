@@ -28,27 +28,6 @@ fn lane_finite(tid: u32, l: u32) -> f32 {
     return select(0.0, 1.0, wg_sum(tid, ok) == f32(WG));
 }
 
-// Mean loss and accuracy at y = sy over a set: 0 lower, 1 upper (as lane `ln` sees them),
-// 2 test.
-fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
-    var l = 0.0;
-    var acc = 0.0;
-    for (var i = tid; i < count; i += WG) {
-        var r = prm.row_test + i;
-        if (which == 0u) { r = lane_row(ln, false, i); }
-        if (which == 1u) { r = lane_row(ln, true, i); }
-        var z = 0.0;
-        for (var j = 0u; j < D; j++) { z = z + feats[r * D + j] * sy[j]; }
-        let b = labels[r];
-        l = l + loss_value(z, b);
-        if (z * b > 0.0) { acc = acc + 1.0; }
-    }
-    let ls = wg_sum(tid, l);
-    let ac = wg_sum(tid, acc);
-    let n = f32(max(count, 1u));
-    return vec2<f32>(ls / n, ac / n);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let tid = lid.x;

@@ -53,27 +53,6 @@ fn load_batch(tid: u32, ln: Lane, lane: u32) {
     workgroupBarrier();
 }
 
-// Mean loss and accuracy at y = sy over the lower (upper = false) or upper set as lane `ln`
-// sees it: the loop of `set_loss` in shaders/metrics.wgsl (which cannot be composed here: it
-// declares its own bindings 5 and 6).
-fn full_set_loss(tid: u32, ln: Lane, upper: bool) -> vec2<f32> {
-    let count = select(prm.n_lower, prm.n_upper, upper);
-    var l = 0.0;
-    var acc = 0.0;
-    for (var i = tid; i < count; i += WG) {
-        let r = lane_row(ln, upper, i);
-        var z = 0.0;
-        for (var j = 0u; j < D; j++) { z = z + feats[r * D + j] * sy[j]; }
-        let b = labels[r];
-        l = l + loss_value(z, b);
-        if (z * b > 0.0) { acc = acc + 1.0; }
-    }
-    let ls = wg_sum(tid, l);
-    let ac = wg_sum(tid, acc);
-    let n = f32(max(count, 1u));
-    return vec2<f32>(ls / n, ac / n);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let tid = lid.x;
@@ -144,8 +123,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     for (var j = tid; j < P; j += WG) { out[o + 7u * D + P + j] = NU * sx[j]; }
 
     // Full-set values, as the metrics kernel measures them.
-    let low = full_set_loss(tid, ln, false);
-    let upp = full_set_loss(tid, ln, true);
+    let low = set_loss(tid, ln, 0u, prm.n_lower);
+    let upp = set_loss(tid, ln, 1u, prm.n_upper);
     var reg = 0.0;
     for (var j = tid; j < D; j += WG) {
         reg = reg + cp_value(sx[kx(j)], sy[j]) + 0.5 * LAM_Y * sy[j] * sy[j];
