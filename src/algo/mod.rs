@@ -372,14 +372,13 @@ pub fn advance<T: Real>(
                 let hvps = aid_cg::step(cfg, oracles, rng, lane);
                 let unused = nominal.hvp - hvps;
                 lane.counts.hvp -= unused;
-                lane.counts.samples -= unused * samples(cfg.batch_lower, n);
             }
         }
         lane.t += 1;
     }
 }
 
-/// Samples read by one oracle call with batch size `b` on a set of `n`.
+/// Samples in one batch of size `b` drawn from a set of `n`.
 #[inline]
 pub(crate) fn samples(b: BatchSize, n: usize) -> u64 {
     b.len(n) as u64
@@ -425,11 +424,14 @@ impl OracleCounts {
         let bu = samples(cfg.batch_upper, n_upper);
         let (t, q) = (cfg.inner_steps as u64, cfg.terms as u64);
         let (grad_g, grad_f, hvp, jvp, samples) = match cfg.kind {
+            // Samples are counted when drawn: a batch that several oracles share (ssgd's J,
+            // tsgd's backward pass, ssaid's H without `independent_hvp_batch`, aid-cg's fixed
+            // CG batch) counts once; every fresh batch (stocbio's Neumann terms) counts.
             AlgoKind::Ssgd => (1, 1, 0, 1, bl + bu),
-            AlgoKind::Tsgd | AlgoKind::Ud => (t, 1, t - 1, t, t * bl + (t - 1) * bl + bu),
-            AlgoKind::Ssaid => (1, 1, 1, 1, 2 * bl + bu),
+            AlgoKind::Tsgd | AlgoKind::Ud => (t, 1, t - 1, t, t * bl + bu),
+            AlgoKind::Ssaid => (1, 1, 1, 1, (1 + cfg.independent_hvp_batch as u64) * bl + bu),
             AlgoKind::Stocbio => (t, 1, q - 1, 1, t * bl + (q - 1) * bl + bu),
-            AlgoKind::AidCg => (t, 1, q + 1, 1, t * bl + (q + 1) * bl + bu),
+            AlgoKind::AidCg => (t, 1, q + 1, 1, t * bl + bl + bu),
         };
         OracleCounts {
             grad_g,

@@ -36,7 +36,7 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
         &mut ws.idx_upper,
     );
 
-    // y+ in ys[d..2d], the old y stays in lane.y until the end (J needs it).
+    // y+ in ys[..d]; the old y stays in lane.y until the end (J needs it).
     o.grad_y_g(&lane.x, &lane.y, zeta, &mut ws.g);
     let y_new = &mut ws.ys[..d];
     y_new.copy_from_slice(&lane.y);
