@@ -2,6 +2,8 @@
 //! and value functions against a naive re-implementation written here.
 //!
 //! Tolerance: |oracle - fd| <= ABS + REL * max(|oracle|, |fd|), FD step H.
+
+mod common;
 use sbo::data::{DataView, Dataset, Replacement};
 use sbo::problem::{accuracy, data_loss, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
 
@@ -9,31 +11,7 @@ const H: f64 = 1e-6;
 const REL: f64 = 1e-6;
 const ABS: f64 = 1e-7;
 
-/// SplitMix64: a tiny deterministic generator.
-struct Gen(u64);
-impl Gen {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    fn unif(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
-    }
-    fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-        (0..n).map(|_| self.unif(lo, hi)).collect()
-    }
-    fn dataset(&mut self, n: usize, d: usize) -> Dataset {
-        let features = (0..n * d).map(|_| self.unif(-1.0, 1.0) as f32).collect();
-        let labels = (0..n)
-            .map(|_| if self.next_u64() & 1 == 1 { 1.0 } else { -1.0 })
-            .collect();
-        Dataset::new(d, features, labels).unwrap()
-    }
-}
+use common::Gen;
 
 const LOSSES: [Loss; 2] = [Loss::Squared, Loss::Logistic];
 const COUPLINGS: [Coupling; 3] = [Coupling::Prior, Coupling::Logweight, Coupling::Nonconvex];

@@ -42,3 +42,28 @@ pub fn dataset(n: usize, d: usize, seed: u64, pm1: bool) -> Dataset {
     }
     Dataset::new(d, f, l).expect("consistent fixture")
 }
+
+/// SplitMix64: a tiny deterministic generator.
+pub struct Gen(pub u64);
+impl Gen {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn unif(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+    pub fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+        (0..n).map(|_| self.unif(lo, hi)).collect()
+    }
+    pub fn dataset(&mut self, n: usize, d: usize) -> Dataset {
+        let features = (0..n * d).map(|_| self.unif(-1.0, 1.0) as f32).collect();
+        let labels = (0..n)
+            .map(|_| if self.next_u64() & 1 == 1 { 1.0 } else { -1.0 })
+            .collect();
+        Dataset::new(d, features, labels).unwrap()
+    }
+}
