@@ -57,6 +57,17 @@ fn dots(tid: u32, first: u32, count: u32, one: bool, two: bool) {
     workgroupBarrier();
 }
 
+// Coordinate j of grad_y g from its data term: + dr/dy + lam_y y (the regulariser part every
+// kernel adds per owned feature; reads x through kx, so call it before x changes).
+fn grad_g_at(j: u32, data: f32, y: f32) -> f32 {
+    return data + cp_dy(sx[kx(j)], y) + LAM_Y * y;
+}
+
+// Coordinate j of H v from its data term: + (d2r/dy2 + lam_y) v.
+fn hvp_at(j: u32, data: f32, y: f32, v: f32) -> f32 {
+    return data + (cp_dyy(sx[kx(j)], y) + LAM_Y) * v;
+}
+
 // Label of batch slot k.
 fn lab(k: u32) -> f32 {
     return labels[rows[k]];

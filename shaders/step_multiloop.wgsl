@@ -16,7 +16,7 @@ fn inner_steps(tid: u32, ln: Lane, k: u32, beta: f32) {
         lower_grad_data(tid, 0u, BL);
         for (var j = tid; j < D; j += WG) {
             let yj = sy[j];
-            sy[j] = yj - beta * (ga[j] + cp_dy(sx[kx(j)], yj) + LAM_Y * yj);
+            sy[j] = yj - beta * grad_g_at(j, ga[j], yj);
         }
         workgroupBarrier();
     }
@@ -27,7 +27,7 @@ fn inner_steps(tid: u32, ln: Lane, k: u32, beta: f32) {
 fn hvp_full(tid: u32, same_z: bool) {
     hvp_data(tid, 0u, BL, same_z);
     for (var j = tid; j < D; j += WG) {
-        gb[j] = gb[j] + (cp_dyy(sx[kx(j)], sy[j]) + LAM_Y) * sw[j];
+        gb[j] = hvp_at(j, gb[j], sy[j], sw[j]);
     }
 }
 

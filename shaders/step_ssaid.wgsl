@@ -53,8 +53,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             let xk = sx[kx(j)];
             let yj = sy[j];
             let vj = sv[j];
-            let g = ga[j] + cp_dy(xk, yj) + LAM_Y * yj;
-            let hv = gb[j] + (cp_dyy(xk, yj) + LAM_Y) * vj;
+            let g = grad_g_at(j, ga[j], yj);
+            let hv = hvp_at(j, gb[j], yj, vj);
             let jv = cp_dxy(xk, yj) * vj;
             sy[j] = yj - beta * g;
             sv[j] = vj - gamma * (hv - gc[j]);

@@ -24,7 +24,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         // y+ into pt (the old y stays in sy for J).
         for (var j = tid; j < D; j += WG) {
             let yj = sy[j];
-            pt[j] = yj - beta * (ga[j] + cp_dy(sx[kx(j)], yj) + LAM_Y * yj);
+            pt[j] = yj - beta * grad_g_at(j, ga[j], yj);
         }
         workgroupBarrier();
         upper_grad(tid);

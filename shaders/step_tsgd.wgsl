@@ -34,7 +34,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             lower_grad_data(tid, 0u, BL);
             for (var j = tid; j < D; j += WG) {
                 let yj = pt[j];
-                let yn = yj - beta * (ga[j] + cp_dy(sx[kx(j)], yj) + LAM_Y * yj);
+                let yn = yj - beta * grad_g_at(j, ga[j], yj);
                 pt[j] = yn;
                 scratch[ys_at(ll, s + 1u, j)] = yn;
             }
@@ -67,7 +67,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
                 draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
                 hvp_data(tid, 0u, BL, false);
                 for (var j = tid; j < D; j += WG) {
-                    let hv = gb[j] + (cp_dyy(sx[kx(j)], pt[j]) + LAM_Y) * su[j];
+                    let hv = hvp_at(j, gb[j], pt[j], su[j]);
                     su[j] = su[j] - beta * hv;
                 }
                 workgroupBarrier();

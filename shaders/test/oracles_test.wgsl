@@ -68,12 +68,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     // Separate passes, regularisers added per owned feature as the step kernels do.
     lower_grad_data(tid, 0u, BL);
     for (var j = tid; j < D; j += WG) {
-        out[o + j] = ga[j] + cp_dy(sx[kx(j)], sy[j]) + LAM_Y * sy[j];
+        out[o + j] = grad_g_at(j, ga[j], sy[j]);
     }
     workgroupBarrier();
     hvp_data(tid, 0u, BL, false);
     for (var j = tid; j < D; j += WG) {
-        out[o + D + j] = gb[j] + (cp_dyy(sx[kx(j)], sy[j]) + LAM_Y) * sv[j];
+        out[o + D + j] = hvp_at(j, gb[j], sy[j], sv[j]);
     }
     workgroupBarrier();
     upper_grad(tid);
@@ -84,7 +84,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     dots(tid, 0u, BL, true, false);
     hvp_data(tid, 0u, BL, true);
     for (var j = tid; j < D; j += WG) {
-        out[o + 3u * D + j] = gb[j] + (cp_dyy(sx[kx(j)], sy[j]) + LAM_Y) * sv[j];
+        out[o + 3u * D + j] = hvp_at(j, gb[j], sy[j], sv[j]);
     }
     workgroupBarrier();
 
@@ -106,8 +106,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let xk = sx[kx(j)];
         let yj = sy[j];
         let vj = sv[j];
-        out[o + 4u * D + j] = ga[j] + cp_dy(xk, yj) + LAM_Y * yj;
-        out[o + 5u * D + j] = gb[j] + (cp_dyy(xk, yj) + LAM_Y) * vj;
+        out[o + 4u * D + j] = grad_g_at(j, ga[j], yj);
+        out[o + 5u * D + j] = hvp_at(j, gb[j], yj, vj);
         out[o + 6u * D + j] = gc[j];
         let jv = cp_dxy(xk, yj) * vj;
         if (HYPER == 0u) {
