@@ -24,6 +24,15 @@ impl Schedule {
         }
     }
 
+    /// The same schedule with its constant multiplied by `f` (kappa-scaled step sizes).
+    pub fn scaled(&self, f: f64) -> Schedule {
+        match *self {
+            Schedule::Constant(c) => Schedule::Constant(c * f),
+            Schedule::Poly(c, e) => Schedule::Poly(c * f, e),
+            Schedule::Inv(c) => Schedule::Inv(c * f),
+        }
+    }
+
     /// Parses the config spelling; `field` names the config key in errors.
     pub fn parse(s: &str, field: &str) -> Result<Self> {
         let bad = |why: &str| {

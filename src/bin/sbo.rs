@@ -262,14 +262,25 @@ fn real_main() -> Result<()> {
         }
         Command::Check { config } => {
             let (c, dir) = load(&config)?;
-            let study = Study::prepare(&c, dir.as_deref())?;
-            print!("{}", study.config.to_toml()?);
+            let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
+            if plan.variants.len() == 1 && c.vary.is_empty() {
+                print!("{}", plan.first().config.to_toml()?);
+            } else {
+                print!("{}", plan.config.to_toml()?);
+                for pv in &plan.variants {
+                    eprintln!(
+                        "variant {}: {} configuration(s)",
+                        pv.variant.label,
+                        pv.study.configs.len()
+                    );
+                }
+            }
             eprintln!(
                 "ok: {} configuration(s) x {} seed(s) x {} lane(s) per seed = {} lanes, {} steps each",
-                study.configs.len(),
+                plan.n_configs(),
                 c.run.seeds,
                 c.run.neighbours + 1,
-                study.configs.len() * c.run.seeds * (c.run.neighbours + 1),
+                plan.n_lanes(),
                 c.run.steps
             );
             Ok(())
@@ -300,17 +311,22 @@ fn real_main() -> Result<()> {
             if let Some(s) = steps {
                 c.run.steps = s;
             }
-            let study = Study::prepare(&c, dir.as_deref())?;
+            let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
             let out = out.unwrap_or_else(|| default_out(&c.name));
-            sbo::report::start_run_dir(&out, &study)
+            sbo::report::start_run_dir(&out, &plan)
                 .with_context(|| format!("cannot write the output directory {}", out.display()))?;
-            let lanes = study.configs.len() * c.run.seeds * (c.run.neighbours + 1);
+            let lanes = plan.n_lanes();
             let engine = Engine::choose(c.run.backend)?;
             if !quiet {
                 eprintln!("sbo: {}", engine.reason());
                 eprintln!(
-                    "sbo: {} configuration(s), {} lanes, {} steps -> {}",
-                    study.configs.len(),
+                    "sbo: {} configuration(s){}, {} lanes, {} steps -> {}",
+                    plan.n_configs(),
+                    if plan.variants.len() > 1 {
+                        format!(" in {} variants", plan.variants.len())
+                    } else {
+                        String::new()
+                    },
                     lanes,
                     c.run.steps,
                     out.display()
@@ -322,7 +338,7 @@ fn real_main() -> Result<()> {
                 let b = ProgressBar::new(lanes as u64 * c.run.steps);
                 b.set_style(
                     ProgressStyle::with_template(
-                        "{bar:40} {percent:>3}% {human_pos}/{human_len} lane-steps [{elapsed_precise} < {eta_precise}]",
+                        "{bar:40} {percent:>3}% {human_pos}/{human_len} lane-steps [{elapsed_precise} < {eta_precise}] {msg}",
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
@@ -332,20 +348,50 @@ fn real_main() -> Result<()> {
             let opts = sweep::RunOptions {
                 progress: Some(&cb),
             };
-            let result = match engine.run(&study, &opts) {
-                Err(e)
-                    if engine.is_gpu()
-                        && c.run.backend == Backend::Auto
-                        && !matches!(e, SboError::Config { .. }) =>
-                {
-                    bar.reset();
-                    eprintln!("warning: the GPU run failed ({e}); running on the CPU instead");
-                    sweep::run_cpu(&study, &opts)?
+            // Variants run one after another; when one fails, what the others computed is
+            // still written before the error is reported.
+            let mut parts = Vec::new();
+            let mut failure = None;
+            for pv in &plan.variants {
+                bar.set_message(pv.variant.label.clone());
+                let before = bar.position();
+                let r = match engine.run(&pv.study, &opts) {
+                    Err(e)
+                        if engine.is_gpu()
+                            && c.run.backend == Backend::Auto
+                            && !matches!(e, SboError::Config { .. }) =>
+                    {
+                        bar.set_position(before);
+                        bar.println(format!(
+                            "warning: the GPU run failed ({e}); running on the CPU instead"
+                        ));
+                        sweep::run_cpu(&pv.study, &opts)
+                    }
+                    r => r,
+                };
+                match r {
+                    Ok(r) => parts.push(r),
+                    Err(e) => {
+                        failure = Some((pv.variant.label.clone(), e));
+                        break;
+                    }
                 }
-                r => r?,
-            };
+            }
             bar.finish_and_clear();
-            sbo::report::finish_run_dir(&out, &study, &result)?;
+            let done = parts.len();
+            let result = sweep::vary::merge(&plan, parts);
+            sbo::report::finish_run_dir(&out, &plan, &result)?;
+            if let Some((label, e)) = failure {
+                anyhow::bail!(
+                    "{}{e}; the {done} variant(s) before it are written to {}",
+                    if label.is_empty() {
+                        String::new()
+                    } else {
+                        format!("variant {label}: ")
+                    },
+                    out.display()
+                );
+            }
             if !quiet {
                 print_table(&result);
                 eprintln!(

@@ -1,8 +1,10 @@
 //! Writers for a run directory: `config.toml` (the resolved config), `metrics.csv` (long
-//! format), `lanes.csv` (final iterates) and `summary.json`.
+//! format, summaries over seeds), `seeds.csv` (the per-seed values the summaries and the fits
+//! of `sbo report` come from), `lanes.csv` (final iterates) and `summary.json`.
 
 use crate::error::{Result, SboError};
-use crate::sweep::{Study, SweepResult};
+use crate::metrics::names;
+use crate::sweep::{Plan, SweepResult};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,9 +35,15 @@ fn num(v: f64) -> String {
 
 /// Creates `dir` and writes the resolved configuration first, so that a run that fails later
 /// still leaves a record of what was asked.
-pub fn start_run_dir(dir: &Path, study: &Study) -> Result<()> {
+pub fn start_run_dir(dir: &Path, plan: &Plan) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| SboError::io(dir, e))?;
-    let text = study.config.to_toml()?;
+    // Without [vary] the study's resolved form (grid written out); with it, the sweep as
+    // given with defaults filled in, since each variant resolves differently.
+    let text = if plan.variants.len() == 1 && plan.config.vary.is_empty() {
+        plan.first().config.to_toml()?
+    } else {
+        plan.config.to_toml()?
+    };
     write(
         dir.join("config.toml"),
         &format!("# Resolved configuration (every default filled in); `sbo run` on this file repeats the run.\n{text}"),
@@ -67,7 +75,44 @@ pub fn metrics_csv(result: &SweepResult) -> String {
     s
 }
 
-pub fn lanes_csv(result: &SweepResult, p: usize, d: usize) -> String {
+/// Per-seed values: one row per (configuration, seed, logging step), one column per metric
+/// that any configuration measured.
+pub fn seeds_csv(result: &SweepResult, seed_base: u64) -> String {
+    let present: Vec<usize> = (0..names::ALL.len())
+        .filter(|&m| {
+            result.configs.iter().any(|c| {
+                c.per_seed
+                    .iter()
+                    .any(|s| s.iter().any(|row| row.get(m).is_some_and(|v| !v.is_nan())))
+            })
+        })
+        .collect();
+    let mut s = String::with_capacity(1 << 16);
+    s.push_str("config,seed,t");
+    for &m in &present {
+        let _ = write!(s, ",{}", names::ALL[m]);
+    }
+    s.push('\n');
+    for c in &result.configs {
+        let label = csv_field(&c.label);
+        for (si, rows) in c.per_seed.iter().enumerate() {
+            for (li, row) in rows.iter().enumerate() {
+                let t = result.log_steps.get(li).copied().unwrap_or(0);
+                let _ = write!(s, "{label},{},{t}", seed_base + si as u64);
+                for &m in &present {
+                    let _ = write!(s, ",{}", num(row.get(m).copied().unwrap_or(f64::NAN)));
+                }
+                s.push('\n');
+            }
+        }
+    }
+    s
+}
+
+/// Final iterates; variants with smaller p or d leave their extra columns empty.
+pub fn lanes_csv(result: &SweepResult) -> String {
+    let p = result.lanes.iter().map(|l| l.x.len()).max().unwrap_or(0);
+    let d = result.lanes.iter().map(|l| l.y.len()).max().unwrap_or(0);
     let mut s = String::from("config,seed,neighbour,status");
     for i in 0..p {
         let _ = write!(s, ",x_{i}");
@@ -83,47 +128,66 @@ pub fn lanes_csv(result: &SweepResult, p: usize, d: usize) -> String {
             crate::sweep::LaneStatus::Diverged => "diverged",
         };
         let _ = write!(s, "{label},{},{},{status}", l.seed, l.neighbour);
-        for v in l.x.iter().chain(&l.y) {
-            let _ = write!(s, ",{}", num(*v));
+        for (v, n) in [(&l.x, p), (&l.y, d)] {
+            for i in 0..n {
+                match v.get(i) {
+                    Some(x) => {
+                        let _ = write!(s, ",{}", num(*x));
+                    }
+                    None => s.push(','),
+                }
+            }
         }
         s.push('\n');
     }
     s
 }
 
-pub fn summary_json(study: &Study, result: &SweepResult) -> Result<String> {
-    let configs: Vec<serde_json::Value> = study
+pub fn summary_json(plan: &Plan, result: &SweepResult) -> Result<String> {
+    let study = plan.first();
+    let configs: Vec<serde_json::Value> = result
         .configs
         .iter()
-        .zip(&result.configs)
-        .map(|(c, r)| {
+        .map(|r| {
             serde_json::json!({
-                "label": c.label,
-                "algorithm": c.algo.kind.name(),
-                "settings": c.algo,
+                "label": r.label,
+                "algo_label": r.algo_label,
+                "variant": r.variant,
+                "algorithm": r.algorithm,
+                "settings": r.settings,
                 "seconds": r.seconds,
             })
         })
         .collect();
+    let variants: Vec<serde_json::Value> = plan
+        .variants
+        .iter()
+        .map(|v| {
+            let s = &v.study;
+            serde_json::json!({
+                "label": v.variant.label,
+                "values": v.variant.values,
+                "problem": s.spec,
+                "data": data_json(s),
+            })
+        })
+        .collect();
+    let run = &study.config.run;
     let v = serde_json::json!({
-        "name": study.config.name,
+        "name": plan.config.name,
         "backend": result.backend,
         "precision": result.precision,
         "threads": result.threads,
         "problem": study.spec,
-        "data": {
-            "d": study.d(),
-            "p": study.p(),
-            "n_lower": study.splits.lower.n,
-            "n_upper": study.splits.upper.n,
-            "n_test": study.splits.test.n,
-            "n_pool": study.splits.pool.n,
-        },
-        "seeds": study.config.run.seeds,
-        "neighbours": study.config.run.neighbours,
+        "data": data_json(study),
+        "variants": variants,
+        "seeds": run.seeds,
+        "seed_base": run.seed_base,
+        "neighbours": run.neighbours,
+        "replace": run.replace,
         "lanes": result.lanes.len(),
         "diverged_lanes": result.diverged(),
-        "steps": study.config.run.steps,
+        "steps": run.steps,
         "log_steps": result.log_steps,
         "lane_steps": result.lane_steps,
         "seconds": result.seconds,
@@ -140,12 +204,25 @@ pub fn summary_json(study: &Study, result: &SweepResult) -> Result<String> {
     })
 }
 
+fn data_json(study: &crate::sweep::Study) -> serde_json::Value {
+    serde_json::json!({
+        "d": study.d(),
+        "p": study.p(),
+        "n_lower": study.splits.lower.n,
+        "n_upper": study.splits.upper.n,
+        "n_test": study.splits.test.n,
+        "n_pool": study.splits.pool.n,
+        "kappa": study.config.data.kappa,
+    })
+}
+
 /// Writes the result files into a directory made by [`start_run_dir`].
-pub fn finish_run_dir(dir: &Path, study: &Study, result: &SweepResult) -> Result<()> {
+pub fn finish_run_dir(dir: &Path, plan: &Plan, result: &SweepResult) -> Result<()> {
     write(dir.join("metrics.csv"), &metrics_csv(result))?;
     write(
-        dir.join("lanes.csv"),
-        &lanes_csv(result, study.p(), study.d()),
+        dir.join("seeds.csv"),
+        &seeds_csv(result, plan.first().config.run.seed_base),
     )?;
-    write(dir.join("summary.json"), &summary_json(study, result)?)
+    write(dir.join("lanes.csv"), &lanes_csv(result))?;
+    write(dir.join("summary.json"), &summary_json(plan, result)?)
 }

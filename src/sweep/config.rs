@@ -20,6 +20,14 @@ pub struct SweepConfig {
     /// configuration per element (the Cartesian product over all list-valued fields).
     #[serde(rename = "algo")]
     pub algos: Vec<toml::Table>,
+    /// Settings of the problem, data or run that take several values (`[vary]`, e.g.
+    /// `"data.n_upper" = [250, 500, 1000]`): the sweep runs once per combination (a *variant*),
+    /// all variants with the same algorithm grid, seeds and logging steps, and writes one run
+    /// directory. See [`crate::sweep::vary`].
+    #[serde(skip_serializing_if = "toml::Table::is_empty")]
+    pub vary: toml::Table,
+    /// What `sbo report` and `sbo plot` make of the run.
+    pub report: ReportConfig,
 }
 
 impl Default for SweepConfig {
@@ -30,6 +38,8 @@ impl Default for SweepConfig {
             data: DataConfig::default(),
             run: RunConfig::default(),
             algos: Vec::new(),
+            vary: toml::Table::new(),
+            report: ReportConfig::default(),
         }
     }
 }
@@ -233,6 +243,158 @@ pub struct RunConfig {
     pub x0: f64,
     /// Initial y (every coordinate).
     pub y0: f64,
+    /// Step sizes scaled with the condition number of synthetic data (kappa studies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_scaling: Option<StepScaling>,
+}
+
+/// Step sizes that follow kappa, as convergence theory prescribes: every schedule constant is
+/// multiplied by `(kappa / reference)^exponent` (alpha, beta, gamma, and the Neumann scale eta
+/// with beta's exponent). With the synthetic default s_max = kappa (mu + lam_y) the lower
+/// smoothness L grows like kappa, so `beta = -1` keeps beta L fixed; a fixed rule (all 0) is
+/// what a user without the theory would do. Only synthetic data with `data.kappa` set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StepScaling {
+    /// The kappa at which the configured step sizes apply unchanged.
+    pub reference: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+}
+
+impl Default for StepScaling {
+    fn default() -> Self {
+        StepScaling {
+            reference: 1.0,
+            alpha: 0.0,
+            beta: -1.0,
+            gamma: -1.0,
+        }
+    }
+}
+
+impl StepScaling {
+    /// Factors (alpha, beta, gamma) at condition number `kappa`.
+    pub fn factors(&self, kappa: f64) -> (f64, f64, f64) {
+        let r = kappa / self.reference;
+        (r.powf(self.alpha), r.powf(self.beta), r.powf(self.gamma))
+    }
+}
+
+/// Which figures and analyses `sbo plot` / `sbo report` make. `auto` picks from the run:
+/// a `data.kappa` variant axis means a kappa study, neighbours mean a stability study,
+/// otherwise a convergence study.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyKind {
+    Auto,
+    Stability,
+    Convergence,
+    Kappa,
+}
+
+/// The `[report]` table: what to plot, which fits to make, the target of time-to-target
+/// tables and the selection rule of a step-size grid search. Every field has a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    pub title: Option<String>,
+    pub kind: StudyKind,
+    /// Stability metric of the figures and growth fits.
+    pub stability_metric: String,
+    /// Late-growth fits of stability ~ t^a use logging steps t >= fit_from * steps.
+    pub fit_from: f64,
+    /// Stationarity metric of convergence plots and targets.
+    pub target_metric: String,
+    /// Target value of `target_metric` (time-to-target tables, kappa costs).
+    pub target: Option<f64>,
+    /// Or a target relative to the metric's value at t = 0 (mean over seeds).
+    pub relative_target: Option<f64>,
+    /// Grid search: within each group of configurations sharing `select_by` (`algorithm` or
+    /// `algorithm+variant`), keep the one with the smallest mean `select_metric` over the last
+    /// `select_window` fraction of logging steps; configurations with diverged lanes lose.
+    pub select_metric: Option<String>,
+    pub select_by: String,
+    pub select_window: f64,
+    /// Write figures at the end of `sbo run` (`sbo plot` makes them later otherwise).
+    pub plots: bool,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            title: None,
+            kind: StudyKind::Auto,
+            stability_metric: "dist_xy".into(),
+            fit_from: 0.5,
+            target_metric: "hypergrad_norm_sq".into(),
+            target: None,
+            relative_target: None,
+            select_metric: None,
+            select_by: "algorithm".into(),
+            select_window: 0.2,
+            plots: true,
+        }
+    }
+}
+
+impl ReportConfig {
+    pub fn validate(&self) -> Result<()> {
+        let known = |m: &str| crate::metrics::names::ALL.contains(&m);
+        for (f, m) in [
+            ("report.stability_metric", Some(&self.stability_metric)),
+            ("report.target_metric", Some(&self.target_metric)),
+            ("report.select_metric", self.select_metric.as_ref()),
+        ] {
+            if let Some(m) = m {
+                if !known(m) {
+                    return Err(SboError::config(
+                        f,
+                        format!(
+                            "unknown metric `{m}` (expected one of {})",
+                            crate::metrics::names::ALL.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        if !(self.fit_from >= 0.0 && self.fit_from < 1.0) {
+            return Err(SboError::config("report.fit_from", "must be in [0, 1)"));
+        }
+        if !(self.select_window > 0.0 && self.select_window <= 1.0) {
+            return Err(SboError::config(
+                "report.select_window",
+                "must be in (0, 1]",
+            ));
+        }
+        if !matches!(self.select_by.as_str(), "algorithm" | "algorithm+variant") {
+            return Err(SboError::config(
+                "report.select_by",
+                format!(
+                    "`{}`: expected algorithm or algorithm+variant",
+                    self.select_by
+                ),
+            ));
+        }
+        for (f, v) in [
+            ("report.target", self.target),
+            ("report.relative_target", self.relative_target),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(SboError::config(f, format!("must be > 0, got {v}")));
+                }
+            }
+        }
+        if self.target.is_some() && self.relative_target.is_some() {
+            return Err(SboError::config(
+                "report.target",
+                "give target or relative_target, not both",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for RunConfig {
@@ -253,6 +415,7 @@ impl Default for RunConfig {
             threads: 0,
             x0: 0.0,
             y0: 0.0,
+            step_scaling: None,
         }
     }
 }
@@ -277,6 +440,22 @@ impl RunConfig {
         for (f, v) in [("run.x0", self.x0), ("run.y0", self.y0)] {
             if !v.is_finite() {
                 return Err(SboError::config(f, "must be finite"));
+            }
+        }
+        if let Some(s) = &self.step_scaling {
+            if !(s.reference.is_finite() && s.reference > 0.0) {
+                return Err(SboError::config(
+                    "run.step_scaling.reference",
+                    "must be a kappa > 0",
+                ));
+            }
+            for (f, v) in [("alpha", s.alpha), ("beta", s.beta), ("gamma", s.gamma)] {
+                if !v.is_finite() {
+                    return Err(SboError::config(
+                        format!("run.step_scaling.{f}"),
+                        "must be a finite exponent",
+                    ));
+                }
             }
         }
         Ok(())

@@ -5,9 +5,11 @@ pub mod config;
 pub mod grid;
 pub mod runner;
 pub mod study;
+pub mod vary;
 
 pub use config::{
-    Backend, DataConfig, DataKind, Precision, ProblemConfig, ReplaceSide, RunConfig, SweepConfig,
+    Backend, DataConfig, DataKind, Precision, ProblemConfig, ReplaceSide, ReportConfig, RunConfig,
+    StepScaling, StudyKind, SweepConfig,
 };
 pub use grid::LabeledAlgo;
 pub use runner::{
@@ -15,3 +17,4 @@ pub use runner::{
     NeighbourChoice, RunOptions, SweepResult,
 };
 pub use study::Study;
+pub use vary::{Plan, PlannedVariant, Variant};

@@ -50,6 +50,13 @@ pub struct MetricRow {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConfigResult {
     pub label: String,
+    /// The label within its variant (the `[[algo]]` grid's label).
+    pub algo_label: String,
+    /// `[vary]` values of the configuration's variant: `(dotted key, value)`.
+    #[serde(default)]
+    pub variant: Vec<(String, String)>,
+    /// The settings the lanes ran with (step sizes after any kappa scaling).
+    pub settings: crate::algo::AlgoConfig,
     pub algorithm: String,
     pub rows: Vec<MetricRow>,
     /// Raw values per seed: `per_seed[seed][log point][metric]` (metric order of
@@ -213,6 +220,9 @@ pub(crate) fn assemble(
         debug_assert!(chunk.iter().all(|g| g.values.len() == n_log));
         configs.push(ConfigResult {
             label: cfg.label.clone(),
+            algo_label: cfg.label.clone(),
+            variant: Vec::new(),
+            settings: cfg.algo.clone(),
             algorithm: cfg.algo.kind.name().to_string(),
             rows,
             per_seed: chunk.iter().map(|g| g.values.clone()).collect(),

@@ -32,7 +32,8 @@ impl Study {
                 "no [[algo]] table: name at least one algorithm",
             ));
         }
-        let configs = grid::expand(&config.algos)?;
+        config.report.validate()?;
+        let mut configs = grid::expand(&config.algos)?;
         let (splits, population) = load_data(config, &spec, config_dir)?;
         if config.run.neighbours > 0 && splits.pool.n == 0 {
             return Err(SboError::config(
@@ -57,7 +58,27 @@ impl Study {
                 resolved.data.s_min = Some(s_min);
             }
         }
+        // The resolved tables keep the configured steps (rerunning the file must not scale
+        // twice); the lanes run with the scaled ones, which summary.json records.
         resolved.algos = configs.iter().map(grid::to_table).collect();
+        if let Some(sc) = &config.run.step_scaling {
+            let kappa = match (config.data.kind, config.data.kappa) {
+                (DataKind::Synthetic, Some(k)) => k,
+                _ => {
+                    return Err(SboError::config(
+                        "run.step_scaling",
+                        "needs synthetic data with data.kappa set",
+                    ))
+                }
+            };
+            let (fa, fb, fg) = sc.factors(kappa);
+            for c in &mut configs {
+                c.algo.alpha = c.algo.alpha.scaled(fa);
+                c.algo.beta = c.algo.beta.scaled(fb);
+                c.algo.gamma = c.algo.gamma.scaled(fg);
+                c.algo.eta *= fb;
+            }
+        }
         Ok(Study {
             log_steps: config.run.log_steps(),
             config: resolved,
