@@ -7,6 +7,7 @@
 //! generalization gap. `DESIGN.md` in `docs/` is the mathematical contract.
 
 pub mod algo;
+pub mod analysis;
 pub mod backend;
 pub mod bench;
 pub mod data;

@@ -1,0 +1,7 @@
+//! What `sbo report` and `sbo plot` compute from a finished run: the run directory read back,
+//! growth-exponent fits, time to target, step-size selection and the checks of the theory's
+//! claims.
+
+pub mod run_data;
+
+pub use run_data::{ConfigData, RunData, Series};
