@@ -5,3 +5,9 @@
 pub mod run_data;
 
 pub use run_data::{ConfigData, RunData, Series};
+pub mod fit;
+pub mod select;
+pub mod target;
+
+pub use fit::{fit_curve, fit_seeds, Fit};
+pub mod stability;

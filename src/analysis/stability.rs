@@ -1,0 +1,333 @@
+//! The stability paper's claims, checked on a run: growth with iterations (levels off in
+//! SC-SC, grows in C-C and NC-NC), decay with the size of the set whose samples are replaced
+//! (~ 1/m), and the orderings in T, in step size and between warm starts (`tsgd`) and
+//! re-initialisation (`ud`). Each check states what the theory predicts, what the run shows
+//! and whether they agree, so disagreements are said plainly rather than hidden in a figure.
+
+use super::fit::{fit_seeds, Fit};
+use super::run_data::{ConfigData, RunData};
+use crate::algo::{AlgoConfig, Schedule};
+use crate::metrics::summarize;
+use crate::sweep::ReplaceSide;
+use serde::Serialize;
+
+/// Tolerances of the verdicts, stated in the report.
+pub const LEVEL_OFF_MAX: f64 = 0.2;
+pub const SIZE_EXPONENT_MARGIN: f64 = 0.35;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Claim {
+    /// What is compared (a configuration or a group of them).
+    pub subject: String,
+    pub prediction: String,
+    pub observed: String,
+    /// None: the theory makes no prediction here (reported, not judged).
+    pub holds: Option<bool>,
+}
+
+/// Late growth exponent of stability ~ t^a per configuration, over t >= fit_from * steps.
+pub fn growth_fits(run: &RunData, metric: &str) -> Vec<(String, Option<Fit>)> {
+    let t0 = (run.config.report.fit_from * run.steps() as f64).max(1.0);
+    let idx: Vec<usize> = (0..run.log_steps.len())
+        .filter(|&i| run.log_steps[i] as f64 >= t0)
+        .collect();
+    let x: Vec<f64> = idx.iter().map(|&i| run.log_steps[i] as f64).collect();
+    run.configs
+        .iter()
+        .map(|c| {
+            let fit = c.per_seed.get(metric).and_then(|v| {
+                let ys: Vec<Vec<f64>> = v
+                    .iter()
+                    .map(|row| idx.iter().map(|&i| row[i]).collect())
+                    .collect();
+                fit_seeds(&x, &ys)
+            });
+            (c.label.clone(), fit)
+        })
+        .collect()
+}
+
+fn preset_grows(preset: &str) -> Option<bool> {
+    match preset {
+        "sc-sc" => Some(false),
+        "c-c" | "nc-nc" => Some(true),
+        _ => None,
+    }
+}
+
+/// Growth with iterations, per configuration.
+pub fn growth_claims(run: &RunData, metric: &str) -> Vec<Claim> {
+    let preset = run.config.problem.preset.as_str();
+    growth_fits(run, metric)
+        .into_iter()
+        .zip(&run.configs)
+        .map(|((label, fit), c)| {
+            let decaying = !matches!(c.settings.alpha, Schedule::Constant(_))
+                || !matches!(c.settings.beta, Schedule::Constant(_));
+            let (prediction, holds) = match (preset_grows(preset), &fit) {
+                (Some(false), Some(f)) => (
+                    format!("levels off: late exponent a near 0 (verdict: a < {LEVEL_OFF_MAX})"),
+                    Some(f.slope < LEVEL_OFF_MAX),
+                ),
+                (Some(true), Some(f)) => (
+                    "keeps growing: a > 0 (interval above 0)".to_string(),
+                    Some(if f.ci_low.is_finite() {
+                        f.ci_low > 0.0
+                    } else {
+                        f.slope > 0.0
+                    }),
+                ),
+                _ => ("no prediction for this problem".into(), None),
+            };
+            let prediction = if decaying && preset == "sc-sc" {
+                format!("{prediction}; decaying steps level off sooner")
+            } else {
+                prediction
+            };
+            Claim {
+                subject: label,
+                prediction,
+                observed: fit.map_or("not enough points to fit".into(), |f| {
+                    format!("a = {}", f.text())
+                }),
+                holds,
+            }
+        })
+        .collect()
+}
+
+/// Final stability per seed of a configuration.
+fn final_values(c: &ConfigData, metric: &str) -> Vec<f64> {
+    c.per_seed
+        .get(metric)
+        .map(|v| v.iter().map(|r| r.last().copied().unwrap_or(f64::NAN)).collect())
+        .unwrap_or_default()
+}
+
+/// Exponent b of final stability ~ size^b across variants that differ only in `key`
+/// (`data.n_upper` or `data.n_lower`), per algorithm configuration.
+pub fn size_fits(run: &RunData, key: &str, metric: &str) -> Vec<(String, Vec<f64>, Option<Fit>)> {
+    let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
+    for c in &run.configs {
+        if c.variant_value(key).is_none() {
+            continue;
+        }
+        let rest = c.variant_without(key);
+        let g = if rest.is_empty() {
+            c.algo_label.clone()
+        } else {
+            format!("{rest} | {}", c.algo_label)
+        };
+        match groups.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(c),
+            None => groups.push((g, vec![c])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(g, cs)| {
+            let x: Vec<f64> = cs.iter().filter_map(|c| c.variant_value(key)).collect();
+            let per_config: Vec<Vec<f64>> = cs.iter().map(|c| final_values(c, metric)).collect();
+            let n_seeds = per_config.iter().map(Vec::len).min().unwrap_or(0);
+            // Seeds are shared across variants, so seed s's curve over the sizes is paired.
+            let ys: Vec<Vec<f64>> = (0..n_seeds)
+                .map(|s| per_config.iter().map(|v| v[s]).collect())
+                .collect();
+            let fit = fit_seeds(&x, &ys);
+            (g, x, fit)
+        })
+        .collect()
+}
+
+pub fn size_claims(run: &RunData, metric: &str) -> Vec<Claim> {
+    let replace = run.config.run.replace;
+    let mut out = Vec::new();
+    for (key, side, name) in [
+        ("data.n_upper", ReplaceSide::Upper, "m (upper-level size)"),
+        ("data.n_lower", ReplaceSide::Lower, "n (lower-level size)"),
+    ] {
+        let replaced = replace == side || replace == ReplaceSide::Both;
+        for (g, x, fit) in size_fits(run, key, metric) {
+            if x.len() < 2 {
+                continue;
+            }
+            let (prediction, holds) = match (&fit, replaced) {
+                (Some(f), true) => (
+                    format!(
+                        "stability ~ {name}^-1 when its samples are replaced (verdict: |b + 1| <= {SIZE_EXPONENT_MARGIN})"
+                    ),
+                    Some((f.slope + 1.0).abs() <= SIZE_EXPONENT_MARGIN),
+                ),
+                _ => (
+                    format!("no prediction: {name} varies but the other set's samples are replaced"),
+                    None,
+                ),
+            };
+            out.push(Claim {
+                subject: g,
+                prediction,
+                observed: fit.map_or("not enough points to fit".into(), |f| {
+                    format!("b = {}", f.text())
+                }),
+                holds,
+            });
+        }
+    }
+    out
+}
+
+/// Settings as JSON with some fields blanked, to find configurations that differ only there.
+fn key_without(c: &ConfigData, blank: &[&str]) -> String {
+    let mut v = serde_json::to_value(&c.settings).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        for b in blank {
+            o.remove(*b);
+        }
+    }
+    format!("{}|{}", c.variant_without(""), v)
+}
+
+fn mean_final(c: &ConfigData, metric: &str) -> crate::metrics::Summary {
+    summarize(final_values(c, metric))
+}
+
+fn ordering_claim(
+    subject: String,
+    what: &str,
+    mut items: Vec<(f64, &ConfigData)>,
+    metric: &str,
+) -> Option<Claim> {
+    if items.len() < 2 {
+        return None;
+    }
+    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let finals: Vec<f64> = items.iter().map(|(_, c)| mean_final(c, metric).mean).collect();
+    let increasing = finals.windows(2).all(|w| w[1] >= w[0]);
+    let observed = items
+        .iter()
+        .zip(&finals)
+        .map(|((k, _), f)| format!("{what}={k}: {f:.3e}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Claim {
+        subject,
+        prediction: format!("larger {what} gives larger final stability"),
+        observed,
+        holds: Some(increasing),
+    })
+}
+
+fn constant_of(s: &Schedule) -> f64 {
+    match *s {
+        Schedule::Constant(c) | Schedule::Poly(c, _) | Schedule::Inv(c) => c,
+    }
+}
+
+/// Orderings in T, in step size, constant vs decaying, and `ud` vs `tsgd`.
+pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
+    let mut out = Vec::new();
+    let group_by = |blank: &[&str]| {
+        let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
+        for c in &run.configs {
+            let k = key_without(c, blank);
+            match groups.iter_mut().find(|(g, _)| *g == k) {
+                Some((_, v)) => v.push(c),
+                None => groups.push((k, vec![c])),
+            }
+        }
+        groups
+    };
+    // T (inner steps) of tsgd / ud.
+    for (_, cs) in group_by(&["inner_steps"]) {
+        if !matches!(cs[0].algorithm.as_str(), "tsgd" | "ud") {
+            continue;
+        }
+        let items = cs.iter().map(|c| (c.settings.inner_steps as f64, *c)).collect();
+        if let Some(cl) = ordering_claim(
+            format!("{} over T ({})", cs[0].algorithm, cs[0].variant_without("")),
+            "T",
+            items,
+            metric,
+        ) {
+            out.push(cl);
+        }
+    }
+    // Step sizes: same schedule shape, different constants.
+    for field in ["alpha", "beta"] {
+        for (_, cs) in group_by(&[field]) {
+            let get = |c: &ConfigData| match field {
+                "alpha" => c.settings.alpha,
+                _ => c.settings.beta,
+            };
+            let shape = |s: Schedule| std::mem::discriminant(&s);
+            let first = shape(get(cs[0]));
+            if cs.iter().any(|c| shape(get(c)) != first) {
+                // Constant vs decaying with the same constant.
+                let consts: Vec<&&ConfigData> = cs
+                    .iter()
+                    .filter(|c| matches!(get(c), Schedule::Constant(_)))
+                    .collect();
+                for k in consts {
+                    for d in cs.iter().filter(|c| {
+                        !matches!(get(c), Schedule::Constant(_))
+                            && constant_of(&get(c)) == constant_of(&get(k))
+                    }) {
+                        let (a, b) = (mean_final(k, metric), mean_final(d, metric));
+                        out.push(Claim {
+                            subject: format!("{} vs {}", k.label, d.label),
+                            prediction: format!("decaying {field} gives smaller final stability than constant"),
+                            observed: format!("constant {:.3e}, decaying {:.3e}", a.mean, b.mean),
+                            holds: Some(b.mean < a.mean),
+                        });
+                    }
+                }
+                continue;
+            }
+            let items = cs.iter().map(|c| (constant_of(&get(c)), *c)).collect();
+            if let Some(cl) = ordering_claim(
+                format!("{} over {field} ({})", cs[0].algorithm, cs[0].variant_without("")),
+                field,
+                items,
+                metric,
+            ) {
+                out.push(cl);
+            }
+        }
+    }
+    // Re-initialisation (ud) against warm starts (tsgd) with the same settings.
+    for u in run.configs.iter().filter(|c| c.algorithm == "ud") {
+        let twin = run.configs.iter().find(|c| {
+            c.algorithm == "tsgd" && c.variant == u.variant && {
+                let mut s: AlgoConfig = c.settings.clone();
+                s.kind = u.settings.kind;
+                s == u.settings
+            }
+        });
+        if let Some(t) = twin {
+            let (a, b) = (mean_final(u, metric), mean_final(t, metric));
+            let separate = a.ci_low > b.ci_high || b.ci_low > a.ci_high;
+            out.push(Claim {
+                subject: format!("{} vs {}", u.label, t.label),
+                prediction: "re-initialising y (ud) and warm starts (tsgd) differ".into(),
+                observed: format!(
+                    "ud {:.3e} [{:.3e}, {:.3e}], tsgd {:.3e} [{:.3e}, {:.3e}]: {}",
+                    a.mean,
+                    a.ci_low,
+                    a.ci_high,
+                    b.mean,
+                    b.ci_low,
+                    b.ci_high,
+                    if !separate {
+                        "95% intervals overlap"
+                    } else if a.mean > b.mean {
+                        "ud is less stable"
+                    } else {
+                        "ud is more stable"
+                    }
+                ),
+                holds: Some(separate),
+            });
+        }
+    }
+    out
+}
