@@ -10,4 +10,5 @@ pub mod select;
 pub mod target;
 
 pub use fit::{fit_curve, fit_seeds, Fit};
+pub mod kappa;
 pub mod stability;

@@ -40,7 +40,10 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
             });
             let score = match vals {
                 Some(v) if !diverged => {
-                    let xs: Vec<f64> = v.iter().flat_map(|row| row[from..].iter().copied()).collect();
+                    let xs: Vec<f64> = v
+                        .iter()
+                        .flat_map(|row| row[from..].iter().copied())
+                        .collect();
                     xs.iter().sum::<f64>() / xs.len().max(1) as f64
                 }
                 _ => f64::NAN,

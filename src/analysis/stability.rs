@@ -100,7 +100,11 @@ pub fn growth_claims(run: &RunData, metric: &str) -> Vec<Claim> {
 fn final_values(c: &ConfigData, metric: &str) -> Vec<f64> {
     c.per_seed
         .get(metric)
-        .map(|v| v.iter().map(|r| r.last().copied().unwrap_or(f64::NAN)).collect())
+        .map(|v| {
+            v.iter()
+                .map(|r| r.last().copied().unwrap_or(f64::NAN))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -201,7 +205,10 @@ fn ordering_claim(
         return None;
     }
     items.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let finals: Vec<f64> = items.iter().map(|(_, c)| mean_final(c, metric).mean).collect();
+    let finals: Vec<f64> = items
+        .iter()
+        .map(|(_, c)| mean_final(c, metric).mean)
+        .collect();
     let increasing = finals.windows(2).all(|w| w[1] >= w[0]);
     let observed = items
         .iter()
@@ -242,7 +249,10 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
         if !matches!(cs[0].algorithm.as_str(), "tsgd" | "ud") {
             continue;
         }
-        let items = cs.iter().map(|c| (c.settings.inner_steps as f64, *c)).collect();
+        let items = cs
+            .iter()
+            .map(|c| (c.settings.inner_steps as f64, *c))
+            .collect();
         if let Some(cl) = ordering_claim(
             format!("{} over T ({})", cs[0].algorithm, cs[0].variant_without("")),
             "T",
@@ -275,7 +285,9 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
                         let (a, b) = (mean_final(k, metric), mean_final(d, metric));
                         out.push(Claim {
                             subject: format!("{} vs {}", k.label, d.label),
-                            prediction: format!("decaying {field} gives smaller final stability than constant"),
+                            prediction: format!(
+                                "decaying {field} gives smaller final stability than constant"
+                            ),
                             observed: format!("constant {:.3e}, decaying {:.3e}", a.mean, b.mean),
                             holds: Some(b.mean < a.mean),
                         });
@@ -285,7 +297,11 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
             }
             let items = cs.iter().map(|c| (constant_of(&get(c)), *c)).collect();
             if let Some(cl) = ordering_claim(
-                format!("{} over {field} ({})", cs[0].algorithm, cs[0].variant_without("")),
+                format!(
+                    "{} over {field} ({})",
+                    cs[0].algorithm,
+                    cs[0].variant_without("")
+                ),
                 field,
                 items,
                 metric,

@@ -8,12 +8,7 @@ use crate::metrics::{names, summarize, Summary};
 use serde::Serialize;
 
 /// Oracle calls of every kind (gradients of g and f, Hessian- and Jacobian-vector products).
-pub const ORACLE_METRICS: [&str; 4] = [
-    names::GRAD_G,
-    names::GRAD_FCALLS,
-    names::HVP,
-    names::JVP,
-];
+pub const ORACLE_METRICS: [&str; 4] = [names::GRAD_G, names::GRAD_FCALLS, names::HVP, names::JVP];
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetHit {
@@ -80,7 +75,8 @@ pub fn time_to_target(run: &RunData, c: &ConfigData, metric: &str, target: f64) 
     for s in 0..n_seeds {
         let row = vals.map(|v| &v[s]).unwrap_or(&empty_row);
         if let Some(i) = row.iter().position(|v| v.is_finite() && *v <= target) {
-            let at = |m: &Vec<Vec<f64>>| m.get(s).and_then(|r| r.get(i)).copied().unwrap_or(f64::NAN);
+            let at =
+                |m: &Vec<Vec<f64>>| m.get(s).and_then(|r| r.get(i)).copied().unwrap_or(f64::NAN);
             it.push(run.log_steps.get(i).copied().unwrap_or(0) as f64);
             let c_i = at(&calls);
             oc.push(c_i);

@@ -110,6 +110,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write report.md (figures, fitted growth exponents next to the theory's predictions with a
+    /// verdict per claim, step-size selection, time to target) for a run directory; makes the
+    /// figures first.
+    Report {
+        /// A directory written by `sbo run`.
+        run_dir: PathBuf,
+    },
+    /// Make the figures (SVG and PNG) of a run directory into RUN_DIR/figures.
+    Plot {
+        /// A directory written by `sbo run`.
+        run_dir: PathBuf,
+    },
     /// List the GPU adapters wgpu finds, with the limits that matter for sweeps, and say which
     /// one `--backend auto` would choose.
     Info,
@@ -239,6 +251,21 @@ fn real_main() -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!("{report}");
+            }
+            Ok(())
+        }
+        Command::Report { run_dir } => {
+            let (report, figures) = make_report(&run_dir)?;
+            for f in &figures {
+                eprintln!("wrote {}", f.display());
+            }
+            println!("{}", report.display());
+            Ok(())
+        }
+        Command::Plot { run_dir } => {
+            let run = sbo::analysis::RunData::load(&run_dir)?;
+            for f in plot_figures(&run)? {
+                println!("{}", f.display());
             }
             Ok(())
         }
@@ -392,6 +419,15 @@ fn real_main() -> Result<()> {
                     out.display()
                 );
             }
+            if c.report.plots {
+                match make_report(&out) {
+                    Ok((report, _)) if !quiet => eprintln!("report: {}", report.display()),
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("warning: the results are written, but the report failed: {e:#}")
+                    }
+                }
+            }
             if !quiet {
                 print_table(&result);
                 eprintln!(
@@ -409,6 +445,27 @@ fn real_main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Figures of a run directory (standard ones plus those of its study kind).
+fn plot_figures(run: &sbo::analysis::RunData) -> Result<Vec<PathBuf>> {
+    let dir = run.dir.join("figures");
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Figures and report.md of a run directory.
+fn make_report(run_dir: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let run = sbo::analysis::RunData::load(run_dir)?;
+    let figures = plot_figures(&run)?;
+    let report = sbo::report::markdown::write_report(&run, &figures)?;
+    Ok((report, figures))
 }
 
 /// The last logged value of the headline metrics, per configuration.

@@ -1,0 +1,113 @@
+//! The kappa study: for each algorithm configuration, what it costs to reach the target at
+//! each condition number, and the exponent of cost ~ kappa^c beside the theory's.
+
+use super::fit::{fit_seeds, Fit};
+use super::run_data::{ConfigData, RunData};
+use super::target::{resolve_target, time_to_target, TargetHit};
+use serde::Serialize;
+
+pub const KEY: &str = "data.kappa";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KappaPoint {
+    pub kappa: f64,
+    pub config: String,
+    /// Step sizes the lanes ran with at this kappa.
+    pub alpha: String,
+    pub beta: String,
+    pub gamma: String,
+    pub hit: TargetHit,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KappaCurve {
+    /// The configuration within a variant (`ssaid[alpha=0.1]`).
+    pub algo_label: String,
+    pub algorithm: String,
+    pub points: Vec<KappaPoint>,
+    /// Exponent of oracle calls to target ~ kappa^c (seeds that reached the target).
+    pub fit: Option<Fit>,
+}
+
+/// The exponent of the oracle complexity bound the literature gives for an algorithm, with
+/// its source; the biased (truncated) methods and the deterministic CG baseline have none
+/// in this setting.
+pub fn theory_exponent(algorithm: &str) -> Option<(f64, &'static str)> {
+    match algorithm {
+        "ssaid" => Some((7.0, "SSAID paper: O(kappa^7 eps^-2) oracle calls")),
+        "stocbio" => Some((
+            9.0,
+            "stocBiO (Ji et al. 2021): O(kappa^9 eps^-2) lower-level gradients",
+        )),
+        _ => None,
+    }
+}
+
+/// Whether the run is a kappa study (`data.kappa` in `[vary]`).
+pub fn is_kappa_study(run: &RunData) -> bool {
+    run.configs.iter().any(|c| c.variant_value(KEY).is_some())
+}
+
+pub fn curves(run: &RunData, metric: &str) -> Vec<KappaCurve> {
+    let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
+    for c in run
+        .configs
+        .iter()
+        .filter(|c| c.variant_value(KEY).is_some())
+    {
+        let rest = c.variant_without(KEY);
+        let g = if rest.is_empty() {
+            c.algo_label.clone()
+        } else {
+            format!("{rest} | {}", c.algo_label)
+        };
+        match groups.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(c),
+            None => groups.push((g, vec![c])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(g, mut cs)| {
+            cs.sort_by(|a, b| {
+                a.variant_value(KEY)
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.variant_value(KEY).unwrap_or(0.0))
+            });
+            let points: Vec<KappaPoint> = cs
+                .iter()
+                .filter_map(|c| {
+                    let target = resolve_target(run, c, metric)?;
+                    Some(KappaPoint {
+                        kappa: c.variant_value(KEY)?,
+                        config: c.label.clone(),
+                        alpha: c.settings.alpha.to_string(),
+                        beta: c.settings.beta.to_string(),
+                        gamma: c.settings.gamma.to_string(),
+                        hit: time_to_target(run, c, metric, target),
+                    })
+                })
+                .collect();
+            let x: Vec<f64> = points.iter().map(|p| p.kappa).collect();
+            let n_seeds = points
+                .iter()
+                .map(|p| p.hit.oracle_calls_per_seed.len())
+                .min()
+                .unwrap_or(0);
+            let ys: Vec<Vec<f64>> = (0..n_seeds)
+                .map(|s| {
+                    points
+                        .iter()
+                        .map(|p| p.hit.oracle_calls_per_seed[s])
+                        .collect()
+                })
+                .collect();
+            KappaCurve {
+                algo_label: g,
+                algorithm: cs[0].algorithm.clone(),
+                fit: fit_seeds(&x, &ys),
+                points,
+            }
+        })
+        .collect()
+}

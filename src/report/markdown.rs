@@ -1,0 +1,420 @@
+//! `sbo report`: a Markdown report of a run directory — the configuration, the figures, the
+//! fitted exponents next to what the theory predicts with a verdict for each claim, the
+//! step-size selection and the time-to-target table. Everything comes from the files of the
+//! run directory, so a report can be made again at any time.
+
+use crate::analysis::kappa::{self, theory_exponent};
+use crate::analysis::select::select;
+use crate::analysis::stability::{self, Claim};
+use crate::analysis::target::{resolve_target, time_to_target, TargetHit};
+use crate::analysis::RunData;
+use crate::error::{Result, SboError};
+use crate::metrics::{names, Summary};
+use crate::sweep::{DataKind, StudyKind};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn e(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3e}")
+    } else {
+        "–".into()
+    }
+}
+
+fn ci(s: &Summary) -> String {
+    if s.count == 0 {
+        "–".into()
+    } else if s.ci_low.is_finite() {
+        format!("{} [{}, {}]", e(s.mean), e(s.ci_low), e(s.ci_high))
+    } else {
+        e(s.mean)
+    }
+}
+
+fn verdict(h: Option<bool>) -> &'static str {
+    match h {
+        Some(true) => "holds",
+        Some(false) => "**does not hold**",
+        None => "not judged",
+    }
+}
+
+fn claims_table(out: &mut String, claims: &[Claim]) {
+    let _ = writeln!(
+        out,
+        "| configuration | theory predicts | this run | verdict |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for c in claims {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            c.subject.replace('|', "\\|"),
+            c.prediction,
+            c.observed,
+            verdict(c.holds)
+        );
+    }
+    let judged: Vec<&Claim> = claims.iter().filter(|c| c.holds.is_some()).collect();
+    let held = judged.iter().filter(|c| c.holds == Some(true)).count();
+    if !judged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nIn this run the prediction holds for {held} of {} judged rows.{}",
+            judged.len(),
+            if held < judged.len() {
+                " The rows marked **does not hold** disagree with the theory as stated above."
+            } else {
+                ""
+            }
+        );
+    }
+    out.push('\n');
+}
+
+/// Which sections a run gets.
+struct Sections {
+    stability: bool,
+    convergence: bool,
+    kappa: bool,
+}
+
+fn sections(run: &RunData) -> Sections {
+    let has = |m: &str| run.configs.iter().any(|c| c.per_seed.contains_key(m));
+    let neighbours = run.summary["neighbours"].as_u64().unwrap_or(0) > 0;
+    let kind = run.config.report.kind;
+    let kappa = kappa::is_kappa_study(run);
+    Sections {
+        stability: neighbours
+            && has(&run.config.report.stability_metric)
+            && matches!(kind, StudyKind::Auto | StudyKind::Stability),
+        convergence: has(&run.config.report.target_metric)
+            && matches!(
+                kind,
+                StudyKind::Auto | StudyKind::Convergence | StudyKind::Kappa
+            ),
+        kappa: kappa && matches!(kind, StudyKind::Auto | StudyKind::Kappa),
+    }
+}
+
+/// Time to target of every configuration (the rows of `time_to_target.csv`).
+pub fn target_rows(run: &RunData) -> Vec<TargetHit> {
+    let metric = &run.config.report.target_metric;
+    run.configs
+        .iter()
+        .filter_map(|c| {
+            let target = resolve_target(run, c, metric)?;
+            Some(time_to_target(run, c, metric, target))
+        })
+        .collect()
+}
+
+pub fn target_csv(rows: &[TargetHit]) -> String {
+    let mut s = String::from(
+        "config,target,reached,seeds,iterations_mean,iterations_ci_low,iterations_ci_high,\
+         oracle_calls_mean,oracle_calls_ci_low,oracle_calls_ci_high,samples_mean,samples_ci_low,\
+         samples_ci_high,seconds_mean,seconds_ci_low,seconds_ci_high\n",
+    );
+    for r in rows {
+        let _ = write!(
+            s,
+            "{},{},{},{}",
+            super::csv_field(&r.config),
+            r.target,
+            r.reached,
+            r.seeds
+        );
+        for m in [&r.iterations, &r.oracle_calls, &r.samples, &r.seconds] {
+            let _ = write!(s, ",{},{},{}", m.mean, m.ci_low, m.ci_high);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn final_summary(_run: &RunData, c: &crate::analysis::ConfigData, m: &str) -> Summary {
+    crate::metrics::summarize(
+        c.per_seed
+            .get(m)
+            .map(|v| {
+                v.iter()
+                    .map(|r| r.last().copied().unwrap_or(f64::NAN))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Writes `report.md` (and `time_to_target.csv` where a target is set) into the run
+/// directory; `figures` are the files `sbo plot` wrote, linked from the report.
+pub fn write_report(run: &RunData, figures: &[PathBuf]) -> Result<PathBuf> {
+    let text = render(run, figures);
+    let path = run.dir.join("report.md");
+    std::fs::write(&path, text).map_err(|err| SboError::io(&path, err))?;
+    let rows = target_rows(run);
+    if !rows.is_empty() {
+        let p = run.dir.join("time_to_target.csv");
+        std::fs::write(&p, target_csv(&rows)).map_err(|err| SboError::io(&p, err))?;
+    }
+    Ok(path)
+}
+
+fn rel(run: &RunData, p: &Path) -> String {
+    p.strip_prefix(&run.dir)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// The Markdown text of the report.
+pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
+    let mut o = String::new();
+    let s = &run.summary;
+    let cfg = &run.config;
+    let _ = writeln!(o, "# {}\n", run.title());
+    let _ = writeln!(
+        o,
+        "sbo {} · backend {} ({}) · {} configuration(s) × {} seed(s) × {} lane(s) per seed · {} steps · {} lane-steps in {:.1} s\n",
+        s["versions"]["sbo"].as_str().unwrap_or("?"),
+        s["backend"].as_str().unwrap_or("?"),
+        s["precision"].as_str().unwrap_or("?"),
+        run.configs.len(),
+        run.seeds.len(),
+        s["neighbours"].as_u64().unwrap_or(0) + 1,
+        run.steps(),
+        s["lane_steps"].as_u64().unwrap_or(0),
+        s["seconds"].as_f64().unwrap_or(f64::NAN),
+    );
+    let _ = writeln!(
+        o,
+        "Problem `{}`; data `{:?}`{}; neighbours replace {} samples. Intervals are Student-t 95% over the {} seeds.\n",
+        cfg.problem.preset,
+        cfg.data.kind,
+        if cfg.data.kind == DataKind::Synthetic {
+            " (test loss = exact population risk)"
+        } else {
+            ""
+        },
+        s["replace"].as_str().unwrap_or("upper"),
+        run.seeds.len()
+    );
+    if let Some(w) = s["warnings"].as_array().filter(|w| !w.is_empty()) {
+        let _ = writeln!(o, "**Warnings from the run:**\n");
+        for x in w {
+            let _ = writeln!(o, "- {}", x.as_str().unwrap_or_default());
+        }
+        o.push('\n');
+    }
+
+    let secs = sections(run);
+    let metric = cfg.report.stability_metric.as_str();
+
+    if !figures.is_empty() {
+        let _ = writeln!(o, "## Figures\n");
+        for f in figures
+            .iter()
+            .filter(|f| f.extension().is_some_and(|x| x == "png"))
+        {
+            let svg = f.with_extension("svg");
+            let name = f
+                .file_stem()
+                .map(|x| x.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "![{name}]({}) ([SVG]({}))\n",
+                rel(run, f),
+                rel(run, &svg)
+            );
+        }
+    }
+
+    if secs.stability {
+        let _ = writeln!(o, "## Stability\n");
+        let _ = writeln!(
+            o,
+            "Stability is the on-average argument stability `{metric}` (mean over neighbours within a seed). \
+             Growth exponents a of stability ~ t^a are fitted on logging steps t >= {} x steps; \
+             size exponents b of final stability ~ size^b across the `[vary]` sizes (seeds paired).\n",
+            cfg.report.fit_from
+        );
+        let _ = writeln!(o, "### Growth with iterations\n");
+        claims_table(&mut o, &stability::growth_claims(run, metric));
+        let size = stability::size_claims(run, metric);
+        if !size.is_empty() {
+            let _ = writeln!(o, "### Effect of the sample sizes\n");
+            claims_table(&mut o, &size);
+        }
+        let ord = stability::ordering_claims(run, metric);
+        if !ord.is_empty() {
+            let _ = writeln!(o, "### Inner steps, step sizes, re-initialisation\n");
+            claims_table(&mut o, &ord);
+        }
+        let _ = writeln!(o, "### Stability and generalization gap at the last step\n");
+        let _ = writeln!(
+            o,
+            "| configuration | stability `{metric}` | generalization gap | test loss | validation loss |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|");
+        for c in &run.configs {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                c.label.replace('|', "\\|"),
+                ci(&final_summary(run, c, metric)),
+                ci(&final_summary(run, c, names::GEN_GAP)),
+                ci(&final_summary(run, c, names::TEST_LOSS)),
+                ci(&final_summary(run, c, names::VAL_LOSS)),
+            );
+        }
+        o.push('\n');
+    }
+
+    if secs.convergence {
+        let tm = cfg.report.target_metric.as_str();
+        let _ = writeln!(o, "## Convergence\n");
+        if let Some(cands) = select(run) {
+            let _ = writeln!(
+                o,
+                "### Step-size selection\n\nGrid search run by this sweep: within each {} the configuration with the smallest mean `{}` over the last {:.0}% of logging steps is kept; configurations with a diverged lane are never kept.\n",
+                cfg.report.select_by,
+                cfg.report.select_metric.as_deref().unwrap_or(""),
+                cfg.report.select_window * 100.0
+            );
+            let _ = writeln!(o, "| group | configuration | score | chosen |");
+            let _ = writeln!(o, "|---|---|---|---|");
+            for c in &cands {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} |",
+                    c.group,
+                    c.config.replace('|', "\\|"),
+                    if c.diverged {
+                        "diverged".into()
+                    } else {
+                        e(c.score)
+                    },
+                    if c.chosen { "**yes**" } else { "" }
+                );
+            }
+            o.push('\n');
+        }
+        let _ = writeln!(o, "### At the last step\n");
+        let _ = writeln!(
+            o,
+            "| configuration | `{tm}` | `y_err` = dist(y, y*(x)) | validation loss | test loss | test accuracy |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|");
+        for c in &run.configs {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                c.label.replace('|', "\\|"),
+                ci(&final_summary(run, c, tm)),
+                ci(&final_summary(run, c, names::Y_ERR)),
+                ci(&final_summary(run, c, names::VAL_LOSS)),
+                ci(&final_summary(run, c, names::TEST_LOSS)),
+                ci(&final_summary(run, c, names::TEST_ACC)),
+            );
+        }
+        o.push('\n');
+        let rows = target_rows(run);
+        if !rows.is_empty() {
+            let _ = writeln!(
+                o,
+                "### Time to target\n\nFirst logging step with `{tm}` <= target, per seed (resolution: the logging steps); means over the seeds that reached it. Also in `time_to_target.csv`.\n"
+            );
+            let _ = writeln!(
+                o,
+                "| configuration | target | reached | iterations | oracle calls | samples | seconds |"
+            );
+            let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+            for r in &rows {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {}/{} | {} | {} | {} | {} |",
+                    r.config.replace('|', "\\|"),
+                    e(r.target),
+                    r.reached,
+                    r.seeds,
+                    ci(&r.iterations),
+                    ci(&r.oracle_calls),
+                    ci(&r.samples),
+                    ci(&r.seconds)
+                );
+            }
+            o.push('\n');
+        } else {
+            let _ = writeln!(
+                o,
+                "(No time-to-target table: set `report.target` or `report.relative_target`.)\n"
+            );
+        }
+    }
+
+    if secs.kappa {
+        let tm = cfg.report.target_metric.as_str();
+        let curves = kappa::curves(run, tm);
+        let _ = writeln!(o, "## Cost against kappa\n");
+        let rule = match &cfg.run.step_scaling {
+            Some(sc) => format!(
+                "step sizes scaled with kappa: each constant times (kappa / {})^e with e = {} (alpha), {} (beta, and stocBiO's eta), {} (gamma)",
+                sc.reference, sc.alpha, sc.beta, sc.gamma
+            ),
+            None => "fixed step sizes (the same at every kappa)".into(),
+        };
+        let _ = writeln!(
+            o,
+            "Step-size rule: {rule}. The exponent of a cost depends on this rule. Cost = oracle calls (all kinds) until `{tm}` first reaches the target.\n"
+        );
+        let _ = writeln!(
+            o,
+            "| configuration | kappa | alpha | beta | gamma | reached | oracle calls | samples |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+        for cv in &curves {
+            for p in &cv.points {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {}/{} | {} | {} |",
+                    cv.algo_label.replace('|', "\\|"),
+                    p.kappa,
+                    p.alpha,
+                    p.beta,
+                    p.gamma,
+                    p.hit.reached,
+                    p.hit.seeds,
+                    ci(&p.hit.oracle_calls),
+                    ci(&p.hit.samples)
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            "\n| configuration | fitted exponent c (cost ~ kappa^c) | theory (upper bound) |"
+        );
+        let _ = writeln!(o, "|---|---|---|");
+        for cv in &curves {
+            let th = theory_exponent(&cv.algorithm)
+                .map(|(x, src)| format!("{x} ({src})"))
+                .unwrap_or_else(|| "no bound for this method".into());
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                cv.algo_label.replace('|', "\\|"),
+                cv.fit.map_or("not enough points".into(), |f| f.text()),
+                th
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nThe theory's exponents are worst-case upper bounds over all problems with this kappa; a measured exponent below them agrees with the theory, one above them would contradict it.\n"
+        );
+    }
+
+    let _ = writeln!(o, "## Configuration\n\n```toml");
+    let _ = writeln!(o, "{}", cfg.to_toml().unwrap_or_default().trim_end());
+    let _ = writeln!(o, "```");
+    o
+}
