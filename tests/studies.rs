@@ -1,0 +1,292 @@
+//! The stability and kappa analyses on real runs and on tables made to have a known answer:
+//! SC-SC stability levels off and scales like 1/m, NC-NC stability grows, the kappa fit
+//! recovers a planted exponent, and the report and its CSV are well formed.
+
+use sbo::analysis::kappa;
+use sbo::analysis::stability::{growth_fits, size_fits, SIZE_EXPONENT_MARGIN};
+use sbo::analysis::{ConfigData, RunData, Series};
+use sbo::sweep::{self, Plan, SweepConfig};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Runs a sweep on the CPU into `dir` the way `sbo run` does and reads it back.
+fn run_into(text: &str, dir: &Path) -> RunData {
+    let config = SweepConfig::from_toml(text).expect("config");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plan = Plan::prepare(&config, Some(root)).expect("prepare");
+    sbo::report::start_run_dir(dir, &plan).expect("start");
+    let parts: Vec<_> = plan
+        .variants
+        .iter()
+        .map(|v| sweep::run_cpu(&v.study, &Default::default()).expect("run"))
+        .collect();
+    let result = sweep::vary::merge(&plan, parts);
+    sbo::report::finish_run_dir(dir, &plan, &result).expect("finish");
+    RunData::load(dir).expect("load")
+}
+
+const SC_SC_M: &str = r#"
+name = "sc-sc-m"
+[problem]
+preset = "sc-sc"
+[data]
+kind = "synthetic"
+d = 10
+n_lower = 1000
+n_pool = 300
+kappa = 10
+[vary]
+"data.n_upper" = [250, 500, 1000, 2000]
+[run]
+steps = 3000
+log_scale = "log"
+log_points = 20
+seeds = 8
+neighbours = 4
+replace = "upper"
+backend = "cpu"
+[[algo]]
+name = "ssgd"
+alpha = 0.05
+beta = 0.05
+batch = 16
+"#;
+
+#[test]
+fn sc_sc_stability_levels_off_and_scales_like_one_over_m() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_into(SC_SC_M, tmp.path());
+    assert_eq!(run.configs.len(), 4);
+    for (label, fit) in growth_fits(&run, "dist_xy") {
+        let f = fit.unwrap_or_else(|| panic!("{label}: no growth fit"));
+        println!("{label}: late exponent a = {}", f.text());
+        assert!(
+            f.slope.abs() < 0.25,
+            "{label}: stability should level off with constant steps on sc-sc, a = {}",
+            f.text()
+        );
+    }
+    let fits = size_fits(&run, "data.n_upper", "dist_xy");
+    assert_eq!(fits.len(), 1);
+    let (g, x, fit) = &fits[0];
+    assert_eq!(x, &vec![250.0, 500.0, 1000.0, 2000.0]);
+    let f = fit.expect("size fit");
+    println!("{g}: b = {}", f.text());
+    assert!(
+        (f.slope + 1.0).abs() <= SIZE_EXPONENT_MARGIN,
+        "{g}: doubling m should roughly halve stability, b = {} (margin {SIZE_EXPONENT_MARGIN})",
+        f.text()
+    );
+}
+
+const NC_NC: &str = r#"
+name = "nc-nc"
+[problem]
+preset = "nc-nc"
+[data]
+kind = "libsvm"
+train = "data/ijcnn1.trn.bz2"
+dim = 22
+n_lower = 2000
+n_upper = 500
+n_test = 500
+n_pool = 200
+[run]
+steps = 2000
+log_scale = "log"
+log_points = 15
+seeds = 6
+neighbours = 3
+x0 = -3.0
+backend = "cpu"
+[[algo]]
+name = "ssgd"
+alpha = 0.5
+beta = 0.5
+batch = 32
+"#;
+
+#[test]
+fn nc_nc_stability_grows_with_iterations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_into(NC_NC, tmp.path());
+    let (label, fit) = &growth_fits(&run, "dist_xy")[0];
+    let f = fit.expect("growth fit");
+    println!("{label}: a = {}", f.text());
+    assert!(
+        f.ci_low > 0.1,
+        "{label}: nc-nc stability should keep growing, a = {}",
+        f.text()
+    );
+    let s = &run.configs[0].series["dist_xy"];
+    let n = s.mean.len();
+    assert!(s.mean[n - 1] > 2.0 * s.mean[n / 2], "{:?}", s.mean);
+}
+
+/// A run whose cost to target is exactly c kappa^2 oracle calls (times a per-seed constant,
+/// which leaves the exponent alone).
+fn planted_kappa_run(dir: &Path) -> RunData {
+    let kappas = [10.0, 31.6, 100.0, 316.0, 1000.0];
+    let c = 3.0;
+    let hits: Vec<u64> = kappas
+        .iter()
+        .map(|k: &f64| (c * k * k).round() as u64)
+        .collect();
+    let mut log_steps: Vec<u64> = vec![0];
+    log_steps.extend(&hits);
+    log_steps.push(4_000_000);
+    log_steps.sort();
+    log_steps.dedup();
+    let n_seeds = 4;
+    let mut config = SweepConfig::default();
+    config.report.relative_target = Some(1e-3);
+    let configs = kappas
+        .iter()
+        .zip(&hits)
+        .map(|(k, &hit)| {
+            let mut per_seed = BTreeMap::new();
+            // The metric drops from 1 to 1e-4 at the hit step; seed s pays (1 + s/10) oracle
+            // calls per step.
+            let metric: Vec<Vec<f64>> = (0..n_seeds)
+                .map(|_| {
+                    log_steps
+                        .iter()
+                        .map(|&t| if t >= hit { 1e-4 } else { 1.0 })
+                        .collect()
+                })
+                .collect();
+            let calls: Vec<Vec<f64>> = (0..n_seeds)
+                .map(|s| {
+                    log_steps
+                        .iter()
+                        .map(|&t| t as f64 * (1.0 + s as f64 / 10.0))
+                        .collect()
+                })
+                .collect();
+            per_seed.insert("hypergrad_norm_sq".to_string(), metric);
+            per_seed.insert("oracle_grad_g".to_string(), calls);
+            let mut series = BTreeMap::new();
+            series.insert(
+                "hypergrad_norm_sq".to_string(),
+                Series {
+                    t: log_steps.clone(),
+                    mean: log_steps.iter().map(|_| 1.0).collect(),
+                    ..Series::default()
+                },
+            );
+            ConfigData {
+                label: format!("kappa={k} | ssaid"),
+                algo_label: "ssaid".into(),
+                algorithm: "ssaid".into(),
+                variant: vec![("data.kappa".into(), k.to_string())],
+                settings: sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::Ssaid),
+                series,
+                per_seed,
+            }
+        })
+        .collect();
+    RunData {
+        dir: dir.to_path_buf(),
+        config,
+        summary: serde_json::json!({"neighbours": 0, "seeds": n_seeds}),
+        log_steps,
+        seeds: (0..n_seeds as u64).collect(),
+        configs,
+    }
+}
+
+#[test]
+fn kappa_fit_recovers_a_planted_exponent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = planted_kappa_run(tmp.path());
+    let curves = kappa::curves(&run, "hypergrad_norm_sq");
+    assert_eq!(curves.len(), 1);
+    let cv = &curves[0];
+    assert_eq!(cv.points.len(), 5);
+    assert!(cv.points.iter().all(|p| p.hit.reached == 4));
+    let f = cv.fit.expect("fit");
+    println!("planted 2, fitted {}", f.text());
+    assert!((f.slope - 2.0).abs() < 1e-3, "{}", f.text());
+    assert!(f.contains(2.0) || (f.ci_high - f.ci_low) < 1e-6);
+    // The report names the exponent next to the theory's.
+    let text = sbo::report::markdown::render(&run, &[]);
+    assert!(text.contains("## Cost against kappa"), "{text}");
+    assert!(text.contains("2.00"), "{text}");
+    assert!(text.contains("SSAID paper"), "{text}");
+}
+
+#[test]
+fn report_and_target_table_are_well_formed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "tiny"
+[problem]
+preset = "sc-sc"
+[data]
+kind = "synthetic"
+d = 4
+n_lower = 60
+n_upper = 30
+n_test = 50
+n_pool = 10
+kappa = 5.0
+[run]
+steps = 60
+log_scale = "log"
+log_points = 8
+seeds = 3
+neighbours = 2
+exact = true
+backend = "cpu"
+[report]
+relative_target = 0.5
+select_metric = "hypergrad_norm_sq"
+[[algo]]
+name = "ssaid"
+alpha = [0.05, 0.2]
+beta = 0.2
+gamma = 0.2
+batch = "full"
+"#;
+    let run = run_into(text, tmp.path());
+    let report = sbo::report::markdown::write_report(&run, &[]).unwrap();
+    let md = std::fs::read_to_string(&report).unwrap();
+    for want in [
+        "# tiny",
+        "## Stability",
+        "### Growth with iterations",
+        "## Convergence",
+        "### Step-size selection",
+        "### Time to target",
+        "## Configuration",
+        "```toml",
+    ] {
+        assert!(md.contains(want), "report lacks `{want}`:\n{md}");
+    }
+    // Every table row has as many cells as its header.
+    let mut cols = 0;
+    for line in md.lines() {
+        if line.starts_with("|---") {
+            continue;
+        }
+        if line.starts_with('|') {
+            let n = line.replace("\\|", "").matches('|').count();
+            if cols == 0 {
+                cols = n;
+            }
+            assert_eq!(n, cols, "ragged table row: {line}");
+        } else {
+            cols = 0;
+        }
+    }
+    assert_eq!(
+        md.matches("**yes**").count(),
+        1,
+        "one winner per algorithm:\n{md}"
+    );
+    let csv = std::fs::read_to_string(tmp.path().join("time_to_target.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    let width = lines[0].split(',').count();
+    assert!(lines.iter().all(|l| l.split(',').count() == width), "{csv}");
+}
