@@ -4,6 +4,7 @@
 use super::fit::{fit_seeds, Fit};
 use super::run_data::{ConfigData, RunData};
 use super::target::{resolve_target, time_to_target, TargetHit};
+use crate::algo::Schedule;
 use serde::Serialize;
 
 pub const KEY: &str = "data.kappa";
@@ -16,6 +17,9 @@ pub struct KappaPoint {
     pub alpha: String,
     pub beta: String,
     pub gamma: String,
+    /// T or D, and Q, at this kappa.
+    pub inner_steps: usize,
+    pub terms: usize,
     pub hit: TargetHit,
 }
 
@@ -40,6 +44,23 @@ pub fn theory_exponent(algorithm: &str) -> Option<(f64, &'static str)> {
             "stocBiO (Ji et al. 2021): O(kappa^9 eps^-2) lower-level gradients",
         )),
         _ => None,
+    }
+}
+
+/// A schedule with 4 significant digits (scaled step sizes are not round numbers).
+fn short(s: &Schedule) -> String {
+    let g = |c: f64| format!("{}", (c * 1e4).round() / 1e4).trim_end_matches('0').to_string();
+    let sig = |c: f64| {
+        if c != 0.0 && c.abs() < 1e-3 {
+            format!("{c:.3e}")
+        } else {
+            g(c)
+        }
+    };
+    match *s {
+        Schedule::Constant(c) => sig(c),
+        Schedule::Poly(c, e) => format!("poly({}, {e})", sig(c)),
+        Schedule::Inv(c) => format!("inv({})", sig(c)),
     }
 }
 
@@ -81,9 +102,11 @@ pub fn curves(run: &RunData, metric: &str) -> Vec<KappaCurve> {
                     Some(KappaPoint {
                         kappa: c.variant_value(KEY)?,
                         config: c.label.clone(),
-                        alpha: c.settings.alpha.to_string(),
-                        beta: c.settings.beta.to_string(),
-                        gamma: c.settings.gamma.to_string(),
+                        alpha: short(&c.settings.alpha),
+                        beta: short(&c.settings.beta),
+                        gamma: short(&c.settings.gamma),
+                        inner_steps: c.settings.inner_steps,
+                        terms: c.settings.terms,
                         hit: time_to_target(run, c, metric, target),
                     })
                 })

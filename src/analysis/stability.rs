@@ -224,6 +224,15 @@ fn ordering_claim(
     })
 }
 
+fn with_variant(s: String, c: &ConfigData) -> String {
+    let v = c.variant_without("");
+    if v.is_empty() {
+        s
+    } else {
+        format!("{s} ({v})")
+    }
+}
+
 fn constant_of(s: &Schedule) -> f64 {
     match *s {
         Schedule::Constant(c) | Schedule::Poly(c, _) | Schedule::Inv(c) => c,
@@ -254,7 +263,7 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
             .map(|c| (c.settings.inner_steps as f64, *c))
             .collect();
         if let Some(cl) = ordering_claim(
-            format!("{} over T ({})", cs[0].algorithm, cs[0].variant_without("")),
+            with_variant(format!("{} over T", cs[0].algorithm), cs[0]),
             "T",
             items,
             metric,

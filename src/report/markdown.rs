@@ -359,8 +359,8 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         let _ = writeln!(o, "## Cost against kappa\n");
         let rule = match &cfg.run.step_scaling {
             Some(sc) => format!(
-                "step sizes scaled with kappa: each constant times (kappa / {})^e with e = {} (alpha), {} (beta, and stocBiO's eta), {} (gamma)",
-                sc.reference, sc.alpha, sc.beta, sc.gamma
+                "step sizes scaled with kappa: each constant times (kappa / {})^e with e = {} (alpha), {} (beta, and stocBiO's eta), {} (gamma); inner steps times (kappa / {0})^{}, stocBiO's Neumann terms times (kappa / {0})^{}",
+                sc.reference, sc.alpha, sc.beta, sc.gamma, sc.inner, sc.neumann_terms
             ),
             None => "fixed step sizes (the same at every kappa)".into(),
         };
@@ -370,19 +370,21 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         );
         let _ = writeln!(
             o,
-            "| configuration | kappa | alpha | beta | gamma | reached | oracle calls | samples |"
+            "| configuration | kappa | alpha | beta | gamma | T/D | Q | reached | oracle calls | samples |"
         );
-        let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|");
         for cv in &curves {
             for p in &cv.points {
                 let _ = writeln!(
                     o,
-                    "| {} | {} | {} | {} | {} | {}/{} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} |",
                     cv.algo_label.replace('|', "\\|"),
                     p.kappa,
                     p.alpha,
                     p.beta,
                     p.gamma,
+                    p.inner_steps,
+                    p.terms,
                     p.hit.reached,
                     p.hit.seeds,
                     ci(&p.hit.oracle_calls),

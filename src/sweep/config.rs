@@ -248,9 +248,10 @@ pub struct RunConfig {
     pub step_scaling: Option<StepScaling>,
 }
 
-/// Step sizes that follow kappa, as convergence theory prescribes: every schedule constant is
-/// multiplied by `(kappa / reference)^exponent` (alpha, beta, gamma, and the Neumann scale eta
-/// with beta's exponent). With the synthetic default s_max = kappa (mu + lam_y) the lower
+/// Step sizes (and loop lengths) that follow kappa, as convergence theory prescribes: every
+/// schedule constant is multiplied by `(kappa / reference)^exponent` (alpha, beta, gamma, and
+/// the Neumann scale eta with beta's exponent), inner steps and stocBiO's Neumann terms
+/// likewise. With the synthetic default s_max = kappa (mu + lam_y) the lower
 /// smoothness L grows like kappa, so `beta = -1` keeps beta L fixed; a fixed rule (all 0) is
 /// what a user without the theory would do. Only synthetic data with `data.kappa` set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -261,6 +262,12 @@ pub struct StepScaling {
     pub alpha: f64,
     pub beta: f64,
     pub gamma: f64,
+    /// Exponent of the inner steps T / D (rounded, at least 1): the multi-loop theory takes
+    /// D ~ kappa log(1/eps) inner steps.
+    pub inner: f64,
+    /// Exponent of stocBiO's Neumann terms Q (its theory: Q ~ kappa log(1/eps) with eta ~ 1/L).
+    /// CG (`aid-cg`) keeps its Q: it needs at most d iterations and is warm-started.
+    pub neumann_terms: f64,
 }
 
 impl Default for StepScaling {
@@ -270,6 +277,8 @@ impl Default for StepScaling {
             alpha: 0.0,
             beta: -1.0,
             gamma: -1.0,
+            inner: 0.0,
+            neumann_terms: 0.0,
         }
     }
 }
@@ -449,7 +458,13 @@ impl RunConfig {
                     "must be a kappa > 0",
                 ));
             }
-            for (f, v) in [("alpha", s.alpha), ("beta", s.beta), ("gamma", s.gamma)] {
+            for (f, v) in [
+                ("alpha", s.alpha),
+                ("beta", s.beta),
+                ("gamma", s.gamma),
+                ("inner", s.inner),
+                ("neumann_terms", s.neumann_terms),
+            ] {
                 if !v.is_finite() {
                     return Err(SboError::config(
                         format!("run.step_scaling.{f}"),

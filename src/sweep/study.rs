@@ -77,6 +77,12 @@ impl Study {
                 c.algo.beta = c.algo.beta.scaled(fb);
                 c.algo.gamma = c.algo.gamma.scaled(fg);
                 c.algo.eta *= fb;
+                let r = kappa / sc.reference;
+                let grow = |n: usize, e: f64| ((n as f64 * r.powf(e)).round() as usize).max(1);
+                c.algo.inner_steps = grow(c.algo.inner_steps, sc.inner);
+                if c.algo.kind == crate::algo::AlgoKind::Stocbio {
+                    c.algo.terms = grow(c.algo.terms, sc.neumann_terms);
+                }
             }
         }
         Ok(Study {
