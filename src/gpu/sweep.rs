@@ -1,7 +1,8 @@
 //! A sweep on the GPU: the datasets uploaded once, every lane's state resident on the device,
 //! one fused dispatch per configuration chunk advancing all its lanes by many iterations, and
 //! a per-group metrics kernel at each logging step whose small records are all that travels
-//! back. The CPU adds what needs f64 (exact hypergradient, population risk) and summarises.
+//! back. The CPU adds what needs f64 (exact hypergradient, population risk) on a worker
+//! thread, overlapping the device's next interval, and summarises.
 
 use super::shader::compose;
 use super::{shaders, GpuContext};
@@ -13,7 +14,7 @@ use crate::sweep::runner::{assemble, count_metrics, GroupOut, MeasureCtx};
 use crate::sweep::{LaneRecord, LaneStatus, NeighbourChoice, RunOptions, Study, SweepResult};
 use bytemuck::{Pod, Zeroable};
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 /// Tuning of the GPU backend.
@@ -583,11 +584,6 @@ pub fn run_gpu(
         ],
     )?;
 
-    // Per group: metric rows, finite flags, warm starts of the exact solve.
-    let mut values: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(study.log_steps.len()); n_groups];
-    let mut diverged_at: Vec<Option<u64>> = vec![None; n_lanes];
-    let mut y_star_prev: Vec<Vec<f64>> = vec![vec![run.y0; d]; n_groups];
-    let mut warnings: Vec<Vec<String>> = vec![Vec::new(); n_groups];
     let per_step: Vec<OracleCounts> = study
         .configs
         .iter()
@@ -596,98 +592,110 @@ pub fn run_gpu(
         })
         .collect();
 
-    let mut t = 0u64;
-    for &t_log in &study.log_steps {
-        while t < t_log {
-            let n = (t_log - t).min(spd as u64) as u32;
-            for plan in &mut plans {
-                for ch in &mut plan.chunks {
-                    ch.params.t0 = t as u32;
-                    ch.params.n_steps = n;
-                    ctx.write_buffer(&ch.params_buf, 0, std::slice::from_ref(&ch.params))?;
+    // The device side: every interval's step dispatches, the metrics kernel and its readback,
+    // each readback handed to the metrics worker; at the end the lanes' divergence steps and
+    // final state. Owning `tx`, it closes the channel whenever it returns, even on an error,
+    // so the worker finishes.
+    let mut drive = |tx: mpsc::SyncSender<Readback>| -> Result<(Vec<Option<u64>>, Vec<f32>)> {
+        let mut diverged_at: Vec<Option<u64>> = vec![None; n_lanes];
+        let mut t = 0u64;
+        for &t_log in &study.log_steps {
+            while t < t_log {
+                let n = (t_log - t).min(spd as u64) as u32;
+                for plan in &mut plans {
+                    for ch in &mut plan.chunks {
+                        ch.params.t0 = t as u32;
+                        ch.params.n_steps = n;
+                        ctx.write_buffer(&ch.params_buf, 0, std::slice::from_ref(&ch.params))?;
+                    }
+                }
+                ctx.scoped("sbo step dispatch", 0, || {
+                    let mut enc =
+                        ctx.device()
+                            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                                label: Some("sbo steps"),
+                            });
+                    {
+                        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                            label: Some("sbo steps"),
+                            timestamp_writes: None,
+                        });
+                        for plan in &plans {
+                            pass.set_pipeline(&plan.pipeline);
+                            for ch in &plan.chunks {
+                                pass.set_bind_group(0, &ch.bind, &[]);
+                                pass.dispatch_workgroups(ch.groups[0], ch.groups[1], ch.groups[2]);
+                            }
+                        }
+                    }
+                    ctx.queue().submit(Some(enc.finish()));
+                })?;
+                t += n as u64;
+                if let Some(cb) = opts.progress {
+                    ctx.wait()?;
+                    cb(n as u64 * n_lanes as u64);
                 }
             }
-            ctx.scoped("sbo step dispatch", 0, || {
+            ctx.scoped("sbo metrics dispatch", 0, || {
                 let mut enc =
                     ctx.device()
                         .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                            label: Some("sbo steps"),
+                            label: Some("sbo metrics"),
                         });
                 {
                     let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("sbo steps"),
+                        label: Some("sbo metrics"),
                         timestamp_writes: None,
                     });
-                    for plan in &plans {
-                        pass.set_pipeline(&plan.pipeline);
-                        for ch in &plan.chunks {
-                            pass.set_bind_group(0, &ch.bind, &[]);
-                            pass.dispatch_workgroups(ch.groups[0], ch.groups[1], ch.groups[2]);
-                        }
-                    }
+                    pass.set_pipeline(&metrics_pipe);
+                    pass.set_bind_group(0, &mbind, &[]);
+                    pass.dispatch_workgroups(mgroups[0], mgroups[1], mgroups[2]);
                 }
                 ctx.queue().submit(Some(enc.finish()));
             })?;
-            t += n as u64;
-            if let Some(cb) = opts.progress {
-                ctx.wait()?;
-                cb(n as u64 * n_lanes as u64);
+            let rec: Vec<f32> = ctx.read_back(&records, 0, n_groups * record_len)?;
+            let fin: Vec<u32> = ctx.read_back(&finite, 0, n_lanes)?;
+            for (l, f) in fin.iter().enumerate() {
+                if *f == 0 && diverged_at[l].is_none() {
+                    diverged_at[l] = Some(t_log);
+                }
             }
+            let seconds = start.elapsed().as_secs_f64();
+            let base_diverged = (0..n_groups)
+                .map(|g| diverged_at[g * gsize].is_some())
+                .collect();
+            // Blocks only while the worker is still one interval behind; fails only if the
+            // worker is gone (it panicked), which the join below reports.
+            tx.send(Readback {
+                t: t_log,
+                records: rec,
+                base_diverged,
+                seconds,
+            })
+            .map_err(|_| SboError::gpu("the f64 metrics worker stopped early"))?;
         }
-        ctx.scoped("sbo metrics dispatch", 0, || {
-            let mut enc = ctx
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("sbo metrics"),
-                });
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("sbo metrics"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&metrics_pipe);
-                pass.set_bind_group(0, &mbind, &[]);
-                pass.dispatch_workgroups(mgroups[0], mgroups[1], mgroups[2]);
-            }
-            ctx.queue().submit(Some(enc.finish()));
-        })?;
-        let rec: Vec<f32> = ctx.read_back(&records, 0, n_groups * record_len)?;
-        let fin: Vec<u32> = ctx.read_back(&finite, 0, n_lanes)?;
-        for (l, f) in fin.iter().enumerate() {
-            if *f == 0 && diverged_at[l].is_none() {
-                diverged_at[l] = Some(t_log);
-            }
-        }
-        let seconds = start.elapsed().as_secs_f64();
-        // The f64 work (exact hypergradients) of every group, on all cores.
-        values
-            .par_iter_mut()
-            .zip(y_star_prev.par_iter_mut())
-            .zip(warnings.par_iter_mut())
-            .enumerate()
-            .for_each(|(g, ((vals, ystar), warns))| {
-                let ci = g / run.seeds;
-                let r = &rec[g * record_len..(g + 1) * record_len];
-                let row = group_row(
-                    study,
-                    r,
-                    diverged_at[g * gsize].is_some(),
-                    &per_step[ci].times(t_log),
-                    seconds,
-                    &mut MeasureCtx {
-                        study,
-                        y_star_prev: ystar,
-                        warnings: warns,
-                        ci,
-                        seed: run.seed_base + (g % run.seeds) as u64,
-                        t: t_log,
-                    },
-                );
-                vals.push(row);
-            });
-    }
+        let fin_state: Vec<f32> = ctx.read_back(&state, 0, n_lanes * stride)?;
+        Ok((diverged_at, fin_state))
+    };
 
-    let fin_state: Vec<f32> = ctx.read_back(&state, 0, n_lanes * stride)?;
+    // The f64 metrics of logging step k are computed on a worker thread while this thread
+    // already submits the step dispatches of interval k + 1, so the exact inner solves overlap
+    // the device's work instead of leaving it idle between intervals. One readback may wait
+    // in the channel, which bounds how far the device runs ahead.
+    let (device_side, worker_side) = std::thread::scope(|s| {
+        let (tx, rx) = mpsc::sync_channel::<Readback>(1);
+        let per_step = &per_step;
+        let worker = s.spawn(move || metric_rows(study, per_step, record_len, rx));
+        let device_side = drive(tx);
+        (device_side, worker.join())
+    });
+    let (mut values, mut warnings) = worker_side.map_err(|panic| {
+        SboError::gpu(format!(
+            "the f64 metrics worker panicked: {}",
+            panic_message(panic.as_ref())
+        ))
+    })?;
+    let (diverged_at, fin_state) = device_side?;
     let seconds = start.elapsed().as_secs_f64();
     let outs: Vec<GroupOut> = (0..n_groups)
         .map(|g| {
@@ -725,6 +733,74 @@ pub fn run_gpu(
     let mut result = assemble(study, &outs, "gpu", "f32", 1, seconds);
     result.backend = format!("gpu ({name})");
     Ok(result)
+}
+
+/// One logging step's readback, handed from the device side to the metrics worker.
+struct Readback {
+    t: u64,
+    /// The metrics kernel's records, `record_len` floats per group.
+    records: Vec<f32>,
+    /// Per group: whether its base lane had diverged by step `t`.
+    base_diverged: Vec<bool>,
+    /// Wall clock of the run at the readback.
+    seconds: f64,
+}
+
+/// The metrics worker of `run_gpu`: the metric rows of every group (and its warnings) from
+/// the readbacks in the order they arrive, each logging step's groups in parallel, keeping
+/// every group's warm start of the exact inner solve from one step to the next. Returns when
+/// the channel closes. It runs on its own thread so that these f64 exact solves overlap the
+/// GPU steps of the next interval rather than stalling the device.
+fn metric_rows(
+    study: &Study,
+    per_step: &[OracleCounts],
+    record_len: usize,
+    rx: mpsc::Receiver<Readback>,
+) -> (Vec<Vec<Vec<f64>>>, Vec<Vec<String>>) {
+    let run = &study.config.run;
+    let n_groups = study.configs.len() * run.seeds;
+    let mut values: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(study.log_steps.len()); n_groups];
+    let mut y_star_prev: Vec<Vec<f64>> = vec![vec![run.y0; study.d()]; n_groups];
+    let mut warnings: Vec<Vec<String>> = vec![Vec::new(); n_groups];
+    for rb in rx {
+        values
+            .par_iter_mut()
+            .zip(y_star_prev.par_iter_mut())
+            .zip(warnings.par_iter_mut())
+            .enumerate()
+            .for_each(|(g, ((vals, ystar), warns))| {
+                let ci = g / run.seeds;
+                let r = &rb.records[g * record_len..(g + 1) * record_len];
+                let row = group_row(
+                    study,
+                    r,
+                    rb.base_diverged[g],
+                    &per_step[ci].times(rb.t),
+                    rb.seconds,
+                    &mut MeasureCtx {
+                        study,
+                        y_star_prev: ystar,
+                        warnings: warns,
+                        ci,
+                        seed: run.seed_base + (g % run.seeds) as u64,
+                        t: rb.t,
+                    },
+                );
+                vals.push(row);
+            });
+    }
+    (values, warnings)
+}
+
+/// The message of a panic payload (a `&str` or `String`, as `panic!` makes them).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(no message)"
+    }
 }
 
 /// One metric row of a group from its device record (layout in `shaders/metrics.wgsl`).
