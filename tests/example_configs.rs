@@ -36,3 +36,46 @@ fn every_example_config_prepares_and_runs_a_few_steps() {
         "expected the preset, per-algorithm and default configs, found {seen}"
     );
 }
+
+/// The studies under examples/studies: every variant prepares (data, kappa scaling, grids) and
+/// a shortened run goes through the report, so `sbo run examples/studies/X.toml` works.
+#[test]
+fn every_study_prepares_runs_shortened_and_reports() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/studies");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let mut c =
+            SweepConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        c.run.steps = 8;
+        c.run.log_points = 4;
+        c.run.seeds = 2;
+        c.run.neighbours = c.run.neighbours.min(1);
+        c.run.backend = sbo::sweep::Backend::Cpu;
+        let plan = sbo::sweep::Plan::prepare(&c, path.parent())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let parts = plan
+            .variants
+            .iter()
+            .map(|v| run_cpu(&v.study, &RunOptions::default()))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let result = sbo::sweep::vary::merge(&plan, parts);
+        assert_eq!(result.diverged(), 0, "{}: diverged", path.display());
+        let tmp = tempfile::tempdir().unwrap();
+        sbo::report::start_run_dir(tmp.path(), &plan).unwrap();
+        sbo::report::finish_run_dir(tmp.path(), &plan, &result).unwrap();
+        let run = sbo::analysis::RunData::load(tmp.path())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let md = sbo::report::markdown::render(&run, &[]);
+        assert!(md.contains("## Configuration"), "{}", path.display());
+        seen += 1;
+    }
+    assert!(
+        seen >= 12,
+        "expected the stability, convergence and kappa studies, found {seen}"
+    );
+}

@@ -271,52 +271,98 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
             out.push(cl);
         }
     }
-    // Step sizes: same schedule shape, different constants.
+    // Step sizes: within one schedule shape, ordered by the constant; and constant against
+    // decaying with the same constant.
     for field in ["alpha", "beta"] {
         for (_, cs) in group_by(&[field]) {
             let get = |c: &ConfigData| match field {
                 "alpha" => c.settings.alpha,
                 _ => c.settings.beta,
             };
-            let shape = |s: Schedule| std::mem::discriminant(&s);
-            let first = shape(get(cs[0]));
-            if cs.iter().any(|c| shape(get(c)) != first) {
-                // Constant vs decaying with the same constant.
-                let consts: Vec<&&ConfigData> = cs
-                    .iter()
-                    .filter(|c| matches!(get(c), Schedule::Constant(_)))
-                    .collect();
-                for k in consts {
-                    for d in cs.iter().filter(|c| {
-                        !matches!(get(c), Schedule::Constant(_))
-                            && constant_of(&get(c)) == constant_of(&get(k))
-                    }) {
-                        let (a, b) = (mean_final(k, metric), mean_final(d, metric));
-                        out.push(Claim {
-                            subject: format!("{} vs {}", k.label, d.label),
-                            prediction: format!(
-                                "decaying {field} gives smaller final stability than constant"
-                            ),
-                            observed: format!("constant {:.3e}, decaying {:.3e}", a.mean, b.mean),
-                            holds: Some(b.mean < a.mean),
-                        });
-                    }
+            let shape = |c: &ConfigData| std::mem::discriminant(&get(c));
+            let mut shapes: Vec<&ConfigData> = Vec::new();
+            for c in &cs {
+                if !shapes.iter().any(|s| shape(s) == shape(c)) {
+                    shapes.push(c);
                 }
-                continue;
             }
-            let items = cs.iter().map(|c| (constant_of(&get(c)), *c)).collect();
-            if let Some(cl) = ordering_claim(
-                format!(
-                    "{} over {field} ({})",
-                    cs[0].algorithm,
-                    cs[0].variant_without("")
-                ),
-                field,
-                items,
-                metric,
-            ) {
-                out.push(cl);
+            for s in shapes {
+                let items = cs
+                    .iter()
+                    .filter(|c| shape(c) == shape(s))
+                    .map(|c| (constant_of(&get(c)), *c))
+                    .collect();
+                let kind = if matches!(get(s), Schedule::Constant(_)) {
+                    "constant"
+                } else {
+                    "decaying"
+                };
+                if let Some(cl) = ordering_claim(
+                    with_variant(format!("{} over {kind} {field}", s.algorithm), s),
+                    field,
+                    items,
+                    metric,
+                ) {
+                    out.push(cl);
+                }
             }
+            for k in cs
+                .iter()
+                .filter(|c| matches!(get(c), Schedule::Constant(_)))
+            {
+                for d in cs.iter().filter(|c| {
+                    !matches!(get(c), Schedule::Constant(_))
+                        && constant_of(&get(c)) == constant_of(&get(k))
+                }) {
+                    let (a, b) = (mean_final(k, metric), mean_final(d, metric));
+                    out.push(Claim {
+                        subject: format!("{} vs {}", k.label, d.label),
+                        prediction: format!(
+                            "decaying {field} gives smaller final stability than constant"
+                        ),
+                        observed: format!("constant {:.3e}, decaying {:.3e}", a.mean, b.mean),
+                        holds: Some(b.mean < a.mean),
+                    });
+                }
+            }
+        }
+    }
+    // The replaced side: replacing both samples is at least as unstable as either alone.
+    let side = |c: &ConfigData| {
+        c.variant
+            .iter()
+            .find(|(k, _)| k == "run.replace")
+            .map(|(_, v)| v.clone())
+    };
+    for b in run
+        .configs
+        .iter()
+        .filter(|c| side(c).as_deref() == Some("both"))
+    {
+        let rest = b.variant_without("run.replace");
+        let twin = |s: &str| {
+            run.configs.iter().find(|c| {
+                side(c).as_deref() == Some(s)
+                    && c.algo_label == b.algo_label
+                    && c.variant_without("run.replace") == rest
+            })
+        };
+        if let (Some(u), Some(l)) = (twin("upper"), twin("lower")) {
+            let (fb, fu, fl) = (
+                mean_final(b, metric).mean,
+                mean_final(u, metric).mean,
+                mean_final(l, metric).mean,
+            );
+            out.push(Claim {
+                subject: if rest.is_empty() {
+                    format!("{} over the replaced side", b.algo_label)
+                } else {
+                    format!("{} over the replaced side ({rest})", b.algo_label)
+                },
+                prediction: "replacing both samples is least stable (both >= upper, lower)".into(),
+                observed: format!("upper {fu:.3e}, lower {fl:.3e}, both {fb:.3e}"),
+                holds: Some(fb >= fu && fb >= fl),
+            });
         }
     }
     // Re-initialisation (ud) against warm starts (tsgd) with the same settings.
