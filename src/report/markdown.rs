@@ -299,6 +299,23 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
                 );
             }
             o.push('\n');
+            // A winner at either end of its grid may not be the best step size at all.
+            for c in cands.iter().filter(|c| c.chosen) {
+                let g: Vec<&crate::analysis::select::Candidate> =
+                    cands.iter().filter(|x| x.group == c.group).collect();
+                let first = g.first().is_some_and(|x| x.config == c.config);
+                let last = g.last().is_some_and(|x| x.config == c.config);
+                if g.len() >= 3 && (first || last) {
+                    let _ = writeln!(
+                        o,
+                        "- {}: the chosen configuration `{}` is at the {} of its grid; the best step size may lie beyond it.",
+                        c.group,
+                        c.config,
+                        if first { "start" } else { "end" }
+                    );
+                }
+            }
+            o.push('\n');
         }
         let _ = writeln!(o, "### At the last step\n");
         let _ = writeln!(
