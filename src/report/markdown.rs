@@ -32,6 +32,11 @@ fn ci(s: &Summary) -> String {
     }
 }
 
+/// A table cell: pipes escaped so they do not split the row.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
 fn verdict(h: Option<bool>) -> &'static str {
     match h {
         Some(true) => "holds",
@@ -50,9 +55,9 @@ fn claims_table(out: &mut String, claims: &[Claim]) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
-            c.subject.replace('|', "\\|"),
-            c.prediction,
-            c.observed,
+            cell(&c.subject),
+            cell(&c.prediction),
+            cell(&c.observed),
             verdict(c.holds)
         );
     }
