@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod gpu;
 pub mod metrics;
+pub mod plot;
 pub mod problem;
 pub mod real;
 pub mod report;
