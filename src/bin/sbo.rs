@@ -447,17 +447,10 @@ fn real_main() -> Result<()> {
     }
 }
 
-/// Figures of a run directory (standard ones plus those of its study kind).
+/// Figures of a run directory: the standard ones and those of its study.
 fn plot_figures(run: &sbo::analysis::RunData) -> Result<Vec<PathBuf>> {
-    let dir = run.dir.join("figures");
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    v.sort();
-    Ok(v)
+    let extra = sbo::report::figures::study_figures(run);
+    Ok(sbo::plot::plot_run(run, extra)?)
 }
 
 /// Figures and report.md of a run directory.

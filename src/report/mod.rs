@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub mod figures;
 pub mod markdown;
 
 pub const METRICS_HEADER: &str = "config,algorithm,t,metric,mean,std,ci_low,ci_high,count";

@@ -1,0 +1,165 @@
+//! The figures that belong to a study rather than to every run: the convergence curves of the
+//! configurations a grid search kept, cost against kappa with the fitted power law, and final
+//! stability against the sample size with its fit. `sbo plot` draws them next to the
+//! standard figures of [`crate::plot`].
+
+use crate::analysis::kappa;
+use crate::analysis::select::select;
+use crate::analysis::stability::size_fits;
+use crate::analysis::RunData;
+use crate::metrics::summarize;
+use crate::plot::{standard_figures, Figure, Line, Panel};
+
+/// Study figures of a run: (file stem, figure).
+pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
+    let mut out = Vec::new();
+    if let Some(cands) = select(run) {
+        let chosen: Vec<&str> = cands
+            .iter()
+            .filter(|c| c.chosen)
+            .map(|c| c.config.as_str())
+            .collect();
+        let mut kept = run.clone();
+        kept.configs.retain(|c| chosen.contains(&c.label.as_str()));
+        for (stem, mut fig) in standard_figures(&kept) {
+            if stem == "convergence" || stem == "accuracy" {
+                fig.title = format!("{} — step sizes chosen by the grid search", fig.title);
+                out.push((format!("{stem}-selected"), fig));
+            }
+        }
+    }
+    let metric = run.config.report.target_metric.clone();
+    if kappa::is_kappa_study(run) {
+        let mut lines = Vec::new();
+        for cv in kappa::curves(run, &metric) {
+            let pts: Vec<&kappa::KappaPoint> =
+                cv.points.iter().filter(|p| p.hit.reached > 0).collect();
+            let x: Vec<f64> = pts.iter().map(|p| p.kappa).collect();
+            let fit_text = cv
+                .fit
+                .map_or(String::new(), |f| format!(", c = {}", f.text()));
+            lines.push(Line {
+                label: format!("{}{fit_text}", cv.algo_label),
+                y: pts.iter().map(|p| p.hit.oracle_calls.mean).collect(),
+                lo: Some(pts.iter().map(|p| p.hit.oracle_calls.ci_low).collect()),
+                hi: Some(pts.iter().map(|p| p.hit.oracle_calls.ci_high).collect()),
+                x: x.clone(),
+                dashed: false,
+                markers: true,
+            });
+            if let Some(f) = cv.fit {
+                lines.push(Line {
+                    label: format!("{} fit kappa^{:.2}", cv.algo_label, f.slope),
+                    y: x.iter()
+                        .map(|k| (f.intercept + f.slope * k.ln()).exp())
+                        .collect(),
+                    x,
+                    lo: None,
+                    hi: None,
+                    dashed: true,
+                    markers: false,
+                });
+            }
+        }
+        out.push((
+            "kappa".into(),
+            Figure {
+                title: format!("Oracle calls to reach the {metric} target against kappa"),
+                panels: vec![Panel {
+                    title: "oracle calls to target (mean over seeds that reached it, 95% band)"
+                        .into(),
+                    x_label: "kappa (lower-level condition number)".into(),
+                    y_label: "oracle calls".into(),
+                    log_x: true,
+                    log_y: true,
+                    lines,
+                }],
+                columns: 1,
+            },
+        ));
+    }
+    let sm = run.config.report.stability_metric.clone();
+    for (key, name) in [
+        ("data.n_upper", "m (upper-level samples)"),
+        ("data.n_lower", "n (lower-level samples)"),
+    ] {
+        let fits = size_fits(run, key, &sm);
+        if fits.iter().all(|(_, x, _)| x.len() < 2) {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for (g, x, fit) in fits {
+            let finals: Vec<crate::metrics::Summary> = run
+                .configs
+                .iter()
+                .filter(|c| {
+                    c.variant_value(key).is_some() && {
+                        let rest = c.variant_without(key);
+                        let label = if rest.is_empty() {
+                            c.algo_label.clone()
+                        } else {
+                            format!("{rest} | {}", c.algo_label)
+                        };
+                        label == g
+                    }
+                })
+                .map(|c| {
+                    summarize(
+                        c.per_seed
+                            .get(&sm)
+                            .map(|v| {
+                                v.iter()
+                                    .map(|r| r.last().copied().unwrap_or(f64::NAN))
+                                    .collect::<Vec<_>>()
+                            })
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let fit_text = fit.map_or(String::new(), |f| format!(", b = {}", f.text()));
+            lines.push(Line {
+                label: format!("{g}{fit_text}"),
+                x: x.clone(),
+                y: finals.iter().map(|s| s.mean).collect(),
+                lo: Some(finals.iter().map(|s| s.ci_low).collect()),
+                hi: Some(finals.iter().map(|s| s.ci_high).collect()),
+                dashed: false,
+                markers: true,
+            });
+            if let Some(f) = fit {
+                lines.push(Line {
+                    label: format!("{g} fit size^{:.2}", f.slope),
+                    y: x.iter()
+                        .map(|m| (f.intercept + f.slope * m.ln()).exp())
+                        .collect(),
+                    x,
+                    lo: None,
+                    hi: None,
+                    dashed: true,
+                    markers: false,
+                });
+            }
+        }
+        let stem = if key == "data.n_upper" {
+            "stability-vs-m"
+        } else {
+            "stability-vs-n"
+        };
+        out.push((
+            stem.into(),
+            Figure {
+                title: format!("Final stability against {name}"),
+                panels: vec![Panel {
+                    title: format!("{sm} at t = {} (mean over seeds, 95% band)", run.steps()),
+                    x_label: name.into(),
+                    y_label: format!("{sm} (on-average argument stability)"),
+                    log_x: true,
+                    log_y: true,
+                    lines,
+                }],
+                columns: 1,
+            },
+        ));
+    }
+    out
+}
