@@ -262,3 +262,69 @@ fn help_documents_the_commands() {
         assert!(s.contains(w), "run --help should list `{w}`");
     }
 }
+
+/// `sbo run` ends with figures and a report; `sbo plot` and `sbo report` remake them from the
+/// directory alone; a directory that is not a run is a clear error.
+#[test]
+fn run_plots_and_reports_and_both_can_be_remade() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace("[run]", "[vary]\n\"data.n_upper\" = [30, 40]\n\n[run]");
+    let cfg = write(dir.path(), "tiny.toml", &text);
+    let out = dir.path().join("out");
+    let o = sbo()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let expect = [
+        "figures/stability.svg",
+        "figures/stability.png",
+        "figures/convergence.svg",
+        "figures/stability-vs-m.svg",
+        "figures/stability-vs-m.png",
+        "report.md",
+        "seeds.csv",
+    ];
+    for f in expect {
+        let p = out.join(f);
+        let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 100, "{} missing or empty", p.display());
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("![stability-vs-m](figures/stability-vs-m.svg)"),
+        "{md}"
+    );
+    assert!(md.contains("### Effect of the sample sizes"), "{md}");
+    // The labels carry the variant.
+    assert!(md.contains("n_upper=30 \\| ssgd"), "{md}");
+
+    std::fs::remove_dir_all(out.join("figures")).unwrap();
+    std::fs::remove_file(out.join("report.md")).unwrap();
+    let o = sbo()
+        .args(["plot", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("figures/stability.png").exists());
+    let o = sbo()
+        .args(["report", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("report.md").exists());
+
+    let o = sbo()
+        .args(["report", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("config.toml"), "{err}");
+}

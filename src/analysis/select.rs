@@ -1,6 +1,7 @@
 //! Step-size selection from a grid search run by sbo itself: among configurations that
 //! differ only in their settings (same algorithm, and same variant when `select_by` says so),
-//! keep the one whose metric is smallest on average over the last part of the run. A
+//! keep the one whose metric is smallest on average (geometric mean) over the last part of
+//! the run. A
 //! configuration with a diverged lane (NaN in any seed) is never chosen, so a step size on the
 //! edge of stability does not win on the seeds that happened to survive.
 
@@ -11,10 +12,24 @@ use serde::Serialize;
 pub struct Candidate {
     pub config: String,
     pub group: String,
-    /// Mean of the metric over seeds and over the selection window (NaN: diverged).
+    /// Geometric mean of the metric over seeds and the selection window (NaN: diverged).
     pub score: f64,
     pub diverged: bool,
     pub chosen: bool,
+}
+
+/// Geometric mean when every value is positive (stationarity measures span decades, and an
+/// arithmetic mean would only see the first logging steps), else the arithmetic mean.
+fn score(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let n = xs.len() as f64;
+    if xs.iter().all(|x| *x > 0.0) {
+        (xs.iter().map(|x| x.ln()).sum::<f64>() / n).exp()
+    } else {
+        xs.iter().sum::<f64>() / n
+    }
 }
 
 /// Scores every configuration and marks the winner of each group; `None` without a
@@ -44,7 +59,7 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
                         .iter()
                         .flat_map(|row| row[from..].iter().copied())
                         .collect();
-                    xs.iter().sum::<f64>() / xs.len().max(1) as f64
+                    score(&xs)
                 }
                 _ => f64::NAN,
             };

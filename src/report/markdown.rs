@@ -193,7 +193,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     );
     let _ = writeln!(
         o,
-        "Problem `{}`; data `{:?}`{}; neighbours replace {} samples. Intervals are Student-t 95% over the {} seeds.\n",
+        "Problem `{}`; data `{:?}`{}{}. Intervals are Student-t 95% over the {} seeds.\n",
         cfg.problem.preset,
         cfg.data.kind,
         if cfg.data.kind == DataKind::Synthetic {
@@ -201,7 +201,14 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         } else {
             ""
         },
-        s["replace"].as_str().unwrap_or("upper"),
+        if s["neighbours"].as_u64().unwrap_or(0) > 0 {
+            format!(
+                "; neighbours replace {} samples",
+                s["replace"].as_str().unwrap_or("upper")
+            )
+        } else {
+            String::new()
+        },
         run.seeds.len()
     );
     if let Some(w) = s["warnings"].as_array().filter(|w| !w.is_empty()) {
@@ -219,18 +226,18 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         let _ = writeln!(o, "## Figures\n");
         for f in figures
             .iter()
-            .filter(|f| f.extension().is_some_and(|x| x == "png"))
+            .filter(|f| f.extension().is_some_and(|x| x == "svg"))
         {
-            let svg = f.with_extension("svg");
+            let png = f.with_extension("png");
             let name = f
                 .file_stem()
                 .map(|x| x.to_string_lossy().to_string())
                 .unwrap_or_default();
             let _ = writeln!(
                 o,
-                "![{name}]({}) ([SVG]({}))\n",
+                "![{name}]({}) ([PNG]({}))\n",
                 rel(run, f),
-                rel(run, &svg)
+                rel(run, &png)
             );
         }
     }
@@ -282,7 +289,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         if let Some(cands) = select(run) {
             let _ = writeln!(
                 o,
-                "### Step-size selection\n\nGrid search run by this sweep: within each {} the configuration with the smallest mean `{}` over the last {:.0}% of logging steps is kept; configurations with a diverged lane are never kept.\n",
+                "### Step-size selection\n\nGrid search run by this sweep: within each {} the configuration with the smallest geometric mean of `{}` over seeds and the last {:.0}% of logging steps is kept; configurations with a diverged lane are never kept.\n",
                 cfg.report.select_by,
                 cfg.report.select_metric.as_deref().unwrap_or(""),
                 cfg.report.select_window * 100.0

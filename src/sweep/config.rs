@@ -321,8 +321,9 @@ pub struct ReportConfig {
     /// Or a target relative to the metric's value at t = 0 (mean over seeds).
     pub relative_target: Option<f64>,
     /// Grid search: within each group of configurations sharing `select_by` (`algorithm` or
-    /// `algorithm+variant`), keep the one with the smallest mean `select_metric` over the last
-    /// `select_window` fraction of logging steps; configurations with diverged lanes lose.
+    /// `algorithm+variant`), keep the one with the smallest geometric mean of `select_metric`
+    /// over seeds and the last `select_window` fraction of logging steps; configurations with
+    /// diverged lanes lose.
     pub select_metric: Option<String>,
     pub select_by: String,
     pub select_window: f64,
