@@ -29,7 +29,7 @@ pub struct KappaCurve {
     pub algo_label: String,
     pub algorithm: String,
     pub points: Vec<KappaPoint>,
-    /// Exponent of oracle calls to target ~ kappa^c (seeds that reached the target).
+    /// Exponent of oracle calls to target ~ kappa^c, over the kappas every seed reached.
     pub fit: Option<Fit>,
 }
 
@@ -115,16 +115,21 @@ pub fn curves(run: &RunData, metric: &str) -> Vec<KappaCurve> {
                     })
                 })
                 .collect();
-            let x: Vec<f64> = points.iter().map(|p| p.kappa).collect();
-            let n_seeds = points
+            // Only kappas every seed reached enter the fit: a mean over the seeds that happened
+            // to make it would understate the cost exactly where it is largest.
+            let full: Vec<&KappaPoint> = points
+                .iter()
+                .filter(|p| p.hit.reached == p.hit.seeds && p.hit.seeds > 0)
+                .collect();
+            let x: Vec<f64> = full.iter().map(|p| p.kappa).collect();
+            let n_seeds = full
                 .iter()
                 .map(|p| p.hit.oracle_calls_per_seed.len())
                 .min()
                 .unwrap_or(0);
             let ys: Vec<Vec<f64>> = (0..n_seeds)
                 .map(|s| {
-                    points
-                        .iter()
+                    full.iter()
                         .map(|p| p.hit.oracle_calls_per_seed[s])
                         .collect()
                 })

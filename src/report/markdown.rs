@@ -222,6 +222,41 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     let secs = sections(run);
     let metric = cfg.report.stability_metric.as_str();
 
+    // The verdicts first, so a reader sees at once where the run disagrees with the theory.
+    let growth = stability::growth_claims(run, metric);
+    let size = stability::size_claims(run, metric);
+    let ord = stability::ordering_claims(run, metric);
+    if secs.stability {
+        let _ = writeln!(o, "## Verdicts\n");
+        for (name, claims) in [
+            ("Growth with iterations", &growth),
+            ("Effect of the sample sizes", &size),
+            ("Inner steps, step sizes, replaced side, re-initialisation", &ord),
+        ] {
+            let judged: Vec<&Claim> = claims.iter().filter(|c| c.holds.is_some()).collect();
+            if judged.is_empty() {
+                continue;
+            }
+            let held = judged.iter().filter(|c| c.holds == Some(true)).count();
+            let failed: Vec<String> = judged
+                .iter()
+                .filter(|c| c.holds == Some(false))
+                .map(|c| format!("{} ({})", c.subject, c.observed))
+                .collect();
+            let _ = writeln!(
+                o,
+                "- {name}: the theory's prediction holds in {held} of {} rows{}",
+                judged.len(),
+                if failed.is_empty() {
+                    ".".to_string()
+                } else {
+                    format!("; it does not hold for {}.", failed.join("; "))
+                }
+            );
+        }
+        o.push('\n');
+    }
+
     if !figures.is_empty() {
         let _ = writeln!(o, "## Figures\n");
         for f in figures
@@ -252,13 +287,11 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
             cfg.report.fit_from
         );
         let _ = writeln!(o, "### Growth with iterations\n");
-        claims_table(&mut o, &stability::growth_claims(run, metric));
-        let size = stability::size_claims(run, metric);
+        claims_table(&mut o, &growth);
         if !size.is_empty() {
             let _ = writeln!(o, "### Effect of the sample sizes\n");
             claims_table(&mut o, &size);
         }
-        let ord = stability::ordering_claims(run, metric);
         if !ord.is_empty() {
             let _ = writeln!(o, "### Inner steps, step sizes, re-initialisation\n");
             claims_table(&mut o, &ord);
@@ -440,7 +473,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         }
         let _ = writeln!(
             o,
-            "\nThe theory's exponents are worst-case upper bounds over all problems with this kappa; a measured exponent below them agrees with the theory, one above them would contradict it.\n"
+            "\nOnly kappas that every seed brought to the target enter a fit. The theory's exponents are worst-case upper bounds over all problems with this kappa; a measured exponent below them agrees with the theory, one above them would contradict it.\n"
         );
     }
 
