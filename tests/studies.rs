@@ -68,9 +68,9 @@ fn sc_sc_stability_levels_off_and_scales_like_one_over_m() {
     }
     let fits = size_fits(&run, "data.n_upper", "dist_xy");
     assert_eq!(fits.len(), 1);
-    let (g, x, fit) = &fits[0];
+    let (g, x) = (&fits[0].group, &fits[0].sizes);
     assert_eq!(x, &vec![250.0, 500.0, 1000.0, 2000.0]);
-    let f = fit.expect("size fit");
+    let f = fits[0].fit.expect("size fit");
     println!("{g}: b = {}", f.text());
     assert!(
         (f.slope + 1.0).abs() <= SIZE_EXPONENT_MARGIN,

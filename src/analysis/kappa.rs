@@ -2,7 +2,7 @@
 //! each condition number, and the exponent of cost ~ kappa^c beside the theory's.
 
 use super::fit::{fit_seeds, Fit};
-use super::run_data::{ConfigData, RunData};
+use super::run_data::RunData;
 use super::target::{resolve_target, time_to_target, TargetHit};
 use crate::algo::Schedule;
 use serde::Serialize;
@@ -74,31 +74,9 @@ pub fn is_kappa_study(run: &RunData) -> bool {
 }
 
 pub fn curves(run: &RunData, metric: &str) -> Vec<KappaCurve> {
-    let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
-    for c in run
-        .configs
-        .iter()
-        .filter(|c| c.variant_value(KEY).is_some())
-    {
-        let rest = c.variant_without(KEY);
-        let g = if rest.is_empty() {
-            c.algo_label.clone()
-        } else {
-            format!("{rest} | {}", c.algo_label)
-        };
-        match groups.iter_mut().find(|(k, _)| *k == g) {
-            Some((_, v)) => v.push(c),
-            None => groups.push((g, vec![c])),
-        }
-    }
-    groups
+    run.groups_along(KEY)
         .into_iter()
-        .map(|(g, mut cs)| {
-            cs.sort_by(|a, b| {
-                a.variant_value(KEY)
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.variant_value(KEY).unwrap_or(0.0))
-            });
+        .map(|(g, cs)| {
             let points: Vec<KappaPoint> = cs
                 .iter()
                 .filter_map(|c| {

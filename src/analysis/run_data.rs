@@ -54,6 +54,23 @@ impl ConfigData {
         self.series.get(metric)
     }
 
+    /// Each seed's value of `metric` at the last logging step (NaN where missing).
+    pub fn final_values(&self, metric: &str) -> Vec<f64> {
+        self.per_seed
+            .get(metric)
+            .map(|v| {
+                v.iter()
+                    .map(|r| r.last().copied().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `metric` at the last logging step, summarised over seeds.
+    pub fn final_summary(&self, metric: &str) -> crate::metrics::Summary {
+        crate::metrics::summarize(self.final_values(metric))
+    }
+
     /// The value of a `[vary]` key as a number.
     pub fn variant_value(&self, key: &str) -> Option<f64> {
         self.variant
@@ -262,6 +279,37 @@ impl RunData {
             .first()
             .map(|c| c.variant.iter().map(|(k, _)| k.clone()).collect())
             .unwrap_or_default()
+    }
+
+    /// Configurations that have `[vary]` key `key`, grouped so that each group differs only
+    /// in that key (same algorithm configuration, same other variant values), sorted by the
+    /// key's value: the curves of size and kappa studies. Group names read
+    /// `other=values | algo label`.
+    pub fn groups_along(&self, key: &str) -> Vec<(String, Vec<&ConfigData>)> {
+        let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
+        for c in self
+            .configs
+            .iter()
+            .filter(|c| c.variant_value(key).is_some())
+        {
+            let rest = c.variant_without(key);
+            let g = if rest.is_empty() {
+                c.algo_label.clone()
+            } else {
+                format!("{rest} | {}", c.algo_label)
+            };
+            match groups.iter_mut().find(|(k, _)| *k == g) {
+                Some((_, v)) => v.push(c),
+                None => groups.push((g, vec![c])),
+            }
+        }
+        for (_, v) in &mut groups {
+            v.sort_by(|a, b| {
+                let k = |c: &ConfigData| c.variant_value(key).unwrap_or(0.0);
+                k(a).total_cmp(&k(b))
+            });
+        }
+        groups
     }
 
     /// Name of the study for titles: `[report] title`, else the sweep's name.

@@ -7,7 +7,6 @@
 use super::fit::{fit_seeds, Fit};
 use super::run_data::{ConfigData, RunData};
 use crate::algo::{AlgoConfig, Schedule};
-use crate::metrics::summarize;
 use crate::sweep::ReplaceSide;
 use serde::Serialize;
 
@@ -98,49 +97,37 @@ pub fn growth_claims(run: &RunData, metric: &str) -> Vec<Claim> {
         .collect()
 }
 
-/// Final stability per seed of a configuration.
-fn final_values(c: &ConfigData, metric: &str) -> Vec<f64> {
-    c.per_seed
-        .get(metric)
-        .map(|v| {
-            v.iter()
-                .map(|r| r.last().copied().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .unwrap_or_default()
+/// Final stability against a sample size: one curve per group of variants that differ only
+/// in that size.
+#[derive(Clone, Debug, Serialize)]
+pub struct SizeCurve {
+    pub group: String,
+    /// The sizes, ascending.
+    pub sizes: Vec<f64>,
+    /// Final stability at each size, over seeds.
+    pub finals: Vec<crate::metrics::Summary>,
+    /// Exponent b of final stability ~ size^b (seeds paired across sizes).
+    pub fit: Option<Fit>,
 }
 
-/// Exponent b of final stability ~ size^b across variants that differ only in `key`
-/// (`data.n_upper` or `data.n_lower`), per algorithm configuration.
-pub fn size_fits(run: &RunData, key: &str, metric: &str) -> Vec<(String, Vec<f64>, Option<Fit>)> {
-    let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
-    for c in &run.configs {
-        if c.variant_value(key).is_none() {
-            continue;
-        }
-        let rest = c.variant_without(key);
-        let g = if rest.is_empty() {
-            c.algo_label.clone()
-        } else {
-            format!("{rest} | {}", c.algo_label)
-        };
-        match groups.iter_mut().find(|(k, _)| *k == g) {
-            Some((_, v)) => v.push(c),
-            None => groups.push((g, vec![c])),
-        }
-    }
-    groups
+/// Size curves along `key` (`data.n_upper` or `data.n_lower`), per algorithm configuration.
+pub fn size_fits(run: &RunData, key: &str, metric: &str) -> Vec<SizeCurve> {
+    run.groups_along(key)
         .into_iter()
-        .map(|(g, cs)| {
-            let x: Vec<f64> = cs.iter().filter_map(|c| c.variant_value(key)).collect();
-            let per_config: Vec<Vec<f64>> = cs.iter().map(|c| final_values(c, metric)).collect();
+        .map(|(group, cs)| {
+            let sizes: Vec<f64> = cs.iter().filter_map(|c| c.variant_value(key)).collect();
+            let per_config: Vec<Vec<f64>> = cs.iter().map(|c| c.final_values(metric)).collect();
             let n_seeds = per_config.iter().map(Vec::len).min().unwrap_or(0);
             // Seeds are shared across variants, so seed s's curve over the sizes is paired.
             let ys: Vec<Vec<f64>> = (0..n_seeds)
                 .map(|s| per_config.iter().map(|v| v[s]).collect())
                 .collect();
-            let fit = fit_seeds(&x, &ys);
-            (g, x, fit)
+            SizeCurve {
+                fit: fit_seeds(&sizes, &ys),
+                finals: cs.iter().map(|c| c.final_summary(metric)).collect(),
+                group,
+                sizes,
+            }
         })
         .collect()
 }
@@ -153,8 +140,14 @@ pub fn size_claims(run: &RunData, metric: &str) -> Vec<Claim> {
         ("data.n_lower", ReplaceSide::Lower, "n (lower-level size)"),
     ] {
         let replaced = replace == side || replace == ReplaceSide::Both;
-        for (g, x, fit) in size_fits(run, key, metric) {
-            if x.len() < 2 {
+        for SizeCurve {
+            group: g,
+            sizes,
+            fit,
+            ..
+        } in size_fits(run, key, metric)
+        {
+            if sizes.len() < 2 {
                 continue;
             }
             let (prediction, holds) = match (&fit, replaced) {
@@ -194,7 +187,7 @@ fn key_without(c: &ConfigData, blank: &[&str]) -> String {
 }
 
 fn mean_final(c: &ConfigData, metric: &str) -> crate::metrics::Summary {
-    summarize(final_values(c, metric))
+    c.final_summary(metric)
 }
 
 fn ordering_claim(

@@ -5,9 +5,8 @@
 
 use crate::analysis::kappa;
 use crate::analysis::select::select;
-use crate::analysis::stability::size_fits;
+use crate::analysis::stability::{size_fits, SizeCurve};
 use crate::analysis::RunData;
-use crate::metrics::summarize;
 use crate::plot::{standard_figures, Figure, Line, Panel};
 
 /// Study figures of a run: (file stem, figure).
@@ -84,38 +83,17 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
         ("data.n_lower", "n (lower-level samples)"),
     ] {
         let fits = size_fits(run, key, &sm);
-        if fits.iter().all(|(_, x, _)| x.len() < 2) {
+        if fits.iter().all(|c| c.sizes.len() < 2) {
             continue;
         }
         let mut lines = Vec::new();
-        for (g, x, fit) in fits {
-            let finals: Vec<crate::metrics::Summary> = run
-                .configs
-                .iter()
-                .filter(|c| {
-                    c.variant_value(key).is_some() && {
-                        let rest = c.variant_without(key);
-                        let label = if rest.is_empty() {
-                            c.algo_label.clone()
-                        } else {
-                            format!("{rest} | {}", c.algo_label)
-                        };
-                        label == g
-                    }
-                })
-                .map(|c| {
-                    summarize(
-                        c.per_seed
-                            .get(&sm)
-                            .map(|v| {
-                                v.iter()
-                                    .map(|r| r.last().copied().unwrap_or(f64::NAN))
-                                    .collect::<Vec<_>>()
-                            })
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect();
+        for SizeCurve {
+            group: g,
+            sizes: x,
+            finals,
+            fit,
+        } in fits
+        {
             let fit_text = fit.map_or(String::new(), |f| format!(", b = {}", f.text()));
             lines.push(Line {
                 label: format!("{g}{fit_text}"),

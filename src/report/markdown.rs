@@ -138,19 +138,6 @@ pub fn target_csv(rows: &[TargetHit]) -> String {
     s
 }
 
-fn final_summary(_run: &RunData, c: &crate::analysis::ConfigData, m: &str) -> Summary {
-    crate::metrics::summarize(
-        c.per_seed
-            .get(m)
-            .map(|v| {
-                v.iter()
-                    .map(|r| r.last().copied().unwrap_or(f64::NAN))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-    )
-}
-
 /// Writes `report.md` (and `time_to_target.csv` where a target is set) into the run
 /// directory; `figures` are the files `sbo plot` wrote, linked from the report.
 pub fn write_report(run: &RunData, figures: &[PathBuf]) -> Result<PathBuf> {
@@ -231,7 +218,10 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         for (name, claims) in [
             ("Growth with iterations", &growth),
             ("Effect of the sample sizes", &size),
-            ("Inner steps, step sizes, replaced side, re-initialisation", &ord),
+            (
+                "Inner steps, step sizes, replaced side, re-initialisation",
+                &ord,
+            ),
         ] {
             let judged: Vec<&Claim> = claims.iter().filter(|c| c.holds.is_some()).collect();
             if judged.is_empty() {
@@ -307,10 +297,10 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
                 o,
                 "| {} | {} | {} | {} | {} |",
                 c.label.replace('|', "\\|"),
-                ci(&final_summary(run, c, metric)),
-                ci(&final_summary(run, c, names::GEN_GAP)),
-                ci(&final_summary(run, c, names::TEST_LOSS)),
-                ci(&final_summary(run, c, names::VAL_LOSS)),
+                ci(&c.final_summary(metric)),
+                ci(&c.final_summary(names::GEN_GAP)),
+                ci(&c.final_summary(names::TEST_LOSS)),
+                ci(&c.final_summary(names::VAL_LOSS)),
             );
         }
         o.push('\n');
@@ -373,11 +363,11 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
                 o,
                 "| {} | {} | {} | {} | {} | {} |",
                 c.label.replace('|', "\\|"),
-                ci(&final_summary(run, c, tm)),
-                ci(&final_summary(run, c, names::Y_ERR)),
-                ci(&final_summary(run, c, names::VAL_LOSS)),
-                ci(&final_summary(run, c, names::TEST_LOSS)),
-                ci(&final_summary(run, c, names::TEST_ACC)),
+                ci(&c.final_summary(tm)),
+                ci(&c.final_summary(names::Y_ERR)),
+                ci(&c.final_summary(names::VAL_LOSS)),
+                ci(&c.final_summary(names::TEST_LOSS)),
+                ci(&c.final_summary(names::TEST_ACC)),
             );
         }
         o.push('\n');
