@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sbo::backend::Engine;
 use sbo::metrics::names;
-use sbo::sweep::{self, Backend, Study, SweepConfig, SweepResult};
+use sbo::sweep::{self, Backend, SweepConfig, SweepResult};
 use sbo::SboError;
 use std::path::{Path, PathBuf};
 
@@ -186,12 +186,18 @@ fn real_main() -> Result<()> {
                 c.run.seeds = s;
             }
             c.run.precision = sbo::sweep::Precision::F64;
-            let study = Study::prepare(&c, dir.as_deref())?;
+            let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
             let gpu = Engine::choose(Backend::Gpu)?;
             eprintln!("sbo verify: {}", gpu.reason());
             let opts = sweep::RunOptions::default();
-            let g = gpu.run(&study, &opts)?;
-            let cpu = sweep::run_cpu(&study, &opts)?;
+            let mut gs = Vec::new();
+            let mut cs = Vec::new();
+            for pv in &plan.variants {
+                gs.push(gpu.run(&pv.study, &opts)?);
+                cs.push(sweep::run_cpu(&pv.study, &opts)?);
+            }
+            let g = sweep::vary::merge(&plan, gs);
+            let cpu = sweep::vary::merge(&plan, cs);
             let tol = sbo::verify::Tolerance { rtol, atol };
             let diffs = sbo::verify::compare(&g, &cpu, tol);
             if json {
@@ -200,7 +206,7 @@ fn real_main() -> Result<()> {
                 println!(
                     "GPU ({}) vs CPU (f64), {} configuration(s), {} lanes, {} steps; tolerance |diff| <= {atol:e} + {rtol:e} |cpu|",
                     g.backend,
-                    study.configs.len(),
+                    plan.n_configs(),
                     g.lanes.len(),
                     c.run.steps
                 );

@@ -33,6 +33,13 @@ impl Study {
             ));
         }
         config.report.validate()?;
+        if !config.vary.is_empty() {
+            // A study is one variant; silently running the base values would mislead.
+            return Err(SboError::config(
+                "vary",
+                "a config with [vary] describes several studies: prepare it with sweep::Plan::prepare",
+            ));
+        }
         let mut configs = grid::expand(&config.algos)?;
         let (splits, population) = load_data(config, &spec, config_dir)?;
         if config.run.neighbours > 0 && splits.pool.n == 0 {

@@ -258,6 +258,17 @@ mod tests {
     }
 
     #[test]
+    fn a_study_refuses_a_config_with_vary() {
+        let c = SweepConfig::from_toml(
+            "[vary]\n\"data.n_upper\" = [100, 200]\n[[algo]]\nname = \"ssgd\"\n",
+        )
+        .unwrap();
+        let e = Study::prepare(&c, None).err().expect("must refuse");
+        assert!(e.to_string().contains("Plan::prepare"), "{e}");
+        assert_eq!(Plan::prepare(&c, None).unwrap().variants.len(), 2);
+    }
+
+    #[test]
     fn bad_keys_and_values_are_named() {
         for (text, want) in [
             ("\"algo.alpha\" = [1, 2]", "vary.\"algo.alpha\""),
