@@ -23,7 +23,8 @@ pub struct Fit {
     /// 95% interval of the exponent (NaN when it cannot be estimated).
     pub ci_low: f64,
     pub ci_high: f64,
-    /// log c (natural log) of the fit through the mean curve.
+    /// log c (natural log): the line of the reported slope through the centre of the mean
+    /// curve (log space).
     pub intercept: f64,
     /// Points on the x axis used.
     pub points: usize,
@@ -104,6 +105,24 @@ pub fn fit_curve(x: &[f64], y: &[f64]) -> Option<Fit> {
     })
 }
 
+/// The intercept that puts a line of slope `slope` through the centre of the points (in log
+/// space), so that a drawn fit passes through the data whatever slope was reported.
+fn centred_intercept(x: &[f64], y: &[f64], slope: f64) -> f64 {
+    let pts: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter(|(a, b)| a.is_finite() && b.is_finite() && **a > 0.0 && **b > 0.0)
+        .map(|(a, b)| (a.ln(), b.ln()))
+        .collect();
+    if pts.is_empty() {
+        return f64::NAN;
+    }
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    my - slope * mx
+}
+
 /// Fits every seed's curve `ys[seed]` against `x`; with at least two seeds fitted, the
 /// exponent is their mean with a Student-t interval over seeds, otherwise the regression
 /// through the mean curve. The intercept is always that of the mean curve.
@@ -135,7 +154,7 @@ pub fn fit_seeds(x: &[f64], ys: &[Vec<f64>]) -> Option<Fit> {
         slope: s.mean,
         ci_low: s.ci_low,
         ci_high: s.ci_high,
-        intercept: mean_fit.map_or(f64::NAN, |f| f.intercept),
+        intercept: centred_intercept(x, &mean_curve, s.mean),
         points: mean_fit.map_or(x.len(), |f| f.points),
         seeds: s.count,
         method: FitMethod::PerSeed,

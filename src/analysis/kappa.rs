@@ -50,9 +50,8 @@ pub fn theory_exponent(algorithm: &str) -> Option<(f64, &'static str)> {
 /// A schedule with 4 significant digits (scaled step sizes are not round numbers).
 fn short(s: &Schedule) -> String {
     let g = |c: f64| {
+        // `{}` of an f64 has no trailing zeros to trim (10 stays "10").
         format!("{}", (c * 1e4).round() / 1e4)
-            .trim_end_matches('0')
-            .to_string()
     };
     let sig = |c: f64| {
         if c != 0.0 && c.abs() < 1e-3 {

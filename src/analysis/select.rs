@@ -1,9 +1,8 @@
-//! Step-size selection from a grid search run by sbo itself: among configurations that
-//! differ only in their settings (same algorithm, and same variant when `select_by` says so),
-//! keep the one whose metric is smallest on average (geometric mean) over the last part of
-//! the run. A
-//! configuration with a diverged lane (NaN in any seed) is never chosen, so a step size on the
-//! edge of stability does not win on the seeds that happened to survive.
+//! Step-size selection from a grid search run by sbo itself: among configurations of one
+//! algorithm within one variant, keep the one whose metric is smallest on average (geometric
+//! mean over seeds and the last part of the logging points). A configuration with a diverged
+//! lane (NaN in any seed) is never chosen, so a step size on the edge of stability does not
+//! win on the seeds that happened to survive.
 
 use super::run_data::RunData;
 use serde::Serialize;
@@ -15,7 +14,11 @@ pub struct Candidate {
     /// Geometric mean of the metric over seeds and the selection window (NaN: diverged).
     pub score: f64,
     pub diverged: bool,
+    /// The run did not measure the metric (e.g. `hypergrad_norm_sq` without `run.exact`).
+    pub missing: bool,
     pub chosen: bool,
+    /// For a winner at the edge of its grid: which setting, and how.
+    pub edge: Option<String>,
 }
 
 /// Geometric mean when every value is positive (stationarity measures span decades, and an
@@ -32,35 +35,30 @@ fn score(xs: &[f64]) -> f64 {
     }
 }
 
-/// Scores every configuration and marks the winner of each group; `None` without a
-/// `report.select_metric`.
+/// Scores every configuration and marks the winner of each group (an algorithm within a
+/// variant: different kappas or sizes are different problems, never compared); `None` without
+/// a `report.select_metric`.
 pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
     let r = &run.config.report;
     let metric = r.select_metric.as_deref()?;
     let n = run.log_steps.len();
-    let from = n - ((n as f64 * r.select_window).ceil() as usize).clamp(1, n);
+    let from = n.saturating_sub(((n as f64 * r.select_window).ceil() as usize).max(1));
     let mut out: Vec<Candidate> = run
         .configs
         .iter()
         .map(|c| {
-            let group = if r.select_by == "algorithm+variant" && !c.variant.is_empty() {
-                format!("{} ({})", c.algorithm, c.variant_without(""))
-            } else {
+            let group = if c.variant.is_empty() {
                 c.algorithm.clone()
+            } else {
+                format!("{} ({})", c.algorithm, c.variant_without(""))
             };
             let vals = c.per_seed.get(metric);
-            let diverged = vals.is_none_or(|v| {
-                v.iter()
-                    .any(|row| row[from..].iter().any(|x| !x.is_finite()))
-            });
+            let missing = vals.is_none();
+            let tail = |row: &Vec<f64>| row.get(from..).unwrap_or(&[]).to_vec();
+            let diverged =
+                vals.is_some_and(|v| v.iter().any(|row| tail(row).iter().any(|x| !x.is_finite())));
             let score = match vals {
-                Some(v) if !diverged => {
-                    let xs: Vec<f64> = v
-                        .iter()
-                        .flat_map(|row| row[from..].iter().copied())
-                        .collect();
-                    score(&xs)
-                }
+                Some(v) if !diverged => score(&v.iter().flat_map(tail).collect::<Vec<_>>()),
                 _ => f64::NAN,
             };
             Candidate {
@@ -68,19 +66,18 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
                 group,
                 score,
                 diverged,
+                missing,
                 chosen: false,
+                edge: None,
             }
         })
         .collect();
-    let groups: Vec<String> = {
-        let mut g: Vec<String> = Vec::new();
-        for c in &out {
-            if !g.contains(&c.group) {
-                g.push(c.group.clone());
-            }
+    let mut groups: Vec<String> = Vec::new();
+    for c in &out {
+        if !groups.contains(&c.group) {
+            groups.push(c.group.clone());
         }
-        g
-    };
+    }
     for g in groups {
         let best = out
             .iter()
@@ -90,7 +87,51 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
             .map(|(i, _)| i);
         if let Some(i) = best {
             out[i].chosen = true;
+            out[i].edge = grid_edge(run, &out, i);
         }
     }
     Some(out)
+}
+
+/// Whether the winner sits at either end of a swept setting: among the configurations of its
+/// group that differ from it in one numeric setting only, it has the smallest or largest
+/// value of three or more. The best value may then lie outside the grid.
+fn grid_edge(run: &RunData, cands: &[Candidate], winner: usize) -> Option<String> {
+    let settings = |label: &str| {
+        run.configs
+            .iter()
+            .find(|c| c.label == label)
+            .and_then(|c| serde_json::to_value(&c.settings).ok())
+            .and_then(|v| v.as_object().cloned())
+    };
+    let w = settings(&cands[winner].config)?;
+    let mut notes = Vec::new();
+    for (key, wv) in &w {
+        let Some(wx) = wv.as_f64() else { continue };
+        let mut values = vec![wx];
+        for c in cands
+            .iter()
+            .filter(|c| c.group == cands[winner].group && c.config != cands[winner].config)
+        {
+            let Some(o) = settings(&c.config) else {
+                continue;
+            };
+            let same_elsewhere = w.iter().all(|(k, v)| k == key || o.get(k) == Some(v));
+            if let (true, Some(x)) = (same_elsewhere, o.get(key).and_then(|v| v.as_f64())) {
+                values.push(x);
+            }
+        }
+        if values.len() >= 3 {
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if wx == lo || wx == hi {
+                notes.push(format!(
+                    "{key} = {wx} is the {} of the {} values tried",
+                    if wx == lo { "smallest" } else { "largest" },
+                    values.len()
+                ));
+            }
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
 }

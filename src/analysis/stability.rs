@@ -13,6 +13,47 @@ use serde::Serialize;
 /// Tolerances of the verdicts, stated in the report.
 pub const LEVEL_OFF_MAX: f64 = 0.2;
 pub const SIZE_EXPONENT_MARGIN: f64 = 0.35;
+/// Fewer logging points than this in a fit window leave the growth claim unjudged.
+pub const MIN_FIT_POINTS: usize = 5;
+
+/// The outcome of checking one claim. A fitted exponent is judged by its interval, so a
+/// verdict is only given when the run can tell: an interval that straddles the threshold is
+/// `Inconclusive`, not a pass or a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    Holds,
+    Fails,
+    Inconclusive,
+    /// The theory predicts nothing here, or there is too little data.
+    NotJudged,
+}
+
+impl Verdict {
+    fn of(b: bool) -> Verdict {
+        if b {
+            Verdict::Holds
+        } else {
+            Verdict::Fails
+        }
+    }
+
+    /// From an interval [lo, hi] and the predicate "value is on the predicted side of a
+    /// threshold": holds when the whole interval is, fails when none of it is.
+    fn of_interval(lo: f64, hi: f64, ok: impl Fn(f64) -> bool) -> Verdict {
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Verdict::NotJudged;
+        }
+        match (ok(lo), ok(hi)) {
+            (true, true) => Verdict::Holds,
+            (false, false) => Verdict::Fails,
+            _ => Verdict::Inconclusive,
+        }
+    }
+
+    pub fn is_judged(&self) -> bool {
+        matches!(self, Verdict::Holds | Verdict::Fails)
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Claim {
@@ -20,8 +61,26 @@ pub struct Claim {
     pub subject: String,
     pub prediction: String,
     pub observed: String,
-    /// None: the theory makes no prediction here (reported, not judged).
-    pub holds: Option<bool>,
+    pub verdict: Verdict,
+}
+
+/// A run setting as a configuration saw it: its variant's value when `[vary]` sets the key,
+/// else the run's.
+fn setting(c: &ConfigData, key: &str, base: String) -> String {
+    c.variant
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or(base)
+}
+
+fn replace_side(run: &RunData, c: &ConfigData) -> ReplaceSide {
+    let base = format!("{:?}", run.config.run.replace).to_lowercase();
+    match setting(c, "run.replace", base).as_str() {
+        "lower" => ReplaceSide::Lower,
+        "both" => ReplaceSide::Both,
+        _ => ReplaceSide::Upper,
+    }
 }
 
 /// Late growth exponent of stability ~ t^a per configuration, over t >= fit_from * steps.
@@ -56,42 +115,43 @@ fn preset_grows(preset: &str) -> Option<bool> {
 
 /// Growth with iterations, per configuration.
 pub fn growth_claims(run: &RunData, metric: &str) -> Vec<Claim> {
-    let preset = run.config.problem.preset.as_str();
     growth_fits(run, metric)
         .into_iter()
         .zip(&run.configs)
         .map(|((label, fit), c)| {
+            let preset = setting(c, "problem.preset", run.config.problem.preset.clone());
+            let fit = fit.filter(|f| f.points >= MIN_FIT_POINTS);
             let decaying = !matches!(c.settings.alpha, Schedule::Constant(_))
                 || !matches!(c.settings.beta, Schedule::Constant(_));
-            let (prediction, holds) = match (preset_grows(preset), &fit) {
+            let (prediction, verdict) = match (preset_grows(&preset), &fit) {
                 // The sc-sc statement is for constant steps; with decaying steps the run may
                 // still be settling at the end of the horizon.
                 (Some(false), Some(_)) if decaying => (
                     "no prediction for the late exponent: the sc-sc result is for constant steps"
                         .to_string(),
-                    None,
+                    Verdict::NotJudged,
                 ),
                 (Some(false), Some(f)) => (
-                    format!("levels off: late exponent a near 0 (verdict: a < {LEVEL_OFF_MAX})"),
-                    Some(f.slope < LEVEL_OFF_MAX),
+                    format!("levels off: late exponent a near 0 (holds when a's interval lies below {LEVEL_OFF_MAX})"),
+                    Verdict::of_interval(f.ci_low, f.ci_high, |a| a < LEVEL_OFF_MAX),
                 ),
                 (Some(true), Some(f)) => (
-                    "keeps growing: a > 0 (interval above 0)".to_string(),
-                    Some(if f.ci_low.is_finite() {
-                        f.ci_low > 0.0
-                    } else {
-                        f.slope > 0.0
-                    }),
+                    "keeps growing: a > 0 (holds when a's interval lies above 0)".to_string(),
+                    Verdict::of_interval(f.ci_low, f.ci_high, |a| a > 0.0),
                 ),
-                _ => ("no prediction for this problem".into(), None),
+                (None, _) => ("no prediction for this problem".into(), Verdict::NotJudged),
+                (_, None) => (
+                    format!("not judged: fewer than {MIN_FIT_POINTS} logging points in the fit window (lower report.fit_from or log more points)"),
+                    Verdict::NotJudged,
+                ),
             };
             Claim {
                 subject: label,
                 prediction,
                 observed: fit.map_or("not enough points to fit".into(), |f| {
-                    format!("a = {}", f.text())
+                    format!("a = {} ({} points)", f.text(), f.points)
                 }),
-                holds,
+                verdict,
             }
         })
         .collect()
@@ -108,6 +168,8 @@ pub struct SizeCurve {
     pub finals: Vec<crate::metrics::Summary>,
     /// Exponent b of final stability ~ size^b (seeds paired across sizes).
     pub fit: Option<Fit>,
+    /// Which set the group's neighbours replace samples of.
+    pub replace: ReplaceSide,
 }
 
 /// Size curves along `key` (`data.n_upper` or `data.n_lower`), per algorithm configuration.
@@ -123,6 +185,7 @@ pub fn size_fits(run: &RunData, key: &str, metric: &str) -> Vec<SizeCurve> {
                 .map(|s| per_config.iter().map(|v| v[s]).collect())
                 .collect();
             SizeCurve {
+                replace: replace_side(run, cs[0]),
                 fit: fit_seeds(&sizes, &ys),
                 finals: cs.iter().map(|c| c.final_summary(metric)).collect(),
                 group,
@@ -133,33 +196,36 @@ pub fn size_fits(run: &RunData, key: &str, metric: &str) -> Vec<SizeCurve> {
 }
 
 pub fn size_claims(run: &RunData, metric: &str) -> Vec<Claim> {
-    let replace = run.config.run.replace;
     let mut out = Vec::new();
     for (key, side, name) in [
         ("data.n_upper", ReplaceSide::Upper, "m (upper-level size)"),
         ("data.n_lower", ReplaceSide::Lower, "n (lower-level size)"),
     ] {
-        let replaced = replace == side || replace == ReplaceSide::Both;
         for SizeCurve {
             group: g,
             sizes,
             fit,
+            replace,
             ..
         } in size_fits(run, key, metric)
         {
             if sizes.len() < 2 {
                 continue;
             }
-            let (prediction, holds) = match (&fit, replaced) {
+            let replaced = replace == side || replace == ReplaceSide::Both;
+            let (prediction, verdict) = match (&fit, replaced) {
                 (Some(f), true) => (
                     format!(
-                        "stability ~ {name}^-1 when its samples are replaced (verdict: |b + 1| <= {SIZE_EXPONENT_MARGIN})"
+                        "stability ~ {name}^-1 when its samples are replaced (holds when b's interval lies within -1 +- {SIZE_EXPONENT_MARGIN})"
                     ),
-                    Some((f.slope + 1.0).abs() <= SIZE_EXPONENT_MARGIN),
+                    Verdict::of_interval(f.ci_low, f.ci_high, |b| {
+                        (b + 1.0).abs() <= SIZE_EXPONENT_MARGIN
+                    }),
                 ),
-                _ => (
+                (None, _) => ("not enough points to fit".into(), Verdict::NotJudged),
+                (_, false) => (
                     format!("no prediction: {name} varies but the other set's samples are replaced"),
-                    None,
+                    Verdict::NotJudged,
                 ),
             };
             out.push(Claim {
@@ -168,7 +234,7 @@ pub fn size_claims(run: &RunData, metric: &str) -> Vec<Claim> {
                 observed: fit.map_or("not enough points to fit".into(), |f| {
                     format!("b = {}", f.text())
                 }),
-                holds,
+                verdict,
             });
         }
     }
@@ -215,8 +281,18 @@ fn ordering_claim(
         subject,
         prediction: format!("larger {what} gives larger final stability"),
         observed,
-        holds: Some(increasing),
+        verdict: finite_verdict(&finals, increasing),
     })
+}
+
+/// A comparison of means: judged only when every mean exists (a configuration whose seeds all
+/// diverged has none).
+fn finite_verdict(vals: &[f64], ok: bool) -> Verdict {
+    if vals.iter().all(|v| v.is_finite()) {
+        Verdict::of(ok)
+    } else {
+        Verdict::NotJudged
+    }
 }
 
 fn with_variant(s: String, c: &ConfigData) -> String {
@@ -316,7 +392,7 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
                             "decaying {field} gives smaller final stability than constant"
                         ),
                         observed: format!("constant {:.3e}, decaying {:.3e}", a.mean, b.mean),
-                        holds: Some(b.mean < a.mean),
+                        verdict: finite_verdict(&[a.mean, b.mean], b.mean < a.mean),
                     });
                 }
             }
@@ -356,7 +432,7 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
                 },
                 prediction: "replacing both samples is least stable (both >= upper, lower)".into(),
                 observed: format!("upper {fu:.3e}, lower {fl:.3e}, both {fb:.3e}"),
-                holds: Some(fb >= fu && fb >= fl),
+                verdict: finite_verdict(&[fb, fu, fl], fb >= fu && fb >= fl),
             });
         }
     }
@@ -391,7 +467,17 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
                         "ud is more stable"
                     }
                 ),
-                holds: Some(separate),
+                verdict: if ![a.ci_low, a.ci_high, b.ci_low, b.ci_high]
+                    .iter()
+                    .all(|v| v.is_finite())
+                {
+                    Verdict::NotJudged
+                } else if separate {
+                    Verdict::Holds
+                } else {
+                    // Overlapping intervals do not show that the two are the same.
+                    Verdict::Inconclusive
+                },
             });
         }
     }

@@ -4,11 +4,42 @@
 //! geometric grid.
 
 use super::run_data::{ConfigData, RunData};
-use crate::metrics::{names, summarize, Summary};
+use crate::metrics::names;
 use serde::Serialize;
 
 /// Oracle calls of every kind (gradients of g and f, Hessian- and Jacobian-vector products).
 pub const ORACLE_METRICS: [&str; 4] = [names::GRAD_G, names::GRAD_FCALLS, names::HVP, names::JVP];
+
+/// Mean and range over the seeds that reached the target. A range rather than a t-interval:
+/// costs are positive, often identical across seeds (oracle counts are deterministic per
+/// step) and quantised by the logging grid, where a symmetric interval would mislead.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Spread {
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub count: usize,
+}
+
+impl Spread {
+    pub fn of(xs: &[f64]) -> Spread {
+        let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return Spread {
+                mean: f64::NAN,
+                min: f64::NAN,
+                max: f64::NAN,
+                count: 0,
+            };
+        }
+        Spread {
+            mean: v.iter().sum::<f64>() / v.len() as f64,
+            min: v.iter().copied().fold(f64::INFINITY, f64::min),
+            max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            count: v.len(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetHit {
@@ -17,10 +48,10 @@ pub struct TargetHit {
     /// Seeds that reached the target, of `seeds`.
     pub reached: usize,
     pub seeds: usize,
-    pub iterations: Summary,
-    pub oracle_calls: Summary,
-    pub samples: Summary,
-    pub seconds: Summary,
+    pub iterations: Spread,
+    pub oracle_calls: Spread,
+    pub samples: Spread,
+    pub seconds: Spread,
     /// Per seed: oracle calls to the target (NaN where not reached), for kappa fits.
     pub oracle_calls_per_seed: Vec<f64>,
 }
@@ -90,10 +121,10 @@ pub fn time_to_target(run: &RunData, c: &ConfigData, metric: &str, target: f64) 
         target,
         reached: it.len(),
         seeds: n_seeds,
-        iterations: summarize(it),
-        oracle_calls: summarize(oc),
-        samples: summarize(sa),
-        seconds: summarize(se),
+        iterations: Spread::of(&it),
+        oracle_calls: Spread::of(&oc),
+        samples: Spread::of(&sa),
+        seconds: Spread::of(&se),
         oracle_calls_per_seed: per_seed,
     }
 }

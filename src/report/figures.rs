@@ -40,8 +40,8 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
             lines.push(Line {
                 label: format!("{}{fit_text}", cv.algo_label),
                 y: pts.iter().map(|p| p.hit.oracle_calls.mean).collect(),
-                lo: Some(pts.iter().map(|p| p.hit.oracle_calls.ci_low).collect()),
-                hi: Some(pts.iter().map(|p| p.hit.oracle_calls.ci_high).collect()),
+                lo: Some(pts.iter().map(|p| p.hit.oracle_calls.min).collect()),
+                hi: Some(pts.iter().map(|p| p.hit.oracle_calls.max).collect()),
                 x: x.clone(),
                 dashed: false,
                 markers: true,
@@ -65,8 +65,9 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
             Figure {
                 title: format!("Oracle calls to reach the {metric} target against kappa"),
                 panels: vec![Panel {
-                    title: "oracle calls to target (mean over seeds that reached it, 95% band)"
-                        .into(),
+                    title:
+                        "oracle calls to target (mean over seeds that reached it; band: min to max)"
+                            .into(),
                     x_label: "kappa (lower-level condition number)".into(),
                     y_label: "oracle calls".into(),
                     log_x: true,
@@ -92,6 +93,7 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
             sizes: x,
             finals,
             fit,
+            ..
         } in fits
         {
             let fit_text = fit.map_or(String::new(), |f| format!(", b = {}", f.text()));

@@ -5,8 +5,8 @@
 
 use crate::analysis::kappa::{self, theory_exponent};
 use crate::analysis::select::select;
-use crate::analysis::stability::{self, Claim};
-use crate::analysis::target::{resolve_target, time_to_target, TargetHit};
+use crate::analysis::stability::{self, Claim, Verdict};
+use crate::analysis::target::{resolve_target, time_to_target, Spread, TargetHit};
 use crate::analysis::RunData;
 use crate::error::{Result, SboError};
 use crate::metrics::{names, Summary};
@@ -37,11 +37,23 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-fn verdict(h: Option<bool>) -> &'static str {
-    match h {
-        Some(true) => "holds",
-        Some(false) => "**does not hold**",
-        None => "not judged",
+/// `mean (min–max)` over seeds.
+fn spread(s: &Spread) -> String {
+    if s.count == 0 {
+        "–".into()
+    } else if s.min == s.max {
+        e(s.mean)
+    } else {
+        format!("{} ({} – {})", e(s.mean), e(s.min), e(s.max))
+    }
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "holds",
+        Verdict::Fails => "**does not hold**",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::NotJudged => "not judged",
     }
 }
 
@@ -58,24 +70,37 @@ fn claims_table(out: &mut String, claims: &[Claim]) {
             cell(&c.subject),
             cell(&c.prediction),
             cell(&c.observed),
-            verdict(c.holds)
+            verdict(c.verdict)
         );
     }
-    let judged: Vec<&Claim> = claims.iter().filter(|c| c.holds.is_some()).collect();
-    let held = judged.iter().filter(|c| c.holds == Some(true)).count();
-    if !judged.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nIn this run the prediction holds for {held} of {} judged rows.{}",
-            judged.len(),
-            if held < judged.len() {
-                " The rows marked **does not hold** disagree with the theory as stated above."
-            } else {
-                ""
-            }
-        );
-    }
+    let _ = writeln!(out, "\nIn this run {}", tally(claims));
     out.push('\n');
+}
+
+/// "holds in 5 of 6 rows, inconclusive in 1": counts of each verdict.
+fn tally(claims: &[Claim]) -> String {
+    let n = |v: Verdict| claims.iter().filter(|c| c.verdict == v).count();
+    let mut parts = vec![format!(
+        "the prediction holds in {} of {} rows",
+        n(Verdict::Holds),
+        claims.len()
+    )];
+    if n(Verdict::Fails) > 0 {
+        parts.push(format!(
+            "does not hold in {} (they disagree with the theory as stated)",
+            n(Verdict::Fails)
+        ));
+    }
+    if n(Verdict::Inconclusive) > 0 {
+        parts.push(format!(
+            "is inconclusive in {} (the 95% interval straddles the threshold: more seeds or a longer run would decide)",
+            n(Verdict::Inconclusive)
+        ));
+    }
+    if n(Verdict::NotJudged) > 0 {
+        parts.push(format!("is not judged in {}", n(Verdict::NotJudged)));
+    }
+    format!("{}.", parts.join(", "))
 }
 
 /// Which sections a run gets.
@@ -117,9 +142,9 @@ pub fn target_rows(run: &RunData) -> Vec<TargetHit> {
 
 pub fn target_csv(rows: &[TargetHit]) -> String {
     let mut s = String::from(
-        "config,target,reached,seeds,iterations_mean,iterations_ci_low,iterations_ci_high,\
-         oracle_calls_mean,oracle_calls_ci_low,oracle_calls_ci_high,samples_mean,samples_ci_low,\
-         samples_ci_high,seconds_mean,seconds_ci_low,seconds_ci_high\n",
+        "config,target,reached,seeds,iterations_mean,iterations_min,iterations_max,\
+         oracle_calls_mean,oracle_calls_min,oracle_calls_max,samples_mean,samples_min,\
+         samples_max,seconds_mean,seconds_min,seconds_max\n",
     );
     for r in rows {
         let _ = write!(
@@ -131,7 +156,7 @@ pub fn target_csv(rows: &[TargetHit]) -> String {
             r.seeds
         );
         for m in [&r.iterations, &r.oracle_calls, &r.samples, &r.seconds] {
-            let _ = write!(s, ",{},{},{}", m.mean, m.ci_low, m.ci_high);
+            let _ = write!(s, ",{},{},{}", m.mean, m.min, m.max);
         }
         s.push('\n');
     }
@@ -181,7 +206,11 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     let _ = writeln!(
         o,
         "Problem `{}`; data `{:?}`{}{}. Intervals are Student-t 95% over the {} seeds.\n",
-        cfg.problem.preset,
+        if run.vary_keys().iter().any(|k| k == "problem.preset") {
+            "varies (see the labels)".to_string()
+        } else {
+            cfg.problem.preset.clone()
+        },
         cfg.data.kind,
         if cfg.data.kind == DataKind::Synthetic {
             " (test loss = exact population risk)"
@@ -189,10 +218,14 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
             ""
         },
         if s["neighbours"].as_u64().unwrap_or(0) > 0 {
-            format!(
-                "; neighbours replace {} samples",
-                s["replace"].as_str().unwrap_or("upper")
-            )
+            if run.vary_keys().iter().any(|k| k == "run.replace") {
+                "; the set whose samples neighbours replace varies (see the labels)".to_string()
+            } else {
+                format!(
+                    "; neighbours replace {} samples",
+                    s["replace"].as_str().unwrap_or("upper")
+                )
+            }
         } else {
             String::new()
         },
@@ -223,24 +256,22 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
                 &ord,
             ),
         ] {
-            let judged: Vec<&Claim> = claims.iter().filter(|c| c.holds.is_some()).collect();
-            if judged.is_empty() {
+            if claims.is_empty() {
                 continue;
             }
-            let held = judged.iter().filter(|c| c.holds == Some(true)).count();
-            let failed: Vec<String> = judged
+            let failed: Vec<String> = claims
                 .iter()
-                .filter(|c| c.holds == Some(false))
+                .filter(|c| c.verdict == Verdict::Fails)
                 .map(|c| format!("{} ({})", c.subject, c.observed))
                 .collect();
             let _ = writeln!(
                 o,
-                "- {name}: the theory's prediction holds in {held} of {} rows{}",
-                judged.len(),
+                "- {name}: {}{}",
+                tally(claims),
                 if failed.is_empty() {
-                    ".".to_string()
+                    String::new()
                 } else {
-                    format!("; it does not hold for {}.", failed.join("; "))
+                    format!(" Does not hold: {}.", failed.join("; "))
                 }
             );
         }
@@ -312,8 +343,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         if let Some(cands) = select(run) {
             let _ = writeln!(
                 o,
-                "### Step-size selection\n\nGrid search run by this sweep: within each {} the configuration with the smallest geometric mean of `{}` over seeds and the last {:.0}% of logging steps is kept; configurations with a diverged lane are never kept.\n",
-                cfg.report.select_by,
+                "### Step-size selection\n\nGrid search run by this sweep: per algorithm (within each variant) the configuration with the smallest geometric mean of `{}` over seeds and the last {:.0}% of logging points is kept; configurations with a diverged lane are never kept.\n",
                 cfg.report.select_metric.as_deref().unwrap_or(""),
                 cfg.report.select_window * 100.0
             );
@@ -336,19 +366,20 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
             o.push('\n');
             // A winner at either end of its grid may not be the best step size at all.
             for c in cands.iter().filter(|c| c.chosen) {
-                let g: Vec<&crate::analysis::select::Candidate> =
-                    cands.iter().filter(|x| x.group == c.group).collect();
-                let first = g.first().is_some_and(|x| x.config == c.config);
-                let last = g.last().is_some_and(|x| x.config == c.config);
-                if g.len() >= 3 && (first || last) {
+                if let Some(edge) = &c.edge {
                     let _ = writeln!(
                         o,
-                        "- {}: the chosen configuration `{}` is at the {} of its grid; the best step size may lie beyond it.",
-                        c.group,
-                        c.config,
-                        if first { "start" } else { "end" }
+                        "- {}: the chosen `{}` sits at the edge of its grid ({edge}); the best value may lie beyond it.",
+                        c.group, c.config
                     );
                 }
+            }
+            if cands.iter().all(|c| c.missing) {
+                let _ = writeln!(
+                    o,
+                    "- `{}` was not measured in this run (it needs `run.exact = true`), so nothing could be selected.",
+                    cfg.report.select_metric.as_deref().unwrap_or("")
+                );
             }
             o.push('\n');
         }
@@ -375,7 +406,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         if !rows.is_empty() {
             let _ = writeln!(
                 o,
-                "### Time to target\n\nFirst logging step with `{tm}` <= target, per seed (resolution: the logging steps); means over the seeds that reached it. Also in `time_to_target.csv`.\n"
+                "### Time to target\n\nFirst logging step with `{tm}` <= target, per seed (resolution: the logging steps); mean over the seeds that reached it, with the range (min – max) when seeds differ. Also in `time_to_target.csv`.\n"
             );
             let _ = writeln!(
                 o,
@@ -390,10 +421,10 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
                     e(r.target),
                     r.reached,
                     r.seeds,
-                    ci(&r.iterations),
-                    ci(&r.oracle_calls),
-                    ci(&r.samples),
-                    ci(&r.seconds)
+                    spread(&r.iterations),
+                    spread(&r.oracle_calls),
+                    spread(&r.samples),
+                    spread(&r.seconds)
                 );
             }
             o.push('\n');
@@ -420,6 +451,12 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
             o,
             "Step-size rule: {rule}. The exponent of a cost depends on this rule. Cost = oracle calls (all kinds) until `{tm}` first reaches the target.\n"
         );
+        if cfg.report.target.is_none() && cfg.report.relative_target.is_some() {
+            let _ = writeln!(
+                o,
+                "**Note:** the target is relative to each kappa's initial `{tm}`, so it moves with kappa; the theory's exponents are for a fixed eps. Set `report.target` for a fixed one.\n"
+            );
+        }
         let _ = writeln!(
             o,
             "| configuration | kappa | alpha | beta | gamma | T/D | Q | reached | oracle calls | samples |"
@@ -439,8 +476,8 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
                     p.terms,
                     p.hit.reached,
                     p.hit.seeds,
-                    ci(&p.hit.oracle_calls),
-                    ci(&p.hit.samples)
+                    spread(&p.hit.oracle_calls),
+                    spread(&p.hit.samples)
                 );
             }
         }

@@ -320,12 +320,10 @@ pub struct ReportConfig {
     pub target: Option<f64>,
     /// Or a target relative to the metric's value at t = 0 (mean over seeds).
     pub relative_target: Option<f64>,
-    /// Grid search: within each group of configurations sharing `select_by` (`algorithm` or
-    /// `algorithm+variant`), keep the one with the smallest geometric mean of `select_metric`
-    /// over seeds and the last `select_window` fraction of logging steps; configurations with
-    /// diverged lanes lose.
+    /// Grid search: per algorithm within each variant, keep the configuration with the
+    /// smallest geometric mean of `select_metric` over seeds and the last `select_window`
+    /// fraction of logging points; configurations with diverged lanes lose.
     pub select_metric: Option<String>,
-    pub select_by: String,
     pub select_window: f64,
     /// Write figures at the end of `sbo run` (`sbo plot` makes them later otherwise).
     pub plots: bool,
@@ -337,12 +335,11 @@ impl Default for ReportConfig {
             title: None,
             kind: StudyKind::Auto,
             stability_metric: "dist_xy".into(),
-            fit_from: 0.5,
+            fit_from: 0.1,
             target_metric: "hypergrad_norm_sq".into(),
             target: None,
             relative_target: None,
             select_metric: None,
-            select_by: "algorithm".into(),
             select_window: 0.2,
             plots: true,
         }
@@ -376,15 +373,6 @@ impl ReportConfig {
             return Err(SboError::config(
                 "report.select_window",
                 "must be in (0, 1]",
-            ));
-        }
-        if !matches!(self.select_by.as_str(), "algorithm" | "algorithm+variant") {
-            return Err(SboError::config(
-                "report.select_by",
-                format!(
-                    "`{}`: expected algorithm or algorithm+variant",
-                    self.select_by
-                ),
             ));
         }
         for (f, v) in [

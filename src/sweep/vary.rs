@@ -215,6 +215,9 @@ pub fn merge(plan: &Plan, parts: Vec<SweepResult>) -> SweepResult {
                 if o.backend != r.backend {
                     o.backend = format!("{}+{}", o.backend, r.backend);
                 }
+                if o.precision != r.precision {
+                    o.precision = format!("{}+{}", o.precision, r.precision);
+                }
             }
         }
     }
