@@ -290,3 +290,56 @@ batch = "full"
     let width = lines[0].split(',').count();
     assert!(lines.iter().all(|l| l.split(',').count() == width), "{csv}");
 }
+
+#[test]
+fn selection_picks_one_winner_per_algorithm_and_variant_and_flags_grid_edges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "select"
+[problem]
+preset = "sc-sc"
+[data]
+kind = "synthetic"
+d = 4
+n_lower = 60
+n_test = 50
+n_pool = 10
+kappa = 5.0
+[vary]
+"data.n_upper" = [30, 40]
+[run]
+steps = 40
+log_scale = "log"
+log_points = 6
+seeds = 2
+neighbours = 0
+exact = true
+backend = "cpu"
+[report]
+select_metric = "hypergrad_norm_sq"
+[[algo]]
+name = "ssaid"
+alpha = [0.05, 0.1, 0.2]
+beta = 0.2
+gamma = 0.2
+batch = 8
+"#;
+    let run = run_into(text, tmp.path());
+    let cands = sbo::analysis::select::select(&run).expect("selection");
+    let chosen: Vec<_> = cands.iter().filter(|c| c.chosen).collect();
+    assert_eq!(chosen.len(), 2, "{cands:?}");
+    assert_ne!(chosen[0].group, chosen[1].group);
+    for c in chosen {
+        let alpha = run
+            .configs
+            .iter()
+            .find(|x| x.label == c.config)
+            .map(|x| x.settings.alpha.at(0))
+            .unwrap();
+        let at_edge = alpha == 0.05 || alpha == 0.2;
+        assert_eq!(c.edge.is_some(), at_edge, "{c:?}");
+        if let Some(e) = &c.edge {
+            assert!(e.contains("alpha"), "{e}");
+        }
+    }
+}

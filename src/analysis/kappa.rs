@@ -120,3 +120,17 @@ pub fn curves(run: &RunData, metric: &str) -> Vec<KappaCurve> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_steps_print_without_losing_digits() {
+        assert_eq!(short(&Schedule::Constant(10.0)), "10");
+        assert_eq!(short(&Schedule::Constant(100.0)), "100");
+        assert_eq!(short(&Schedule::Constant(0.031645)), "0.0316");
+        assert_eq!(short(&Schedule::Constant(1e-4)), "1.000e-4");
+        assert_eq!(short(&Schedule::Poly(20.0, 0.6)), "poly(20, 0.6)");
+    }
+}

@@ -483,3 +483,25 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_need_the_whole_interval() {
+        let below = |a: f64| a < LEVEL_OFF_MAX;
+        assert_eq!(Verdict::of_interval(-0.1, 0.1, below), Verdict::Holds);
+        assert_eq!(Verdict::of_interval(0.3, 0.5, below), Verdict::Fails);
+        assert_eq!(
+            Verdict::of_interval(-0.06, 0.76, below),
+            Verdict::Inconclusive
+        );
+        assert_eq!(
+            Verdict::of_interval(f64::NAN, 0.1, below),
+            Verdict::NotJudged
+        );
+        assert_eq!(finite_verdict(&[1.0, f64::NAN], true), Verdict::NotJudged);
+        assert_eq!(finite_verdict(&[1.0, 2.0], false), Verdict::Fails);
+    }
+}
