@@ -3,18 +3,18 @@
 //! step-size selection and the time-to-target table. Everything comes from the files of the
 //! run directory, so a report can be made again at any time.
 
-use crate::analysis::kappa::{self, theory_exponent};
-use crate::analysis::select::select;
+use super::sections;
+use crate::analysis::kappa;
 use crate::analysis::stability::{self, Claim, Verdict};
 use crate::analysis::target::{resolve_target, time_to_target, Spread, TargetHit};
 use crate::analysis::RunData;
 use crate::error::{Result, SboError};
-use crate::metrics::{names, Summary};
+use crate::metrics::Summary;
 use crate::sweep::{DataKind, StudyKind};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn e(v: f64) -> String {
+pub(super) fn e(v: f64) -> String {
     if v.is_finite() {
         format!("{v:.3e}")
     } else {
@@ -22,7 +22,7 @@ fn e(v: f64) -> String {
     }
 }
 
-fn ci(s: &Summary) -> String {
+pub(super) fn ci(s: &Summary) -> String {
     if s.count == 0 {
         "–".into()
     } else if s.ci_low.is_finite() {
@@ -38,7 +38,7 @@ fn cell(s: &str) -> String {
 }
 
 /// `mean (min–max)` over seeds.
-fn spread(s: &Spread) -> String {
+pub(super) fn spread(s: &Spread) -> String {
     if s.count == 0 {
         "–".into()
     } else if s.min == s.max {
@@ -57,7 +57,7 @@ fn verdict(v: Verdict) -> &'static str {
     }
 }
 
-fn claims_table(out: &mut String, claims: &[Claim]) {
+pub(super) fn claims_table(out: &mut String, claims: &[Claim]) {
     let _ = writeln!(
         out,
         "| configuration | theory predicts | this run | verdict |"
@@ -299,209 +299,13 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     }
 
     if secs.stability {
-        let _ = writeln!(o, "## Stability\n");
-        let _ = writeln!(
-            o,
-            "Stability is the on-average argument stability `{metric}` (mean over neighbours within a seed). \
-             Growth exponents a of stability ~ t^a are fitted on logging steps t >= {} x steps; \
-             size exponents b of final stability ~ size^b across the `[vary]` sizes (seeds paired).\n",
-            cfg.report.fit_from
-        );
-        let _ = writeln!(o, "### Growth with iterations\n");
-        claims_table(&mut o, &growth);
-        if !size.is_empty() {
-            let _ = writeln!(o, "### Effect of the sample sizes\n");
-            claims_table(&mut o, &size);
-        }
-        if !ord.is_empty() {
-            let _ = writeln!(o, "### Inner steps, step sizes, re-initialisation\n");
-            claims_table(&mut o, &ord);
-        }
-        let _ = writeln!(o, "### Stability and generalization gap at the last step\n");
-        let _ = writeln!(
-            o,
-            "| configuration | stability `{metric}` | generalization gap | test loss | validation loss |"
-        );
-        let _ = writeln!(o, "|---|---|---|---|---|");
-        for c in &run.configs {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} |",
-                c.label.replace('|', "\\|"),
-                ci(&c.final_summary(metric)),
-                ci(&c.final_summary(names::GEN_GAP)),
-                ci(&c.final_summary(names::TEST_LOSS)),
-                ci(&c.final_summary(names::VAL_LOSS)),
-            );
-        }
-        o.push('\n');
+        sections::stability(&mut o, run, &growth, &size, &ord);
     }
-
     if secs.convergence {
-        let tm = cfg.report.target_metric.as_str();
-        let _ = writeln!(o, "## Convergence\n");
-        if let Some(cands) = select(run) {
-            let _ = writeln!(
-                o,
-                "### Step-size selection\n\nGrid search run by this sweep: per algorithm (within each variant) the configuration with the smallest geometric mean of `{}` over seeds and the last {:.0}% of logging points is kept; configurations with a diverged lane are never kept.\n",
-                cfg.report.select_metric.as_deref().unwrap_or(""),
-                cfg.report.select_window * 100.0
-            );
-            let _ = writeln!(o, "| group | configuration | score | chosen |");
-            let _ = writeln!(o, "|---|---|---|---|");
-            for c in &cands {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {} |",
-                    c.group,
-                    c.config.replace('|', "\\|"),
-                    if c.diverged {
-                        "diverged".into()
-                    } else {
-                        e(c.score)
-                    },
-                    if c.chosen { "**yes**" } else { "" }
-                );
-            }
-            o.push('\n');
-            // A winner at either end of its grid may not be the best step size at all.
-            for c in cands.iter().filter(|c| c.chosen) {
-                if let Some(edge) = &c.edge {
-                    let _ = writeln!(
-                        o,
-                        "- {}: the chosen `{}` sits at the edge of its grid ({edge}); the best value may lie beyond it.",
-                        c.group, c.config
-                    );
-                }
-            }
-            if cands.iter().all(|c| c.missing) {
-                let _ = writeln!(
-                    o,
-                    "- `{}` was not measured in this run (it needs `run.exact = true`), so nothing could be selected.",
-                    cfg.report.select_metric.as_deref().unwrap_or("")
-                );
-            }
-            o.push('\n');
-        }
-        let _ = writeln!(o, "### At the last step\n");
-        let _ = writeln!(
-            o,
-            "| configuration | `{tm}` | `y_err` = dist(y, y*(x)) | validation loss | test loss | test accuracy |"
-        );
-        let _ = writeln!(o, "|---|---|---|---|---|---|");
-        for c in &run.configs {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} |",
-                c.label.replace('|', "\\|"),
-                ci(&c.final_summary(tm)),
-                ci(&c.final_summary(names::Y_ERR)),
-                ci(&c.final_summary(names::VAL_LOSS)),
-                ci(&c.final_summary(names::TEST_LOSS)),
-                ci(&c.final_summary(names::TEST_ACC)),
-            );
-        }
-        o.push('\n');
-        let rows = target_rows(run);
-        if !rows.is_empty() {
-            let _ = writeln!(
-                o,
-                "### Time to target\n\nFirst logging step with `{tm}` <= target, per seed (resolution: the logging steps); mean over the seeds that reached it, with the range (min – max) when seeds differ. Also in `time_to_target.csv`.\n"
-            );
-            let _ = writeln!(
-                o,
-                "| configuration | target | reached | iterations | oracle calls | samples | seconds |"
-            );
-            let _ = writeln!(o, "|---|---|---|---|---|---|---|");
-            for r in &rows {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {}/{} | {} | {} | {} | {} |",
-                    r.config.replace('|', "\\|"),
-                    e(r.target),
-                    r.reached,
-                    r.seeds,
-                    spread(&r.iterations),
-                    spread(&r.oracle_calls),
-                    spread(&r.samples),
-                    spread(&r.seconds)
-                );
-            }
-            o.push('\n');
-        } else {
-            let _ = writeln!(
-                o,
-                "(No time-to-target table: set `report.target` or `report.relative_target`.)\n"
-            );
-        }
+        sections::convergence(&mut o, run);
     }
-
     if secs.kappa {
-        let tm = cfg.report.target_metric.as_str();
-        let curves = kappa::curves(run, tm);
-        let _ = writeln!(o, "## Cost against kappa\n");
-        let rule = match &cfg.run.step_scaling {
-            Some(sc) => format!(
-                "step sizes scaled with kappa: each constant times (kappa / {})^e with e = {} (alpha), {} (beta, and stocBiO's eta), {} (gamma); inner steps times (kappa / {0})^{}, stocBiO's Neumann terms times (kappa / {0})^{}",
-                sc.reference, sc.alpha, sc.beta, sc.gamma, sc.inner, sc.neumann_terms
-            ),
-            None => "fixed step sizes (the same at every kappa)".into(),
-        };
-        let _ = writeln!(
-            o,
-            "Step-size rule: {rule}. The exponent of a cost depends on this rule. Cost = oracle calls (all kinds) until `{tm}` first reaches the target.\n"
-        );
-        if cfg.report.target.is_none() && cfg.report.relative_target.is_some() {
-            let _ = writeln!(
-                o,
-                "**Note:** the target is relative to each kappa's initial `{tm}`, so it moves with kappa; the theory's exponents are for a fixed eps. Set `report.target` for a fixed one.\n"
-            );
-        }
-        let _ = writeln!(
-            o,
-            "| configuration | kappa | alpha | beta | gamma | T/D | Q | reached | oracle calls | samples |"
-        );
-        let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|");
-        for cv in &curves {
-            for p in &cv.points {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} |",
-                    cv.algo_label.replace('|', "\\|"),
-                    p.kappa,
-                    p.alpha,
-                    p.beta,
-                    p.gamma,
-                    p.inner_steps,
-                    p.terms,
-                    p.hit.reached,
-                    p.hit.seeds,
-                    spread(&p.hit.oracle_calls),
-                    spread(&p.hit.samples)
-                );
-            }
-        }
-        let _ = writeln!(
-            o,
-            "\n| configuration | fitted exponent c (cost ~ kappa^c) | theory (upper bound) |"
-        );
-        let _ = writeln!(o, "|---|---|---|");
-        for cv in &curves {
-            let th = theory_exponent(&cv.algorithm)
-                .map(|(x, src)| format!("{x} ({src})"))
-                .unwrap_or_else(|| "no bound for this method".into());
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} |",
-                cv.algo_label.replace('|', "\\|"),
-                cv.fit.map_or("not enough points".into(), |f| f.text()),
-                th
-            );
-        }
-        let _ = writeln!(
-            o,
-            "\nOnly kappas that every seed brought to the target enter a fit. The theory's exponents are worst-case upper bounds over all problems with this kappa; a measured exponent below them agrees with the theory, one above them would contradict it.\n"
-        );
+        sections::kappa(&mut o, run);
     }
 
     let _ = writeln!(o, "## Configuration\n\n```toml");

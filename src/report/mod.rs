@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub mod figures;
 pub mod markdown;
+mod sections;
 
 pub const METRICS_HEADER: &str = "config,algorithm,t,metric,mean,std,ci_low,ci_high,count";
 
