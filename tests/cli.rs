@@ -38,6 +38,30 @@ D = 2
 Q = 3
 "#;
 
+/// Runs `sbo ARGS`, asserts that it succeeded (printing its stderr otherwise) and returns
+/// its output.
+fn sbo_ok(args: &[&str]) -> std::process::Output {
+    let o = sbo().args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "sbo {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// `sbo run CONFIG --out OUT -q`, which must succeed.
+fn run_ok(cfg: &Path, out: &Path) -> std::process::Output {
+    sbo_ok(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ])
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -49,21 +73,7 @@ fn run_writes_every_output_with_the_documented_columns() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write(dir.path(), "tiny.toml", TINY);
     let out = dir.path().join("out");
-    let o = sbo()
-        .args([
-            "run",
-            cfg.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "sbo run failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    run_ok(&cfg, &out);
 
     let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     let mut lines = metrics.lines();
@@ -225,17 +235,7 @@ fn diverging_lanes_are_marked_and_the_rest_kept() {
         .replace("beta = 0.2", "beta = [0.2, 1e30]");
     let cfg = write(dir.path(), "div.toml", &text);
     let out = dir.path().join("out");
-    let o = sbo()
-        .args([
-            "run",
-            cfg.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run_ok(&cfg, &out);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("diverged"),
@@ -271,17 +271,7 @@ fn run_plots_and_reports_and_both_can_be_remade() {
     let text = TINY.replace("[run]", "[vary]\n\"data.n_upper\" = [30, 40]\n\n[run]");
     let cfg = write(dir.path(), "tiny.toml", &text);
     let out = dir.path().join("out");
-    let o = sbo()
-        .args([
-            "run",
-            cfg.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(&cfg, &out);
     let expect = [
         "figures/stability.svg",
         "figures/stability.png",
@@ -307,17 +297,9 @@ fn run_plots_and_reports_and_both_can_be_remade() {
 
     std::fs::remove_dir_all(out.join("figures")).unwrap();
     std::fs::remove_file(out.join("report.md")).unwrap();
-    let o = sbo()
-        .args(["plot", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sbo_ok(&["plot", out.to_str().unwrap()]);
     assert!(out.join("figures/stability.png").exists());
-    let o = sbo()
-        .args(["report", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sbo_ok(&["report", out.to_str().unwrap()]);
     assert!(out.join("report.md").exists());
 
     let o = sbo()
