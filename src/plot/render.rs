@@ -52,11 +52,24 @@ pub(crate) fn svg(fig: &Figure, lay: &Layout, path: &Path) -> Result<(), String>
     root.present().map_err(|e| e.to_string())
 }
 
+/// Draws into an RGB buffer and encodes it with the `png` crate: plotters' own file encoder
+/// would pull in the whole `image` crate (JPEG decoder included) for this one format.
 pub(crate) fn png(fig: &Figure, lay: &Layout, path: &Path) -> Result<(), String> {
-    let root =
-        Backend::bitmap(BitMapBackend::new(path, (lay.width, lay.height))).into_drawing_area();
-    draw(&root, fig, lay).map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    let (w, h) = (lay.width, lay.height);
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root =
+            Backend::bitmap(BitMapBackend::with_buffer(&mut rgb, (w, h))).into_drawing_area();
+        draw(&root, fig, lay).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())
 }
 
 type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
