@@ -2,19 +2,28 @@
 //! examples in the repository never rot.
 
 use sbo::sweep::{run_cpu, RunOptions, Study, SweepConfig};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-#[test]
-fn every_example_config_prepares_and_runs_a_few_steps() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/configs");
-    let mut seen = 0;
+/// The TOML files of an examples folder, with the configs read (every shortened run starts
+/// from one of these).
+fn configs_in(folder: &str) -> Vec<(PathBuf, SweepConfig)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
             continue;
         }
-        let mut c =
-            SweepConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let c = SweepConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        out.push((path, c));
+    }
+    out
+}
+
+#[test]
+fn every_example_config_prepares_and_runs_a_few_steps() {
+    let mut seen = 0;
+    for (path, mut c) in configs_in("examples/configs") {
         c.run.steps = 6;
         c.run.log_every = 3;
         c.run.seeds = 2;
@@ -41,15 +50,8 @@ fn every_example_config_prepares_and_runs_a_few_steps() {
 /// a shortened run goes through the report, so `sbo run examples/studies/X.toml` works.
 #[test]
 fn every_study_prepares_runs_shortened_and_reports() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/studies");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
-            continue;
-        }
-        let mut c =
-            SweepConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (path, mut c) in configs_in("examples/studies") {
         c.run.steps = 8;
         c.run.log_points = 4;
         c.run.seeds = 2;

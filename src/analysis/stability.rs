@@ -252,10 +252,6 @@ fn key_without(c: &ConfigData, blank: &[&str]) -> String {
     format!("{}|{}", c.variant_without(""), v)
 }
 
-fn mean_final(c: &ConfigData, metric: &str) -> crate::metrics::Summary {
-    c.final_summary(metric)
-}
-
 fn ordering_claim(
     subject: String,
     what: &str,
@@ -268,7 +264,7 @@ fn ordering_claim(
     items.sort_by(|a, b| a.0.total_cmp(&b.0));
     let finals: Vec<f64> = items
         .iter()
-        .map(|(_, c)| mean_final(c, metric).mean)
+        .map(|(_, c)| c.final_summary(metric).mean)
         .collect();
     let increasing = finals.windows(2).all(|w| w[1] >= w[0]);
     let observed = items
@@ -385,7 +381,7 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
                     !matches!(get(c), Schedule::Constant(_))
                         && constant_of(&get(c)) == constant_of(&get(k))
                 }) {
-                    let (a, b) = (mean_final(k, metric), mean_final(d, metric));
+                    let (a, b) = (k.final_summary(metric), d.final_summary(metric));
                     out.push(Claim {
                         subject: format!("{} vs {}", k.label, d.label),
                         prediction: format!(
@@ -420,9 +416,9 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
         };
         if let (Some(u), Some(l)) = (twin("upper"), twin("lower")) {
             let (fb, fu, fl) = (
-                mean_final(b, metric).mean,
-                mean_final(u, metric).mean,
-                mean_final(l, metric).mean,
+                b.final_summary(metric).mean,
+                u.final_summary(metric).mean,
+                l.final_summary(metric).mean,
             );
             out.push(Claim {
                 subject: if rest.is_empty() {
@@ -446,7 +442,7 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
             }
         });
         if let Some(t) = twin {
-            let (a, b) = (mean_final(u, metric), mean_final(t, metric));
+            let (a, b) = (u.final_summary(metric), t.final_summary(metric));
             let separate = a.ci_low > b.ci_high || b.ci_low > a.ci_high;
             out.push(Claim {
                 subject: format!("{} vs {}", u.label, t.label),
