@@ -1,8 +1,10 @@
 //! Embedding sbo in a Rust program: describe a sweep in code, run it, read the results as
 //! plain data. Run with `cargo run --release --example embed`.
 
+use sbo::algo::AlgoKind;
 use sbo::metrics::names;
-use sbo::sweep::{self, DataKind, RunOptions, Study, SweepConfig};
+use sbo::problem::Preset;
+use sbo::sweep::{self, AlgoGrid, DataKind, RunOptions, Study, SweepConfig};
 
 fn main() -> Result<(), sbo::SboError> {
     // Start from the defaults and change what this study needs.
@@ -10,7 +12,7 @@ fn main() -> Result<(), sbo::SboError> {
         name: "embedded".into(),
         ..Default::default()
     };
-    config.problem.preset = "sc-sc".into();
+    config.problem.preset = Preset::ScSc;
     config.data.kind = DataKind::Synthetic;
     config.data.d = 10;
     // kappa = (s_max + mu) / (s_min + mu) with mu = 1: the lower Hessian's largest eigenvalue
@@ -21,10 +23,20 @@ fn main() -> Result<(), sbo::SboError> {
     config.run.seeds = 4;
     config.run.neighbours = 3;
     config.run.exact = true;
-    // Algorithm tables use the TOML spelling; lists expand into a grid.
+    // Algorithm grids: a list (here stocbio's alpha) expands into one configuration per value.
     config.algos = vec![
-        toml::toml! { name = "ssaid"  alpha = 0.1  beta = 0.05  gamma = 0.05  batch = 16 },
-        toml::toml! { name = "stocbio"  alpha = [0.1, 0.05]  beta = 0.05  D = 5  Q = 10  eta = 0.04  batch = 16 },
+        AlgoGrid::new(AlgoKind::SSAID)
+            .alpha(0.1)
+            .beta(0.05)
+            .gamma(0.05)
+            .batch(16),
+        AlgoGrid::new(AlgoKind::STOCBIO)
+            .alpha([0.1, 0.05])
+            .beta(0.05)
+            .inner_steps(5)
+            .terms(10)
+            .eta(0.04)
+            .batch(16),
     ];
 
     let study = Study::prepare(&config, None)?;

@@ -2,8 +2,9 @@
 //! instance, adapter, device and queue (as a renderer or a training loop would), hands them to
 //! sbo, and runs a sweep on them. `cargo run --release --example embed_gpu`.
 
+use sbo::algo::AlgoKind;
 use sbo::gpu::{run_gpu, GpuContext, GpuRunOptions};
-use sbo::sweep::{DataKind, RunOptions, Study, SweepConfig};
+use sbo::sweep::{AlgoGrid, DataKind, RunOptions, Study, SweepConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The embedding program's own device.
@@ -35,8 +36,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.run.log_every = 50;
     config.run.seeds = 4;
     config.run.neighbours = 3;
-    config.algos =
-        vec![toml::toml! { name = "ssaid"  alpha = 0.05  beta = 0.05  gamma = 0.05  batch = 32 }];
+    config.algos = vec![AlgoGrid::new(AlgoKind::SSAID)
+        .alpha(0.05)
+        .beta(0.05)
+        .gamma(0.05)
+        .batch(32)];
     let study = Study::prepare(&config, None)?;
     let result = run_gpu(
         &ctx,

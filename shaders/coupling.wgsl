@@ -8,25 +8,25 @@ fn phi_d1(y: f32) -> f32 { let s = 1.0 + y * y; return 2.0 * y / (s * s); }
 fn phi_d2(y: f32) -> f32 { let q = y * y; let s = 1.0 + q; return (2.0 - 6.0 * q) / (s * s * s); }
 
 fn cp_value(x: f32, y: f32) -> f32 {
-    if (COUPLING == 0u) { let r = y - x; return 0.5 * MU * r * r; }
-    if (COUPLING == 1u) { return 0.5 * exp(x) * y * y; }
+    if (COUPLING == COUPLING_PRIOR) { let r = y - x; return 0.5 * MU * r * r; }
+    if (COUPLING == COUPLING_LOGWEIGHT) { return 0.5 * exp(x) * y * y; }
     return exp(x) * phi(y);
 }
 
 fn cp_dy(x: f32, y: f32) -> f32 {
-    if (COUPLING == 0u) { return MU * (y - x); }
-    if (COUPLING == 1u) { return exp(x) * y; }
+    if (COUPLING == COUPLING_PRIOR) { return MU * (y - x); }
+    if (COUPLING == COUPLING_LOGWEIGHT) { return exp(x) * y; }
     return exp(x) * phi_d1(y);
 }
 
 fn cp_dyy(x: f32, y: f32) -> f32 {
-    if (COUPLING == 0u) { return MU; }
-    if (COUPLING == 1u) { return exp(x); }
+    if (COUPLING == COUPLING_PRIOR) { return MU; }
+    if (COUPLING == COUPLING_LOGWEIGHT) { return exp(x); }
     return exp(x) * phi_d2(y);
 }
 
 fn cp_dxy(x: f32, y: f32) -> f32 {
-    if (COUPLING == 0u) { return -MU; }
-    if (COUPLING == 1u) { return exp(x) * y; }
+    if (COUPLING == COUPLING_PRIOR) { return -MU; }
+    if (COUPLING == COUPLING_LOGWEIGHT) { return exp(x) * y; }
     return exp(x) * phi_d1(y);
 }

@@ -12,16 +12,16 @@ fn softplus(t: f32) -> f32 {
 }
 
 fn loss_value(z: f32, b: f32) -> f32 {
-    if (LOSS == 0u) { let r = z - b; return 0.5 * r * r; }
+    if (LOSS == LOSS_SQUARED) { let r = z - b; return 0.5 * r * r; }
     return softplus(-b * z);
 }
 
 fn loss_d1(z: f32, b: f32) -> f32 {
-    if (LOSS == 0u) { return z - b; }
+    if (LOSS == LOSS_SQUARED) { return z - b; }
     return -b * sigmoid(-b * z);
 }
 
 fn loss_d2(z: f32, b: f32) -> f32 {
-    if (LOSS == 0u) { return 1.0; }
+    if (LOSS == LOSS_SQUARED) { return 1.0; }
     return sigmoid(z) * sigmoid(-z);
 }

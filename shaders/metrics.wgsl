@@ -3,14 +3,9 @@
 // group travels back instead of every lane's state (twin of `measure` in
 // `src/sweep/runner.rs`). Group g's base lane is lane g * group_size; its neighbours follow.
 //
-// Record per group (RECORD_HEAD floats, then x (P) and y (D) of the base lane):
-//   0 sum over finite neighbours of |dx|, 1 of |dy|, 2 of |d(x,y)|, 3 of |dx|^2, 4 of |dy|^2,
-//   5 number of finite neighbours, 6 validation loss, 7 test loss, 8 lower data loss,
-//   9 lower regulariser (coupling + lam_y/2 |y|^2), 10 validation accuracy, 11 test accuracy,
-//   12 base lane finite (1/0), 13 |x|^2.
+// Record per group: a `RecordHead` (RECORD_HEAD floats, fields in `src/gpu/contract.rs`),
+// then x (P) and y (D) of the base lane.
 // `finite` (binding 5, one u32 per lane) says which lanes are still finite.
-
-const RECORD_HEAD: u32 = 16u;
 
 @group(0) @binding(5) var<storage, read_write> finite: array<u32>;
 @group(0) @binding(6) var<storage, read_write> record: array<f32>;
@@ -73,15 +68,23 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let regs = wg_sum(tid, reg);
     let xxs = wg_sum(tid, xx);
     if (tid == 0u) {
-        for (var q = 0u; q < 6u; q++) { record[o + q] = acc[q]; }
-        record[o + 6u] = val.x;
-        record[o + 7u] = tst.x;
-        record[o + 8u] = low.x;
-        record[o + 9u] = regs;
-        record[o + 10u] = val.y;
-        record[o + 11u] = tst.y;
-        record[o + 12u] = base_ok;
-        record[o + 13u] = xxs;
+        var h: RecordHead;
+        h.dist_x = acc[0];
+        h.dist_y = acc[1];
+        h.dist_xy = acc[2];
+        h.dist_x_sq = acc[3];
+        h.dist_y_sq = acc[4];
+        h.n_finite = acc[5];
+        h.val_loss = val.x;
+        h.test_loss = tst.x;
+        h.lower_data_loss = low.x;
+        h.lower_reg = regs;
+        h.val_acc = val.y;
+        h.test_acc = tst.y;
+        h.base_finite = base_ok;
+        h.x_sq = xxs;
+        var w = record_head_words(h);
+        for (var q = 0u; q < RECORD_HEAD; q++) { record[o + q] = w[q]; }
     }
     for (var j = tid; j < P; j += WG) { record[o + RECORD_HEAD + j] = sx[j]; }
     for (var j = tid; j < D; j += WG) { record[o + RECORD_HEAD + P + j] = sy[j]; }

@@ -1,5 +1,5 @@
-// The data passes every oracle is made of (twin of the per-sample loops of
-// `src/problem/oracles.rs`):
+// The oracles of the lane kernels, named after the CPU oracles they twin
+// (`src/problem/oracles.rs`), and the data passes they are made of:
 //   dots:   za[k] = a_k . pt  and (optionally) zb[k] = a_k . sw  for the rows of a batch;
 //   accum:  out_j = (1/count) sum_k za[k] a_kj  (and the same with zb), feature by feature.
 // Between them the kernel turns the dot products into per-sample coefficients (l', l'' a.v),
@@ -59,13 +59,38 @@ fn dots(tid: u32, first: u32, count: u32, one: bool, two: bool) {
 
 // Coordinate j of grad_y g from its data term: + dr/dy + lam_y y (the regulariser part every
 // kernel adds per owned feature; reads x through kx, so call it before x changes).
-fn grad_g_at(j: u32, data: f32, y: f32) -> f32 {
+fn grad_y_g_at(j: u32, data: f32, y: f32) -> f32 {
     return data + cp_dy(sx[kx(j)], y) + LAM_Y * y;
 }
 
 // Coordinate j of H v from its data term: + (d2r/dy2 + lam_y) v.
 fn hvp_at(j: u32, data: f32, y: f32, v: f32) -> f32 {
     return data + (cp_dyy(sx[kx(j)], y) + LAM_Y) * v;
+}
+
+// Term j of J(x, y) v = d2r/dxdy v (per feature: coordinate j; scalar x: summed over j).
+fn jvp_at(j: u32, y: f32, v: f32) -> f32 {
+    return cp_dxy(sx[kx(j)], y) * v;
+}
+
+// The implicit-differentiation x step at (sx, sy, sv): x -= alpha (grad_x f - J(x, y) v),
+// with grad_x f = NU x (twin of `implicit_x_step` in `src/algo/mod.rs`). Ends with a barrier.
+fn implicit_x_step(tid: u32, alpha: f32) {
+    var jv_part = 0.0;
+    for (var j = tid; j < D; j += WG) {
+        let xk = sx[kx(j)];
+        let jv = jvp_at(j, sy[j], sv[j]);
+        if (HYPER == HYPER_PER_FEATURE) {
+            sx[j] = xk - alpha * (NU * xk - jv);
+        } else {
+            jv_part = jv_part + jv;
+        }
+    }
+    if (HYPER == HYPER_SCALAR) {
+        let jv = wg_sum(tid, jv_part);
+        if (tid == 0u) { sx[0] = sx[0] - alpha * (NU * sx[0] - jv); }
+    }
+    workgroupBarrier();
 }
 
 // Label of batch slot k.
@@ -100,17 +125,17 @@ fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2
     }
 }
 
-// The lower gradient's data term at pt for the lower batch at [first, first + count):
+// grad_y g's data term at pt for the lower batch at [first, first + count):
 // ga = (1/B) sum l'(a.pt, b) a. Needs the rows drawn; ends with per-feature results in ga.
-fn lower_grad_data(tid: u32, first: u32, count: u32) {
+fn grad_y_g_data(tid: u32, first: u32, count: u32) {
     dots(tid, first, count, true, false);
     for (var k = tid; k < count; k += WG) { za[first + k] = loss_d1(za[first + k], lab(first + k)); }
     workgroupBarrier();
     accum(tid, first, count, true, 0u, false, 0u);
 }
 
-// The upper gradient at pt for the upper batch: gc = (1/B') sum l'(a'.pt, b') a'.
-fn upper_grad(tid: u32) {
+// grad_y f at pt for the upper batch: gc = (1/B') sum l'(a'.pt, b') a'.
+fn grad_y_f(tid: u32) {
     dots(tid, BL, BU, true, false);
     for (var k = tid; k < BU; k += WG) { za[BL + k] = loss_d1(za[BL + k], lab(BL + k)); }
     workgroupBarrier();

@@ -5,18 +5,16 @@
 //                         CG       Q iterations on one batch (stream HVP, step k), warm-started;
 //   x+ = x - alpha (grad_x f - J(x, y) v)
 
-
-
-// ga <- lower gradient at sy, then sy -= beta (ga + regularisers).
+// D warm-started inner SGD steps: sy -= beta grad_y g (twin of `inner_sgd`).
 fn inner_steps(tid: u32, ln: Lane, k: u32, beta: f32) {
     for (var s = 0u; s < T_INNER; s++) {
         draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
         for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
         workgroupBarrier();
-        lower_grad_data(tid, 0u, BL);
+        grad_y_g_data(tid, 0u, BL);
         for (var j = tid; j < D; j += WG) {
             let yj = sy[j];
-            sy[j] = yj - beta * grad_g_at(j, ga[j], yj);
+            sy[j] = yj - beta * grad_y_g_at(j, ga[j], yj);
         }
         workgroupBarrier();
     }
@@ -31,90 +29,68 @@ fn hvp_full(tid: u32, same_z: bool) {
     }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let tid = lid.x;
-    let lane = lane_index(wid);
-    if (lane >= prm.lane_offset + prm.n_lanes) { return; }
-    let ln = lanes[lane];
-    load_state(tid, lane);
+fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
+    let alpha = sched(prm.alpha, k);
+    let beta = sched(prm.beta, k);
+    inner_steps(tid, ln, k, beta);
+
+    draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, vec2<u32>(k, 0u));
+    for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
     workgroupBarrier();
-    for (var it = 0u; it < prm.n_steps; it++) {
-        let k = prm.t0 + it;
-        let alpha = sched(prm.alpha, k);
-        let beta = sched(prm.beta, k);
-        inner_steps(tid, ln, k, beta);
+    grad_y_f(tid);   // b in gc
 
-        draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, vec2<u32>(k, 0u));
-        for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
+    if (!ALGO_CG) {
+        for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
         workgroupBarrier();
-        upper_grad(tid);   // b in gc
-
-        if (!ALGO_CG) {
-            for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
+        for (var q = 1u; q < Q_TERMS; q++) {
+            draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
+            for (var j = tid; j < D; j += WG) { sw[j] = sr[j]; }
             workgroupBarrier();
-            for (var q = 1u; q < Q_TERMS; q++) {
-                draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
-                for (var j = tid; j < D; j += WG) { sw[j] = sr[j]; }
-                workgroupBarrier();
-                hvp_full(tid, false);
-                for (var j = tid; j < D; j += WG) {
-                    let r = sr[j] - prm.eta * gb[j];
-                    sr[j] = r;
-                    sv[j] = sv[j] + r;
-                }
-                workgroupBarrier();
-            }
-            for (var j = tid; j < D; j += WG) { sv[j] = prm.eta * sv[j]; }
-        } else {
-            draw(tid, ln, false, 0u, BL, FULL_L, S_HVP, vec2<u32>(k, 0u));
-            for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
-            workgroupBarrier();
-            hvp_full(tid, false);         // za now holds a.y for the CG batch
-            var q0 = 0.0;
+            hvp_full(tid, false);
             for (var j = tid; j < D; j += WG) {
-                let r = gc[j] - gb[j];
+                let r = sr[j] - prm.eta * gb[j];
                 sr[j] = r;
-                su[j] = r;                // direction
-                q0 = q0 + r * r;
+                sv[j] = sv[j] + r;
             }
-            var rs = wg_sum(tid, q0);
-            for (var q = 0u; q < Q_TERMS; q++) {
-                if (rs == 0.0) { break; }
-                for (var j = tid; j < D; j += WG) { sw[j] = su[j]; }
-                workgroupBarrier();
-                hvp_full(tid, true);
-                var cp = 0.0;
-                for (var j = tid; j < D; j += WG) { cp = cp + su[j] * gb[j]; }
-                let curv = wg_sum(tid, cp);
-                if (!(curv > 0.0)) { break; }
-                let a = rs / curv;
-                var rp = 0.0;
-                for (var j = tid; j < D; j += WG) {
-                    sv[j] = sv[j] + a * su[j];
-                    let r = sr[j] - a * gb[j];
-                    sr[j] = r;
-                    rp = rp + r * r;
-                }
-                let rs_new = wg_sum(tid, rp);
-                let bcoef = rs_new / rs;
-                for (var j = tid; j < D; j += WG) { su[j] = sr[j] + bcoef * su[j]; }
-                rs = rs_new;
-            }
+            workgroupBarrier();
         }
-
-        // x step with J v at (x, y).
-        var jv_part = 0.0;
-        for (var j = tid; j < D; j += WG) {
-            let xk = sx[kx(j)];
-            let jv = cp_dxy(xk, sy[j]) * sv[j];
-            if (HYPER == 0u) { sx[j] = xk - alpha * (NU * xk - jv); } else { jv_part = jv_part + jv; }
-        }
-        if (HYPER == 1u) {
-            let jv = wg_sum(tid, jv_part);
-            if (tid == 0u) { sx[0] = sx[0] - alpha * (NU * sx[0] - jv); }
-        }
+        for (var j = tid; j < D; j += WG) { sv[j] = prm.eta * sv[j]; }
+    } else {
+        draw(tid, ln, false, 0u, BL, FULL_L, S_HVP, vec2<u32>(k, 0u));
+        for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
         workgroupBarrier();
+        hvp_full(tid, false);         // za now holds a.y for the CG batch
+        var q0 = 0.0;
+        for (var j = tid; j < D; j += WG) {
+            let r = gc[j] - gb[j];
+            sr[j] = r;
+            su[j] = r;                // direction
+            q0 = q0 + r * r;
+        }
+        var rs = wg_sum(tid, q0);
+        for (var q = 0u; q < Q_TERMS; q++) {
+            if (rs == 0.0) { break; }
+            for (var j = tid; j < D; j += WG) { sw[j] = su[j]; }
+            workgroupBarrier();
+            hvp_full(tid, true);
+            var cp = 0.0;
+            for (var j = tid; j < D; j += WG) { cp = cp + su[j] * gb[j]; }
+            let curv = wg_sum(tid, cp);
+            if (!(curv > 0.0)) { break; }
+            let a = rs / curv;
+            var rp = 0.0;
+            for (var j = tid; j < D; j += WG) {
+                sv[j] = sv[j] + a * su[j];
+                let r = sr[j] - a * gb[j];
+                sr[j] = r;
+                rp = rp + r * r;
+            }
+            let rs_new = wg_sum(tid, rp);
+            let bcoef = rs_new / rs;
+            for (var j = tid; j < D; j += WG) { su[j] = sr[j] + bcoef * su[j]; }
+            rs = rs_new;
+        }
     }
-    store_state(tid, lane);
+
+    implicit_x_step(tid, alpha);
 }

@@ -8,73 +8,61 @@ fn ys_at(lane_local: u32, s: u32, j: u32) -> u32 {
     return lane_local * prm.scratch_stride + s * D + j;
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let tid = lid.x;
-    let lane = lane_index(wid);
-    if (lane >= prm.lane_offset + prm.n_lanes) { return; }
-    let ll = lane - prm.lane_offset;
-    let ln = lanes[lane];
-    load_state(tid, lane);
+fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
+    let alpha = sched(prm.alpha, k);
+    let beta = sched(prm.beta, k);
+
+    // Forward: T inner steps from y_k (or y0), each iterate saved.
+    for (var j = tid; j < D; j += WG) {
+        let y = select(sy[j], prm.y0, RESET);
+        pt[j] = y;
+        scratch[ys_at(ll, 0u, j)] = y;
+    }
     workgroupBarrier();
-    for (var it = 0u; it < prm.n_steps; it++) {
-        let k = prm.t0 + it;
-        let alpha = sched(prm.alpha, k);
-        let beta = sched(prm.beta, k);
-
-        // Forward: T inner steps from y_k (or y0), each iterate saved.
+    for (var s = 0u; s < T_INNER; s++) {
+        draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
+        grad_y_g_data(tid, 0u, BL);
         for (var j = tid; j < D; j += WG) {
-            let y = select(sy[j], prm.y0, RESET);
-            pt[j] = y;
-            scratch[ys_at(ll, 0u, j)] = y;
+            let yj = pt[j];
+            let yn = yj - beta * grad_y_g_at(j, ga[j], yj);
+            pt[j] = yn;
+            scratch[ys_at(ll, s + 1u, j)] = yn;
         }
-        workgroupBarrier();
-        for (var s = 0u; s < T_INNER; s++) {
-            draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
-            lower_grad_data(tid, 0u, BL);
-            for (var j = tid; j < D; j += WG) {
-                let yj = pt[j];
-                let yn = yj - beta * grad_g_at(j, ga[j], yj);
-                pt[j] = yn;
-                scratch[ys_at(ll, s + 1u, j)] = yn;
-            }
-            workgroupBarrier();
-        }
-        for (var j = tid; j < D; j += WG) { sy[j] = pt[j]; }
-
-        // Backward through the inner steps.
-        draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, vec2<u32>(k, 0u));
-        upper_grad(tid);
-        for (var j = tid; j < P; j += WG) { sh[j] = NU * sx[j]; }
-        for (var j = tid; j < D; j += WG) { su[j] = gc[j]; }
-        workgroupBarrier();
-        for (var r = 0u; r < T_INNER; r++) {
-            let s = T_INNER - 1u - r;
-            var jv_part = 0.0;
-            for (var j = tid; j < D; j += WG) {
-                let yj = scratch[ys_at(ll, s, j)];
-                pt[j] = yj;
-                sw[j] = su[j];
-                let jv = cp_dxy(sx[kx(j)], yj) * su[j];
-                if (HYPER == 0u) { sh[j] = sh[j] - beta * jv; } else { jv_part = jv_part + jv; }
-            }
-            if (HYPER == 1u) {
-                let jv = wg_sum(tid, jv_part);
-                if (tid == 0u) { sh[0] = sh[0] - beta * jv; }
-            }
-            workgroupBarrier();
-            if (s > 0u) {
-                draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
-                hvp_data(tid, 0u, BL, false);
-                for (var j = tid; j < D; j += WG) {
-                    let hv = hvp_at(j, gb[j], pt[j], su[j]);
-                    su[j] = su[j] - beta * hv;
-                }
-                workgroupBarrier();
-            }
-        }
-        for (var j = tid; j < P; j += WG) { sx[j] = sx[j] - alpha * sh[j]; }
         workgroupBarrier();
     }
-    store_state(tid, lane);
+    for (var j = tid; j < D; j += WG) { sy[j] = pt[j]; }
+
+    // Backward through the inner steps.
+    draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, vec2<u32>(k, 0u));
+    grad_y_f(tid);
+    for (var j = tid; j < P; j += WG) { sh[j] = NU * sx[j]; }
+    for (var j = tid; j < D; j += WG) { su[j] = gc[j]; }
+    workgroupBarrier();
+    for (var r = 0u; r < T_INNER; r++) {
+        let s = T_INNER - 1u - r;
+        var jv_part = 0.0;
+        for (var j = tid; j < D; j += WG) {
+            let yj = scratch[ys_at(ll, s, j)];
+            pt[j] = yj;
+            sw[j] = su[j];
+            let jv = jvp_at(j, yj, su[j]);
+            if (HYPER == HYPER_PER_FEATURE) { sh[j] = sh[j] - beta * jv; } else { jv_part = jv_part + jv; }
+        }
+        if (HYPER == HYPER_SCALAR) {
+            let jv = wg_sum(tid, jv_part);
+            if (tid == 0u) { sh[0] = sh[0] - beta * jv; }
+        }
+        workgroupBarrier();
+        if (s > 0u) {
+            draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
+            hvp_data(tid, 0u, BL, false);
+            for (var j = tid; j < D; j += WG) {
+                let hv = hvp_at(j, gb[j], pt[j], su[j]);
+                su[j] = su[j] - beta * hv;
+            }
+            workgroupBarrier();
+        }
+    }
+    for (var j = tid; j < P; j += WG) { sx[j] = sx[j] - alpha * sh[j]; }
+    workgroupBarrier();
 }

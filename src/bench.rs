@@ -63,7 +63,7 @@
 //! byte counts are therefore *logical* traffic (what the kernels ask for), not DRAM traffic:
 //! achieved GB/s above the DRAM bandwidth means the caches serve the rows.
 
-use crate::algo::{AlgoConfig, AlgoKind, BatchSize, OracleCounts};
+use crate::algo::{AlgoConfig, BatchSize, WorkShape};
 use crate::error::{Result, SboError};
 use crate::gpu::{run_gpu, GpuContext, GpuOptions, GpuRunOptions};
 use crate::sweep::{run_cpu, Precision, RunOptions, Study, SweepConfig, SweepResult};
@@ -302,51 +302,14 @@ pub fn work_per_lane_step_n(
         BatchSize::Full if n == 0 => f64::NAN,
         BatchSize::Full => n as f64,
     };
-    let bl = len(cfg.batch_lower, n_lower);
-    let bu = len(cfg.batch_upper, n_upper);
-    let (d, p) = (d as f64, p as f64);
-    let t = cfg.inner_steps as f64;
-    let q = cfg.terms as f64;
-    // A data pass: dots with v vectors then accumulation into o outputs over b rows.
-    // Returns (flops, bytes).
-    let pass = |b: f64, v: f64, o: f64| {
-        let flops = 2.0 * b * d * v + 2.0 * b * d * o + 4.0 * b * o;
-        let bytes = (b * d * 4.0 + b * 4.0) + b * d * 4.0;
-        (flops, bytes)
+    let shape = WorkShape {
+        batch_lower: len(cfg.batch_lower, n_lower),
+        batch_upper: len(cfg.batch_upper, n_upper),
+        d: d as f64,
+        p: p as f64,
     };
-    let grad = |b: f64| pass(b, 1.0, 1.0);
-    let hvp = |b: f64| pass(b, 2.0, 1.0);
-    let add = |a: (f64, f64), b: (f64, f64)| (a.0 + b.0, a.1 + b.1);
-    let scale = |k: f64, a: (f64, f64)| (k * a.0, k * a.1);
-    const VEC_OP: f64 = 4.0;
-    match cfg.kind {
-        AlgoKind::Ssgd => {
-            let data = add(grad(bl), grad(bu));
-            (data.0 + VEC_OP * 3.0 * d, data.1)
-        }
-        AlgoKind::Ssaid => {
-            let lower = if cfg.independent_hvp_batch {
-                add(grad(bl), hvp(bl))
-            } else {
-                pass(bl, 2.0, 2.0)
-            };
-            let data = add(lower, grad(bu));
-            (data.0 + VEC_OP * (4.0 * d + p), data.1)
-        }
-        AlgoKind::Tsgd | AlgoKind::Ud => {
-            let data = add(
-                add(scale(t, grad(bl)), grad(bu)),
-                scale((t - 1.0).max(0.0), hvp(bl)),
-            );
-            let scratch = ((t + 1.0) * d + t * d) * 4.0;
-            (data.0 + VEC_OP * (3.0 * t * d + p), data.1 + scratch)
-        }
-        AlgoKind::Stocbio | AlgoKind::AidCg => {
-            let n_hvp = OracleCounts::nominal_per_step(cfg, 1, 1).hvp as f64;
-            let data = add(add(scale(t, grad(bl)), grad(bu)), scale(n_hvp, hvp(bl)));
-            (data.0 + VEC_OP * ((t + 2.0 * q + 2.0) * d + p), data.1)
-        }
-    }
+    let w = (cfg.kind.descriptor().work)(cfg, &shape);
+    (w.flops, w.bytes)
 }
 
 /// Runs the benchmark. `progress` receives a line before each measurement.
@@ -796,7 +759,7 @@ mod tests {
 
     #[test]
     fn work_model_matches_the_documented_counts() {
-        let mut cfg = AlgoConfig::new(AlgoKind::Ssaid);
+        let mut cfg = AlgoConfig::new(crate::algo::AlgoKind::SSAID);
         cfg.batch_lower = BatchSize::Size(32);
         cfg.batch_upper = BatchSize::Size(32);
         let (d, p) = (22usize, 22usize);
@@ -808,7 +771,7 @@ mod tests {
             12.0 * bd + 4.0 * 32.0 * 3.0 + 4.0 * (4.0 * d as f64 + p as f64)
         );
         assert_eq!(by, 4.0 * bd * 4.0 + 2.0 * 32.0 * 4.0);
-        cfg.kind = AlgoKind::Tsgd;
+        cfg.kind = crate::algo::AlgoKind::TSGD;
         cfg.inner_steps = 4;
         let (fl, _) = work_per_lane_step(&cfg, d, p);
         assert!(fl > 38.0 * bd && fl < 42.0 * bd, "{fl}");

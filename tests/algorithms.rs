@@ -20,7 +20,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
     }
 }
 
-fn run<T: sbo::Real>(
+fn run<T: sbo::algo::StepReal>(
     cfg: &AlgoConfig,
     o: &Oracles,
     seed: u64,
@@ -50,13 +50,13 @@ fn tsgd_with_one_inner_step_equals_ssgd_bit_for_bit() {
                 lower: lower.view(),
                 upper: upper.view(),
             };
-            let mut a = AlgoConfig::new(AlgoKind::Ssgd);
+            let mut a = AlgoConfig::new(AlgoKind::SSGD);
             a.alpha = Schedule::Poly(0.3, 0.6);
             a.beta = Schedule::Poly(0.2, 0.4);
             a.batch_lower = BatchSize::Size(8);
             a.batch_upper = BatchSize::Size(5);
             let mut b = a.clone();
-            b.kind = AlgoKind::Tsgd;
+            b.kind = AlgoKind::TSGD;
             b.inner_steps = 1;
             let l1 = run::<f64>(&a, &o, 7, 60, 0.1);
             let l2 = run::<f64>(&b, &o, 7, 60, 0.1);
@@ -96,7 +96,10 @@ fn cg_and_neumann_solves_match_a_dense_solve() {
     };
     let h = dense_quadratic_hessian(&s, &lower);
 
-    for (kind, q, tol) in [(AlgoKind::AidCg, 5, 1e-10), (AlgoKind::Stocbio, 3000, 1e-8)] {
+    for (kind, q, tol) in [
+        (AlgoKind::AID_CG, 5, 1e-10),
+        (AlgoKind::STOCBIO, 3000, 1e-8),
+    ] {
         let mut c = AlgoConfig::new(kind);
         c.batch_lower = BatchSize::Full;
         c.batch_upper = BatchSize::Full;
@@ -136,7 +139,7 @@ fn aid_cg_full_batch_reaches_the_closed_form_optimum() {
             upper: upper.view(),
         };
         let (x_star, y_star) = exact::quadratic_optimum(&s, lower.view(), upper.view()).unwrap();
-        let mut c = AlgoConfig::new(AlgoKind::AidCg);
+        let mut c = AlgoConfig::new(AlgoKind::AID_CG);
         c.batch_lower = BatchSize::Full;
         c.batch_upper = BatchSize::Full;
         c.inner_steps = 20;
@@ -174,7 +177,7 @@ fn identical_neighbour_gives_zero_distance_and_a_real_one_does_not() {
     let upper = common::dataset(30, 5, 8, true);
     let pool = common::dataset(10, 5, 9, true);
     let s = spec(Loss::Logistic, Coupling::Logweight, HyperShape::PerFeature);
-    for kind in AlgoKind::ALL {
+    for &kind in AlgoKind::ALL {
         let mut c = AlgoConfig::new(kind);
         c.batch_lower = BatchSize::Size(16);
         c.batch_upper = BatchSize::Size(16);
@@ -240,7 +243,7 @@ fn oracle_counts_follow_the_algorithm_definitions() {
         lower: lower.view(),
         upper: upper.view(),
     };
-    let mut c = AlgoConfig::new(AlgoKind::Tsgd);
+    let mut c = AlgoConfig::new(AlgoKind::TSGD);
     c.inner_steps = 4;
     c.batch_lower = BatchSize::Size(8);
     c.batch_upper = BatchSize::Size(5);
@@ -251,7 +254,7 @@ fn oracle_counts_follow_the_algorithm_definitions() {
     assert_eq!(l.counts.grad_f, 10);
     // Samples counted when drawn: the backward pass reuses the forward batches.
     assert_eq!(l.counts.samples, 10 * (4 * 8 + 5));
-    c.kind = AlgoKind::Stocbio;
+    c.kind = AlgoKind::STOCBIO;
     c.inner_steps = 2;
     c.terms = 5;
     let l = run::<f64>(&c, &o, 0, 10, 0.0);
@@ -271,7 +274,7 @@ fn ud_restarts_the_inner_variable_and_tsgd_does_not() {
         lower: lower.view(),
         upper: upper.view(),
     };
-    let mut c = AlgoConfig::new(AlgoKind::Ud);
+    let mut c = AlgoConfig::new(AlgoKind::UD);
     c.inner_steps = 2;
     c.batch_lower = BatchSize::Full;
     c.batch_upper = BatchSize::Full;
@@ -283,7 +286,7 @@ fn ud_restarts_the_inner_variable_and_tsgd_does_not() {
     for (a, b) in u1.y.iter().zip(&u10.y) {
         assert!((a - b).abs() < 1e-9);
     }
-    c.kind = AlgoKind::Tsgd;
+    c.kind = AlgoKind::TSGD;
     let t10 = run::<f64>(&c, &o, 0, 10, 0.0);
     c.inner_steps = 20;
     let t1 = run::<f64>(&c, &o, 0, 1, 0.0);
@@ -304,7 +307,7 @@ fn nominal_counts_match_what_the_cpu_lanes_count() {
         lower: lower.view(),
         upper: upper.view(),
     };
-    for kind in AlgoKind::ALL {
+    for &kind in AlgoKind::ALL {
         let mut c = AlgoConfig::new(kind);
         c.inner_steps = 3;
         c.terms = 2; // CG with 2 iterations on d = 3 never stops early

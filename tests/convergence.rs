@@ -227,21 +227,21 @@ impl Dense {
         let v = z.rows(2 * D, D).into_owned();
         let alpha = constant(cfg.alpha);
         let beta = constant(cfg.beta);
-        let (x1, y1, v1) = match cfg.kind {
-            AlgoKind::Ssaid => {
+        let (x1, y1, v1) = match cfg.kind.name() {
+            "ssaid" => {
                 let gamma = constant(cfg.gamma);
                 let y1 = &y - self.grad_y_g(&x, &y) * beta;
                 let v1 = &v - (&self.h * &v - self.grad_y_f(&y)) * gamma;
                 let x1 = &x - (&x * self.nu + &v * self.mu) * alpha;
                 (x1, y1, v1)
             }
-            AlgoKind::Stocbio | AlgoKind::AidCg => {
+            "stocbio" | "aid-cg" => {
                 let mut y1 = y.clone();
                 for _ in 0..cfg.inner_steps {
                     y1 = &y1 - self.grad_y_g(&x, &y1) * beta;
                 }
                 let b = self.grad_y_f(&y1);
-                let v1 = if cfg.kind == AlgoKind::Stocbio {
+                let v1 = if cfg.kind == AlgoKind::STOCBIO {
                     self.p_trunc(cfg.eta, cfg.terms) * b
                 } else {
                     assert!(cfg.terms >= D, "the model takes CG as exact (Q >= d)");
@@ -250,13 +250,13 @@ impl Dense {
                 let x1 = &x - (&x * self.nu + &v1 * self.mu) * alpha;
                 (x1, y1, v1)
             }
-            AlgoKind::Ssgd | AlgoKind::Tsgd | AlgoKind::Ud => {
-                let t = if cfg.kind == AlgoKind::Ssgd {
+            "ssgd" | "tsgd" | "ud" => {
+                let t = if cfg.kind == AlgoKind::SSGD {
                     1
                 } else {
                     cfg.inner_steps
                 };
-                let mut y1 = if cfg.kind == AlgoKind::Ud {
+                let mut y1 = if cfg.kind == AlgoKind::UD {
                     DVector::zeros(D)
                 } else {
                     y.clone()
@@ -267,6 +267,7 @@ impl Dense {
                 let h = &x * self.nu + self.p_trunc(beta, t) * self.grad_y_f(&y1) * self.mu;
                 (&x - h * alpha, y1, DVector::zeros(D))
             }
+            other => panic!("no model of {other}"),
         };
         let mut out = DVector::zeros(Z);
         out.rows_mut(0, D).copy_from(&x1);
@@ -417,7 +418,7 @@ fn check_converges(cfg: &AlgoConfig, budget: u64, steps: u64, tol: f64) {
 /// Single loop: alpha = 0.25 keeps x slow against y and v (alpha = 1 makes rho > 1).
 #[test]
 fn ssaid_full_batch_converges_to_the_bilevel_optimum() {
-    let mut c = full_batch(AlgoKind::Ssaid);
+    let mut c = full_batch(AlgoKind::SSAID);
     c.alpha = Schedule::Constant(0.25);
     c.beta = Schedule::Constant(0.25);
     c.gamma = Schedule::Constant(0.25);
@@ -427,7 +428,7 @@ fn ssaid_full_batch_converges_to_the_bilevel_optimum() {
 /// D = 10 inner steps, Q = 50 Neumann terms at eta = 0.25, alpha = 1 < 1/L_F.
 #[test]
 fn stocbio_full_batch_converges_to_the_bilevel_optimum() {
-    let mut c = full_batch(AlgoKind::Stocbio);
+    let mut c = full_batch(AlgoKind::STOCBIO);
     c.alpha = Schedule::Constant(1.0);
     c.beta = Schedule::Constant(0.25);
     c.inner_steps = 10;
@@ -439,7 +440,7 @@ fn stocbio_full_batch_converges_to_the_bilevel_optimum() {
 /// D = 10 inner steps, Q = 5 = d CG iterations (exact on a 5 x 5 system), alpha = 1.
 #[test]
 fn aid_cg_full_batch_converges_to_the_bilevel_optimum() {
-    let mut c = full_batch(AlgoKind::AidCg);
+    let mut c = full_batch(AlgoKind::AID_CG);
     c.alpha = Schedule::Constant(1.0);
     c.beta = Schedule::Constant(0.25);
     c.inner_steps = 10;
@@ -480,8 +481,8 @@ fn run_to_fixed_point(cfg: &AlgoConfig, o: &Oracles, dm: &Dense, steps: u64) -> 
         cfg.kind
     );
     // ... and it is the one the algorithm's definition predicts.
-    let (x_pred, y_pred) = match cfg.kind {
-        AlgoKind::Ud => {
+    let (x_pred, y_pred) = match cfg.kind.name() {
+        "ud" => {
             let xp = dm.ud_fixed_point(beta, t);
             let yp = dm.p_trunc(beta, t) * (&dm.c + &xp * dm.mu);
             (xp, yp)
@@ -547,13 +548,13 @@ fn truncated_methods_reach_their_own_biased_fixed_point() {
     };
     let mut rows = vec![];
     for (kind, t) in [
-        (AlgoKind::Ssgd, 1),
-        (AlgoKind::Tsgd, 1),
-        (AlgoKind::Tsgd, 4),
-        (AlgoKind::Tsgd, 16),
-        (AlgoKind::Ud, 1),
-        (AlgoKind::Ud, 4),
-        (AlgoKind::Ud, 16),
+        (AlgoKind::SSGD, 1),
+        (AlgoKind::TSGD, 1),
+        (AlgoKind::TSGD, 4),
+        (AlgoKind::TSGD, 16),
+        (AlgoKind::UD, 1),
+        (AlgoKind::UD, 4),
+        (AlgoKind::UD, 16),
     ] {
         let mut c = full_batch(kind);
         c.alpha = Schedule::Constant(1.0);
@@ -583,8 +584,8 @@ fn truncated_methods_reach_their_own_biased_fixed_point() {
     };
 
     // ssgd is tsgd with T = 1, bit for bit; and it is biased.
-    let ssgd = find(AlgoKind::Ssgd, 1);
-    assert_eq!(ssgd.x, find(AlgoKind::Tsgd, 1).x);
+    let ssgd = find(AlgoKind::SSGD, 1);
+    assert_eq!(ssgd.x, find(AlgoKind::TSGD, 1).x);
     assert!(
         ssgd.bias > 1e-2 && ssgd.grad2 > 1e-4,
         "ssgd: bias {:e}, |grad F|^2 {:e}",
@@ -595,7 +596,7 @@ fn truncated_methods_reach_their_own_biased_fixed_point() {
     // tsgd: the bias does not grow with T and is clearly smaller at T = 16.
     let b: Vec<&FixedPoint> = [1, 4, 16]
         .iter()
-        .map(|&t| find(AlgoKind::Tsgd, t))
+        .map(|&t| find(AlgoKind::TSGD, t))
         .collect();
     for w in b.windows(2) {
         assert!(
@@ -617,7 +618,7 @@ fn truncated_methods_reach_their_own_biased_fixed_point() {
 
     // ud is biased at every T.
     for t in [1, 4, 16] {
-        let r = find(AlgoKind::Ud, t);
+        let r = find(AlgoKind::UD, t);
         assert!(r.bias > 1e-3, "ud T={t}: bias {:e}", r.bias);
     }
 }

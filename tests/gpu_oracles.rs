@@ -346,7 +346,7 @@ fn check_case(
         ("LAM_Y", spec.lam_y),
         ("NU", spec.nu),
     ];
-    let mut parts: Vec<&str> = shaders::LANE_PRELUDE.to_vec();
+    let mut parts: Vec<&str> = shaders::lane_prelude();
     parts.push(TEST_KERNEL);
     let pipeline = ctx
         .pipeline_with_layout(

@@ -278,7 +278,7 @@ fn a_sweep_too_large_for_the_device_is_a_clear_error() {
     };
     let mut cfg = config("sc-sc", 4, "per_feature");
     cfg.algos.truncate(1);
-    cfg.algos[0].insert("batch".into(), toml::Value::Integer(5000));
+    cfg.algos[0].batch = Some(sbo::algo::BatchSize::Size(5000).into());
     let study = Study::prepare(&cfg, None).unwrap();
     let e = run_gpu(
         &ctx,

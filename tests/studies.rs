@@ -179,7 +179,7 @@ fn planted_kappa_run(dir: &Path) -> RunData {
                 algo_label: "ssaid".into(),
                 algorithm: "ssaid".into(),
                 variant: vec![("data.kappa".into(), k.to_string())],
-                settings: sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::Ssaid),
+                settings: sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::SSAID),
                 series,
                 per_seed,
             }

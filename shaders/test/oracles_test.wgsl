@@ -1,6 +1,6 @@
 // Test-only kernel for tests/gpu_oracles.rs: every oracle of DESIGN section 2 at one point per
 // lane, computed with the building blocks the fused step kernels use (`dots`, `accum`,
-// `lower_grad_data`, `hvp_data`, `upper_grad`, the coupling and loss functions, `wg_sum`), so
+// `grad_y_g_data`, `hvp_data`, `grad_y_f`, the coupling and loss functions, `wg_sum`), so
 // that the host can compare them with the CPU oracles. Composed after `LANE_PRELUDE` and bound
 // with the shared lane layout (7 bindings); one workgroup per lane, a single pass, nothing
 // drawn from the RNG: the batches are given.
@@ -13,9 +13,9 @@
 // `draw` itself (full batches take no random numbers).
 //
 // Output per lane, `OUT_STRIDE` floats of `out` (binding 6) from lane * OUT_STRIDE:
-//   [0, D)      grad_y g   separate passes (lower_grad_data; ssgd, tsgd, stocbio, aid-cg)
+//   [0, D)      grad_y g   separate passes (grad_y_g_data; ssgd, tsgd, stocbio, aid-cg)
 //   [D, 2D)     H v        separate passes (hvp_data, recomputing a.y)
-//   [2D, 3D)    grad_y f   separate passes (upper_grad)
+//   [2D, 3D)    grad_y f   separate passes (grad_y_f)
 //   [3D, 4D)    H v        hvp_data with same_z (za holding a.y from a `dots` pass)
 //   [4D, 5D)    grad_y g   fused passes as in step_ssaid (one `dots` for a.y and a.v)
 //   [5D, 6D)    H v        fused
@@ -66,9 +66,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let o = (lane - prm.lane_offset) * out_stride();
 
     // Separate passes, regularisers added per owned feature as the step kernels do.
-    lower_grad_data(tid, 0u, BL);
+    grad_y_g_data(tid, 0u, BL);
     for (var j = tid; j < D; j += WG) {
-        out[o + j] = grad_g_at(j, ga[j], sy[j]);
+        out[o + j] = grad_y_g_at(j, ga[j], sy[j]);
     }
     workgroupBarrier();
     hvp_data(tid, 0u, BL, false);
@@ -76,7 +76,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         out[o + D + j] = hvp_at(j, gb[j], sy[j], sv[j]);
     }
     workgroupBarrier();
-    upper_grad(tid);
+    grad_y_f(tid);
     for (var j = tid; j < D; j += WG) { out[o + 2u * D + j] = gc[j]; }
     workgroupBarrier();
 
@@ -106,17 +106,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let xk = sx[kx(j)];
         let yj = sy[j];
         let vj = sv[j];
-        out[o + 4u * D + j] = grad_g_at(j, ga[j], yj);
+        out[o + 4u * D + j] = grad_y_g_at(j, ga[j], yj);
         out[o + 5u * D + j] = hvp_at(j, gb[j], yj, vj);
         out[o + 6u * D + j] = gc[j];
         let jv = cp_dxy(xk, yj) * vj;
-        if (HYPER == 0u) {
+        if (HYPER == HYPER_PER_FEATURE) {
             out[o + 7u * D + j] = jv;
         } else {
             jv_part = jv_part + jv;
         }
     }
-    if (HYPER == 1u) {
+    if (HYPER == HYPER_SCALAR) {
         let jv = wg_sum(tid, jv_part);
         if (tid == 0u) { out[o + 7u * D] = jv; }
     }

@@ -7,18 +7,20 @@
 //! curvature along the search direction (possible on the nonconvex coupling), keeping the
 //! last iterate: the usual truncated-CG safeguard.
 
-use super::{draw, sub_scaled, AlgoConfig, LaneState};
+use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::{draw, multiloop_work, sub_scaled, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::{dot, Real};
 use crate::rng::{stream, LaneRng};
 
-/// Returns the Hessian-vector products CG used (1 + its iterations), which the caller counts.
-pub(super) fn step<T: Real>(
+/// Counts the Hessian-vector products CG used (1 + its iterations) into `counts`.
+fn step<T: Real>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
     lane: &mut LaneState<T>,
-) -> u64 {
+    counts: &mut OracleCounts,
+) {
     let k = lane.t;
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
@@ -72,5 +74,43 @@ pub(super) fn step<T: Real>(
 
     super::implicit_x_step(o, lane, alpha);
 
-    hvps
+    // CG may stop early: count the products it really computed.
+    counts.hvp = hvps;
 }
+
+pub(super) static AID_CG: Algorithm = Algorithm {
+    name: "aid-cg",
+    summary: "multi-loop: D inner SGD steps, Q conjugate-gradient iterations on one batch",
+    inner_key: "D",
+    settings: &[
+        Alpha,
+        Beta,
+        BatchLower,
+        BatchUpper,
+        WithoutReplacement,
+        InnerSteps,
+        Terms,
+    ],
+    defaults: |c| {
+        c.inner_steps = 10;
+        c.terms = 10;
+    },
+    step_f64: step::<f64>,
+    step_f32: step::<f32>,
+    // All Q iterations plus the initial residual, on one fixed CG batch that counts once.
+    nominal_counts: |c, bl, bu| {
+        let (t, q) = (c.inner_steps as u64, c.terms as u64);
+        OracleCounts::new(t, 1, q + 1, 1, t * bl + bl + bu)
+    },
+    unrolled_iterates: |_| 0,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_multiloop.wgsl"),
+        specialise: |c| KernelFlags {
+            cg: true,
+            ..KernelFlags::of(c)
+        },
+    },
+    work: multiloop_work,
+    kappa_scaled: &[Alpha, Beta, InnerSteps],
+    theory: Theory::NONE,
+};

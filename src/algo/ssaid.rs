@@ -8,12 +8,19 @@
 //! zeta' = zeta unless `independent_hvp_batch`. J needs no batch (only the coupling depends
 //! on x). An optional radius projects v back onto a ball, as in the analysis of SSAID.
 
-use super::{draw, sub_scaled, AlgoConfig, LaneState};
+use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::{draw, sub_scaled, work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
 
-pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: &mut LaneState<T>) {
+fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
     let t = lane.t;
     let alpha = T::of(cfg.alpha.at(t));
     let beta = T::of(cfg.beta.at(t));
@@ -56,9 +63,10 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
         &mut ws.idx_upper,
     );
     o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
-    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
+    // x first, at the old (y, v); g, H v and grad_y f are already taken at the old x.
+    super::implicit_x_step(o, lane, alpha);
 
+    let ws = &mut lane.ws;
     sub_scaled(&mut lane.y, beta, &ws.g);
     // hv <- H v - grad_y f, then v -= gamma * hv.
     sub_scaled(&mut ws.hv, T::one(), &ws.u);
@@ -71,7 +79,46 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
             lane.v.iter_mut().for_each(|v| *v *= s);
         }
     }
-    // h <- grad_x f - J v, then x -= alpha * h.
-    sub_scaled(&mut ws.h, T::one(), &ws.jv);
-    sub_scaled(&mut lane.x, alpha, &ws.h);
 }
+
+pub(super) static SSAID: Algorithm = Algorithm {
+    name: "ssaid",
+    summary: "single-loop stochastic AID (SOBA form): y, v and x updated at the same point",
+    inner_key: "T",
+    settings: &[
+        Alpha,
+        Beta,
+        Gamma,
+        BatchLower,
+        BatchUpper,
+        WithoutReplacement,
+        IndependentHvpBatch,
+        VRadius,
+    ],
+    defaults: |_| {},
+    step_f64: step::<f64>,
+    step_f32: step::<f32>,
+    // The Hessian batch is the gradient's (one draw) unless drawn independently.
+    nominal_counts: |c, bl, bu| {
+        OracleCounts::new(1, 1, 1, 1, (1 + c.independent_hvp_batch as u64) * bl + bu)
+    },
+    unrolled_iterates: |_| 0,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_ssaid.wgsl"),
+        specialise: KernelFlags::of,
+    },
+    work: |c, s| {
+        let lower = if c.independent_hvp_batch {
+            work::grad(s, s.batch_lower) + work::hvp(s, s.batch_lower)
+        } else {
+            // Gradient and Hessian product from one read of the rows.
+            work::pass(s, s.batch_lower, 2.0, 2.0)
+        };
+        (lower + work::grad(s, s.batch_upper)).plus_vector_ops(4.0 * s.d + s.p)
+    },
+    kappa_scaled: &[Alpha, Beta, Gamma],
+    theory: Theory {
+        kappa_exponent: Some((7.0, "SSAID paper: O(kappa^7 eps^-2) oracle calls")),
+        ..Theory::NONE
+    },
+};

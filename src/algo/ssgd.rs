@@ -6,12 +6,19 @@
 //!
 //! The operations run in exactly the order `tsgd` uses with T = 1, so the two agree bit for bit.
 
-use super::{draw, sub_scaled, AlgoConfig, LaneState};
+use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::{draw, sub_scaled, work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
 
-pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: &mut LaneState<T>) {
+fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
     let t = lane.t;
     let (alpha, beta) = (T::of(cfg.alpha.at(t)), T::of(cfg.beta.at(t)));
     let (n, m) = (o.lower.n(), o.upper.n());
@@ -49,3 +56,25 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
     sub_scaled(&mut lane.x, alpha, &ws.h);
     lane.y.copy_from_slice(&ws.ys[..d]);
 }
+
+pub(super) static SSGD: Algorithm = Algorithm {
+    name: "ssgd",
+    summary: "single-timescale SGD with a one-step truncated hypergradient",
+    inner_key: "T",
+    settings: &[Alpha, Beta, BatchLower, BatchUpper, WithoutReplacement],
+    defaults: |_| {},
+    step_f64: step::<f64>,
+    step_f32: step::<f32>,
+    // Samples are counted when drawn: J shares the lower batch.
+    nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
+    unrolled_iterates: |_| 0,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_ssgd.wgsl"),
+        specialise: KernelFlags::of,
+    },
+    work: |_, s| {
+        (work::grad(s, s.batch_lower) + work::grad(s, s.batch_upper)).plus_vector_ops(3.0 * s.d)
+    },
+    kappa_scaled: &[Alpha, Beta],
+    theory: Theory::NONE,
+};

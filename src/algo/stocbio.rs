@@ -4,12 +4,19 @@
 //!   r = grad_y f_xi(x, y);  s = r;  for q = 1..Q-1: r -= eta H_{zeta_q}(x, y) r;  s += r
 //!   v = eta s;   x+ = x - alpha (grad_x f_xi(x, y) - J(x, y) v)
 
-use super::{draw, sub_scaled, AlgoConfig, LaneState};
+use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::{draw, multiloop_work, sub_scaled, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
 
-pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: &mut LaneState<T>) {
+fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
     let k = lane.t;
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
@@ -42,3 +49,45 @@ pub(super) fn step<T: Real>(cfg: &AlgoConfig, o: &Oracles, rng: &LaneRng, lane: 
 
     super::implicit_x_step(o, lane, alpha);
 }
+
+pub(super) static STOCBIO: Algorithm = Algorithm {
+    name: "stocbio",
+    summary: "multi-loop: D inner SGD steps, a Q-term Neumann series (fresh batch per term)",
+    inner_key: "D",
+    settings: &[
+        Alpha,
+        Beta,
+        BatchLower,
+        BatchUpper,
+        WithoutReplacement,
+        InnerSteps,
+        Terms,
+        Eta,
+    ],
+    defaults: |c| {
+        c.inner_steps = 10;
+        c.terms = 10;
+    },
+    step_f64: step::<f64>,
+    step_f32: step::<f32>,
+    // Every Neumann term draws a fresh batch, and each counts.
+    nominal_counts: |c, bl, bu| {
+        let (t, q) = (c.inner_steps as u64, c.terms as u64);
+        let hvp = q.saturating_sub(1);
+        OracleCounts::new(t, 1, hvp, 1, t * bl + hvp * bl + bu)
+    },
+    unrolled_iterates: |_| 0,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_multiloop.wgsl"),
+        specialise: KernelFlags::of,
+    },
+    work: multiloop_work,
+    kappa_scaled: &[Alpha, Beta, Eta, InnerSteps, Terms],
+    theory: Theory {
+        kappa_exponent: Some((
+            9.0,
+            "stocBiO (Ji et al. 2021): O(kappa^9 eps^-2) lower-level gradients",
+        )),
+        ..Theory::NONE
+    },
+};

@@ -10,12 +10,13 @@
 //! being stored: counter-based draws make that free of state. The last H product (s = 0) does
 //! not affect h and is skipped.
 
-use super::{draw, sub_scaled, AlgoConfig, LaneState};
+use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::{draw, sub_scaled, work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
 
-pub(super) fn step<T: Real>(
+fn step<T: Real>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -84,3 +85,101 @@ pub(super) fn step<T: Real>(
     sub_scaled(&mut lane.x, alpha, &ws.h);
     lane.y.copy_from_slice(&ws.ys[tt * d..(tt + 1) * d]);
 }
+
+fn step_tsgd<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
+    step(cfg, o, rng, lane, false)
+}
+
+fn step_ud<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
+    step(cfg, o, rng, lane, true)
+}
+
+const SETTINGS: &[super::Setting] = &[
+    Alpha,
+    Beta,
+    BatchLower,
+    BatchUpper,
+    WithoutReplacement,
+    InnerSteps,
+];
+
+/// T forward gradients, one upper gradient, T - 1 Hessian products and T Jacobian products;
+/// the backward pass redraws the forward batches, which count once.
+fn counts(c: &AlgoConfig, bl: u64, bu: u64) -> OracleCounts {
+    let t = c.inner_steps as u64;
+    OracleCounts::new(t, 1, t.saturating_sub(1), t, t * bl + bu)
+}
+
+fn tsgd_work(c: &AlgoConfig, s: &super::WorkShape) -> super::Work {
+    let t = c.inner_steps as f64;
+    let data = t * work::grad(s, s.batch_lower)
+        + work::grad(s, s.batch_upper)
+        + (t - 1.0).max(0.0) * work::hvp(s, s.batch_lower);
+    // The saved inner iterates: T + 1 written, T read per outer step.
+    let scratch = ((t + 1.0) * s.d + t * s.d) * 4.0;
+    let w = data.plus_vector_ops(3.0 * t * s.d + s.p);
+    super::Work {
+        flops: w.flops,
+        bytes: w.bytes + scratch,
+    }
+}
+
+pub(super) static TSGD: Algorithm = Algorithm {
+    name: "tsgd",
+    summary: "two-timescale SGD: T warm-started inner steps, hypergradient through them",
+    inner_key: "T",
+    settings: SETTINGS,
+    defaults: |c| c.inner_steps = 8,
+    step_f64: step_tsgd::<f64>,
+    step_f32: step_tsgd::<f32>,
+    nominal_counts: counts,
+    unrolled_iterates: |c| c.inner_steps + 1,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_tsgd.wgsl"),
+        specialise: KernelFlags::of,
+    },
+    work: tsgd_work,
+    kappa_scaled: &[Alpha, Beta, InnerSteps],
+    theory: Theory {
+        unrolled_inner_steps: true,
+        ..Theory::NONE
+    },
+};
+
+pub(super) static UD: Algorithm = Algorithm {
+    name: "ud",
+    summary: "unrolled differentiation: tsgd with y re-initialised at every outer step",
+    inner_key: "T",
+    settings: SETTINGS,
+    defaults: |c| c.inner_steps = 8,
+    step_f64: step_ud::<f64>,
+    step_f32: step_ud::<f32>,
+    nominal_counts: counts,
+    unrolled_iterates: |c| c.inner_steps + 1,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_tsgd.wgsl"),
+        specialise: |c| KernelFlags {
+            reset: true,
+            ..KernelFlags::of(c)
+        },
+    },
+    work: tsgd_work,
+    kappa_scaled: &[Alpha, Beta, InnerSteps],
+    theory: Theory {
+        unrolled_inner_steps: true,
+        reinitialised_twin_of: Some("tsgd"),
+        ..Theory::NONE
+    },
+};

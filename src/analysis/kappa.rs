@@ -37,14 +37,9 @@ pub struct KappaCurve {
 /// its source; the biased (truncated) methods and the deterministic CG baseline have none
 /// in this setting.
 pub fn theory_exponent(algorithm: &str) -> Option<(f64, &'static str)> {
-    match algorithm {
-        "ssaid" => Some((7.0, "SSAID paper: O(kappa^7 eps^-2) oracle calls")),
-        "stocbio" => Some((
-            9.0,
-            "stocBiO (Ji et al. 2021): O(kappa^9 eps^-2) lower-level gradients",
-        )),
-        _ => None,
-    }
+    crate::algo::AlgoKind::parse(algorithm)
+        .ok()
+        .and_then(|k| k.descriptor().theory.kappa_exponent)
 }
 
 /// A schedule with 4 significant digits (scaled step sizes are not round numbers).

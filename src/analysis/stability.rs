@@ -119,7 +119,7 @@ pub fn growth_claims(run: &RunData, metric: &str) -> Vec<Claim> {
         .into_iter()
         .zip(&run.configs)
         .map(|((label, fit), c)| {
-            let preset = setting(c, "problem.preset", run.config.problem.preset.clone());
+            let preset = setting(c, "problem.preset", run.config.problem.preset.name().to_string());
             let fit = fit.filter(|f| f.points >= MIN_FIT_POINTS);
             let decaying = !matches!(c.settings.alpha, Schedule::Constant(_))
                 || !matches!(c.settings.beta, Schedule::Constant(_));
@@ -322,7 +322,7 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
     };
     // T (inner steps) of tsgd / ud.
     for (_, cs) in group_by(&["inner_steps"]) {
-        if !matches!(cs[0].algorithm.as_str(), "tsgd" | "ud") {
+        if !cs[0].settings.kind.descriptor().theory.unrolled_inner_steps {
             continue;
         }
         let items = cs
@@ -433,9 +433,12 @@ pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
         }
     }
     // Re-initialisation (ud) against warm starts (tsgd) with the same settings.
-    for u in run.configs.iter().filter(|c| c.algorithm == "ud") {
+    for u in run.configs.iter() {
+        let Some(twin_name) = u.settings.kind.descriptor().theory.reinitialised_twin_of else {
+            continue;
+        };
         let twin = run.configs.iter().find(|c| {
-            c.algorithm == "tsgd" && c.variant == u.variant && {
+            c.algorithm == twin_name && c.variant == u.variant && {
                 let mut s: AlgoConfig = c.settings.clone();
                 s.kind = u.settings.kind;
                 s == u.settings

@@ -7,6 +7,7 @@
 
 pub mod adapter;
 pub mod context;
+pub mod contract;
 pub mod shader;
 pub mod shaders;
 pub mod sweep;

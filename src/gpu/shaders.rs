@@ -1,12 +1,16 @@
-//! The WGSL sources under `shaders/`, embedded at compile time.
+//! The WGSL sources under `shaders/`, embedded at compile time, and the parts every lane
+//! kernel is composed of.
 //!
 //! Kernels are built by [`compose`](super::shader::compose)-ing these parts in dependency order,
-//! e.g. `compose(&[shaders::RNG, my_kernel])`.
+//! e.g. `compose(&[shaders::RNG, my_kernel])`. The step kernels themselves belong to the
+//! algorithms (`KernelSpec::source` in `src/algo/`).
+
+use std::sync::OnceLock;
 
 /// Philox4x32-10, `mulhilo`, `bounded`, word and Floyd helpers: the twin of [`crate::rng`].
 pub const RNG: &str = include_str!("../../shaders/rng.wgsl");
 
-/// Specialisation constants, bindings and the workgroup state of one lane.
+/// Bindings, the workgroup state of one lane and its helpers.
 pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
 /// Losses and their derivatives: the twin of `problem::loss`.
 pub const LOSS: &str = include_str!("../../shaders/loss.wgsl");
@@ -14,15 +18,28 @@ pub const LOSS: &str = include_str!("../../shaders/loss.wgsl");
 pub const COUPLING: &str = include_str!("../../shaders/coupling.wgsl");
 /// Batch drawing with the lane's replaced sample: the twin of `algo::draw`.
 pub const BATCH: &str = include_str!("../../shaders/batch.wgsl");
-/// The data passes oracles are made of (dot products, then per-feature sums).
+/// The oracles, named after their CPU twins, and the data passes they are made of.
 pub const PASS: &str = include_str!("../../shaders/pass.wgsl");
-/// Fused step kernels, one per algorithm family.
-pub const STEP_SSGD: &str = include_str!("../../shaders/step_ssgd.wgsl");
-pub const STEP_SSAID: &str = include_str!("../../shaders/step_ssaid.wgsl");
-pub const STEP_TSGD: &str = include_str!("../../shaders/step_tsgd.wgsl");
-pub const STEP_MULTILOOP: &str = include_str!("../../shaders/step_multiloop.wgsl");
+/// The entry point of every step kernel, composed after the algorithm's `fn step`.
+pub const LANE_LOOP: &str = include_str!("../../shaders/lane_loop.wgsl");
 /// Per-group metrics at a logging step.
 pub const METRICS: &str = include_str!("../../shaders/metrics.wgsl");
 
+/// The generated declarations of the Rust <-> WGSL contract ([`super::contract`]).
+pub fn contract() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(super::contract::declarations)
+}
+
 /// Every part a lane kernel needs before its own file, in dependency order.
-pub const LANE_PRELUDE: [&str; 6] = [RNG, COMMON, LOSS, COUPLING, BATCH, PASS];
+pub fn lane_prelude() -> Vec<&'static str> {
+    vec![contract(), RNG, COMMON, LOSS, COUPLING, BATCH, PASS]
+}
+
+/// The parts of an algorithm's step kernel: the prelude, its step file, the lane loop.
+pub fn step_kernel(step_source: &'static str) -> Vec<&'static str> {
+    let mut parts = lane_prelude();
+    parts.push(step_source);
+    parts.push(LANE_LOOP);
+    parts
+}

@@ -6,7 +6,7 @@
 
 use super::shader::compose;
 use super::{shaders, GpuContext};
-use crate::algo::{AlgoConfig, AlgoKind, BatchSize, OracleCounts, Schedule};
+use crate::algo::{AlgoConfig, BatchSize, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
 use crate::metrics::{self, names, N_METRICS};
 use crate::problem::{Coupling, HyperShape, Loss};
@@ -51,7 +51,7 @@ impl Default for GpuRunOptions {
 }
 
 /// The uniform block of every lane kernel (`Params` in `shaders/common.wgsl`). Public for the
-/// GPU tests, which drive test kernels composed after [`shaders::LANE_PRELUDE`].
+/// GPU tests, which drive test kernels composed after [`shaders::lane_prelude`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct Params {
@@ -233,6 +233,8 @@ fn step_kernel(
         });
     }
     let b = |v: bool| if v { 1.0 } else { 0.0 };
+    let kernel = cfg.kind.descriptor().kernel;
+    let f = (kernel.specialise)(cfg);
     let mut c = problem_constants(study, wg);
     c.extend([
         ("BL", bl as f64),
@@ -240,24 +242,14 @@ fn step_kernel(
         ("FULL_L", b(full_l)),
         ("FULL_U", b(full_u)),
         ("WR", b(cfg.without_replacement)),
-        ("T_INNER", cfg.inner_steps as f64),
-        ("Q_TERMS", cfg.terms as f64),
-        ("INDEP_H", b(cfg.independent_hvp_batch)),
-        ("RESET", b(cfg.kind == AlgoKind::Ud)),
-        ("CLIP", b(cfg.v_radius.is_some())),
+        ("T_INNER", f.inner_steps as f64),
+        ("Q_TERMS", f.terms as f64),
+        ("INDEP_H", b(f.independent_hvp_batch)),
+        ("RESET", b(f.reset)),
+        ("CLIP", b(f.clip)),
+        ("ALGO_CG", b(f.cg)),
     ]);
-    let file = match cfg.kind {
-        AlgoKind::Ssgd => shaders::STEP_SSGD,
-        AlgoKind::Tsgd | AlgoKind::Ud => shaders::STEP_TSGD,
-        AlgoKind::Ssaid => shaders::STEP_SSAID,
-        AlgoKind::Stocbio | AlgoKind::AidCg => {
-            c.push(("ALGO_CG", b(cfg.kind == AlgoKind::AidCg)));
-            shaders::STEP_MULTILOOP
-        }
-    };
-    let mut parts: Vec<&str> = shaders::LANE_PRELUDE.to_vec();
-    parts.push(file);
-    Ok((compose(&parts), c))
+    Ok((compose(&shaders::step_kernel(kernel.source)), c))
 }
 
 /// The bind group layout every lane kernel shares: 0 params, 1 features, 2 labels, 3 lanes,
@@ -456,10 +448,7 @@ pub fn run_gpu(
     let dummy = ctx.create_buffer("sbo unused binding", 16, wgpu::BufferUsages::STORAGE)?;
 
     // Scratch: tsgd/ud keep T + 1 iterates per lane; chunks are sized so it fits.
-    let scratch_per_lane = |c: &AlgoConfig| match c.kind {
-        AlgoKind::Tsgd | AlgoKind::Ud => (c.inner_steps + 1) * d,
-        _ => 0,
-    };
+    let scratch_per_lane = |c: &AlgoConfig| (c.kind.descriptor().unrolled_iterates)(c) * d;
     let cap_bytes = gopts
         .max_scratch_bytes
         .min(ctx.limits().max_storage_buffer_binding_size);
@@ -552,7 +541,7 @@ pub fn run_gpu(
     // The metrics kernel: one workgroup per group, batch sizes irrelevant.
     let mut mconsts = problem_constants(study, wg);
     mconsts.extend([("BL", 1.0), ("BU", 1.0)]);
-    let mut parts: Vec<&str> = shaders::LANE_PRELUDE.to_vec();
+    let mut parts = shaders::lane_prelude();
     parts.push(shaders::METRICS);
     let metrics_pipe = ctx.pipeline_with_layout(
         "sbo metrics",

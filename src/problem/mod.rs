@@ -52,17 +52,35 @@ pub struct ProblemSpec {
     pub nu: f64,
 }
 
-impl Default for ProblemSpec {
-    fn default() -> Self {
-        ProblemSpec::preset("sc-sc").expect("built-in preset")
-    }
+/// The problem families of the stability theory (DESIGN section 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preset {
+    /// Strongly convex at both levels: squared loss, prior coupling.
+    #[serde(rename = "sc-sc")]
+    ScSc,
+    /// Convex: logistic loss, log-weight coupling.
+    #[serde(rename = "c-c")]
+    CC,
+    /// Nonconvex: logistic loss, nonconvex coupling.
+    #[serde(rename = "nc-nc")]
+    NcNc,
 }
 
-impl ProblemSpec {
-    /// The settings of the stability theory. Constants are documented in the README.
-    pub fn preset(name: &str) -> Result<Self> {
-        let spec = match name {
-            "sc-sc" => ProblemSpec {
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::ScSc, Preset::CC, Preset::NcNc];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Preset::ScSc => "sc-sc",
+            Preset::CC => "c-c",
+            Preset::NcNc => "nc-nc",
+        }
+    }
+
+    /// The preset's problem. Constants are documented in the README.
+    pub fn spec(&self) -> ProblemSpec {
+        match self {
+            Preset::ScSc => ProblemSpec {
                 loss: Loss::Squared,
                 coupling: Coupling::Prior,
                 hyper: HyperShape::PerFeature,
@@ -70,7 +88,7 @@ impl ProblemSpec {
                 lam_y: 0.0,
                 nu: 0.1,
             },
-            "c-c" => ProblemSpec {
+            Preset::CC => ProblemSpec {
                 loss: Loss::Logistic,
                 coupling: Coupling::Logweight,
                 hyper: HyperShape::PerFeature,
@@ -78,7 +96,7 @@ impl ProblemSpec {
                 lam_y: 0.0,
                 nu: 0.0,
             },
-            "nc-nc" => ProblemSpec {
+            Preset::NcNc => ProblemSpec {
                 loss: Loss::Logistic,
                 coupling: Coupling::Nonconvex,
                 hyper: HyperShape::PerFeature,
@@ -86,14 +104,29 @@ impl ProblemSpec {
                 lam_y: 0.0,
                 nu: 0.0,
             },
-            other => {
-                return Err(SboError::config(
+        }
+    }
+}
+
+impl Default for ProblemSpec {
+    fn default() -> Self {
+        Preset::ScSc.spec()
+    }
+}
+
+impl ProblemSpec {
+    /// The preset called `name` (`sc-sc`, `c-c` or `nc-nc`).
+    pub fn preset(name: &str) -> Result<Self> {
+        Preset::ALL
+            .iter()
+            .find(|p| p.name() == name)
+            .map(Preset::spec)
+            .ok_or_else(|| {
+                SboError::config(
                     "problem.preset",
-                    format!("unknown preset `{other}` (expected sc-sc, c-c or nc-nc)"),
-                ))
-            }
-        };
-        Ok(spec)
+                    format!("unknown preset `{name}` (expected sc-sc, c-c or nc-nc)"),
+                )
+            })
     }
 
     /// Dimension of x for a d-dimensional y.

@@ -209,7 +209,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         if run.vary_keys().iter().any(|k| k == "problem.preset") {
             "varies (see the labels)".to_string()
         } else {
-            cfg.problem.preset.clone()
+            cfg.problem.preset.name().to_string()
         },
         cfg.data.kind,
         if cfg.data.kind == DataKind::Synthetic {

@@ -1,8 +1,13 @@
 //! The sweep description read from TOML: problem, data, run settings and a list of algorithm
-//! tables whose list-valued fields expand into a grid of configurations.
+//! grids whose list-valued settings expand into configurations.
+//!
+//! Owns: the typed configuration and its defaults and checks, with errors that name the file,
+//! table and field. Must not know: data files' contents, engines, output files.
 
+use super::algo_grid::AlgoGrid;
+use crate::algo::{AlgoConfig, Setting};
 use crate::error::{Result, SboError};
-use crate::problem::{Coupling, HyperShape, Loss, ProblemSpec};
+use crate::problem::{Coupling, HyperShape, Loss, Preset, ProblemSpec};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -16,10 +21,13 @@ pub struct SweepConfig {
     pub problem: ProblemConfig,
     pub data: DataConfig,
     pub run: RunConfig,
-    /// Algorithm tables (`[[algo]]` in TOML). A list value in a table expands into one
-    /// configuration per element (the Cartesian product over all list-valued fields).
-    #[serde(rename = "algo")]
-    pub algos: Vec<toml::Table>,
+    /// Algorithm grids (`[[algo]]` in TOML). A list value expands into one configuration per
+    /// element (the Cartesian product over all list-valued settings).
+    #[serde(
+        rename = "algo",
+        deserialize_with = "super::algo_grid::deserialize_tables"
+    )]
+    pub algos: Vec<AlgoGrid>,
     /// Settings of the problem, data or run that take several values (`[vary]`, e.g.
     /// `"data.n_upper" = [250, 500, 1000]`): the sweep runs once per combination (a *variant*),
     /// all variants with the same algorithm grid, seeds and logging steps, and writes one run
@@ -49,7 +57,7 @@ impl Default for SweepConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ProblemConfig {
     /// `sc-sc`, `c-c` or `nc-nc`.
-    pub preset: String,
+    pub preset: Preset,
     pub loss: Option<Loss>,
     pub coupling: Option<Coupling>,
     pub hyper: Option<HyperShape>,
@@ -61,7 +69,7 @@ pub struct ProblemConfig {
 impl Default for ProblemConfig {
     fn default() -> Self {
         ProblemConfig {
-            preset: "sc-sc".into(),
+            preset: Preset::ScSc,
             loss: None,
             coupling: None,
             hyper: None,
@@ -74,7 +82,7 @@ impl Default for ProblemConfig {
 
 impl ProblemConfig {
     pub fn resolve(&self) -> Result<ProblemSpec> {
-        let mut s = ProblemSpec::preset(&self.preset)?;
+        let mut s = self.preset.spec();
         if let Some(v) = self.loss {
             s.loss = v;
         }
@@ -101,7 +109,7 @@ impl ProblemConfig {
     pub fn resolved(&self) -> Result<ProblemConfig> {
         let s = self.resolve()?;
         Ok(ProblemConfig {
-            preset: self.preset.clone(),
+            preset: self.preset,
             loss: Some(s.loss),
             coupling: Some(s.coupling),
             hyper: Some(s.hyper),
@@ -288,6 +296,26 @@ impl StepScaling {
     pub fn factors(&self, kappa: f64) -> (f64, f64, f64) {
         let r = kappa / self.reference;
         (r.powf(self.alpha), r.powf(self.beta), r.powf(self.gamma))
+    }
+
+    /// `cfg` at condition number `kappa`: the settings its algorithm's descriptor lists as
+    /// kappa-scaled are multiplied (step sizes, eta with beta's factor) or grown (inner steps
+    /// and Neumann terms, rounded, at least 1); the others stay as configured.
+    pub fn apply(&self, kappa: f64, cfg: &mut AlgoConfig) {
+        let (fa, fb, fg) = self.factors(kappa);
+        let r = kappa / self.reference;
+        let grow = |n: usize, e: f64| ((n as f64 * r.powf(e)).round() as usize).max(1);
+        for s in cfg.kind.descriptor().kappa_scaled {
+            match s {
+                Setting::Alpha => cfg.alpha = cfg.alpha.scaled(fa),
+                Setting::Beta => cfg.beta = cfg.beta.scaled(fb),
+                Setting::Gamma => cfg.gamma = cfg.gamma.scaled(fg),
+                Setting::Eta => cfg.eta *= fb,
+                Setting::InnerSteps => cfg.inner_steps = grow(cfg.inner_steps, self.inner),
+                Setting::Terms => cfg.terms = grow(cfg.terms, self.neumann_terms),
+                _ => {}
+            }
+        }
     }
 }
 

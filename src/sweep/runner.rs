@@ -4,7 +4,7 @@
 
 use super::config::{Precision, ReplaceSide};
 use super::study::Study;
-use crate::algo::{advance, LaneState, OracleCounts};
+use crate::algo::{advance, LaneState, OracleCounts, StepReal};
 use crate::data::{DataView, Replacement, Splits};
 use crate::error::{Result, SboError};
 use crate::metrics::{self, names, summarize, Summary, N_METRICS};
@@ -166,7 +166,7 @@ pub(crate) struct GroupOut {
     pub warnings: Vec<String>,
 }
 
-fn run_typed<T: Real>(study: &Study, opts: &RunOptions) -> Result<SweepResult> {
+fn run_typed<T: StepReal>(study: &Study, opts: &RunOptions) -> Result<SweepResult> {
     let start = Instant::now();
     let run = &study.config.run;
     let groups: Vec<(usize, u64)> = (0..study.configs.len())
@@ -274,7 +274,7 @@ fn l_steps(l: &LaneRecord, steps: u64) -> u64 {
     l.diverged_at.unwrap_or(steps)
 }
 
-fn run_group<T: Real>(study: &Study, ci: usize, seed: u64, opts: &RunOptions) -> GroupOut {
+fn run_group<T: StepReal>(study: &Study, ci: usize, seed: u64, opts: &RunOptions) -> GroupOut {
     let run = &study.config.run;
     let cfg = &study.configs[ci].algo;
     let spec = &study.spec;

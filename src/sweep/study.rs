@@ -40,7 +40,7 @@ impl Study {
                 "a config with [vary] describes several studies: prepare it with sweep::Plan::prepare",
             ));
         }
-        let mut configs = grid::expand(&config.algos)?;
+        let mut configs = grid::expand(&config.algos);
         let (splits, population) = load_data(config, &spec, config_dir)?;
         if config.run.neighbours > 0 && splits.pool.n == 0 {
             return Err(SboError::config(
@@ -67,7 +67,7 @@ impl Study {
         }
         // The resolved tables keep the configured steps (rerunning the file must not scale
         // twice); the lanes run with the scaled ones, which summary.json records.
-        resolved.algos = configs.iter().map(grid::to_table).collect();
+        resolved.algos = configs.iter().map(grid::exact).collect();
         if let Some(sc) = &config.run.step_scaling {
             let kappa = match (config.data.kind, config.data.kappa) {
                 (DataKind::Synthetic, Some(k)) => k,
@@ -78,18 +78,8 @@ impl Study {
                     ))
                 }
             };
-            let (fa, fb, fg) = sc.factors(kappa);
             for c in &mut configs {
-                c.algo.alpha = c.algo.alpha.scaled(fa);
-                c.algo.beta = c.algo.beta.scaled(fb);
-                c.algo.gamma = c.algo.gamma.scaled(fg);
-                c.algo.eta *= fb;
-                let r = kappa / sc.reference;
-                let grow = |n: usize, e: f64| ((n as f64 * r.powf(e)).round() as usize).max(1);
-                c.algo.inner_steps = grow(c.algo.inner_steps, sc.inner);
-                if c.algo.kind == crate::algo::AlgoKind::Stocbio {
-                    c.algo.terms = grow(c.algo.terms, sc.neumann_terms);
-                }
+                sc.apply(kappa, &mut c.algo);
             }
         }
         Ok(Study {

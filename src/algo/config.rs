@@ -1,0 +1,170 @@
+//! One configuration of an algorithm: the algorithm and every setting it may read, with the
+//! checks that do not depend on the algorithm.
+//!
+//! Owns: [`AlgoConfig`] and [`BatchSize`]. Must not know: grids, TOML spellings or engines
+//! (`sweep::grid` expands `[[algo]]` tables into these).
+
+use super::{AlgoKind, Schedule};
+use crate::error::{Result, SboError};
+use serde::{Deserialize, Serialize};
+
+/// A batch size, or the whole set (which makes every algorithm deterministic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "BatchRepr", into = "BatchRepr")]
+pub enum BatchSize {
+    Full,
+    Size(usize),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum BatchRepr {
+    Num(i64),
+    Text(String),
+}
+
+impl TryFrom<BatchRepr> for BatchSize {
+    type Error = SboError;
+    fn try_from(r: BatchRepr) -> Result<Self> {
+        match r {
+            BatchRepr::Num(n) if n > 0 => Ok(BatchSize::Size(n as usize)),
+            BatchRepr::Text(s) if s == "full" => Ok(BatchSize::Full),
+            BatchRepr::Num(n) => Err(SboError::config(
+                "batch",
+                format!("batch size must be > 0, got {n}"),
+            )),
+            BatchRepr::Text(s) => Err(SboError::config(
+                "batch",
+                format!("expected a positive integer or \"full\", got `{s}`"),
+            )),
+        }
+    }
+}
+
+impl From<BatchSize> for BatchRepr {
+    fn from(b: BatchSize) -> Self {
+        match b {
+            BatchSize::Full => BatchRepr::Text("full".into()),
+            BatchSize::Size(n) => BatchRepr::Num(n as i64),
+        }
+    }
+}
+
+impl BatchSize {
+    /// Number of samples one oracle call reads on a set of `n`.
+    pub fn len(&self, n: usize) -> usize {
+        match *self {
+            BatchSize::Full => n,
+            BatchSize::Size(b) => b,
+        }
+    }
+}
+
+/// One algorithm with all its hyperparameters: one *configuration* of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlgoConfig {
+    pub kind: AlgoKind,
+    /// Upper-level (x) step size.
+    pub alpha: Schedule,
+    /// Lower-level (y) step size.
+    pub beta: Schedule,
+    /// Linear-system (v) step size (`ssaid`).
+    pub gamma: Schedule,
+    pub batch_lower: BatchSize,
+    pub batch_upper: BatchSize,
+    /// Inner steps per outer step: T for `tsgd`/`ud`, D for `stocbio`/`aid-cg`.
+    pub inner_steps: usize,
+    /// Neumann terms (`stocbio`) or CG iterations (`aid-cg`): Q.
+    pub terms: usize,
+    /// Neumann scale (`stocbio`).
+    pub eta: f64,
+    /// Draw each batch without replacement within the batch.
+    pub without_replacement: bool,
+    /// `ssaid`: draw the Hessian batch independently of the y-step batch.
+    pub independent_hvp_batch: bool,
+    /// `ssaid`: clip |v| to this radius.
+    pub v_radius: Option<f64>,
+}
+
+impl Default for AlgoConfig {
+    fn default() -> Self {
+        AlgoConfig {
+            kind: AlgoKind::SSGD,
+            alpha: Schedule::Constant(0.1),
+            beta: Schedule::Constant(0.1),
+            gamma: Schedule::Constant(0.1),
+            batch_lower: BatchSize::Size(32),
+            batch_upper: BatchSize::Size(32),
+            inner_steps: 1,
+            terms: 10,
+            eta: 0.1,
+            without_replacement: false,
+            independent_hvp_batch: false,
+            v_radius: None,
+        }
+    }
+}
+
+impl AlgoConfig {
+    /// `kind` with the generic defaults (inner steps 1, 10 terms, steps 0.1, batch 32).
+    pub fn new(kind: AlgoKind) -> Self {
+        AlgoConfig {
+            kind,
+            ..Default::default()
+        }
+    }
+
+    /// `kind` with the defaults its descriptor chooses (what an `[[algo]]` table starts from).
+    pub fn defaults_for(kind: AlgoKind) -> Self {
+        let mut c = AlgoConfig::new(kind);
+        (kind.descriptor().defaults)(&mut c);
+        c
+    }
+
+    /// Samples per (lower, upper) batch on sets of `n_lower` and `n_upper` samples.
+    pub fn batch_lens(&self, n_lower: usize, n_upper: usize) -> (usize, usize) {
+        (self.batch_lower.len(n_lower), self.batch_upper.len(n_upper))
+    }
+
+    /// Checks the configuration against set sizes; `field` prefixes error field names.
+    pub fn validate(&self, n_lower: usize, n_upper: usize, field: &str) -> Result<()> {
+        for (name, b, n) in [
+            ("batch_lower", self.batch_lower, n_lower),
+            ("batch_upper", self.batch_upper, n_upper),
+        ] {
+            if let BatchSize::Size(s) = b {
+                if s == 0 {
+                    return Err(SboError::config(format!("{field}.{name}"), "must be > 0"));
+                }
+                if self.without_replacement && s > n {
+                    return Err(SboError::config(
+                        format!("{field}.{name}"),
+                        format!("{s} samples without replacement from a set of {n}"),
+                    ));
+                }
+                if s > u32::MAX as usize || n > u32::MAX as usize {
+                    return Err(SboError::config(format!("{field}.{name}"), "too large"));
+                }
+            }
+        }
+        if self.inner_steps == 0 {
+            return Err(SboError::config(
+                format!("{field}.{}", self.kind.descriptor().inner_key),
+                "must be >= 1",
+            ));
+        }
+        if self.terms == 0 {
+            return Err(SboError::config(format!("{field}.Q"), "must be >= 1"));
+        }
+        if !(self.eta.is_finite() && self.eta > 0.0) {
+            return Err(SboError::config(format!("{field}.eta"), "must be > 0"));
+        }
+        if let Some(r) = self.v_radius {
+            if !(r.is_finite() && r > 0.0) {
+                return Err(SboError::config(format!("{field}.v_radius"), "must be > 0"));
+            }
+        }
+        Ok(())
+    }
+}

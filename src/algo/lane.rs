@@ -1,0 +1,136 @@
+//! What one lane carries from step to step on the CPU, and what it has spent.
+//!
+//! Owns: [`LaneState`], its scratch [`Workspace`] and [`OracleCounts`]. Must not know: how
+//! lanes are grouped or scheduled (the run layer and the engines decide that).
+
+use super::{AlgoConfig, BatchSize};
+use crate::real::Real;
+use serde::{Deserialize, Serialize};
+
+/// Oracle calls and samples read so far by one lane.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OracleCounts {
+    pub grad_g: u64,
+    pub grad_f: u64,
+    pub hvp: u64,
+    pub jvp: u64,
+    pub samples: u64,
+}
+
+/// Scratch space of one lane, allocated once so the step loop never allocates.
+#[derive(Clone, Debug)]
+pub(crate) struct Workspace<T> {
+    pub g: Vec<T>,
+    pub u: Vec<T>,
+    pub hv: Vec<T>,
+    pub r: Vec<T>,
+    pub dir: Vec<T>,
+    pub h: Vec<T>,
+    pub jv: Vec<T>,
+    /// Unrolled inner iterates y^0..y^T, (T + 1) x d.
+    pub ys: Vec<T>,
+    pub idx_lower: Vec<u32>,
+    pub idx_upper: Vec<u32>,
+    pub idx_extra: Vec<u32>,
+}
+
+/// Everything one lane carries from step to step.
+#[derive(Clone, Debug)]
+pub struct LaneState<T> {
+    pub x: Vec<T>,
+    pub y: Vec<T>,
+    /// Linear-system iterate (ssaid, stocbio, aid-cg); zero for the others.
+    pub v: Vec<T>,
+    /// Initial y, kept for `ud`, which restarts from it at every outer step.
+    pub y_init: Vec<T>,
+    /// Outer steps taken.
+    pub t: u64,
+    pub counts: OracleCounts,
+    pub(crate) ws: Workspace<T>,
+}
+
+impl<T: Real> LaneState<T> {
+    pub fn new(cfg: &AlgoConfig, x0: &[T], y0: &[T]) -> Self {
+        let (p, d) = (x0.len(), y0.len());
+        let bl = match cfg.batch_lower {
+            BatchSize::Size(b) => b,
+            BatchSize::Full => 0,
+        };
+        let bu = match cfg.batch_upper {
+            BatchSize::Size(b) => b,
+            BatchSize::Full => 0,
+        };
+        LaneState {
+            x: x0.to_vec(),
+            y: y0.to_vec(),
+            v: vec![T::zero(); d],
+            y_init: y0.to_vec(),
+            t: 0,
+            counts: OracleCounts::default(),
+            ws: Workspace {
+                g: vec![T::zero(); d],
+                u: vec![T::zero(); d],
+                hv: vec![T::zero(); d],
+                r: vec![T::zero(); d],
+                dir: vec![T::zero(); d],
+                h: vec![T::zero(); p],
+                jv: vec![T::zero(); p],
+                ys: vec![T::zero(); (cfg.kind.descriptor().unrolled_iterates)(cfg).max(1) * d],
+                idx_lower: vec![0; bl],
+                idx_upper: vec![0; bu],
+                idx_extra: vec![0; bl],
+            },
+        }
+    }
+
+    /// True when every coordinate of x, y and v is finite.
+    pub fn is_finite(&self) -> bool {
+        self.x
+            .iter()
+            .chain(&self.y)
+            .chain(&self.v)
+            .all(|v| v.is_finite())
+    }
+}
+
+impl OracleCounts {
+    /// Counts in the field order (gradients of g and f, Hessian- and Jacobian-vector
+    /// products, samples): what a descriptor's `nominal_counts` returns.
+    pub const fn new(grad_g: u64, grad_f: u64, hvp: u64, jvp: u64, samples: u64) -> Self {
+        OracleCounts {
+            grad_g,
+            grad_f,
+            hvp,
+            jvp,
+            samples,
+        }
+    }
+
+    /// Oracle calls and samples of one outer step as the algorithm is written (CG taking all
+    /// of its Q iterations), on sets of `n_lower` and `n_upper` samples. The CPU lanes count
+    /// what they actually do, which differs only when aid-cg's CG stops early; the GPU
+    /// reports these nominal counts.
+    pub fn nominal_per_step(cfg: &AlgoConfig, n_lower: usize, n_upper: usize) -> Self {
+        let (bl, bu) = cfg.batch_lens(n_lower, n_upper);
+        (cfg.kind.descriptor().nominal_counts)(cfg, bl as u64, bu as u64)
+    }
+
+    pub fn add(&mut self, o: &OracleCounts) {
+        self.grad_g += o.grad_g;
+        self.grad_f += o.grad_f;
+        self.hvp += o.hvp;
+        self.jvp += o.jvp;
+        self.samples += o.samples;
+    }
+
+    /// These counts times `k`.
+    pub fn times(&self, k: u64) -> Self {
+        OracleCounts {
+            grad_g: self.grad_g * k,
+            grad_f: self.grad_f * k,
+            hvp: self.hvp * k,
+            jvp: self.jvp * k,
+            samples: self.samples * k,
+        }
+    }
+}
