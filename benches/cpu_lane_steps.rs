@@ -3,9 +3,11 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sbo::algo::{advance, LaneState};
+use sbo::cpu::CpuEngine;
 use sbo::problem::Oracles;
 use sbo::rng::LaneRng;
-use sbo::sweep::{run_cpu, RunOptions, Study, SweepConfig};
+use sbo::run::{run_study, RunOptions};
+use sbo::sweep::{Study, SweepConfig};
 
 fn study(algo: &str, lanes_per_seed: usize, seeds: usize, steps: u64) -> Study {
     let text = format!(
@@ -68,7 +70,7 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(64 * 500));
         g.sample_size(10);
         g.bench_function("sweep_64_lanes_all_cores", |b| {
-            b.iter(|| run_cpu(&sweep, &RunOptions::default()).expect("sweep runs"))
+            b.iter(|| run_study(&CpuEngine, &sweep, &RunOptions::default()).expect("sweep runs"))
         });
         g.finish();
     }

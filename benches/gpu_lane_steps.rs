@@ -8,8 +8,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sbo::bench::standard_workloads;
-use sbo::gpu::{run_gpu, GpuContext, GpuOptions, GpuRunOptions};
-use sbo::sweep::{RunOptions, Study};
+use sbo::gpu::{GpuContext, GpuEngine, GpuOptions};
+use sbo::run::{run_study, RunOptions};
+use sbo::sweep::Study;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
@@ -37,7 +39,9 @@ fn bench(c: &mut Criterion) {
             ""
         }
     );
-    let (lane_counts, steps): (&[usize], u64) = if ctx.is_software() {
+    let software = ctx.is_software();
+    let engine = GpuEngine::new(Arc::new(ctx));
+    let (lane_counts, steps): (&[usize], u64) = if software {
         (&[1024], 4)
     } else {
         (&[1024, 16384], 64)
@@ -49,19 +53,13 @@ fn bench(c: &mut Criterion) {
         g.warm_up_time(Duration::from_secs(1));
         g.measurement_time(Duration::from_secs(5));
         for &lanes in lane_counts {
-            let config = w.config(lanes, steps).expect("bench config");
+            let config = w.config(lanes, steps);
             let study = Study::prepare(&config, Some(root)).expect("bench data loads");
             let n = (config.run.seeds * (config.run.neighbours + 1)) as u64;
             g.throughput(Throughput::Elements(n * steps));
             g.bench_function(format!("{lanes}_lanes_{steps}_steps"), |b| {
                 b.iter(|| {
-                    run_gpu(
-                        &ctx,
-                        &study,
-                        &RunOptions::default(),
-                        &GpuRunOptions::default(),
-                    )
-                    .expect("gpu sweep runs")
+                    run_study(&engine, &study, &RunOptions::default()).expect("gpu sweep runs")
                 })
             });
         }

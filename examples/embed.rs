@@ -2,9 +2,11 @@
 //! plain data. Run with `cargo run --release --example embed`.
 
 use sbo::algo::AlgoKind;
-use sbo::metrics::names;
+use sbo::cpu::CpuEngine;
+use sbo::metrics::Metric;
 use sbo::problem::Preset;
-use sbo::sweep::{self, AlgoGrid, DataKind, RunOptions, Study, SweepConfig};
+use sbo::run::{run_study, RunOptions};
+use sbo::sweep::{AlgoGrid, DataKind, Study, SweepConfig};
 
 fn main() -> Result<(), sbo::SboError> {
     // Start from the defaults and change what this study needs.
@@ -39,23 +41,20 @@ fn main() -> Result<(), sbo::SboError> {
             .batch(16),
     ];
 
+    // A study is the config with its data loaded and grid expanded; any engine runs it (the
+    // CPU here; `sbo::backend::choose` picks one as `sbo run` does).
     let study = Study::prepare(&config, None)?;
-    let result = sweep::run_cpu(&study, &RunOptions::default())?;
+    let result = run_study(&CpuEngine, &study, &RunOptions::default())?;
 
     let t_end = *result.log_steps.last().unwrap_or(&0);
     println!("{:28} {:>14} {:>14}", "config", "|grad F|", "stability");
     for c in &result.configs {
-        let at = |m: &str| {
-            c.rows
-                .iter()
-                .find(|r| r.t == t_end && r.metric == m)
-                .map_or(f64::NAN, |r| r.summary.mean)
-        };
+        let at = |m: Metric| c.at(t_end, m).map_or(f64::NAN, |s| s.mean);
         println!(
             "{:28} {:14.4e} {:14.4e}",
             c.label,
-            at(names::GRAD_F),
-            at(names::DIST_XY)
+            at(Metric::HypergradNorm),
+            at(Metric::DistXy)
         );
     }
     println!(

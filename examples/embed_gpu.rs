@@ -3,8 +3,11 @@
 //! sbo, and runs a sweep on them. `cargo run --release --example embed_gpu`.
 
 use sbo::algo::AlgoKind;
-use sbo::gpu::{run_gpu, GpuContext, GpuRunOptions};
-use sbo::sweep::{AlgoGrid, DataKind, RunOptions, Study, SweepConfig};
+use sbo::gpu::{GpuContext, GpuEngine};
+use sbo::metrics::Metric;
+use sbo::run::{run_study, RunOptions};
+use sbo::sweep::{AlgoGrid, DataKind, Study, SweepConfig};
+use std::sync::Arc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The embedding program's own device.
@@ -23,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         required_limits: adapter.limits(),
         ..Default::default()
     }))?;
-    let ctx = GpuContext::from_device(device, queue, adapter.get_info());
+    let ctx = Arc::new(GpuContext::from_device(device, queue, adapter.get_info()));
 
     let mut config = SweepConfig {
         name: "embedded-gpu".into(),
@@ -42,14 +45,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .gamma(0.05)
         .batch(32)];
     let study = Study::prepare(&config, None)?;
-    let result = run_gpu(
-        &ctx,
-        &study,
-        &RunOptions::default(),
-        &GpuRunOptions::default(),
-    )?;
+    // The engine keeps the context: build it once, run as many studies as needed.
+    let engine = GpuEngine::new(ctx);
+    let result = run_study(&engine, &study, &RunOptions::default())?;
     let c = &result.configs[0];
-    let last = |m: &str| {
+    let last = |m: Metric| {
         c.rows
             .iter()
             .rev()
@@ -60,8 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{} on {}: val loss {:?}, stability |d(x,y)| {:?}, {} lane-steps in {:.2} s",
         c.label,
         result.backend,
-        last("val_loss"),
-        last("dist_xy"),
+        last(Metric::ValLoss),
+        last(Metric::DistXy),
         result.lane_steps,
         result.seconds
     );

@@ -79,6 +79,10 @@ pub enum SboError {
         max: u64,
     },
 
+    /// An engine broke its contract with the run layer, or a worker thread failed.
+    #[error("engine: {msg}")]
+    Engine { msg: String },
+
     /// The device was lost (driver reset, removal, destroy); every later call fails too.
     #[error("GPU device lost ({reason}): {msg}")]
     GpuDeviceLost { reason: String, msg: String },
@@ -101,6 +105,10 @@ impl SboError {
 
     pub fn gpu(msg: impl Into<String>) -> Self {
         SboError::Gpu { msg: msg.into() }
+    }
+
+    pub fn engine(msg: impl Into<String>) -> Self {
+        SboError::Engine { msg: msg.into() }
     }
 
     pub fn numerical(what: impl Into<String>, msg: impl Into<String>) -> Self {

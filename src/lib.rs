@@ -10,6 +10,7 @@ pub mod algo;
 pub mod analysis;
 pub mod backend;
 pub mod bench;
+pub mod cpu;
 pub mod data;
 pub mod error;
 pub mod gpu;
@@ -19,6 +20,8 @@ pub mod problem;
 pub mod real;
 pub mod report;
 pub mod rng;
+pub mod run;
+pub mod rundir;
 pub mod sweep;
 pub mod verify;
 

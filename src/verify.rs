@@ -1,9 +1,15 @@
-//! Comparing a GPU sweep with the CPU reference, metric by metric.
+//! Comparing a GPU sweep with the CPU reference, metric by metric (`sbo verify`).
+//!
+//! Owns: the comparison and its tolerance. Must not know: how engines run (it runs both
+//! through the run layer).
 
-use crate::metrics::names;
-use crate::sweep::SweepResult;
+use crate::error::Result;
+use crate::metrics::Metric;
+use crate::run::{run_plan, EngineChoice, RunOptions, SweepResult};
+use crate::sweep::{Plan, Precision, SweepConfig};
 use serde::Serialize;
 use std::fmt;
+use std::path::Path;
 
 /// A result passes when |gpu - cpu| <= atol + rtol |cpu| everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -92,17 +98,17 @@ pub fn compare(gpu: &SweepResult, cpu: &SweepResult, tol: Tolerance) -> Vec<Metr
     };
     for (g, c) in gpu.configs.iter().zip(&cpu.configs) {
         for rc in &c.rows {
-            if rc.metric == names::SECONDS {
+            if rc.metric == Metric::Seconds {
                 continue;
             }
             let Some(rg) = g.rows.iter().find(|r| r.t == rc.t && r.metric == rc.metric) else {
-                let i = get(&rc.metric, &mut out);
+                let i = get(rc.metric.name(), &mut out);
                 out[i].add(f64::NAN, rc.summary.mean, tol, || {
                     format!("{} t={} (missing on the GPU)", c.label, rc.t)
                 });
                 continue;
             };
-            let i = get(&rc.metric, &mut out);
+            let i = get(rc.metric.name(), &mut out);
             out[i].add(rg.summary.mean, rc.summary.mean, tol, || {
                 format!("{} t={}", c.label, rc.t)
             });
@@ -149,4 +155,53 @@ impl fmt::Display for DiffTable<'_> {
         }
         Ok(())
     }
+}
+
+/// What [`verify`] found.
+pub struct Verification {
+    /// The GPU run's backend (`gpu (adapter)`).
+    pub gpu_backend: String,
+    pub configs: usize,
+    pub lanes: usize,
+    pub diffs: Vec<MetricDiff>,
+}
+
+impl Verification {
+    /// The metrics beyond tolerance.
+    pub fn failed(&self) -> Vec<&str> {
+        self.diffs
+            .iter()
+            .filter(|d| !d.passes())
+            .map(|d| d.metric.as_str())
+            .collect()
+    }
+}
+
+/// Runs every variant of `config` on `gpu` and on the CPU in f64, and compares them. A
+/// variant that fails on either engine fails the verification.
+pub fn verify(
+    config: &SweepConfig,
+    config_dir: Option<&Path>,
+    gpu: &EngineChoice,
+    tol: Tolerance,
+) -> Result<Verification> {
+    let mut c = config.clone();
+    c.run.precision = Precision::F64;
+    let plan = Plan::prepare(&c, config_dir)?;
+    let opts = RunOptions::default();
+    let on = |choice: &EngineChoice| -> Result<SweepResult> {
+        let r = run_plan(&plan, choice, &opts);
+        match r.failure {
+            Some(f) => Err(f.error),
+            None => Ok(r.result),
+        }
+    };
+    let g = on(gpu)?;
+    let cpu = on(&crate::backend::cpu("verify: cpu".into()))?;
+    Ok(Verification {
+        gpu_backend: g.backend.clone(),
+        configs: plan.n_configs(),
+        lanes: g.lanes.len(),
+        diffs: compare(&g, &cpu, tol),
+    })
 }

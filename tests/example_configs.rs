@@ -1,7 +1,9 @@
 //! Every shipped config parses, validates, loads its data and runs (shortened), so the
 //! examples in the repository never rot.
 
-use sbo::sweep::{run_cpu, RunOptions, Study, SweepConfig};
+use sbo::cpu::CpuEngine;
+use sbo::run::{run_study, RunOptions};
+use sbo::sweep::{Study, SweepConfig};
 use std::path::{Path, PathBuf};
 
 /// The TOML files of an examples folder, with the configs read (every shortened run starts
@@ -29,7 +31,7 @@ fn every_example_config_prepares_and_runs_a_few_steps() {
         c.run.seeds = 2;
         let study =
             Study::prepare(&c, path.parent()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let r = run_cpu(&study, &RunOptions::default())
+        let r = run_study(&CpuEngine, &study, &RunOptions::default())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(
             r.diverged(),
@@ -62,14 +64,14 @@ fn every_study_prepares_runs_shortened_and_reports() {
         let parts = plan
             .variants
             .iter()
-            .map(|v| run_cpu(&v.study, &RunOptions::default()))
+            .map(|v| run_study(&CpuEngine, &v.study, &RunOptions::default()))
             .collect::<Result<Vec<_>, _>>()
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let result = sbo::sweep::vary::merge(&plan, parts);
+        let result = sbo::run::merge(&plan, parts);
         assert_eq!(result.diverged(), 0, "{}: diverged", path.display());
         let tmp = tempfile::tempdir().unwrap();
-        sbo::report::start_run_dir(tmp.path(), &plan).unwrap();
-        sbo::report::finish_run_dir(tmp.path(), &plan, &result).unwrap();
+        sbo::rundir::start_run_dir(tmp.path(), &plan).unwrap();
+        sbo::rundir::finish_run_dir(tmp.path(), &plan, &result).unwrap();
         let run = sbo::analysis::RunData::load(tmp.path())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let md = sbo::report::markdown::render(&run, &[]);

@@ -19,8 +19,9 @@ mod gpu_support;
 
 use gpu_support::assert_close;
 use sbo::data::{DataView, Dataset, Replacement};
+use sbo::gpu::bindings::{bind, lane_layout, LaneLayout};
+use sbo::gpu::contract::{LaneDesc, Params};
 use sbo::gpu::shader::compose;
-use sbo::gpu::sweep::{bind, lane_layout, LaneDesc, LaneLayout, Params};
 use sbo::gpu::{shaders, GpuContext};
 use sbo::problem::{accuracy, data_loss, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
 

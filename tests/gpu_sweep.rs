@@ -4,9 +4,16 @@
 
 mod gpu_support;
 
-use sbo::gpu::{run_gpu, GpuContext, GpuRunOptions};
-use sbo::metrics::names;
-use sbo::sweep::{run_cpu, NeighbourChoice, RunOptions, Study, SweepConfig, SweepResult};
+use sbo::cpu::CpuEngine;
+use sbo::gpu::{GpuContext, GpuEngine, GpuRunOptions};
+use sbo::metrics::Metric;
+use sbo::run::{run_study, NeighbourChoice, RunOptions, SweepResult};
+use sbo::sweep::{Study, SweepConfig};
+use std::sync::Arc;
+
+fn run_cpu(study: &Study, opts: &RunOptions) -> sbo::Result<SweepResult> {
+    run_study(&CpuEngine, study, opts)
+}
 
 /// Every algorithm, small batches, on a synthetic problem of the given preset.
 fn config(preset: &str, steps: u64, hyper: &str) -> SweepConfig {
@@ -82,8 +89,9 @@ without_replacement = true
     SweepConfig::from_toml(&text).expect("test config")
 }
 
-fn gpu_run(ctx: &GpuContext, study: &Study, g: &GpuRunOptions) -> SweepResult {
-    run_gpu(ctx, study, &RunOptions::default(), g).expect("GPU sweep runs")
+fn gpu_run(ctx: &Arc<GpuContext>, study: &Study, g: &GpuRunOptions) -> SweepResult {
+    let engine = GpuEngine::with_options(ctx.clone(), g.clone());
+    run_study(&engine, study, &RunOptions::default()).expect("GPU sweep runs")
 }
 
 /// Compares every metric except timings and every final iterate.
@@ -99,7 +107,7 @@ fn assert_results_close(what: &str, gpu: &SweepResult, cpu: &SweepResult, rtol: 
         );
         for (rg, rc) in g.rows.iter().zip(&c.rows) {
             assert_eq!((rg.t, &rg.metric), (rc.t, &rc.metric));
-            if rg.metric == names::SECONDS {
+            if rg.metric == Metric::Seconds {
                 continue;
             }
             let (a, b) = (rg.summary.mean, rc.summary.mean);
@@ -198,7 +206,7 @@ fn identical_neighbours_stay_at_exactly_zero_distance_on_the_gpu() {
     }
     let same = gpu_run(&ctx, &study, &GpuRunOptions::default());
     for (cs, cr) in same.configs.iter().zip(&real.configs) {
-        for m in [names::DIST_X, names::DIST_Y, names::DIST_XY_SQ] {
+        for m in [Metric::DistX, Metric::DistY, Metric::DistXySq] {
             for r in cs.rows.iter().filter(|r| r.metric == m) {
                 assert_eq!(
                     r.summary.mean, 0.0,
@@ -243,7 +251,7 @@ fn splitting_lanes_into_many_dispatches_changes_nothing() {
     }
     for (a, b) in whole.configs.iter().zip(&pieces.configs) {
         for (ra, rb) in a.rows.iter().zip(&b.rows) {
-            if ra.metric != names::SECONDS {
+            if ra.metric != Metric::Seconds {
                 assert_eq!(
                     ra.summary.mean.to_bits(),
                     rb.summary.mean.to_bits(),
@@ -280,13 +288,7 @@ fn a_sweep_too_large_for_the_device_is_a_clear_error() {
     cfg.algos.truncate(1);
     cfg.algos[0].batch = Some(sbo::algo::BatchSize::Size(5000).into());
     let study = Study::prepare(&cfg, None).unwrap();
-    let e = run_gpu(
-        &ctx,
-        &study,
-        &RunOptions::default(),
-        &GpuRunOptions::default(),
-    )
-    .unwrap_err();
+    let e = run_study(&GpuEngine::new(ctx), &study, &RunOptions::default()).unwrap_err();
     assert!(e.to_string().contains("batch"), "{e}");
 }
 

@@ -5,7 +5,8 @@
 use sbo::analysis::kappa;
 use sbo::analysis::stability::{growth_fits, size_fits, SIZE_EXPONENT_MARGIN};
 use sbo::analysis::{ConfigData, RunData, Series};
-use sbo::sweep::{self, Plan, SweepConfig};
+use sbo::metrics::Metric;
+use sbo::sweep::{Plan, SweepConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -14,14 +15,16 @@ fn run_into(text: &str, dir: &Path) -> RunData {
     let config = SweepConfig::from_toml(text).expect("config");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let plan = Plan::prepare(&config, Some(root)).expect("prepare");
-    sbo::report::start_run_dir(dir, &plan).expect("start");
+    sbo::rundir::start_run_dir(dir, &plan).expect("start");
     let parts: Vec<_> = plan
         .variants
         .iter()
-        .map(|v| sweep::run_cpu(&v.study, &Default::default()).expect("run"))
+        .map(|v| {
+            sbo::run::run_study(&sbo::cpu::CpuEngine, &v.study, &Default::default()).expect("run")
+        })
         .collect();
-    let result = sweep::vary::merge(&plan, parts);
-    sbo::report::finish_run_dir(dir, &plan, &result).expect("finish");
+    let result = sbo::run::merge(&plan, parts);
+    sbo::rundir::finish_run_dir(dir, &plan, &result).expect("finish");
     RunData::load(dir).expect("load")
 }
 
@@ -57,7 +60,7 @@ fn sc_sc_stability_levels_off_and_scales_like_one_over_m() {
     let tmp = tempfile::tempdir().unwrap();
     let run = run_into(SC_SC_M, tmp.path());
     assert_eq!(run.configs.len(), 4);
-    for (label, fit) in growth_fits(&run, "dist_xy") {
+    for (label, fit) in growth_fits(&run, Metric::DistXy) {
         let f = fit.unwrap_or_else(|| panic!("{label}: no growth fit"));
         println!("{label}: late exponent a = {}", f.text());
         assert!(
@@ -66,7 +69,7 @@ fn sc_sc_stability_levels_off_and_scales_like_one_over_m() {
             f.text()
         );
     }
-    let fits = size_fits(&run, "data.n_upper", "dist_xy");
+    let fits = size_fits(&run, "data.n_upper", Metric::DistXy);
     assert_eq!(fits.len(), 1);
     let (g, x) = (&fits[0].group, &fits[0].sizes);
     assert_eq!(x, &vec![250.0, 500.0, 1000.0, 2000.0]);
@@ -110,7 +113,7 @@ batch = 32
 fn nc_nc_stability_grows_with_iterations() {
     let tmp = tempfile::tempdir().unwrap();
     let run = run_into(NC_NC, tmp.path());
-    let (label, fit) = &growth_fits(&run, "dist_xy")[0];
+    let (label, fit) = &growth_fits(&run, Metric::DistXy)[0];
     let f = fit.expect("growth fit");
     println!("{label}: a = {}", f.text());
     assert!(
@@ -118,7 +121,7 @@ fn nc_nc_stability_grows_with_iterations() {
         "{label}: nc-nc stability should keep growing, a = {}",
         f.text()
     );
-    let s = &run.configs[0].series["dist_xy"];
+    let s = &run.configs[0].series[&Metric::DistXy];
     let n = s.mean.len();
     assert!(s.mean[n - 1] > 2.0 * s.mean[n / 2], "{:?}", s.mean);
 }
@@ -163,11 +166,11 @@ fn planted_kappa_run(dir: &Path) -> RunData {
                         .collect()
                 })
                 .collect();
-            per_seed.insert("hypergrad_norm_sq".to_string(), metric);
-            per_seed.insert("oracle_grad_g".to_string(), calls);
+            per_seed.insert(Metric::HypergradNormSq, metric);
+            per_seed.insert(Metric::OracleGradG, calls);
             let mut series = BTreeMap::new();
             series.insert(
-                "hypergrad_norm_sq".to_string(),
+                Metric::HypergradNormSq,
                 Series {
                     t: log_steps.clone(),
                     mean: log_steps.iter().map(|_| 1.0).collect(),
@@ -188,7 +191,11 @@ fn planted_kappa_run(dir: &Path) -> RunData {
     RunData {
         dir: dir.to_path_buf(),
         config,
-        summary: serde_json::json!({"neighbours": 0, "seeds": n_seeds}),
+        summary: sbo::rundir::RunSummary {
+            neighbours: 0,
+            seeds: n_seeds,
+            ..Default::default()
+        },
         log_steps,
         seeds: (0..n_seeds as u64).collect(),
         configs,
@@ -199,7 +206,7 @@ fn planted_kappa_run(dir: &Path) -> RunData {
 fn kappa_fit_recovers_a_planted_exponent() {
     let tmp = tempfile::tempdir().unwrap();
     let run = planted_kappa_run(tmp.path());
-    let curves = kappa::curves(&run, "hypergrad_norm_sq");
+    let curves = kappa::curves(&run, Metric::HypergradNormSq);
     assert_eq!(curves.len(), 1);
     let cv = &curves[0];
     assert_eq!(cv.points.len(), 5);

@@ -5,6 +5,7 @@ use super::fit::{fit_seeds, Fit};
 use super::run_data::RunData;
 use super::target::{resolve_target, time_to_target, TargetHit};
 use crate::algo::Schedule;
+use crate::metrics::Metric;
 use serde::Serialize;
 
 pub const KEY: &str = "data.kappa";
@@ -67,7 +68,7 @@ pub fn is_kappa_study(run: &RunData) -> bool {
     run.configs.iter().any(|c| c.variant_value(KEY).is_some())
 }
 
-pub fn curves(run: &RunData, metric: &str) -> Vec<KappaCurve> {
+pub fn curves(run: &RunData, metric: Metric) -> Vec<KappaCurve> {
     run.groups_along(KEY)
         .into_iter()
         .map(|(g, cs)| {

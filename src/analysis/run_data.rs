@@ -3,6 +3,8 @@
 
 use crate::algo::AlgoConfig;
 use crate::error::{Result, SboError};
+use crate::metrics::Metric;
+use crate::rundir::{self, RunFiles, RunSummary};
 use crate::sweep::SweepConfig;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,21 +45,21 @@ pub struct ConfigData {
     pub variant: Vec<(String, String)>,
     /// Settings the lanes ran with.
     pub settings: AlgoConfig,
-    /// metric name -> series over logging steps.
-    pub series: BTreeMap<String, Series>,
-    /// metric name -> `[seed][logging step]` (NaN where not measured or diverged).
-    pub per_seed: BTreeMap<String, Vec<Vec<f64>>>,
+    /// metric -> series over logging steps.
+    pub series: BTreeMap<Metric, Series>,
+    /// metric -> `[seed][logging step]` (NaN where not measured or diverged).
+    pub per_seed: BTreeMap<Metric, Vec<Vec<f64>>>,
 }
 
 impl ConfigData {
-    pub fn series(&self, metric: &str) -> Option<&Series> {
-        self.series.get(metric)
+    pub fn series(&self, metric: Metric) -> Option<&Series> {
+        self.series.get(&metric)
     }
 
     /// Each seed's value of `metric` at the last logging step (NaN where missing).
-    pub fn final_values(&self, metric: &str) -> Vec<f64> {
+    pub fn final_values(&self, metric: Metric) -> Vec<f64> {
         self.per_seed
-            .get(metric)
+            .get(&metric)
             .map(|v| {
                 v.iter()
                     .map(|r| r.last().copied().unwrap_or(f64::NAN))
@@ -67,7 +69,7 @@ impl ConfigData {
     }
 
     /// `metric` at the last logging step, summarised over seeds.
-    pub fn final_summary(&self, metric: &str) -> crate::metrics::Summary {
+    pub fn final_summary(&self, metric: Metric) -> crate::metrics::Summary {
         crate::metrics::summarize(self.final_values(metric))
     }
 
@@ -97,173 +99,93 @@ pub struct RunData {
     /// `config.toml` as written by `sbo run`.
     pub config: SweepConfig,
     /// `summary.json`.
-    pub summary: serde_json::Value,
+    pub summary: RunSummary,
     pub log_steps: Vec<u64>,
     /// Seeds, in the order of the `per_seed` rows.
     pub seeds: Vec<u64>,
     pub configs: Vec<ConfigData>,
 }
 
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| SboError::io(path, e))
-}
-
-fn bad(path: &Path, line: usize, msg: impl Into<String>) -> SboError {
-    SboError::Parse {
-        path: path.to_path_buf(),
-        line,
-        msg: msg.into(),
-    }
-}
-
-/// Splits one line of a CSV file written by [`crate::report`] (fields quoted when they hold
-/// commas or quotes).
-pub fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
-fn num(path: &Path, line: usize, s: &str) -> Result<f64> {
-    if s.is_empty() || s == "nan" {
-        return Ok(f64::NAN);
-    }
-    s.parse()
-        .map_err(|_| bad(path, line, format!("`{s}` is not a number")))
-}
-
 impl RunData {
-    /// Reads `config.toml`, `summary.json`, `metrics.csv` and (when present) `seeds.csv`.
+    /// Reads a run directory (see [`crate::rundir`]): every configuration's summaries from
+    /// `metrics.csv` and its per-seed values from `seeds.csv` (when present).
     pub fn load(dir: &Path) -> Result<RunData> {
-        let cfg_path = dir.join("config.toml");
-        let config = SweepConfig::from_file(&cfg_path)?;
-        let sum_path = dir.join("summary.json");
-        let summary: serde_json::Value = serde_json::from_str(&read(&sum_path)?)
-            .map_err(|e| bad(&sum_path, e.line(), e.to_string()))?;
-        let log_steps: Vec<u64> = summary["log_steps"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_u64()).collect())
-            .unwrap_or_default();
-        let seed_base = summary["seed_base"]
-            .as_u64()
-            .unwrap_or(config.run.seed_base);
-        let n_seeds = summary["seeds"].as_u64().unwrap_or(config.run.seeds as u64);
+        let files = rundir::read_run(dir)?;
+        RunData::from_files(files)
+    }
+
+    /// The analysis view of a run directory's files.
+    pub fn from_files(files: RunFiles) -> Result<RunData> {
+        let RunFiles {
+            dir,
+            config,
+            summary,
+            metrics,
+            seeds,
+        } = files;
+        let log_steps = summary.log_steps.clone();
+        let (seed_base, n_seeds) = (summary.seed_base, summary.seeds);
         let mut configs = Vec::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
-        for (i, c) in summary["configs"]
-            .as_array()
-            .ok_or_else(|| bad(&sum_path, 0, "no `configs` list"))?
-            .iter()
-            .enumerate()
-        {
-            let label = c["label"].as_str().unwrap_or_default().to_string();
-            let settings: AlgoConfig = serde_json::from_value(c["settings"].clone())
-                .map_err(|e| bad(&sum_path, 0, format!("configs[{i}].settings: {e}")))?;
-            let variant: Vec<(String, String)> =
-                serde_json::from_value(c["variant"].clone()).unwrap_or_default();
-            index.insert(label.clone(), configs.len());
+        for c in &summary.configs {
+            index.insert(c.label.clone(), configs.len());
             configs.push(ConfigData {
-                algo_label: c["algo_label"].as_str().unwrap_or(&label).to_string(),
-                algorithm: c["algorithm"].as_str().unwrap_or_default().to_string(),
-                label,
-                variant,
-                settings,
+                label: c.label.clone(),
+                algo_label: c.algo_label.clone().unwrap_or_else(|| c.label.clone()),
+                algorithm: c.algorithm.clone(),
+                variant: c.variant.clone(),
+                settings: c.settings.clone(),
                 series: BTreeMap::new(),
                 per_seed: BTreeMap::new(),
             });
         }
-
-        let m_path = dir.join("metrics.csv");
-        let text = read(&m_path)?;
-        for (ln, line) in text.lines().enumerate().skip(1) {
-            if line.is_empty() {
-                continue;
-            }
-            let f = split_csv(line);
-            if f.len() != 9 {
-                return Err(bad(
-                    &m_path,
-                    ln + 1,
-                    format!("expected 9 fields, found {}", f.len()),
-                ));
-            }
-            let ci = *index
-                .get(&f[0])
-                .ok_or_else(|| bad(&m_path, ln + 1, format!("unknown configuration `{}`", f[0])))?;
-            let t: u64 = f[2].parse().map_err(|_| {
-                bad(
-                    &m_path,
-                    ln + 1,
-                    format!("step `{}` is not an integer", f[2]),
-                )
+        let m_path = dir.join(rundir::schema::METRICS);
+        for (i, r) in metrics.into_iter().enumerate() {
+            let ci = *index.get(&r.config).ok_or_else(|| SboError::Parse {
+                path: m_path.clone(),
+                line: i + 2,
+                msg: format!("unknown configuration `{}`", r.config),
             })?;
-            let s = configs[ci].series.entry(f[3].clone()).or_default();
-            s.t.push(t);
-            s.mean.push(num(&m_path, ln + 1, &f[4])?);
-            s.std.push(num(&m_path, ln + 1, &f[5])?);
-            s.ci_low.push(num(&m_path, ln + 1, &f[6])?);
-            s.ci_high.push(num(&m_path, ln + 1, &f[7])?);
-            s.count.push(f[8].parse().unwrap_or(0));
+            let s = configs[ci].series.entry(r.metric).or_default();
+            s.t.push(r.t);
+            s.mean.push(r.mean.0);
+            s.std.push(r.std.0);
+            s.ci_low.push(r.ci_low.0);
+            s.ci_high.push(r.ci_high.0);
+            s.count.push(r.count);
         }
-
-        let s_path = dir.join("seeds.csv");
-        if s_path.exists() {
-            let text = read(&s_path)?;
-            let mut lines = text.lines();
-            let header = split_csv(lines.next().unwrap_or_default());
-            let metrics: Vec<String> = header.iter().skip(3).cloned().collect();
+        if let Some((metrics, rows)) = seeds {
+            let s_path = dir.join(rundir::schema::SEEDS);
             let pos = |t: u64| log_steps.iter().position(|&x| x == t);
-            for (ln, line) in lines.enumerate() {
-                if line.is_empty() {
-                    continue;
-                }
-                let f = split_csv(line);
-                if f.len() != header.len() {
-                    return Err(bad(
-                        &s_path,
-                        ln + 2,
-                        format!("expected {} fields, found {}", header.len(), f.len()),
-                    ));
-                }
-                let ci = *index.get(&f[0]).ok_or_else(|| {
-                    bad(&s_path, ln + 2, format!("unknown configuration `{}`", f[0]))
-                })?;
-                let seed: u64 = f[1].parse().map_err(|_| bad(&s_path, ln + 2, "bad seed"))?;
-                let t: u64 = f[2].parse().map_err(|_| bad(&s_path, ln + 2, "bad step"))?;
-                let (Some(si), Some(li)) = (seed.checked_sub(seed_base), pos(t)) else {
-                    return Err(bad(&s_path, ln + 2, "seed or step outside the run"));
+            for (i, r) in rows.into_iter().enumerate() {
+                let bad = |msg: String| SboError::Parse {
+                    path: s_path.clone(),
+                    line: i + 2,
+                    msg,
                 };
-                for (m, v) in metrics.iter().zip(&f[3..]) {
+                let ci = *index
+                    .get(&r.config)
+                    .ok_or_else(|| bad(format!("unknown configuration `{}`", r.config)))?;
+                let (Some(si), Some(li)) = (r.seed.checked_sub(seed_base), pos(r.t)) else {
+                    return Err(bad("seed or step outside the run".into()));
+                };
+                for (m, v) in metrics.iter().zip(r.values) {
                     let rows = configs[ci]
                         .per_seed
-                        .entry(m.clone())
-                        .or_insert_with(|| vec![vec![f64::NAN; log_steps.len()]; n_seeds as usize]);
-                    if let Some(r) = rows.get_mut(si as usize) {
-                        r[li] = num(&s_path, ln + 2, v)?;
+                        .entry(*m)
+                        .or_insert_with(|| vec![vec![f64::NAN; log_steps.len()]; n_seeds]);
+                    if let Some(row) = rows.get_mut(si as usize) {
+                        row[li] = v;
                     }
                 }
             }
         }
         Ok(RunData {
-            dir: dir.to_path_buf(),
+            dir,
             config,
             summary,
+            seeds: (0..n_seeds as u64).map(|s| seed_base + s).collect(),
             log_steps,
-            seeds: (0..n_seeds).map(|s| seed_base + s).collect(),
             configs,
         })
     }

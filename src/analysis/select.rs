@@ -40,7 +40,7 @@ fn score(xs: &[f64]) -> f64 {
 /// a `report.select_metric`.
 pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
     let r = &run.config.report;
-    let metric = r.select_metric.as_deref()?;
+    let metric = r.select_metric?;
     let n = run.log_steps.len();
     let from = n.saturating_sub(((n as f64 * r.select_window).ceil() as usize).max(1));
     let mut out: Vec<Candidate> = run
@@ -52,7 +52,7 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
             } else {
                 format!("{} ({})", c.algorithm, c.variant_without(""))
             };
-            let vals = c.per_seed.get(metric);
+            let vals = c.per_seed.get(&metric);
             let missing = vals.is_none();
             let tail = |row: &Vec<f64>| row.get(from..).unwrap_or(&[]).to_vec();
             let diverged =

@@ -7,6 +7,7 @@
 use super::fit::{fit_seeds, Fit};
 use super::run_data::{ConfigData, RunData};
 use crate::algo::{AlgoConfig, Schedule};
+use crate::metrics::Metric;
 use crate::sweep::ReplaceSide;
 use serde::Serialize;
 
@@ -84,7 +85,7 @@ fn replace_side(run: &RunData, c: &ConfigData) -> ReplaceSide {
 }
 
 /// Late growth exponent of stability ~ t^a per configuration, over t >= fit_from * steps.
-pub fn growth_fits(run: &RunData, metric: &str) -> Vec<(String, Option<Fit>)> {
+pub fn growth_fits(run: &RunData, metric: Metric) -> Vec<(String, Option<Fit>)> {
     let t0 = (run.config.report.fit_from * run.steps() as f64).max(1.0);
     let idx: Vec<usize> = (0..run.log_steps.len())
         .filter(|&i| run.log_steps[i] as f64 >= t0)
@@ -93,7 +94,7 @@ pub fn growth_fits(run: &RunData, metric: &str) -> Vec<(String, Option<Fit>)> {
     run.configs
         .iter()
         .map(|c| {
-            let fit = c.per_seed.get(metric).and_then(|v| {
+            let fit = c.per_seed.get(&metric).and_then(|v| {
                 let ys: Vec<Vec<f64>> = v
                     .iter()
                     .map(|row| idx.iter().map(|&i| row[i]).collect())
@@ -114,7 +115,7 @@ fn preset_grows(preset: &str) -> Option<bool> {
 }
 
 /// Growth with iterations, per configuration.
-pub fn growth_claims(run: &RunData, metric: &str) -> Vec<Claim> {
+pub fn growth_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
     growth_fits(run, metric)
         .into_iter()
         .zip(&run.configs)
@@ -173,7 +174,7 @@ pub struct SizeCurve {
 }
 
 /// Size curves along `key` (`data.n_upper` or `data.n_lower`), per algorithm configuration.
-pub fn size_fits(run: &RunData, key: &str, metric: &str) -> Vec<SizeCurve> {
+pub fn size_fits(run: &RunData, key: &str, metric: Metric) -> Vec<SizeCurve> {
     run.groups_along(key)
         .into_iter()
         .map(|(group, cs)| {
@@ -195,7 +196,7 @@ pub fn size_fits(run: &RunData, key: &str, metric: &str) -> Vec<SizeCurve> {
         .collect()
 }
 
-pub fn size_claims(run: &RunData, metric: &str) -> Vec<Claim> {
+pub fn size_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
     let mut out = Vec::new();
     for (key, side, name) in [
         ("data.n_upper", ReplaceSide::Upper, "m (upper-level size)"),
@@ -256,7 +257,7 @@ fn ordering_claim(
     subject: String,
     what: &str,
     mut items: Vec<(f64, &ConfigData)>,
-    metric: &str,
+    metric: Metric,
 ) -> Option<Claim> {
     if items.len() < 2 {
         return None;
@@ -307,7 +308,7 @@ fn constant_of(s: &Schedule) -> f64 {
 }
 
 /// Orderings in T, in step size, constant vs decaying, and `ud` vs `tsgd`.
-pub fn ordering_claims(run: &RunData, metric: &str) -> Vec<Claim> {
+pub fn ordering_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
     let mut out = Vec::new();
     let group_by = |blank: &[&str]| {
         let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();

@@ -4,11 +4,16 @@
 //! geometric grid.
 
 use super::run_data::{ConfigData, RunData};
-use crate::metrics::names;
+use crate::metrics::Metric;
 use serde::Serialize;
 
 /// Oracle calls of every kind (gradients of g and f, Hessian- and Jacobian-vector products).
-pub const ORACLE_METRICS: [&str; 4] = [names::GRAD_G, names::GRAD_FCALLS, names::HVP, names::JVP];
+pub const ORACLE_METRICS: [Metric; 4] = [
+    Metric::OracleGradG,
+    Metric::OracleGradF,
+    Metric::OracleHvp,
+    Metric::OracleJvp,
+];
 
 /// Mean and range over the seeds that reached the target. A range rather than a t-interval:
 /// costs are positive, often identical across seeds (oracle counts are deterministic per
@@ -60,7 +65,7 @@ pub struct TargetHit {
 pub fn oracle_calls(c: &ConfigData) -> Vec<Vec<f64>> {
     let mut out: Option<Vec<Vec<f64>>> = None;
     for m in ORACLE_METRICS {
-        if let Some(v) = c.per_seed.get(m) {
+        if let Some(v) = c.per_seed.get(&m) {
             match &mut out {
                 None => out = Some(v.clone()),
                 Some(o) => {
@@ -78,7 +83,7 @@ pub fn oracle_calls(c: &ConfigData) -> Vec<Vec<f64>> {
 
 /// The target of a configuration: `report.target`, or `report.relative_target` times the
 /// configuration's mean `metric` at t = 0.
-pub fn resolve_target(run: &RunData, c: &ConfigData, metric: &str) -> Option<f64> {
+pub fn resolve_target(run: &RunData, c: &ConfigData, metric: Metric) -> Option<f64> {
     let r = &run.config.report;
     if let Some(t) = r.target {
         return Some(t);
@@ -90,13 +95,13 @@ pub fn resolve_target(run: &RunData, c: &ConfigData, metric: &str) -> Option<f64
 }
 
 /// First logging step per seed at which `metric <= target`.
-pub fn time_to_target(run: &RunData, c: &ConfigData, metric: &str, target: f64) -> TargetHit {
-    let vals = c.per_seed.get(metric);
+pub fn time_to_target(run: &RunData, c: &ConfigData, metric: Metric, target: f64) -> TargetHit {
+    let vals = c.per_seed.get(&metric);
     let calls = oracle_calls(c);
     let empty: Vec<Vec<f64>> = Vec::new();
     let empty_row: Vec<f64> = Vec::new();
-    let samples = c.per_seed.get(names::SAMPLES).unwrap_or(&empty);
-    let secs = c.per_seed.get(names::SECONDS).unwrap_or(&empty);
+    let samples = c.per_seed.get(&Metric::Samples).unwrap_or(&empty);
+    let secs = c.per_seed.get(&Metric::Seconds).unwrap_or(&empty);
     let n_seeds = vals.map_or(0, |v| v.len());
     let mut it = Vec::new();
     let mut oc = Vec::new();

@@ -1,29 +1,43 @@
-//! The `sbo` command line: run sweeps described in TOML files and write their results.
+//! The `sbo` command line: parses arguments, calls the library, prints. Everything a command
+//! does lives in the library (`run`, `rundir`, `report`, `verify`, `bench`, `backend`).
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use sbo::backend::Engine;
-use sbo::metrics::names;
-use sbo::sweep::{self, Backend, SweepConfig, SweepResult};
-use sbo::SboError;
+use sbo::metrics::Metric;
+use sbo::run::{RunEvent, RunOptions, SweepResult};
+use sbo::sweep::{self, Backend, SweepConfig};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The built-in default study (`sbo run` without a file): ssgd vs tsgd vs ssaid tuning
 /// per-feature ridge weights of a logistic regression on ijcnn1.
 const DEFAULT_STUDY: &str = include_str!("../../examples/configs/default.toml");
+
+/// The long help: what sbo does and every registered algorithm.
+fn long_about() -> String {
+    let mut s = String::from(
+        "sbo runs sweeps of stochastic bilevel optimization algorithms over a grid of \
+         configurations x seeds x neighbouring datasets, and reports convergence (losses, exact \
+         hypergradient norms) and algorithmic stability (distance between runs on datasets that \
+         differ in one sample).\n\nAlgorithms (`name` in an [[algo]] table):\n",
+    );
+    for k in sbo::algo::AlgoKind::ALL {
+        s.push_str(&format!("  {:8} {}\n", k.name(), k.descriptor().summary));
+    }
+    s.push_str(
+        "\nA sweep is described in a TOML file: see the README and examples/configs/. `sbo run` \
+         without a file runs the built-in default study on the shipped ijcnn1 data.",
+    );
+    s
+}
 
 #[derive(Parser)]
 #[command(
     name = "sbo",
     version,
     about = "Batched stochastic bilevel optimization: many seeds, neighbouring datasets and step sizes in one sweep",
-    long_about = "sbo runs sweeps of stochastic bilevel optimization algorithms (ssgd, tsgd, ud, ssaid, \
-stocbio, aid-cg) over a grid of configurations x seeds x neighbouring datasets, and reports \
-convergence (losses, exact hypergradient norms) and algorithmic stability (distance between \
-runs on datasets that differ in one sample).\n\nA sweep is described in a TOML file: see the \
-README and examples/configs/. `sbo run` without a file runs the built-in default study on the \
-shipped ijcnn1 data."
+    long_about = long_about()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -185,38 +199,20 @@ fn real_main() -> Result<()> {
             if let Some(s) = seeds {
                 c.run.seeds = s;
             }
-            c.run.precision = sbo::sweep::Precision::F64;
-            let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
-            let gpu = Engine::choose(Backend::Gpu)?;
-            eprintln!("sbo verify: {}", gpu.reason());
-            let opts = sweep::RunOptions::default();
-            let mut gs = Vec::new();
-            let mut cs = Vec::new();
-            for pv in &plan.variants {
-                gs.push(gpu.run(&pv.study, &opts)?);
-                cs.push(sweep::run_cpu(&pv.study, &opts)?);
-            }
-            let g = sweep::vary::merge(&plan, gs);
-            let cpu = sweep::vary::merge(&plan, cs);
+            let gpu = sbo::backend::choose(Backend::Gpu)?;
+            eprintln!("sbo verify: {}", gpu.reason);
             let tol = sbo::verify::Tolerance { rtol, atol };
-            let diffs = sbo::verify::compare(&g, &cpu, tol);
+            let v = sbo::verify::verify(&c, dir.as_deref(), &gpu, tol)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&diffs)?);
+                println!("{}", serde_json::to_string_pretty(&v.diffs)?);
             } else {
                 println!(
                     "GPU ({}) vs CPU (f64), {} configuration(s), {} lanes, {} steps; tolerance |diff| <= {atol:e} + {rtol:e} |cpu|",
-                    g.backend,
-                    plan.n_configs(),
-                    g.lanes.len(),
-                    c.run.steps
+                    v.gpu_backend, v.configs, v.lanes, c.run.steps
                 );
-                print!("{}", sbo::verify::DiffTable(&diffs));
+                print!("{}", sbo::verify::DiffTable(&v.diffs));
             }
-            let failed: Vec<&str> = diffs
-                .iter()
-                .filter(|d| !d.passes())
-                .map(|d| d.metric.as_str())
-                .collect();
+            let failed = v.failed();
             if !failed.is_empty() {
                 eprintln!("verify FAILED for: {}", failed.join(", "));
                 std::process::exit(2);
@@ -261,7 +257,7 @@ fn real_main() -> Result<()> {
             Ok(())
         }
         Command::Report { run_dir } => {
-            let (report, figures) = make_report(&run_dir)?;
+            let (report, figures) = sbo::report::make_report(&run_dir)?;
             for f in &figures {
                 eprintln!("wrote {}", f.display());
             }
@@ -270,7 +266,7 @@ fn real_main() -> Result<()> {
         }
         Command::Plot { run_dir } => {
             let run = sbo::analysis::RunData::load(&run_dir)?;
-            for f in plot_figures(&run)? {
+            for f in sbo::report::plot(&run)? {
                 println!("{}", f.display());
             }
             Ok(())
@@ -283,8 +279,8 @@ fn real_main() -> Result<()> {
             for (i, a) in adapters.iter().enumerate() {
                 println!("[{i}] {a}");
             }
-            match Engine::choose(Backend::Auto) {
-                Ok(e) => println!("{}", e.reason()),
+            match sbo::backend::choose(Backend::Auto) {
+                Ok(e) => println!("{}", e.reason),
                 Err(e) => println!("backend auto: {e}"),
             }
             Ok(())
@@ -346,12 +342,12 @@ fn real_main() -> Result<()> {
             }
             let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
             let out = out.unwrap_or_else(|| default_out(&c.name));
-            sbo::report::start_run_dir(&out, &plan)
+            sbo::rundir::start_run_dir(&out, &plan)
                 .with_context(|| format!("cannot write the output directory {}", out.display()))?;
             let lanes = plan.n_lanes();
-            let engine = Engine::choose(c.run.backend)?;
+            let choice = sbo::backend::choose(c.run.backend)?;
             if !quiet {
-                eprintln!("sbo: {}", engine.reason());
+                eprintln!("sbo: {}", choice.reason);
                 eprintln!(
                     "sbo: {} configuration(s){}, {} lanes, {} steps -> {}",
                     plan.n_configs(),
@@ -377,56 +373,45 @@ fn real_main() -> Result<()> {
                 );
                 b
             };
-            let cb = |n: u64| bar.inc(n);
-            let opts = sweep::RunOptions {
-                progress: Some(&cb),
-            };
-            // Variants run one after another; when one fails, what the others computed is
-            // still written before the error is reported.
-            let mut parts = Vec::new();
-            let mut failure = None;
-            for pv in &plan.variants {
-                bar.set_message(pv.variant.label.clone());
-                let before = bar.position();
-                let r = match engine.run(&pv.study, &opts) {
-                    Err(e)
-                        if engine.is_gpu()
-                            && c.run.backend == Backend::Auto
-                            && !matches!(e, SboError::Config { .. }) =>
-                    {
-                        bar.set_position(before);
-                        bar.println(format!(
-                            "warning: the GPU run failed ({e}); running on the CPU instead"
-                        ));
-                        sweep::run_cpu(&pv.study, &opts)
-                    }
-                    r => r,
-                };
-                match r {
-                    Ok(r) => parts.push(r),
-                    Err(e) => {
-                        failure = Some((pv.variant.label.clone(), e));
-                        break;
-                    }
+            // Where the bar stood when the current variant started (a fallback restarts it).
+            let variant_start = AtomicU64::new(0);
+            let progress = |n: u64| bar.inc(n);
+            let events = |e: RunEvent| match e {
+                RunEvent::VariantStarted { variant } => {
+                    bar.set_message(variant.to_string());
+                    variant_start.store(bar.position(), Ordering::Relaxed);
                 }
-            }
+                RunEvent::FellBack { error, .. } => {
+                    bar.set_position(variant_start.load(Ordering::Relaxed));
+                    bar.println(format!(
+                        "warning: the GPU run failed ({error}); running on the CPU instead"
+                    ));
+                }
+            };
+            let opts = RunOptions {
+                progress: Some(&progress),
+                events: Some(&events),
+            };
+            let outcome = sbo::run::run_plan(&plan, &choice, &opts);
             bar.finish_and_clear();
-            let done = parts.len();
-            let result = sweep::vary::merge(&plan, parts);
-            sbo::report::finish_run_dir(&out, &plan, &result)?;
-            if let Some((label, e)) = failure {
+            let result = outcome.result;
+            // What the variants before a failure computed is written before it is reported.
+            sbo::rundir::finish_run_dir(&out, &plan, &result)?;
+            if let Some(f) = outcome.failure {
                 anyhow::bail!(
-                    "{}{e}; the {done} variant(s) before it are written to {}",
-                    if label.is_empty() {
+                    "{}{}; the {} variant(s) before it are written to {}",
+                    if f.variant.is_empty() {
                         String::new()
                     } else {
-                        format!("variant {label}: ")
+                        format!("variant {}: ", f.variant)
                     },
+                    f.error,
+                    f.completed,
                     out.display()
                 );
             }
             if c.report.plots {
-                match make_report(&out) {
+                match sbo::report::make_report(&out) {
                     Ok((report, _)) if !quiet => eprintln!("report: {}", report.display()),
                     Ok(_) => {}
                     Err(e) => {
@@ -453,29 +438,15 @@ fn real_main() -> Result<()> {
     }
 }
 
-/// Figures of a run directory: the standard ones and those of its study.
-fn plot_figures(run: &sbo::analysis::RunData) -> Result<Vec<PathBuf>> {
-    let extra = sbo::report::figures::study_figures(run);
-    Ok(sbo::plot::plot_run(run, extra)?)
-}
-
-/// Figures and report.md of a run directory.
-fn make_report(run_dir: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
-    let run = sbo::analysis::RunData::load(run_dir)?;
-    let figures = plot_figures(&run)?;
-    let report = sbo::report::markdown::write_report(&run, &figures)?;
-    Ok((report, figures))
-}
-
 /// The last logged value of the headline metrics, per configuration.
 fn print_table(result: &SweepResult) {
     let cols = [
-        (names::DIST_XY, "stab |dxy|"),
-        (names::VAL_LOSS, "val loss"),
-        (names::TEST_LOSS, "test loss"),
-        (names::GEN_GAP, "gen gap"),
-        (names::TEST_ACC, "test acc"),
-        (names::GRAD_F, "|grad F|"),
+        (Metric::DistXy, "stab |dxy|"),
+        (Metric::ValLoss, "val loss"),
+        (Metric::TestLoss, "test loss"),
+        (Metric::GenGap, "gen gap"),
+        (Metric::TestAccuracy, "test acc"),
+        (Metric::HypergradNorm, "|grad F|"),
     ];
     let t_end = result.log_steps.last().copied().unwrap_or(0);
     let width = result
@@ -494,10 +465,8 @@ fn print_table(result: &SweepResult) {
         let mut line = format!("{:width$}", c.label);
         for (m, _) in cols {
             let v = c
-                .rows
-                .iter()
-                .find(|r| r.t == t_end && r.metric == m)
-                .map(|r| format!("{:12.4e}", r.summary.mean))
+                .at(t_end, m)
+                .map(|s| format!("{:12.4e}", s.mean))
                 .unwrap_or_else(|| format!("{:>12}", "-"));
             line.push(' ');
             line.push_str(&v);

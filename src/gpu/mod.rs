@@ -6,12 +6,13 @@
 //! command line can fall back to the CPU or tell the user what to fix.
 
 pub mod adapter;
+pub mod bindings;
 pub mod context;
 pub mod contract;
+pub mod engine;
 pub mod shader;
 pub mod shaders;
-pub mod sweep;
 
 pub use adapter::{list_adapters, AdapterSummary, GpuOptions};
 pub use context::GpuContext;
-pub use sweep::{run_gpu, GpuRunOptions};
+pub use engine::{GpuEngine, GpuRunOptions};

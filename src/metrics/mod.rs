@@ -5,70 +5,129 @@ pub mod stats;
 
 pub use stats::{summarize, t975, Summary};
 
+use crate::error::SboError;
 use crate::real::Real;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
-/// Names of the metrics, in the order of a metric row. Which of them are filled depends on the
-/// problem (accuracy for logistic loss) and the run (`exact`); the others stay NaN and are not
-/// written out.
-pub mod names {
-    pub const DIST_X: &str = "dist_x";
-    pub const DIST_Y: &str = "dist_y";
-    pub const DIST_XY: &str = "dist_xy";
-    pub const DIST_X_SQ: &str = "dist_x_sq";
-    pub const DIST_Y_SQ: &str = "dist_y_sq";
-    pub const DIST_XY_SQ: &str = "dist_xy_sq";
-    pub const VAL_LOSS: &str = "val_loss";
-    pub const TEST_LOSS: &str = "test_loss";
-    pub const GEN_GAP: &str = "gen_gap";
-    pub const UPPER_OBJ: &str = "upper_objective";
-    pub const LOWER_OBJ: &str = "lower_objective";
-    pub const VAL_ACC: &str = "val_accuracy";
-    pub const TEST_ACC: &str = "test_accuracy";
-    pub const GRAD_F: &str = "hypergrad_norm";
-    pub const GRAD_F_SQ: &str = "hypergrad_norm_sq";
-    pub const Y_ERR: &str = "y_err";
-    pub const GRAD_G: &str = "oracle_grad_g";
-    pub const GRAD_FCALLS: &str = "oracle_grad_f";
-    pub const HVP: &str = "oracle_hvp";
-    pub const JVP: &str = "oracle_jvp";
-    pub const SAMPLES: &str = "samples";
-    pub const SECONDS: &str = "seconds";
+/// Declares [`Metric`]: variant, stable name (as written in files and configs), in the order
+/// of a metric row.
+macro_rules! metrics {
+    ($($(#[doc = $doc:literal])* $v:ident => $name:literal),+ $(,)?) => {
+        /// A measured quantity. Which metrics are filled depends on the problem (accuracy for
+        /// logistic loss) and the run (`exact`); the others stay NaN and are not written out.
+        /// Names are stable: they are the column and row names of every run directory.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Metric {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $v,)+
+        }
 
-    pub const ALL: [&str; 22] = [
-        DIST_X,
-        DIST_Y,
-        DIST_XY,
-        DIST_X_SQ,
-        DIST_Y_SQ,
-        DIST_XY_SQ,
-        VAL_LOSS,
-        TEST_LOSS,
-        GEN_GAP,
-        UPPER_OBJ,
-        LOWER_OBJ,
-        VAL_ACC,
-        TEST_ACC,
-        GRAD_F,
-        GRAD_F_SQ,
-        Y_ERR,
-        GRAD_G,
-        GRAD_FCALLS,
-        HVP,
-        JVP,
-        SAMPLES,
-        SECONDS,
-    ];
+        impl Metric {
+            /// Every metric, in row order.
+            pub const ALL: [Metric; [$($name),+].len()] = [$(Metric::$v),+];
+
+            /// The stable name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Metric::$v => $name,)+
+                }
+            }
+        }
+    };
 }
 
-/// Index of a metric in a row.
-pub fn index(name: &str) -> usize {
-    names::ALL
-        .iter()
-        .position(|n| *n == name)
-        .unwrap_or(usize::MAX)
+metrics! {
+    /// Mean over neighbours of |x - x'|.
+    DistX => "dist_x",
+    /// Mean over neighbours of |y - y'|.
+    DistY => "dist_y",
+    /// Mean over neighbours of |(x, y) - (x', y')|: the default stability metric.
+    DistXy => "dist_xy",
+    DistXSq => "dist_x_sq",
+    DistYSq => "dist_y_sq",
+    DistXySq => "dist_xy_sq",
+    /// Upper-level data loss on the validation set.
+    ValLoss => "val_loss",
+    /// Test loss (exact population risk on synthetic squared-loss data).
+    TestLoss => "test_loss",
+    /// Test minus validation loss.
+    GenGap => "gen_gap",
+    UpperObjective => "upper_objective",
+    LowerObjective => "lower_objective",
+    ValAccuracy => "val_accuracy",
+    TestAccuracy => "test_accuracy",
+    /// |grad F(x_t)| with the inner problem solved exactly (f64).
+    HypergradNorm => "hypergrad_norm",
+    HypergradNormSq => "hypergrad_norm_sq",
+    /// |y_t - y*(x_t)|.
+    YErr => "y_err",
+    OracleGradG => "oracle_grad_g",
+    OracleGradF => "oracle_grad_f",
+    OracleHvp => "oracle_hvp",
+    OracleJvp => "oracle_jvp",
+    Samples => "samples",
+    /// Compute seconds (CPU: the base lane's stepping; GPU: the run's wall clock).
+    Seconds => "seconds",
 }
 
-pub const N_METRICS: usize = names::ALL.len();
+impl Metric {
+    /// Position in a metric row.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The metric called `name`.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = SboError;
+    fn from_str(s: &str) -> Result<Metric, SboError> {
+        Metric::from_name(s).ok_or_else(|| {
+            SboError::config(
+                "metric",
+                format!(
+                    "unknown metric `{s}` (expected one of {})",
+                    Metric::ALL.map(Metric::name).join(", ")
+                ),
+            )
+        })
+    }
+}
+
+/// Metrics per row.
+pub const N_METRICS: usize = Metric::ALL.len();
+
+/// One value per metric, indexed by [`Metric`] (NaN where not measured).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricValues(pub [f64; N_METRICS]);
+
+impl Default for MetricValues {
+    fn default() -> Self {
+        MetricValues([f64::NAN; N_METRICS])
+    }
+}
+
+impl std::ops::Index<Metric> for MetricValues {
+    type Output = f64;
+    fn index(&self, m: Metric) -> &f64 {
+        &self.0[m.index()]
+    }
+}
+
+impl std::ops::IndexMut<Metric> for MetricValues {
+    fn index_mut(&mut self, m: Metric) -> &mut f64 {
+        &mut self.0[m.index()]
+    }
+}
 
 /// Euclidean distances |a - b|^2 between two lanes' iterates, accumulated in f64.
 pub fn sq_dist<T: Real>(a: &[T], b: &[T]) -> f64 {

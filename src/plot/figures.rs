@@ -7,7 +7,7 @@
 
 use super::{Figure, Line, Panel};
 use crate::analysis::{ConfigData, RunData, Series};
-use crate::metrics::names;
+use crate::metrics::Metric;
 use crate::problem::Loss;
 use crate::sweep::config::LogScale;
 use crate::sweep::DataKind;
@@ -62,18 +62,23 @@ impl Cost {
     }
 
     fn at(self, c: &ConfigData, t: u64) -> f64 {
-        let mean = |m: &str| c.series(m).and_then(|s| s.at(t));
+        let mean = |m: Metric| c.series(m).and_then(|s| s.at(t));
         match self {
             Cost::Iterations => t as f64,
-            Cost::Samples => mean(names::SAMPLES).unwrap_or(f64::NAN),
-            Cost::Seconds => mean(names::SECONDS).unwrap_or(f64::NAN),
+            Cost::Samples => mean(Metric::Samples).unwrap_or(f64::NAN),
+            Cost::Seconds => mean(Metric::Seconds).unwrap_or(f64::NAN),
             // Counters an algorithm never calls may be missing; they count as zero, but a
             // configuration with no counter at all has no oracle axis.
             Cost::Oracle => {
-                let parts: Vec<f64> = [names::GRAD_G, names::GRAD_FCALLS, names::HVP, names::JVP]
-                    .iter()
-                    .filter_map(|m| mean(m))
-                    .collect();
+                let parts: Vec<f64> = [
+                    Metric::OracleGradG,
+                    Metric::OracleGradF,
+                    Metric::OracleHvp,
+                    Metric::OracleJvp,
+                ]
+                .iter()
+                .filter_map(|&m| mean(m))
+                .collect();
                 if parts.is_empty() {
                     f64::NAN
                 } else {
@@ -85,7 +90,7 @@ impl Cost {
 }
 
 /// Whether any configuration has a finite value of `metric`.
-fn measured(run: &RunData, metric: &str) -> bool {
+fn measured(run: &RunData, metric: Metric) -> bool {
     run.configs.iter().any(|c| {
         c.series(metric)
             .is_some_and(|s| s.mean.iter().any(|v| v.is_finite()))
@@ -109,7 +114,7 @@ fn log_steps(run: &RunData) -> bool {
 
 /// One configuration's `metric` against `cost`, with its 95% interval over seeds as the band.
 /// Sparse logging gets markers, so that three logged points do not pass for a smooth curve.
-fn line(c: &ConfigData, metric: &str, cost: Cost, skip_t0: bool) -> Option<Line> {
+fn line(c: &ConfigData, metric: Metric, cost: Cost, skip_t0: bool) -> Option<Line> {
     let s: &Series = c.series(metric)?;
     let keep: Vec<usize> = (0..s.t.len())
         .filter(|&i| !(skip_t0 && s.t[i] == 0))
@@ -132,7 +137,7 @@ fn line(c: &ConfigData, metric: &str, cost: Cost, skip_t0: bool) -> Option<Line>
     })
 }
 
-fn lines(run: &RunData, metric: &str, cost: Cost, skip_t0: bool) -> Vec<Line> {
+fn lines(run: &RunData, metric: Metric, cost: Cost, skip_t0: bool) -> Vec<Line> {
     run.configs
         .iter()
         .filter_map(|c| line(c, metric, cost, skip_t0))
@@ -148,22 +153,20 @@ fn seeds_note(run: &RunData) -> String {
 }
 
 /// Symbol of a stability metric as the titles write it.
-fn distance_symbol(metric: &str) -> String {
-    let base = match metric.trim_end_matches("_sq") {
-        names::DIST_X => "|x(D) - x(D')|",
-        names::DIST_Y => "|y(D) - y(D')|",
-        names::DIST_XY => "|(x,y)(D) - (x,y)(D')|",
-        other => other,
-    };
-    if metric.ends_with("_sq") {
-        format!("{base}²")
-    } else {
-        base.to_string()
+fn distance_symbol(metric: Metric) -> String {
+    match metric {
+        Metric::DistX => "|x(D) - x(D')|".into(),
+        Metric::DistY => "|y(D) - y(D')|".into(),
+        Metric::DistXy => "|(x,y)(D) - (x,y)(D')|".into(),
+        Metric::DistXSq => "|x(D) - x(D')|²".into(),
+        Metric::DistYSq => "|y(D) - y(D')|²".into(),
+        Metric::DistXySq => "|(x,y)(D) - (x,y)(D')|²".into(),
+        other => other.name().into(),
     }
 }
 
 fn stability(run: &RunData) -> Option<Figure> {
-    let metric = run.config.report.stability_metric.as_str();
+    let metric = run.config.report.stability_metric;
     let nonzero = run.configs.iter().any(|c| {
         c.series(metric)
             .is_some_and(|s| s.mean.iter().any(|v| v.is_finite() && *v > 0.0))
@@ -197,7 +200,7 @@ fn stability(run: &RunData) -> Option<Figure> {
         y_label: y_label.into(),
         log_x: true,
         log_y: false,
-        lines: lines(run, names::GEN_GAP, Cost::Iterations, true),
+        lines: lines(run, Metric::GenGap, Cost::Iterations, true),
     };
     Some(Figure {
         title: format!(
@@ -211,23 +214,23 @@ fn stability(run: &RunData) -> Option<Figure> {
     })
 }
 
-fn target_symbol(metric: &str) -> String {
+fn target_symbol(metric: Metric) -> String {
     match metric {
-        names::GRAD_F_SQ => "|∇F(x_t)|²".into(),
-        names::GRAD_F => "|∇F(x_t)|".into(),
-        names::Y_ERR => "|y_t - y*(x_t)|".into(),
-        other => other.into(),
+        Metric::HypergradNormSq => "|∇F(x_t)|²".into(),
+        Metric::HypergradNorm => "|∇F(x_t)|".into(),
+        Metric::YErr => "|y_t - y*(x_t)|".into(),
+        other => other.name().into(),
     }
 }
 
 fn convergence(run: &RunData) -> Option<Figure> {
-    let target = run.config.report.target_metric.as_str();
+    let target = run.config.report.target_metric;
     if !measured(run, target) {
         return None;
     }
     let sym = target_symbol(target);
     let log_x = log_steps(run);
-    let row = |metric: &str, title: &str, y_label: &str, log_y: bool| {
+    let row = |metric: Metric, title: &str, y_label: &str, log_y: bool| {
         COSTS.map(|cost| Panel {
             title: format!("{title} vs {}", cost.name()),
             x_label: cost.label().into(),
@@ -244,7 +247,7 @@ fn convergence(run: &RunData) -> Option<Figure> {
         true,
     ));
     panels.extend(row(
-        names::VAL_LOSS,
+        Metric::ValLoss,
         "Upper loss",
         "upper loss on the validation set",
         false,
@@ -257,7 +260,7 @@ fn convergence(run: &RunData) -> Option<Figure> {
 }
 
 fn accuracy(run: &RunData) -> Option<Figure> {
-    if !measured(run, names::TEST_ACC) {
+    if !measured(run, Metric::TestAccuracy) {
         return None;
     }
     Some(Figure {
@@ -268,7 +271,7 @@ fn accuracy(run: &RunData) -> Option<Figure> {
             y_label: "test accuracy (fraction correct)".into(),
             log_x: log_steps(run),
             log_y: false,
-            lines: lines(run, names::TEST_ACC, Cost::Iterations, false),
+            lines: lines(run, Metric::TestAccuracy, Cost::Iterations, false),
         }],
         columns: 1,
     })
@@ -280,7 +283,7 @@ fn losses(run: &RunData) -> Figure {
     } else {
         ("Test loss", "loss on the test set")
     };
-    let panel = |metric: &str, title: &str, y_label: &str| Panel {
+    let panel = |metric: Metric, title: &str, y_label: &str| Panel {
         title: title.into(),
         x_label: Cost::Iterations.label().into(),
         y_label: y_label.into(),
@@ -292,13 +295,13 @@ fn losses(run: &RunData) -> Figure {
         title: format!("{}: losses ({})", run.title(), seeds_note(run)),
         panels: vec![
             panel(
-                names::VAL_LOSS,
+                Metric::ValLoss,
                 "Upper loss (validation)",
                 "loss on the validation set",
             ),
-            panel(names::TEST_LOSS, test_title, test_label),
+            panel(Metric::TestLoss, test_title, test_label),
             panel(
-                names::LOWER_OBJ,
+                Metric::LowerObjective,
                 "Lower-level objective",
                 "g(x_t, y_t) on the training set",
             ),

@@ -27,10 +27,10 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
             }
         }
     }
-    let metric = run.config.report.target_metric.clone();
+    let metric = run.config.report.target_metric;
     if kappa::is_kappa_study(run) {
         let mut lines = Vec::new();
-        for cv in kappa::curves(run, &metric) {
+        for cv in kappa::curves(run, metric) {
             let pts: Vec<&kappa::KappaPoint> =
                 cv.points.iter().filter(|p| p.hit.reached > 0).collect();
             let x: Vec<f64> = pts.iter().map(|p| p.kappa).collect();
@@ -78,12 +78,12 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
             },
         ));
     }
-    let sm = run.config.report.stability_metric.clone();
+    let sm = run.config.report.stability_metric;
     for (key, name) in [
         ("data.n_upper", "m (upper-level samples)"),
         ("data.n_lower", "n (lower-level samples)"),
     ] {
-        let fits = size_fits(run, key, &sm);
+        let fits = size_fits(run, key, sm);
         if fits.iter().all(|c| c.sizes.len() < 2) {
             continue;
         }

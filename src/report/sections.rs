@@ -2,12 +2,13 @@
 //! ordering claims, stability next to the generalization gap), convergence (selection, last
 //! step, time to target) and the kappa study (costs, step-size rule, fitted exponents).
 
-use super::markdown::{ci, claims_table, e, spread, target_rows};
+use super::cells::{ci, claims_table, e, spread};
+use super::targets::target_rows;
 use crate::analysis::kappa::{self, theory_exponent};
 use crate::analysis::select::select;
 use crate::analysis::stability::Claim;
 use crate::analysis::RunData;
-use crate::metrics::names;
+use crate::metrics::Metric;
 use std::fmt::Write as _;
 
 pub(super) fn stability(
@@ -18,7 +19,7 @@ pub(super) fn stability(
     ord: &[Claim],
 ) {
     let cfg = &run.config;
-    let metric = cfg.report.stability_metric.as_str();
+    let metric = cfg.report.stability_metric;
     let _ = writeln!(o, "## Stability\n");
     let _ = writeln!(
         o,
@@ -49,9 +50,9 @@ pub(super) fn stability(
             "| {} | {} | {} | {} | {} |",
             c.label.replace('|', "\\|"),
             ci(&c.final_summary(metric)),
-            ci(&c.final_summary(names::GEN_GAP)),
-            ci(&c.final_summary(names::TEST_LOSS)),
-            ci(&c.final_summary(names::VAL_LOSS)),
+            ci(&c.final_summary(Metric::GenGap)),
+            ci(&c.final_summary(Metric::TestLoss)),
+            ci(&c.final_summary(Metric::ValLoss)),
         );
     }
     o.push('\n');
@@ -59,13 +60,13 @@ pub(super) fn stability(
 
 pub(super) fn convergence(o: &mut String, run: &RunData) {
     let cfg = &run.config;
-    let tm = cfg.report.target_metric.as_str();
+    let tm = cfg.report.target_metric;
     let _ = writeln!(o, "## Convergence\n");
     if let Some(cands) = select(run) {
         let _ = writeln!(
             o,
             "### Step-size selection\n\nGrid search run by this sweep: per algorithm (within each variant) the configuration with the smallest geometric mean of `{}` over seeds and the last {:.0}% of logging points is kept; configurations with a diverged lane are never kept.\n",
-            cfg.report.select_metric.as_deref().unwrap_or(""),
+            cfg.report.select_metric.map_or("", Metric::name),
             cfg.report.select_window * 100.0
         );
         let _ = writeln!(o, "| group | configuration | score | chosen |");
@@ -99,7 +100,7 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             let _ = writeln!(
                 o,
                 "- `{}` was not measured in this run (it needs `run.exact = true`), so nothing could be selected.",
-                cfg.report.select_metric.as_deref().unwrap_or("")
+                cfg.report.select_metric.map_or("", Metric::name)
             );
         }
         o.push('\n');
@@ -116,10 +117,10 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             "| {} | {} | {} | {} | {} | {} |",
             c.label.replace('|', "\\|"),
             ci(&c.final_summary(tm)),
-            ci(&c.final_summary(names::Y_ERR)),
-            ci(&c.final_summary(names::VAL_LOSS)),
-            ci(&c.final_summary(names::TEST_LOSS)),
-            ci(&c.final_summary(names::TEST_ACC)),
+            ci(&c.final_summary(Metric::YErr)),
+            ci(&c.final_summary(Metric::ValLoss)),
+            ci(&c.final_summary(Metric::TestLoss)),
+            ci(&c.final_summary(Metric::TestAccuracy)),
         );
     }
     o.push('\n');
@@ -159,7 +160,7 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
 
 pub(super) fn kappa(o: &mut String, run: &RunData) {
     let cfg = &run.config;
-    let tm = cfg.report.target_metric.as_str();
+    let tm = cfg.report.target_metric;
     let curves = kappa::curves(run, tm);
     let _ = writeln!(o, "## Cost against kappa\n");
     let rule = match &cfg.run.step_scaling {

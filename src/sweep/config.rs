@@ -7,6 +7,7 @@
 use super::algo_grid::AlgoGrid;
 use crate::algo::{AlgoConfig, Setting};
 use crate::error::{Result, SboError};
+use crate::metrics::Metric;
 use crate::problem::{Coupling, HyperShape, Loss, Preset, ProblemSpec};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -192,12 +193,24 @@ impl Default for DataConfig {
 }
 
 /// Which set a neighbour's replaced sample comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplaceSide {
+    #[default]
     Upper,
     Lower,
     Both,
+}
+
+impl ReplaceSide {
+    /// The config spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReplaceSide::Upper => "upper",
+            ReplaceSide::Lower => "lower",
+            ReplaceSide::Both => "both",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,11 +352,11 @@ pub struct ReportConfig {
     pub title: Option<String>,
     pub kind: StudyKind,
     /// Stability metric of the figures and growth fits.
-    pub stability_metric: String,
+    pub stability_metric: Metric,
     /// Late-growth fits of stability ~ t^a use logging steps t >= fit_from * steps.
     pub fit_from: f64,
     /// Stationarity metric of convergence plots and targets.
-    pub target_metric: String,
+    pub target_metric: Metric,
     /// Target value of `target_metric` (time-to-target tables, kappa costs).
     pub target: Option<f64>,
     /// Or a target relative to the metric's value at t = 0 (mean over seeds).
@@ -351,7 +364,7 @@ pub struct ReportConfig {
     /// Grid search: per algorithm within each variant, keep the configuration with the
     /// smallest geometric mean of `select_metric` over seeds and the last `select_window`
     /// fraction of logging points; configurations with diverged lanes lose.
-    pub select_metric: Option<String>,
+    pub select_metric: Option<Metric>,
     pub select_window: f64,
     /// Write figures at the end of `sbo run` (`sbo plot` makes them later otherwise).
     pub plots: bool,
@@ -362,9 +375,9 @@ impl Default for ReportConfig {
         ReportConfig {
             title: None,
             kind: StudyKind::Auto,
-            stability_metric: "dist_xy".into(),
+            stability_metric: Metric::DistXy,
             fit_from: 0.1,
-            target_metric: "hypergrad_norm_sq".into(),
+            target_metric: Metric::HypergradNormSq,
             target: None,
             relative_target: None,
             select_metric: None,
@@ -376,24 +389,6 @@ impl Default for ReportConfig {
 
 impl ReportConfig {
     pub fn validate(&self) -> Result<()> {
-        let known = |m: &str| crate::metrics::names::ALL.contains(&m);
-        for (f, m) in [
-            ("report.stability_metric", Some(&self.stability_metric)),
-            ("report.target_metric", Some(&self.target_metric)),
-            ("report.select_metric", self.select_metric.as_ref()),
-        ] {
-            if let Some(m) = m {
-                if !known(m) {
-                    return Err(SboError::config(
-                        f,
-                        format!(
-                            "unknown metric `{m}` (expected one of {})",
-                            crate::metrics::names::ALL.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
         if !(self.fit_from >= 0.0 && self.fit_from < 1.0) {
             return Err(SboError::config("report.fit_from", "must be in [0, 1)"));
         }

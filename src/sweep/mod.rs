@@ -1,11 +1,13 @@
-//! Sweeps: a grid of configurations x seeds x neighbours, described in TOML, prepared into a
-//! [`Study`] and run on a backend.
+//! Sweeps: a grid of configurations x seeds x neighbours, described in TOML (or built in
+//! code), checked, and prepared into a [`Study`] (one per `[vary]` variant, in a [`Plan`]).
+//!
+//! Owns: configuration types, grid expansion, data loading and splitting for a study. Must not
+//! know: engines or result files (`run` runs a plan, `rundir` writes it).
 
 pub mod algo_grid;
 pub mod axis;
 pub mod config;
 pub mod grid;
-pub mod runner;
 pub mod study;
 pub mod vary;
 
@@ -16,9 +18,5 @@ pub use config::{
     StepScaling, StudyKind, SweepConfig,
 };
 pub use grid::LabeledAlgo;
-pub use runner::{
-    neighbour_replacements, run_cpu, ConfigResult, LaneRecord, LaneStatus, MetricRow,
-    NeighbourChoice, RunOptions, SweepResult,
-};
 pub use study::Study;
 pub use vary::{Plan, PlannedVariant, Variant};

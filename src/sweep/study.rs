@@ -99,6 +99,12 @@ impl Study {
     pub fn p(&self) -> usize {
         self.spec.p(self.d())
     }
+
+    /// Whether the test loss is the exact population risk (synthetic data, squared loss)
+    /// rather than the loss on the test rows.
+    pub fn test_from_population(&self) -> bool {
+        self.population.is_some() && self.spec.loss == Loss::Squared
+    }
 }
 
 /// The covariance spectrum [s_min, s_max] of the synthetic generator, from either s_min or

@@ -5,7 +5,6 @@
 //! into one result whose configuration labels start with the variant's values.
 
 use super::config::SweepConfig;
-use super::runner::SweepResult;
 use super::study::Study;
 use crate::error::{Result, SboError};
 use std::path::Path;
@@ -181,57 +180,6 @@ impl Plan {
     pub fn first(&self) -> &Study {
         &self.variants[0].study
     }
-}
-
-/// Joins the results of the variants run so far into one result: configurations and lanes in
-/// variant order, labels prefixed with the variant's values, times and lane-steps summed.
-pub fn merge(plan: &Plan, parts: Vec<SweepResult>) -> SweepResult {
-    let mut out: Option<SweepResult> = None;
-    for (pv, mut r) in plan.variants.iter().zip(parts) {
-        let v = &pv.variant;
-        for c in &mut r.configs {
-            c.variant = v.values.clone();
-            if !v.label.is_empty() {
-                c.label = format!("{} | {}", v.label, c.label);
-            }
-        }
-        if !v.label.is_empty() {
-            for w in &mut r.warnings {
-                *w = format!("{}: {w}", v.label);
-            }
-        }
-        match &mut out {
-            None => out = Some(r),
-            Some(o) => {
-                let offset = o.configs.len();
-                for l in &mut r.lanes {
-                    l.config += offset;
-                }
-                o.configs.extend(r.configs);
-                o.lanes.extend(r.lanes);
-                o.warnings.extend(r.warnings);
-                o.seconds += r.seconds;
-                o.lane_steps += r.lane_steps;
-                if o.backend != r.backend {
-                    o.backend = format!("{}+{}", o.backend, r.backend);
-                }
-                if o.precision != r.precision {
-                    o.precision = format!("{}+{}", o.precision, r.precision);
-                }
-            }
-        }
-    }
-    out.unwrap_or_else(|| SweepResult {
-        configs: Vec::new(),
-        lanes: Vec::new(),
-        log_steps: plan.first().log_steps.clone(),
-        backend: String::new(),
-        precision: String::new(),
-        threads: 0,
-        seconds: 0.0,
-        lane_steps: 0,
-        warnings: Vec::new(),
-    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::io::Write;
 
 use sbo::gpu::{GpuContext, GpuOptions};
 use sbo::SboError;
+use std::sync::Arc;
 
 /// The test's name as the harness names its thread.
 fn test_name() -> String {
@@ -26,13 +27,13 @@ fn require_gpu() -> bool {
 /// A context on the best adapter, software allowed; `None` (after a SKIP line on stderr) if
 /// there is no adapter and `SBO_REQUIRE_GPU` is not `1`. Any other failure to open a device is
 /// a test failure.
-pub fn context() -> Option<GpuContext> {
+pub fn context() -> Option<Arc<GpuContext>> {
     let opts = GpuOptions {
         allow_software: true,
         ..GpuOptions::default()
     };
     match GpuContext::new(&opts) {
-        Ok(ctx) => Some(ctx),
+        Ok(ctx) => Some(Arc::new(ctx)),
         Err(e @ SboError::GpuNoAdapter { .. }) => {
             if require_gpu() {
                 panic!("SBO_REQUIRE_GPU=1 but no GPU adapter: install mesa-vulkan-drivers ({e})");

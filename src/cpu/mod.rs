@@ -1,0 +1,272 @@
+//! The CPU engine: the reference. Each (configuration, seed) group — a base lane and its
+//! neighbours — advances from one logging step to the next on the run's thread pool, in f64
+//! or f32 (`run.precision`). Stability is measured within a group, so no trajectory is ever
+//! stored: memory is O(lanes (p + d)).
+//!
+//! Owns: lane states on the host and their stepping. Must not know: the GPU engine, metrics
+//! beyond the group record, files.
+
+use crate::algo::{advance, LaneState, StepReal};
+use crate::data::DataView;
+use crate::error::Result;
+use crate::metrics::sq_dist;
+use crate::problem::{accuracy, data_loss, Loss, Oracles};
+use crate::rng::LaneRng;
+use crate::run::{
+    neighbour_replacements, DeviceInfo, Engine, EngineRun, FinalLane, FinalState, GroupRecord,
+    Layout, StabilitySums,
+};
+use crate::sweep::{Precision, Study};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// The CPU engine. Stateless: every run brings its study and uses the run's thread pool.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuEngine;
+
+impl Engine for CpuEngine {
+    fn backend(&self) -> String {
+        "cpu".into()
+    }
+
+    fn is_gpu(&self) -> bool {
+        false
+    }
+
+    fn device(&self) -> DeviceInfo {
+        DeviceInfo {
+            name: model_name(),
+            backend: "cpu".into(),
+            device_type: "Cpu".into(),
+            ..DeviceInfo::default()
+        }
+    }
+
+    fn start<'s>(
+        &'s self,
+        study: &'s Study,
+        pool: &'s rayon::ThreadPool,
+    ) -> Result<Box<dyn EngineRun + 's>> {
+        Ok(match study.config.run.precision {
+            Precision::F64 => Box::new(CpuRun::<f64>::new(study, pool)),
+            Precision::F32 => Box::new(CpuRun::<f32>::new(study, pool)),
+        })
+    }
+}
+
+/// The CPU model from /proc/cpuinfo (Linux), else the architecture.
+pub fn model_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// A base lane and its neighbours, with the oracles of the datasets each one sees.
+struct Group<'s, T> {
+    config: usize,
+    rng: LaneRng,
+    oracles: Vec<Oracles<'s>>,
+    lanes: Vec<LaneState<T>>,
+    diverged_at: Vec<Option<u64>>,
+    /// Stepping seconds of the base lane (the `seconds` metric) and of all lanes.
+    base_seconds: f64,
+    seconds: f64,
+}
+
+struct CpuRun<'s, T> {
+    study: &'s Study,
+    pool: &'s rayon::ThreadPool,
+    groups: Vec<Group<'s, T>>,
+    t: u64,
+}
+
+impl<'s, T: StepReal> CpuRun<'s, T> {
+    fn new(study: &'s Study, pool: &'s rayon::ThreadPool) -> Self {
+        let run = &study.config.run;
+        let layout = Layout::of(study);
+        let (p, d) = (study.p(), study.d());
+        let x0 = vec![T::of(run.x0); p];
+        let y0 = vec![T::of(run.y0); d];
+        let groups = (0..layout.groups())
+            .map(|g| {
+                let (config, seed) = layout.group(g);
+                let cfg = &study.configs[config].algo;
+                Group {
+                    config,
+                    rng: LaneRng::new(seed),
+                    oracles: (0..layout.group_size)
+                        .map(|i| {
+                            let (lr, ur) =
+                                neighbour_replacements(&study.splits, run.replace, seed, i);
+                            Oracles {
+                                spec: &study.spec,
+                                lower: DataView::with_replacement(&study.splits.lower, lr),
+                                upper: DataView::with_replacement(&study.splits.upper, ur),
+                            }
+                        })
+                        .collect(),
+                    lanes: (0..layout.group_size)
+                        .map(|_| LaneState::new(cfg, &x0, &y0))
+                        .collect(),
+                    diverged_at: vec![None; layout.group_size],
+                    base_seconds: 0.0,
+                    seconds: 0.0,
+                }
+            })
+            .collect();
+        CpuRun {
+            study,
+            pool,
+            groups,
+            t: 0,
+        }
+    }
+}
+
+impl<T: StepReal> Group<'_, T> {
+    /// Advances the finite lanes by `steps`; a lane found non-finite diverged at step `t`.
+    fn advance(&mut self, study: &Study, steps: u64, t: u64) {
+        let cfg = &study.configs[self.config].algo;
+        for (i, lane) in self.lanes.iter_mut().enumerate() {
+            if self.diverged_at[i].is_some() || steps == 0 {
+                continue;
+            }
+            let t0 = Instant::now();
+            advance(cfg, &self.oracles[i], &self.rng, lane, steps);
+            let dt = t0.elapsed().as_secs_f64();
+            self.seconds += dt;
+            if i == 0 {
+                self.base_seconds += dt;
+            }
+            if !lane.is_finite() {
+                self.diverged_at[i] = Some(t);
+            }
+        }
+    }
+
+    /// The group's record (twin of `shaders/metrics.wgsl`): stability over the finite
+    /// neighbours, the base lane's losses, accumulated in f64.
+    fn record(&self, study: &Study) -> GroupRecord {
+        let b = &self.lanes[0];
+        let base = &self.oracles[0];
+        let mut stability = StabilitySums::default();
+        for (lane, div) in self.lanes.iter().zip(&self.diverged_at).skip(1) {
+            if div.is_none() {
+                let dx = sq_dist(&b.x, &lane.x);
+                let dy = sq_dist(&b.y, &lane.y);
+                stability.dist_x += dx.sqrt();
+                stability.dist_y += dy.sqrt();
+                stability.dist_xy += (dx + dy).sqrt();
+                stability.dist_x_sq += dx;
+                stability.dist_y_sq += dy;
+                stability.n += 1.0;
+            }
+        }
+        let spec = &study.spec;
+        let base_diverged = self.diverged_at[0].is_some();
+        let measure = !base_diverged;
+        let logistic = spec.loss == Loss::Logistic;
+        let test = study.splits.test.view();
+        GroupRecord {
+            base_diverged,
+            stability,
+            val_loss: if measure {
+                data_loss(spec, base.upper, &b.y)
+            } else {
+                f64::NAN
+            },
+            test_loss: if measure && !study.test_from_population() {
+                data_loss(spec, test, &b.y)
+            } else {
+                f64::NAN
+            },
+            upper_objective: if measure {
+                base.upper_value(&b.x, &b.y)
+            } else {
+                f64::NAN
+            },
+            lower_objective: if measure {
+                base.lower_value(&b.x, &b.y)
+            } else {
+                f64::NAN
+            },
+            val_accuracy: if measure && logistic {
+                accuracy(base.upper, &b.y)
+            } else {
+                f64::NAN
+            },
+            test_accuracy: if measure && logistic {
+                accuracy(test, &b.y)
+            } else {
+                f64::NAN
+            },
+            x: b.x.iter().map(|v| v.as_f64()).collect(),
+            y: b.y.iter().map(|v| v.as_f64()).collect(),
+            counts: b.counts,
+            seconds: self.base_seconds,
+        }
+    }
+}
+
+impl<T: StepReal> EngineRun for CpuRun<'_, T> {
+    fn precision(&self) -> &'static str {
+        T::NAME
+    }
+
+    fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    fn advance_to(&mut self, t: u64, progress: Option<&(dyn Fn(u64) + Sync)>) -> Result<()> {
+        let steps = t.saturating_sub(self.t);
+        let study = self.study;
+        let t_now = t.max(self.t);
+        self.pool.install(|| {
+            self.groups.par_iter_mut().for_each(|g| {
+                g.advance(study, steps, t_now);
+                if let Some(cb) = progress {
+                    cb(steps * g.lanes.len() as u64);
+                }
+            })
+        });
+        self.t = t_now;
+        Ok(())
+    }
+
+    fn records(&mut self) -> Result<Vec<GroupRecord>> {
+        let study = self.study;
+        Ok(self
+            .pool
+            .install(|| self.groups.par_iter().map(|g| g.record(study)).collect()))
+    }
+
+    fn finish(self: Box<Self>) -> Result<FinalState> {
+        let group_seconds = self.groups.iter().map(|g| g.seconds).collect();
+        let lanes = self
+            .groups
+            .into_iter()
+            .flat_map(|g| {
+                g.lanes
+                    .into_iter()
+                    .zip(g.diverged_at)
+                    .map(|(l, diverged_at)| FinalLane {
+                        x: l.x.iter().map(|v| v.as_f64()).collect(),
+                        y: l.y.iter().map(|v| v.as_f64()).collect(),
+                        diverged_at,
+                        counts: l.counts,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Ok(FinalState {
+            lanes,
+            group_seconds,
+        })
+    }
+}

@@ -1,0 +1,637 @@
+//! The GPU engine: the datasets uploaded once, every lane's state resident on the device, one
+//! fused dispatch per configuration chunk advancing all its lanes by many iterations, and a
+//! per-group metrics kernel at each logging step whose small records are all that travels
+//! back. Computes in f32; the run layer adds what needs f64 (exact hypergradient,
+//! population risk) and overlaps it with the device's next interval.
+//!
+//! Owns: device buffers, pipelines and dispatch planning of a run. Must not know: the CPU
+//! engine, metric definitions beyond the record, files.
+
+use super::bindings::{bind, lane_descs, lane_layout, upload_data, DeviceData};
+use super::contract::{coupling_code, hyper_code, loss_code, Overrides, Params, RecordHead};
+use super::shader::compose;
+use super::{shaders, GpuContext};
+use crate::algo::{AlgoConfig, BatchSize, OracleCounts, Schedule};
+use crate::error::{Result, SboError};
+use crate::run::{
+    DeviceInfo, Engine, EngineRun, FinalLane, FinalState, GroupRecord, Layout, StabilitySums,
+};
+use crate::sweep::Study;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Tuning of the GPU engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GpuRunOptions {
+    /// Threads per lane (a power of two). `None`: the next power of two >= d, between 64 and
+    /// 256, so that every feature has a thread in the per-feature phases and small batches
+    /// get several threads per row (coalesced reads) in the dot-product phase.
+    pub workgroup_size: Option<u32>,
+    /// Outer steps per dispatch: keeps each dispatch short (desktop drivers kill long ones)
+    /// and progress visible; between logging steps several dispatches follow each other.
+    pub steps_per_dispatch: u32,
+    /// Largest scratch buffer (tsgd/ud keep T + 1 inner iterates per lane) before a
+    /// configuration is split into several dispatches.
+    pub max_scratch_bytes: u64,
+    /// Split every configuration into dispatches of at most this many lanes (tests and
+    /// tuning; `None`: as few dispatches as the device allows).
+    pub max_lanes_per_dispatch: Option<usize>,
+    /// Lower the per-dimension workgroup limit used to lay out dispatch grids (tests of the
+    /// two-dimensional layout; `None`: the device's limit).
+    pub max_workgroups_per_dimension: Option<u32>,
+}
+
+impl Default for GpuRunOptions {
+    fn default() -> Self {
+        GpuRunOptions {
+            workgroup_size: None,
+            steps_per_dispatch: 128,
+            max_scratch_bytes: 512 << 20,
+            max_lanes_per_dispatch: None,
+            max_workgroups_per_dimension: None,
+        }
+    }
+}
+
+/// The GPU engine on a device context (shared: build the context once, run many studies).
+pub struct GpuEngine {
+    ctx: Arc<GpuContext>,
+    opts: GpuRunOptions,
+}
+
+impl GpuEngine {
+    pub fn new(ctx: Arc<GpuContext>) -> Self {
+        GpuEngine {
+            ctx,
+            opts: GpuRunOptions::default(),
+        }
+    }
+
+    pub fn with_options(ctx: Arc<GpuContext>, opts: GpuRunOptions) -> Self {
+        GpuEngine { ctx, opts }
+    }
+
+    pub fn context(&self) -> &Arc<GpuContext> {
+        &self.ctx
+    }
+}
+
+impl Engine for GpuEngine {
+    fn backend(&self) -> String {
+        format!("gpu ({})", self.ctx.adapter_info().name)
+    }
+
+    fn is_gpu(&self) -> bool {
+        true
+    }
+
+    fn device(&self) -> DeviceInfo {
+        let i = self.ctx.adapter_info();
+        DeviceInfo {
+            name: i.name.clone(),
+            backend: format!("{:?}", i.backend),
+            device_type: format!("{:?}", i.device_type),
+            driver: i.driver.clone(),
+            driver_info: i.driver_info.clone(),
+            software: self.ctx.is_software(),
+        }
+    }
+
+    fn start<'s>(
+        &'s self,
+        study: &'s Study,
+        _pool: &'s rayon::ThreadPool,
+    ) -> Result<Box<dyn EngineRun + 's>> {
+        Ok(Box::new(GpuRun::new(&self.ctx, study, &self.opts)?))
+    }
+}
+
+/// Outer steps per dispatch on software adapters (see [`GpuRun::new`]).
+const SOFTWARE_STEPS_PER_DISPATCH: u32 = 8;
+
+/// Largest batch the kernels keep in workgroup memory.
+pub const MAX_BATCH: usize = 1024;
+
+fn sched(s: &Schedule) -> [f32; 4] {
+    match *s {
+        Schedule::Constant(c) => [0.0, c as f32, 0.0, 0.0],
+        Schedule::Poly(c, e) => [1.0, c as f32, e as f32, 0.0],
+        Schedule::Inv(c) => [2.0, c as f32, 0.0, 0.0],
+    }
+}
+
+fn batch_len(b: BatchSize, n: usize, field: &str) -> Result<(usize, bool)> {
+    let (len, full) = match b {
+        BatchSize::Full => (n, true),
+        BatchSize::Size(s) => (s, false),
+    };
+    if len > MAX_BATCH {
+        return Err(SboError::config(
+            field,
+            format!(
+                "the GPU keeps a batch in workgroup memory, at most {MAX_BATCH} samples, got {len} \
+                 (use the CPU backend for larger batches)"
+            ),
+        ));
+    }
+    Ok((len, full))
+}
+
+/// The specialisation shared by every kernel of a study, with batch sizes 1 and the
+/// algorithm flags at their defaults (what the metrics kernel uses).
+fn problem_overrides(study: &Study, wg: u32) -> Overrides {
+    let s = &study.spec;
+    Overrides {
+        loss: loss_code(s.loss),
+        coupling: coupling_code(s.coupling),
+        hyper: hyper_code(s.hyper),
+        d: study.d() as u32,
+        p: study.p() as u32,
+        batch_lower: 1,
+        batch_upper: 1,
+        full_lower: false,
+        full_upper: false,
+        without_replacement: false,
+        workgroup: wg,
+        mu: s.mu,
+        lam_y: s.lam_y,
+        nu: s.nu,
+        inner_steps: 1,
+        terms: 1,
+        independent_hvp_batch: false,
+        reset: false,
+        clip: false,
+        cg: false,
+    }
+}
+
+/// The step kernel of a configuration: its composed WGSL and specialisation.
+fn step_kernel(
+    study: &Study,
+    cfg: &AlgoConfig,
+    wg: u32,
+    workgroup_limit: u32,
+) -> Result<(String, Overrides)> {
+    let (bl, full_l) = batch_len(cfg.batch_lower, study.splits.lower.n, "algo.batch_lower")?;
+    let (bu, full_u) = batch_len(cfg.batch_upper, study.splits.upper.n, "algo.batch_upper")?;
+    // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the lane's vectors,
+    // the reduction buffers.
+    let need = 16 * (2 * bl + bu) + 4 * (9 * study.d() + 2 * study.p()) + 12 * wg as usize + 16;
+    if need > workgroup_limit as usize {
+        return Err(SboError::GpuLimit {
+            what: format!(
+                "workgroup memory of a {} lane (batches {bl}/{bu}, d = {}): use smaller batches or the CPU backend",
+                cfg.kind.name(),
+                study.d()
+            ),
+            limit: "max_compute_workgroup_storage_size",
+            need: need as u64,
+            max: workgroup_limit as u64,
+        });
+    }
+    let kernel = cfg.kind.descriptor().kernel;
+    let f = (kernel.specialise)(cfg);
+    let o = Overrides {
+        batch_lower: bl as u32,
+        batch_upper: bu as u32,
+        full_lower: full_l,
+        full_upper: full_u,
+        without_replacement: cfg.without_replacement,
+        inner_steps: f.inner_steps,
+        terms: f.terms,
+        independent_hvp_batch: f.independent_hvp_batch,
+        reset: f.reset,
+        clip: f.clip,
+        cg: f.cg,
+        ..problem_overrides(study, wg)
+    };
+    Ok((compose(&shaders::step_kernel(kernel.source)), o))
+}
+
+/// Workgroup grid for `n` workgroups within the per-dimension limit.
+fn grid(n: u32, max: u32) -> [u32; 3] {
+    let x = n.clamp(1, max);
+    [x, n.div_ceil(x).max(1), 1]
+}
+
+/// A run of consecutive lanes of one configuration that one dispatch advances.
+struct Chunk {
+    params: Params,
+    params_buf: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+    groups: [u32; 3],
+}
+
+/// One configuration's pipeline and its chunks.
+struct ConfigPlan {
+    pipeline: Arc<wgpu::ComputePipeline>,
+    chunks: Vec<Chunk>,
+}
+
+/// A study in progress on the device.
+struct GpuRun<'s> {
+    ctx: &'s GpuContext,
+    study: &'s Study,
+    layout: Layout,
+    start: Instant,
+    /// Outer steps per dispatch.
+    spd: u32,
+    plans: Vec<ConfigPlan>,
+    metrics_pipe: Arc<wgpu::ComputePipeline>,
+    metrics_bind: wgpu::BindGroup,
+    metrics_groups: [u32; 3],
+    state: wgpu::Buffer,
+    records: wgpu::Buffer,
+    finite: wgpu::Buffer,
+    record_len: usize,
+    /// Nominal oracle counts of one step, per configuration.
+    per_step: Vec<OracleCounts>,
+    diverged_at: Vec<Option<u64>>,
+    t: u64,
+    // Bound by the bind groups; kept alive with them.
+    _data: DeviceData,
+    _buffers: Vec<wgpu::Buffer>,
+}
+
+impl<'s> GpuRun<'s> {
+    fn new(ctx: &'s GpuContext, study: &'s Study, gopts: &GpuRunOptions) -> Result<Self> {
+        let start = Instant::now();
+        let run = &study.config.run;
+        let wg = gopts
+            .workgroup_size
+            .unwrap_or_else(|| (study.d() as u32).next_power_of_two().clamp(64, 256));
+        // lavapipe (Mesa 22.3) was seen to stop advancing lanes part-way through dispatches
+        // of several dozen iterations with large batches; short dispatches on software
+        // adapters keep it exact (checked against the CPU in the tests), at no cost on real
+        // GPUs.
+        let spd = if ctx.is_software() {
+            gopts.steps_per_dispatch.min(SOFTWARE_STEPS_PER_DISPATCH)
+        } else {
+            gopts.steps_per_dispatch
+        }
+        .max(1);
+        if !wg.is_power_of_two() || wg > ctx.limits().max_compute_invocations_per_workgroup {
+            return Err(SboError::config(
+                "gpu.workgroup_size",
+                format!(
+                    "must be a power of two up to the device's {} invocations, got {wg}",
+                    ctx.limits().max_compute_invocations_per_workgroup
+                ),
+            ));
+        }
+        if run.steps > u32::MAX as u64 {
+            return Err(SboError::config(
+                "run.steps",
+                "the GPU counts steps in 32 bits",
+            ));
+        }
+        let layout = Layout::of(study);
+        let (p, d) = (study.p(), study.d());
+        let (n_groups, n_lanes) = (layout.groups(), layout.lanes());
+        let cfg_lanes = layout.seeds * layout.group_size;
+        let stride = p + 2 * d;
+        let max_dim = ctx
+            .limits()
+            .max_compute_workgroups_per_dimension
+            .min(gopts.max_workgroups_per_dimension.unwrap_or(u32::MAX))
+            .max(1);
+
+        let mut init = vec![0f32; n_lanes * stride];
+        for s in init.chunks_mut(stride) {
+            s[..p].fill(run.x0 as f32);
+            s[p..p + d].fill(run.y0 as f32);
+        }
+        let data = upload_data(ctx, study)?;
+        let lane_layout = lane_layout(ctx)?;
+        let lanes_buf = ctx.storage_buffer("sbo lanes", &lane_descs(study))?;
+        let state = ctx.create_buffer(
+            "sbo lane state",
+            (init.len() * 4) as u64,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+        )?;
+        ctx.write_buffer(&state, 0, &init)?;
+        let record_len = RecordHead::FLOATS + p + d;
+        let records = ctx.create_buffer(
+            "sbo metric records",
+            (n_groups * record_len * 4) as u64,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        )?;
+        let finite = ctx.create_buffer(
+            "sbo finite flags",
+            (n_lanes * 4) as u64,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        )?;
+        let dummy = ctx.create_buffer("sbo unused binding", 16, wgpu::BufferUsages::STORAGE)?;
+
+        // Scratch: the unrolled inner iterates (tsgd/ud keep T + 1 per lane); chunks are
+        // sized so that it fits.
+        let scratch_per_lane = |c: &AlgoConfig| (c.kind.descriptor().unrolled_iterates)(c) * d;
+        let cap_bytes = gopts
+            .max_scratch_bytes
+            .min(ctx.limits().max_storage_buffer_binding_size);
+        let mut chunk_lanes = Vec::with_capacity(layout.configs);
+        let mut scratch_floats = 0usize;
+        for c in &study.configs {
+            let per = scratch_per_lane(&c.algo);
+            let max_lanes = (cap_bytes as usize / 4)
+                .checked_div(per)
+                .map_or(cfg_lanes, |l| l.max(1));
+            let max_lanes = max_lanes
+                .min(max_dim as usize * max_dim as usize)
+                .min(gopts.max_lanes_per_dispatch.unwrap_or(usize::MAX))
+                .max(1);
+            let chunk = cfg_lanes.min(max_lanes);
+            scratch_floats = scratch_floats.max(chunk * per);
+            chunk_lanes.push(chunk);
+        }
+        let scratch = ctx.create_buffer(
+            "sbo unrolled iterates",
+            if scratch_floats > 0 {
+                (scratch_floats * 4) as u64
+            } else {
+                16
+            },
+            wgpu::BufferUsages::STORAGE,
+        )?;
+
+        let mut plans = Vec::with_capacity(layout.configs);
+        for (ci, c) in study.configs.iter().enumerate() {
+            let (src, overrides) = step_kernel(
+                study,
+                &c.algo,
+                wg,
+                ctx.limits().max_compute_workgroup_storage_size,
+            )?;
+            let pipeline = ctx.pipeline_with_layout(
+                &format!("sbo step {}", c.algo.kind.name()),
+                &src,
+                "main",
+                &overrides.constants(),
+                Some(&lane_layout.pipeline),
+            )?;
+            let cfg_first = ci * cfg_lanes;
+            let mut chunks = Vec::new();
+            let mut first = 0;
+            while first < cfg_lanes {
+                let n = chunk_lanes[ci].min(cfg_lanes - first);
+                let groups = grid(n as u32, max_dim);
+                let params = Params {
+                    lane_offset: (cfg_first + first) as u32,
+                    n_lanes: n as u32,
+                    groups_x: groups[0],
+                    scratch_stride: scratch_per_lane(&c.algo) as u32,
+                    alpha: sched(&c.algo.alpha),
+                    beta: sched(&c.algo.beta),
+                    gamma: sched(&c.algo.gamma),
+                    eta: c.algo.eta as f32,
+                    v_radius: c.algo.v_radius.unwrap_or(0.0) as f32,
+                    ..data.base
+                };
+                let params_buf = ctx.uniform_buffer("sbo step params", &params)?;
+                let bind = bind(
+                    ctx,
+                    &lane_layout,
+                    "sbo step bindings",
+                    [
+                        &params_buf,
+                        &data.feats,
+                        &data.labels,
+                        &lanes_buf,
+                        &state,
+                        &scratch,
+                        &dummy,
+                    ],
+                )?;
+                chunks.push(Chunk {
+                    params,
+                    params_buf,
+                    bind,
+                    groups,
+                });
+                first += n;
+            }
+            plans.push(ConfigPlan { pipeline, chunks });
+        }
+
+        // The metrics kernel: one workgroup per group, batch sizes irrelevant.
+        let mut parts = shaders::lane_prelude();
+        parts.push(shaders::METRICS);
+        let metrics_pipe = ctx.pipeline_with_layout(
+            "sbo metrics",
+            &compose(&parts),
+            "main",
+            &problem_overrides(study, wg).constants(),
+            Some(&lane_layout.pipeline),
+        )?;
+        let metrics_groups = grid(n_groups as u32, max_dim);
+        let mparams = Params {
+            lane_offset: 0,
+            n_lanes: n_groups as u32,
+            groups_x: metrics_groups[0],
+            ..data.base
+        };
+        let mparams_buf = ctx.uniform_buffer("sbo metrics params", &mparams)?;
+        let metrics_bind = bind(
+            ctx,
+            &lane_layout,
+            "sbo metrics bindings",
+            [
+                &mparams_buf,
+                &data.feats,
+                &data.labels,
+                &lanes_buf,
+                &state,
+                &finite,
+                &records,
+            ],
+        )?;
+        let per_step = study
+            .configs
+            .iter()
+            .map(|c| {
+                OracleCounts::nominal_per_step(&c.algo, study.splits.lower.n, study.splits.upper.n)
+            })
+            .collect();
+        Ok(GpuRun {
+            ctx,
+            study,
+            layout,
+            start,
+            spd,
+            plans,
+            metrics_pipe,
+            metrics_bind,
+            metrics_groups,
+            state,
+            records,
+            finite,
+            record_len,
+            per_step,
+            diverged_at: vec![None; n_lanes],
+            t: 0,
+            _data: data,
+            _buffers: vec![lanes_buf, scratch, dummy, mparams_buf],
+        })
+    }
+
+    /// Submits one dispatch per chunk, advancing every lane by `n` steps from `self.t`.
+    fn dispatch_steps(&mut self, n: u32) -> Result<()> {
+        let ctx = self.ctx;
+        for plan in &mut self.plans {
+            for ch in &mut plan.chunks {
+                ch.params.t0 = self.t as u32;
+                ch.params.n_steps = n;
+                ctx.write_buffer(&ch.params_buf, 0, std::slice::from_ref(&ch.params))?;
+            }
+        }
+        let plans = &self.plans;
+        ctx.scoped("sbo step dispatch", 0, || {
+            let mut enc = ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("sbo steps"),
+                });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("sbo steps"),
+                    timestamp_writes: None,
+                });
+                for plan in plans {
+                    pass.set_pipeline(&plan.pipeline);
+                    for ch in &plan.chunks {
+                        pass.set_bind_group(0, &ch.bind, &[]);
+                        pass.dispatch_workgroups(ch.groups[0], ch.groups[1], ch.groups[2]);
+                    }
+                }
+            }
+            ctx.queue().submit(Some(enc.finish()));
+        })
+    }
+
+    /// The record of group `g` from its words in the readback, taken `seconds` into the run.
+    fn record(&self, g: usize, words: &[f32], seconds: f64) -> GroupRecord {
+        let (p, d) = (self.study.p(), self.study.d());
+        let (config, _) = self.layout.group(g);
+        let w = &words[g * self.record_len..(g + 1) * self.record_len];
+        let h: RecordHead =
+            bytemuck::pod_read_unaligned(bytemuck::cast_slice(&w[..RecordHead::FLOATS]));
+        let f = |v: f32| v as f64;
+        let val_loss = f(h.val_loss);
+        GroupRecord {
+            base_diverged: self.diverged_at[g * self.layout.group_size].is_some(),
+            stability: StabilitySums {
+                dist_x: f(h.dist_x),
+                dist_y: f(h.dist_y),
+                dist_xy: f(h.dist_xy),
+                dist_x_sq: f(h.dist_x_sq),
+                dist_y_sq: f(h.dist_y_sq),
+                n: f(h.n_finite),
+            },
+            val_loss,
+            test_loss: f(h.test_loss),
+            upper_objective: val_loss + 0.5 * self.study.spec.nu * f(h.x_sq),
+            lower_objective: f(h.lower_data_loss) + f(h.lower_reg),
+            val_accuracy: f(h.val_acc),
+            test_accuracy: f(h.test_acc),
+            x: w[RecordHead::FLOATS..RecordHead::FLOATS + p]
+                .iter()
+                .map(|v| f(*v))
+                .collect(),
+            y: w[RecordHead::FLOATS + p..RecordHead::FLOATS + p + d]
+                .iter()
+                .map(|v| f(*v))
+                .collect(),
+            counts: self.per_step[config].times(self.t),
+            seconds,
+        }
+    }
+}
+
+impl EngineRun for GpuRun<'_> {
+    fn precision(&self) -> &'static str {
+        "f32"
+    }
+
+    fn threads(&self) -> usize {
+        1
+    }
+
+    fn advance_to(&mut self, t: u64, progress: Option<&(dyn Fn(u64) + Sync)>) -> Result<()> {
+        let lanes = self.layout.lanes() as u64;
+        while self.t < t {
+            let n = (t - self.t).min(self.spd as u64) as u32;
+            self.dispatch_steps(n)?;
+            self.t += n as u64;
+            // Waiting costs the overlap of submission and work, so only when shown.
+            if let Some(cb) = progress {
+                self.ctx.wait()?;
+                cb(n as u64 * lanes);
+            }
+        }
+        Ok(())
+    }
+
+    fn records(&mut self) -> Result<Vec<GroupRecord>> {
+        let ctx = self.ctx;
+        let (pipe, bind, groups) = (&self.metrics_pipe, &self.metrics_bind, self.metrics_groups);
+        ctx.scoped("sbo metrics dispatch", 0, || {
+            let mut enc = ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("sbo metrics"),
+                });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("sbo metrics"),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(pipe);
+                pass.set_bind_group(0, bind, &[]);
+                pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+            }
+            ctx.queue().submit(Some(enc.finish()));
+        })?;
+        let words: Vec<f32> =
+            ctx.read_back(&self.records, 0, self.layout.groups() * self.record_len)?;
+        let fin: Vec<u32> = ctx.read_back(&self.finite, 0, self.layout.lanes())?;
+        for (l, f) in fin.iter().enumerate() {
+            if *f == 0 && self.diverged_at[l].is_none() {
+                self.diverged_at[l] = Some(self.t);
+            }
+        }
+        let seconds = self.start.elapsed().as_secs_f64();
+        Ok((0..self.layout.groups())
+            .map(|g| self.record(g, &words, seconds))
+            .collect())
+    }
+
+    fn finish(self: Box<Self>) -> Result<FinalState> {
+        let (p, d) = (self.study.p(), self.study.d());
+        let stride = p + 2 * d;
+        let state: Vec<f32> = self
+            .ctx
+            .read_back(&self.state, 0, self.layout.lanes() * stride)?;
+        let steps = self.study.config.run.steps;
+        let lanes = state
+            .chunks(stride)
+            .enumerate()
+            .map(|(l, s)| {
+                let (config, _, _) = self.layout.lane(l);
+                FinalLane {
+                    x: s[..p].iter().map(|v| *v as f64).collect(),
+                    y: s[p..p + d].iter().map(|v| *v as f64).collect(),
+                    diverged_at: self.diverged_at[l],
+                    counts: self.per_step[config].times(self.diverged_at[l].unwrap_or(steps)),
+                }
+            })
+            .collect();
+        let seconds = self.start.elapsed().as_secs_f64();
+        let groups = self.layout.groups();
+        Ok(FinalState {
+            lanes,
+            group_seconds: vec![seconds / groups as f64; groups],
+        })
+    }
+}

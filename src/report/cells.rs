@@ -1,0 +1,96 @@
+//! Table cells and tables of the Markdown report: numbers, intervals, spreads and the claims
+//! table with its verdicts.
+
+use crate::analysis::stability::{Claim, Verdict};
+use crate::analysis::target::Spread;
+use crate::metrics::Summary;
+use std::fmt::Write as _;
+
+pub(super) fn e(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3e}")
+    } else {
+        "–".into()
+    }
+}
+
+pub(super) fn ci(s: &Summary) -> String {
+    if s.count == 0 {
+        "–".into()
+    } else if s.ci_low.is_finite() {
+        format!("{} [{}, {}]", e(s.mean), e(s.ci_low), e(s.ci_high))
+    } else {
+        e(s.mean)
+    }
+}
+
+/// A table cell: pipes escaped so they do not split the row.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// `mean (min–max)` over seeds.
+pub(super) fn spread(s: &Spread) -> String {
+    if s.count == 0 {
+        "–".into()
+    } else if s.min == s.max {
+        e(s.mean)
+    } else {
+        format!("{} ({} – {})", e(s.mean), e(s.min), e(s.max))
+    }
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "holds",
+        Verdict::Fails => "**does not hold**",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::NotJudged => "not judged",
+    }
+}
+
+pub(super) fn claims_table(out: &mut String, claims: &[Claim]) {
+    let _ = writeln!(
+        out,
+        "| configuration | theory predicts | this run | verdict |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for c in claims {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&c.subject),
+            cell(&c.prediction),
+            cell(&c.observed),
+            verdict(c.verdict)
+        );
+    }
+    let _ = writeln!(out, "\nIn this run {}", tally(claims));
+    out.push('\n');
+}
+
+/// "holds in 5 of 6 rows, inconclusive in 1": counts of each verdict.
+pub(super) fn tally(claims: &[Claim]) -> String {
+    let n = |v: Verdict| claims.iter().filter(|c| c.verdict == v).count();
+    let mut parts = vec![format!(
+        "the prediction holds in {} of {} rows",
+        n(Verdict::Holds),
+        claims.len()
+    )];
+    if n(Verdict::Fails) > 0 {
+        parts.push(format!(
+            "does not hold in {} (they disagree with the theory as stated)",
+            n(Verdict::Fails)
+        ));
+    }
+    if n(Verdict::Inconclusive) > 0 {
+        parts.push(format!(
+            "is inconclusive in {} (the 95% interval straddles the threshold: more seeds or a longer run would decide)",
+            n(Verdict::Inconclusive)
+        ));
+    }
+    if n(Verdict::NotJudged) > 0 {
+        parts.push(format!("is not judged in {}", n(Verdict::NotJudged)));
+    }
+    format!("{}.", parts.join(", "))
+}

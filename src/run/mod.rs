@@ -1,0 +1,51 @@
+//! The backend-neutral run layer: how the lanes of a study are laid out, what an engine does
+//! ([`Engine`]), what it measures ([`GroupRecord`]) and how that becomes metrics, the result
+//! types, the variant loop with its one fallback rule.
+//!
+//! Owns: everything the CPU and GPU engines share. Must not know: any engine (`cpu`, `gpu`
+//! implement [`Engine`]; `backend` chooses one), files (`rundir` writes results).
+
+mod driver;
+pub mod engine;
+pub mod layout;
+mod plan;
+pub mod record;
+pub mod result;
+
+pub use driver::run_study;
+pub use engine::{
+    should_fall_back, DeviceInfo, Engine, EngineChoice, EngineRun, FinalLane, FinalState,
+};
+pub use layout::{neighbour_replacements, Layout, NeighbourChoice};
+pub use plan::{run_plan, PlanRun, VariantFailure};
+pub use record::{GroupRecord, StabilitySums};
+pub use result::{merge, ConfigResult, LaneRecord, LaneStatus, MetricRow, SweepResult};
+
+use crate::error::SboError;
+
+/// Something that happened during a run, for a progress display.
+pub enum RunEvent<'a> {
+    /// A variant starts (its label; empty without `[vary]`).
+    VariantStarted { variant: &'a str },
+    /// The engine failed on a variant, which now runs again on the fallback engine.
+    FellBack {
+        variant: &'a str,
+        error: &'a SboError,
+    },
+}
+
+/// Callbacks of a run.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Lane-steps done, as they are done.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    pub events: Option<&'a (dyn Fn(RunEvent) + Sync)>,
+}
+
+impl RunOptions<'_> {
+    fn event(&self, e: RunEvent) {
+        if let Some(f) = self.events {
+            f(e);
+        }
+    }
+}

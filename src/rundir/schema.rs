@@ -1,0 +1,187 @@
+//! The files of a run directory as types: one description of the format, used by the writer
+//! and by the reader (`analysis` reads runs through it).
+//!
+//! - `config.toml`: the resolved configuration ([`SweepConfig`]).
+//! - `metrics.csv`: one [`MetricsRow`] per configuration, logging step and metric (long
+//!   format, summaries over seeds).
+//! - `seeds.csv`: one [`SeedsRow`] per configuration, seed and logging step, one column per
+//!   metric that any configuration measured (what the summaries and fits come from).
+//! - `lanes.csv`: one [`LaneRow`] per lane: its status and final x and y (columns `x_i`,
+//!   `y_i`; variants with smaller p or d leave theirs empty).
+//! - `summary.json`: [`RunSummary`].
+//!
+//! Numbers are written as Rust prints an f64 (the shortest text that reads back as the same
+//! value; `nan` for missing values), so files round-trip exactly.
+
+use crate::algo::AlgoConfig;
+use crate::metrics::Metric;
+use crate::problem::ProblemSpec;
+use crate::run::LaneStatus;
+use crate::sweep::ReplaceSide;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub const CONFIG: &str = "config.toml";
+pub const METRICS: &str = "metrics.csv";
+pub const SEEDS: &str = "seeds.csv";
+pub const LANES: &str = "lanes.csv";
+pub const SUMMARY: &str = "summary.json";
+
+/// An f64 as a CSV field: Rust's shortest round-trip text, `nan` for NaN, empty reads as NaN.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Num(pub f64);
+
+impl Num {
+    pub fn text(&self) -> String {
+        if self.0.is_nan() {
+            "nan".into()
+        } else {
+            format!("{}", self.0)
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<f64> {
+        if s.is_empty() || s == "nan" {
+            Some(f64::NAN)
+        } else {
+            s.parse().ok()
+        }
+    }
+}
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Num::parse(&s)
+            .map(Num)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a number")))
+    }
+}
+
+/// One row of `metrics.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsRow {
+    pub config: String,
+    pub algorithm: String,
+    pub t: u64,
+    pub metric: Metric,
+    pub mean: Num,
+    pub std: Num,
+    pub ci_low: Num,
+    pub ci_high: Num,
+    pub count: usize,
+}
+
+/// One row of `seeds.csv`; `values` follow the file's metric columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedsRow {
+    pub config: String,
+    pub seed: u64,
+    pub t: u64,
+    pub values: Vec<f64>,
+}
+
+/// One row of `lanes.csv`; `None` for the columns a lane does not have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneRow {
+    pub config: String,
+    pub seed: u64,
+    pub neighbour: usize,
+    pub status: LaneStatus,
+    pub x: Vec<Option<f64>>,
+    pub y: Vec<Option<f64>>,
+}
+
+impl LaneStatus {
+    pub fn name(&self) -> &'static str {
+        match self {
+            LaneStatus::Ok => "ok",
+            LaneStatus::Diverged => "diverged",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<LaneStatus> {
+        match s {
+            "ok" => Some(LaneStatus::Ok),
+            "diverged" => Some(LaneStatus::Diverged),
+            _ => None,
+        }
+    }
+}
+
+/// Sizes of a study's data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataFacts {
+    pub d: usize,
+    pub p: usize,
+    pub n_lower: usize,
+    pub n_upper: usize,
+    pub n_test: usize,
+    pub n_pool: usize,
+    pub kappa: Option<f64>,
+}
+
+/// One `[vary]` variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VariantFacts {
+    pub label: String,
+    /// `(dotted key, value as written)`.
+    pub values: Vec<(String, String)>,
+    pub problem: ProblemSpec,
+    pub data: DataFacts,
+}
+
+/// One configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigFacts {
+    /// Full label (`n_upper=500 | ssgd[alpha=0.1]`): the key of every CSV row.
+    pub label: String,
+    /// Label within the variant.
+    #[serde(default)]
+    pub algo_label: Option<String>,
+    #[serde(default)]
+    pub variant: Vec<(String, String)>,
+    pub algorithm: String,
+    /// The settings the lanes ran with (after any kappa scaling).
+    pub settings: AlgoConfig,
+    #[serde(default)]
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    pub sbo: String,
+}
+
+/// `summary.json`: how the run went and what each configuration was.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub name: String,
+    pub backend: String,
+    pub precision: String,
+    pub threads: usize,
+    /// The first variant's problem and data (every variant's are in `variants`).
+    pub problem: ProblemSpec,
+    pub data: DataFacts,
+    #[serde(default)]
+    pub variants: Vec<VariantFacts>,
+    pub seeds: usize,
+    pub seed_base: u64,
+    pub neighbours: usize,
+    pub replace: ReplaceSide,
+    pub lanes: usize,
+    pub diverged_lanes: usize,
+    pub steps: u64,
+    pub log_steps: Vec<u64>,
+    pub lane_steps: u64,
+    pub seconds: f64,
+    pub lane_steps_per_second: f64,
+    pub configs: Vec<ConfigFacts>,
+    pub warnings: Vec<String>,
+    pub versions: Versions,
+}

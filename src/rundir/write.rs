@@ -1,0 +1,252 @@
+//! Writing a run directory: the resolved configuration first (so a run that fails later still
+//! records what was asked), the results when the run ends.
+
+use super::schema::{
+    ConfigFacts, DataFacts, LaneRow, MetricsRow, Num, RunSummary, SeedsRow, VariantFacts, Versions,
+    CONFIG, LANES, METRICS, SEEDS, SUMMARY,
+};
+use crate::error::{Result, SboError};
+use crate::metrics::Metric;
+use crate::run::SweepResult;
+use crate::sweep::{Plan, Study};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn write(path: PathBuf, text: &str) -> Result<()> {
+    fs::write(&path, text).map_err(|e| SboError::io(path, e))
+}
+
+fn csv_error(file: &str, e: impl std::fmt::Display) -> SboError {
+    SboError::Output {
+        path: file.into(),
+        msg: e.to_string(),
+    }
+}
+
+/// A CSV writer into memory with the format's conventions (`\n` line ends, fields quoted only
+/// when they need it).
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+fn finish(file: &str, w: csv::Writer<Vec<u8>>) -> Result<String> {
+    let bytes = w.into_inner().map_err(|e| csv_error(file, e))?;
+    String::from_utf8(bytes).map_err(|e| csv_error(file, e))
+}
+
+/// Creates `dir` and writes the resolved configuration.
+pub fn start_run_dir(dir: &Path, plan: &Plan) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| SboError::io(dir, e))?;
+    // Without [vary] the study's resolved form (grid written out); with it, the sweep as
+    // given with defaults filled in, since each variant resolves differently.
+    let text = if plan.variants.len() == 1 && plan.config.vary.is_empty() {
+        plan.first().config.to_toml()?
+    } else {
+        plan.config.to_toml()?
+    };
+    write(
+        dir.join(CONFIG),
+        &format!("# Resolved configuration (every default filled in); `sbo run` on this file repeats the run.\n{text}"),
+    )
+}
+
+/// The rows of `metrics.csv`.
+pub fn metrics_rows(result: &SweepResult) -> Vec<MetricsRow> {
+    result
+        .configs
+        .iter()
+        .flat_map(|c| {
+            c.rows.iter().map(|r| MetricsRow {
+                config: c.label.clone(),
+                algorithm: c.algorithm.clone(),
+                t: r.t,
+                metric: r.metric,
+                mean: Num(r.summary.mean),
+                std: Num(r.summary.std),
+                ci_low: Num(r.summary.ci_low),
+                ci_high: Num(r.summary.ci_high),
+                count: r.summary.count,
+            })
+        })
+        .collect()
+}
+
+pub fn metrics_csv(rows: &[MetricsRow]) -> Result<String> {
+    let mut w = writer();
+    for r in rows {
+        w.serialize(r).map_err(|e| csv_error(METRICS, e))?;
+    }
+    if rows.is_empty() {
+        w.write_record([
+            "config",
+            "algorithm",
+            "t",
+            "metric",
+            "mean",
+            "std",
+            "ci_low",
+            "ci_high",
+            "count",
+        ])
+        .map_err(|e| csv_error(METRICS, e))?;
+    }
+    finish(METRICS, w)
+}
+
+/// The metric columns of `seeds.csv` (those any configuration measured) and its rows.
+pub fn seeds_rows(result: &SweepResult, seed_base: u64) -> (Vec<Metric>, Vec<SeedsRow>) {
+    let present: Vec<Metric> = Metric::ALL
+        .into_iter()
+        .filter(|&m| {
+            result
+                .configs
+                .iter()
+                .any(|c| c.per_seed.iter().any(|s| s.iter().any(|v| !v[m].is_nan())))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for c in &result.configs {
+        for (si, values) in c.per_seed.iter().enumerate() {
+            for (li, v) in values.iter().enumerate() {
+                rows.push(SeedsRow {
+                    config: c.label.clone(),
+                    seed: seed_base + si as u64,
+                    t: result.log_steps.get(li).copied().unwrap_or(0),
+                    values: present.iter().map(|&m| v[m]).collect(),
+                });
+            }
+        }
+    }
+    (present, rows)
+}
+
+pub fn seeds_csv(metrics: &[Metric], rows: &[SeedsRow]) -> Result<String> {
+    let mut w = writer();
+    let mut header = vec!["config", "seed", "t"];
+    header.extend(metrics.iter().map(|m| m.name()));
+    w.write_record(&header).map_err(|e| csv_error(SEEDS, e))?;
+    for r in rows {
+        let mut rec = vec![r.config.clone(), r.seed.to_string(), r.t.to_string()];
+        rec.extend(r.values.iter().map(|v| Num(*v).text()));
+        w.write_record(&rec).map_err(|e| csv_error(SEEDS, e))?;
+    }
+    finish(SEEDS, w)
+}
+
+/// The rows of `lanes.csv`, every lane padded to the widest p and d of the run.
+pub fn lanes_rows(result: &SweepResult) -> Vec<LaneRow> {
+    let p = result.lanes.iter().map(|l| l.x.len()).max().unwrap_or(0);
+    let d = result.lanes.iter().map(|l| l.y.len()).max().unwrap_or(0);
+    let pad = |v: &[f64], n: usize| (0..n).map(|i| v.get(i).copied()).collect();
+    result
+        .lanes
+        .iter()
+        .map(|l| LaneRow {
+            config: result.configs[l.config].label.clone(),
+            seed: l.seed,
+            neighbour: l.neighbour,
+            status: l.status,
+            x: pad(&l.x, p),
+            y: pad(&l.y, d),
+        })
+        .collect()
+}
+
+pub fn lanes_csv(rows: &[LaneRow]) -> Result<String> {
+    let p = rows.first().map_or(0, |r| r.x.len());
+    let d = rows.first().map_or(0, |r| r.y.len());
+    let mut w = writer();
+    let mut header: Vec<String> = ["config", "seed", "neighbour", "status"]
+        .map(String::from)
+        .to_vec();
+    header.extend((0..p).map(|i| format!("x_{i}")));
+    header.extend((0..d).map(|i| format!("y_{i}")));
+    w.write_record(&header).map_err(|e| csv_error(LANES, e))?;
+    for r in rows {
+        let mut rec = vec![
+            r.config.clone(),
+            r.seed.to_string(),
+            r.neighbour.to_string(),
+            r.status.name().to_string(),
+        ];
+        let cell = |v: &Option<f64>| v.map_or(String::new(), |x| Num(x).text());
+        rec.extend(r.x.iter().chain(&r.y).map(cell));
+        w.write_record(&rec).map_err(|e| csv_error(LANES, e))?;
+    }
+    finish(LANES, w)
+}
+
+fn data_facts(study: &Study) -> DataFacts {
+    DataFacts {
+        d: study.d(),
+        p: study.p(),
+        n_lower: study.splits.lower.n,
+        n_upper: study.splits.upper.n,
+        n_test: study.splits.test.n,
+        n_pool: study.splits.pool.n,
+        kappa: study.config.data.kappa,
+    }
+}
+
+pub fn summary(plan: &Plan, result: &SweepResult) -> RunSummary {
+    let study = plan.first();
+    let run = &study.config.run;
+    RunSummary {
+        name: plan.config.name.clone(),
+        backend: result.backend.clone(),
+        precision: result.precision.clone(),
+        threads: result.threads,
+        problem: study.spec.clone(),
+        data: data_facts(study),
+        variants: plan
+            .variants
+            .iter()
+            .map(|v| VariantFacts {
+                label: v.variant.label.clone(),
+                values: v.variant.values.clone(),
+                problem: v.study.spec.clone(),
+                data: data_facts(&v.study),
+            })
+            .collect(),
+        seeds: run.seeds,
+        seed_base: run.seed_base,
+        neighbours: run.neighbours,
+        replace: run.replace,
+        lanes: result.lanes.len(),
+        diverged_lanes: result.diverged(),
+        steps: run.steps,
+        log_steps: result.log_steps.clone(),
+        lane_steps: result.lane_steps,
+        seconds: result.seconds,
+        lane_steps_per_second: result.lane_steps as f64 / result.seconds.max(1e-9),
+        configs: result
+            .configs
+            .iter()
+            .map(|c| ConfigFacts {
+                label: c.label.clone(),
+                algo_label: Some(c.algo_label.clone()),
+                variant: c.variant.clone(),
+                algorithm: c.algorithm.clone(),
+                settings: c.settings.clone(),
+                seconds: c.seconds,
+            })
+            .collect(),
+        warnings: result.warnings.clone(),
+        versions: Versions {
+            sbo: env!("CARGO_PKG_VERSION").into(),
+        },
+    }
+}
+
+/// Writes the result files into a directory made by [`start_run_dir`].
+pub fn finish_run_dir(dir: &Path, plan: &Plan, result: &SweepResult) -> Result<()> {
+    write(dir.join(METRICS), &metrics_csv(&metrics_rows(result))?)?;
+    let (metrics, rows) = seeds_rows(result, plan.first().config.run.seed_base);
+    write(dir.join(SEEDS), &seeds_csv(&metrics, &rows)?)?;
+    write(dir.join(LANES), &lanes_csv(&lanes_rows(result))?)?;
+    let json =
+        serde_json::to_string_pretty(&summary(plan, result)).map_err(|e| csv_error(SUMMARY, e))?;
+    write(dir.join(SUMMARY), &json)
+}

@@ -1,0 +1,286 @@
+//! The invariants every engine keeps, one test body instantiated per engine (CPU f64, CPU
+//! f32, GPU on any adapter, lavapipe in CI): an identical neighbour stays at exactly zero
+//! distance, reruns are bit-identical, splitting the work (threads on the CPU, dispatches on
+//! the GPU) changes nothing, and tsgd with T = 1 is ssgd.
+
+mod gpu_support;
+
+use sbo::cpu::CpuEngine;
+use sbo::gpu::{GpuEngine, GpuRunOptions};
+use sbo::metrics::Metric;
+use sbo::run::{run_study, Engine, NeighbourChoice, RunOptions, SweepResult};
+use sbo::sweep::{Precision, Study, SweepConfig};
+use std::collections::HashMap;
+
+/// An engine under test and the precision its studies run in.
+struct Under {
+    engine: Box<dyn Engine>,
+    precision: Precision,
+    /// Another way of splitting the same work (more threads, smaller dispatches).
+    split: Box<dyn Engine>,
+    split_threads: Option<usize>,
+}
+
+fn cpu(precision: Precision) -> Option<Under> {
+    Some(Under {
+        engine: Box::new(CpuEngine),
+        precision,
+        split: Box::new(CpuEngine),
+        split_threads: Some(3),
+    })
+}
+
+fn gpu() -> Option<Under> {
+    let ctx = gpu_support::context()?;
+    Some(Under {
+        engine: Box::new(GpuEngine::new(ctx.clone())),
+        precision: Precision::F32,
+        split: Box::new(GpuEngine::with_options(
+            ctx,
+            GpuRunOptions {
+                max_lanes_per_dispatch: Some(3),
+                max_workgroups_per_dimension: Some(2),
+                max_scratch_bytes: 2048,
+                steps_per_dispatch: 3,
+                ..GpuRunOptions::default()
+            },
+        )),
+        split_threads: None,
+    })
+}
+
+/// Every algorithm on a small synthetic sc-sc problem, neighbours on both sides.
+fn config(u: &Under) -> SweepConfig {
+    let mut c = SweepConfig::from_toml(
+        r#"
+name = "engines"
+[problem]
+preset = "sc-sc"
+lam_y = 0.01
+[data]
+kind = "synthetic"
+d = 5
+n_lower = 100
+n_upper = 40
+n_test = 30
+n_pool = 60
+kappa = 10.0
+sigma = 0.3
+[run]
+steps = 12
+log_every = 4
+seeds = 2
+neighbours = 2
+replace = "both"
+threads = 1
+[[algo]]
+name = "ssgd"
+alpha = 0.05
+beta = 0.1
+batch = 8
+[[algo]]
+name = "tsgd"
+T = [1, 3]
+alpha = 0.05
+beta = 0.1
+batch = 8
+[[algo]]
+name = "ud"
+T = 2
+alpha = 0.05
+beta = 0.1
+batch = 8
+[[algo]]
+name = "ssaid"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = 8
+[[algo]]
+name = "stocbio"
+D = 2
+Q = 3
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+batch = 8
+[[algo]]
+name = "aid-cg"
+D = 2
+Q = 3
+alpha = 0.05
+beta = 0.1
+batch = 8
+"#,
+    )
+    .unwrap();
+    c.run.precision = u.precision;
+    c
+}
+
+fn run(engine: &dyn Engine, study: &Study) -> SweepResult {
+    run_study(engine, study, &RunOptions::default()).expect("the sweep runs")
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Every final iterate and every metric except timings, bit for bit.
+fn assert_identical(what: &str, a: &SweepResult, b: &SweepResult) {
+    assert_eq!(a.lanes.len(), b.lanes.len(), "{what}: lane counts");
+    for (la, lb) in a.lanes.iter().zip(&b.lanes) {
+        let at = format!(
+            "{what}: config {} seed {} neighbour {}",
+            la.config, la.seed, la.neighbour
+        );
+        assert_eq!(bits(&la.x), bits(&lb.x), "{at}: x");
+        assert_eq!(bits(&la.y), bits(&lb.y), "{at}: y");
+        assert_eq!(la.counts, lb.counts, "{at}: oracle counts");
+    }
+    for (ca, cb) in a.configs.iter().zip(&b.configs) {
+        assert_eq!(ca.rows.len(), cb.rows.len(), "{what}: {} rows", ca.label);
+        for (ra, rb) in ca.rows.iter().zip(&cb.rows) {
+            if ra.metric != Metric::Seconds {
+                assert_eq!(
+                    ra.summary.mean.to_bits(),
+                    rb.summary.mean.to_bits(),
+                    "{what}: {} t={} {}: {} against {}",
+                    ca.label,
+                    ra.t,
+                    ra.metric,
+                    ra.summary.mean,
+                    rb.summary.mean
+                );
+            }
+        }
+    }
+}
+
+fn identical_neighbour_stays_at_exactly_zero_distance(u: Under) {
+    let mut study = Study::prepare(&config(&u), None).unwrap();
+    let real = run(u.engine.as_ref(), &study);
+    // Make each neighbour's pool rows copies of the rows they replace.
+    let r = study.config.run.clone();
+    let mut used = HashMap::new();
+    for s in 0..r.seeds as u64 {
+        for i in 1..=r.neighbours {
+            let c = NeighbourChoice::new(&study.splits, r.replace, r.seed_base + s, i);
+            for (set, choice) in [
+                (&study.splits.lower, c.lower),
+                (&study.splits.upper, c.upper),
+            ] {
+                let (idx, p) = choice.expect("replace = both");
+                let row = (set.row(idx).to_vec(), set.label(idx));
+                if let Some(prev) = used.insert(p, row.clone()) {
+                    assert_eq!(prev, row, "test setup: two neighbours share pool row {p}");
+                }
+            }
+        }
+    }
+    let d = study.splits.pool.d;
+    for (p, (row, label)) in used {
+        study.splits.pool.features[p * d..(p + 1) * d].copy_from_slice(&row);
+        study.splits.pool.labels[p] = label;
+    }
+    let same = run(u.engine.as_ref(), &study);
+    for (cs, cr) in same.configs.iter().zip(&real.configs) {
+        for m in [Metric::DistX, Metric::DistY, Metric::DistXySq] {
+            for row in cs.rows.iter().filter(|row| row.metric == m) {
+                assert_eq!(
+                    row.summary.mean, 0.0,
+                    "{} t={} {m}: identical neighbours moved apart",
+                    cs.label, row.t
+                );
+            }
+            let last = cr.rows.iter().rev().find(|row| row.metric == m).unwrap();
+            assert!(
+                last.summary.mean > 0.0,
+                "{}: a real neighbour gave zero {m}",
+                cr.label
+            );
+        }
+    }
+}
+
+fn reruns_are_bit_identical(u: Under) {
+    let study = Study::prepare(&config(&u), None).unwrap();
+    let a = run(u.engine.as_ref(), &study);
+    let b = run(u.engine.as_ref(), &study);
+    assert_identical("rerun", &a, &b);
+}
+
+fn splitting_the_work_changes_nothing(u: Under) {
+    let study = Study::prepare(&config(&u), None).unwrap();
+    let whole = run(u.engine.as_ref(), &study);
+    let mut cfg = config(&u);
+    if let Some(t) = u.split_threads {
+        cfg.run.threads = t;
+    }
+    let split_study = Study::prepare(&cfg, None).unwrap();
+    let split = run(u.split.as_ref(), &split_study);
+    assert_identical("split", &whole, &split);
+}
+
+fn tsgd_with_one_inner_step_is_ssgd(u: Under) {
+    let study = Study::prepare(&config(&u), None).unwrap();
+    let r = run(u.engine.as_ref(), &study);
+    let lanes = |label: &str| -> Vec<&sbo::run::LaneRecord> {
+        let ci = r.configs.iter().position(|c| c.label == label).unwrap();
+        r.lanes.iter().filter(|l| l.config == ci).collect()
+    };
+    let (ssgd, tsgd) = (lanes("ssgd"), lanes("tsgd[T=1]"));
+    assert_eq!(ssgd.len(), tsgd.len());
+    for (a, b) in ssgd.iter().zip(&tsgd) {
+        let at = format!("seed {} neighbour {}", a.seed, a.neighbour);
+        assert_eq!(bits(&a.x), bits(&b.x), "{at}: x");
+        assert_eq!(bits(&a.y), bits(&b.y), "{at}: y");
+    }
+}
+
+/// One module per engine, each with every invariant as a test.
+macro_rules! per_engine {
+    ($($engine:ident => $make:expr),+ $(,)?) => {$(
+        mod $engine {
+            use super::*;
+
+            fn under() -> Option<Under> {
+                $make
+            }
+
+            #[test]
+            fn identical_neighbour_stays_at_exactly_zero_distance() {
+                if let Some(u) = under() {
+                    super::identical_neighbour_stays_at_exactly_zero_distance(u);
+                }
+            }
+
+            #[test]
+            fn reruns_are_bit_identical() {
+                if let Some(u) = under() {
+                    super::reruns_are_bit_identical(u);
+                }
+            }
+
+            #[test]
+            fn splitting_the_work_changes_nothing() {
+                if let Some(u) = under() {
+                    super::splitting_the_work_changes_nothing(u);
+                }
+            }
+
+            #[test]
+            fn tsgd_with_one_inner_step_is_ssgd() {
+                if let Some(u) = under() {
+                    super::tsgd_with_one_inner_step_is_ssgd(u);
+                }
+            }
+        }
+    )+};
+}
+
+per_engine! {
+    cpu_f64 => cpu(Precision::F64),
+    cpu_f32 => cpu(Precision::F32),
+    gpu => gpu(),
+}
