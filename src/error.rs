@@ -1,5 +1,8 @@
 //! The library's one error type. Every variant carries enough structure (file, line, field)
 //! for the command line to tell the user exactly what to fix.
+//!
+//! Owns: [`SboError`]. Must not know: anything else in the crate (every module reports
+//! through it).
 
 use std::path::PathBuf;
 

@@ -5,6 +5,13 @@
 //! The crate runs every lane of a sweep in parallel and reports per-configuration curves:
 //! losses, hypergradient norms, stability (distance between base and neighbour lanes) and
 //! generalization gap. `DESIGN.md` in `docs/` is the mathematical contract.
+//!
+//! Layout, from the bottom up (a module imports only from those above it in this list):
+//! `error`, `real`, `rng` · `data` · `problem` · `algo` (the algorithms and their registry) ·
+//! `metrics` · `sweep` (configs, grids, studies) · `run` (the backend-neutral run layer) ·
+//! `cpu`, `gpu` (the engines) · `backend` (choosing one) · `rundir` (the run directory) ·
+//! `analysis` · `plot` · `report` · `verify`, `bench`. `bin/sbo.rs` parses arguments and
+//! prints.
 
 pub mod algo;
 pub mod analysis;

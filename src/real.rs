@@ -1,5 +1,7 @@
 //! The scalar type of a lane. The CPU path runs in f64 (the reference) or f32 (to compare
 //! with the GPU bit for bit where possible); data are always stored as f32.
+//!
+//! Owns: the arithmetic the CPU path shares between precisions. Must not know: anything above.
 
 use std::fmt::{Debug, Display};
 use std::iter::Sum;

@@ -8,6 +8,8 @@
 //! Everything here is 32-bit integer arithmetic (the one 32x32->64 product lives in
 //! [`mulhilo`]) so that the WGSL twin, which has no 64-bit integers, can match it bit for bit.
 //! The only exception is [`LaneRng::uniform01_f64`], which is CPU-only by nature.
+//!
+//! Owns: the generator and batch sampling. Must not know: what the numbers are used for.
 
 /// Stream ids: one per kind of draw, so adding a draw of one kind never shifts another.
 pub mod stream {

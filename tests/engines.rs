@@ -51,11 +51,22 @@ fn gpu() -> Option<Under> {
 
 /// Every algorithm on a small synthetic sc-sc problem, neighbours on both sides.
 fn config(u: &Under) -> SweepConfig {
-    let mut c = SweepConfig::from_toml(
+    config_of(u, "sc-sc", "per_feature")
+}
+
+/// [`config`] on another preset and hyperparameter shape.
+fn config_of(u: &Under, preset: &str, hyper: &str) -> SweepConfig {
+    let kappa = if preset == "sc-sc" {
+        "kappa = 10.0"
+    } else {
+        ""
+    };
+    let mut c = SweepConfig::from_toml(&format!(
         r#"
 name = "engines"
 [problem]
-preset = "sc-sc"
+preset = "{preset}"
+hyper = "{hyper}"
 lam_y = 0.01
 [data]
 kind = "synthetic"
@@ -64,7 +75,7 @@ n_lower = 100
 n_upper = 40
 n_test = 30
 n_pool = 60
-kappa = 10.0
+{kappa}
 sigma = 0.3
 [run]
 steps = 12
@@ -111,12 +122,15 @@ Q = 3
 alpha = 0.05
 beta = 0.1
 batch = 8
-"#,
-    )
+"#
+    ))
     .unwrap();
     c.run.precision = u.precision;
     c
 }
+
+/// The problems the rerun and splitting invariants are checked on.
+const PROBLEMS: [(&str, &str); 2] = [("sc-sc", "per_feature"), ("nc-nc", "scalar")];
 
 fn run(engine: &dyn Engine, study: &Study) -> SweepResult {
     run_study(engine, study, &RunOptions::default()).expect("the sweep runs")
@@ -204,22 +218,25 @@ fn identical_neighbour_stays_at_exactly_zero_distance(u: Under) {
 }
 
 fn reruns_are_bit_identical(u: Under) {
-    let study = Study::prepare(&config(&u), None).unwrap();
-    let a = run(u.engine.as_ref(), &study);
-    let b = run(u.engine.as_ref(), &study);
-    assert_identical("rerun", &a, &b);
+    for (preset, hyper) in PROBLEMS {
+        let study = Study::prepare(&config_of(&u, preset, hyper), None).unwrap();
+        let a = run(u.engine.as_ref(), &study);
+        let b = run(u.engine.as_ref(), &study);
+        assert_identical(&format!("rerun {preset} {hyper}"), &a, &b);
+    }
 }
 
 fn splitting_the_work_changes_nothing(u: Under) {
-    let study = Study::prepare(&config(&u), None).unwrap();
-    let whole = run(u.engine.as_ref(), &study);
-    let mut cfg = config(&u);
-    if let Some(t) = u.split_threads {
-        cfg.run.threads = t;
+    for (preset, hyper) in PROBLEMS {
+        let cfg = config_of(&u, preset, hyper);
+        let whole = run(u.engine.as_ref(), &Study::prepare(&cfg, None).unwrap());
+        let mut split_cfg = cfg.clone();
+        if let Some(t) = u.split_threads {
+            split_cfg.run.threads = t;
+        }
+        let split = run(u.split.as_ref(), &Study::prepare(&split_cfg, None).unwrap());
+        assert_identical(&format!("split {preset} {hyper}"), &whole, &split);
     }
-    let split_study = Study::prepare(&cfg, None).unwrap();
-    let split = run(u.split.as_ref(), &split_study);
-    assert_identical("split", &whole, &split);
 }
 
 fn tsgd_with_one_inner_step_is_ssgd(u: Under) {

@@ -20,7 +20,7 @@ mod gpu_support;
 use gpu_support::assert_close;
 use sbo::data::{DataView, Dataset, Replacement};
 use sbo::gpu::bindings::{bind, lane_layout, LaneLayout};
-use sbo::gpu::contract::{LaneDesc, Params};
+use sbo::gpu::contract::{coupling_code, hyper_code, loss_code, LaneDesc, Overrides, Params};
 use sbo::gpu::shader::compose;
 use sbo::gpu::{shaders, GpuContext};
 use sbo::problem::{accuracy, data_loss, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
@@ -321,34 +321,36 @@ fn check_case(
         n_pool: N_POOL as u32,
         groups_x: GROUPS_X,
         scratch_stride: idx_stride as u32,
+        n_steps: 1,
         ..Default::default()
     };
 
-    let b = |v: bool| if v { 1.0 } else { 0.0 };
-    let consts: Vec<(&str, f64)> = vec![
-        ("LOSS", if spec.loss == Loss::Squared { 0.0 } else { 1.0 }),
-        (
-            "COUPLING",
-            match spec.coupling {
-                Coupling::Prior => 0.0,
-                Coupling::Logweight => 1.0,
-                Coupling::Nonconvex => 2.0,
-            },
-        ),
-        ("HYPER", b(spec.hyper == HyperShape::Scalar)),
-        ("D", d as f64),
-        ("P", p as f64),
-        ("BL", sh.bl as f64),
-        ("BU", sh.bu as f64),
-        ("FULL_L", b(sh.full)),
-        ("FULL_U", b(sh.full)),
-        ("WG", sh.wg as f64),
-        ("MU", spec.mu),
-        ("LAM_Y", spec.lam_y),
-        ("NU", spec.nu),
-    ];
+    let consts = Overrides {
+        loss: loss_code(spec.loss),
+        coupling: coupling_code(spec.coupling),
+        hyper: hyper_code(spec.hyper),
+        d: d as u32,
+        p: p as u32,
+        batch_lower: sh.bl as u32,
+        batch_upper: sh.bu as u32,
+        full_lower: sh.full,
+        full_upper: sh.full,
+        without_replacement: false,
+        workgroup: sh.wg,
+        mu: spec.mu,
+        lam_y: spec.lam_y,
+        nu: spec.nu,
+        inner_steps: 1,
+        terms: 1,
+        independent_hvp_batch: false,
+        reset: false,
+        clip: false,
+        cg: false,
+    }
+    .constants();
     let mut parts: Vec<&str> = shaders::lane_prelude();
     parts.push(TEST_KERNEL);
+    parts.push(shaders::LANE_LOOP);
     let pipeline = ctx
         .pipeline_with_layout(
             "sbo oracles test (lane layout)",

@@ -1,13 +1,13 @@
-//! Whole sweeps on the GPU (lavapipe in CI) against the CPU reference, and the properties the
-//! scheduler promises: exact zero distance for identical neighbours, the same results however
-//! lanes are split into dispatches, and bit-identical reruns.
+//! Whole sweeps on the GPU (lavapipe in CI) against the CPU reference, limits and `sbo verify`.
+//! The invariants every engine keeps (zero distance for identical neighbours, splitting,
+//! reruns) are in `tests/engines.rs`.
 
 mod gpu_support;
 
 use sbo::cpu::CpuEngine;
 use sbo::gpu::{GpuContext, GpuEngine, GpuRunOptions};
 use sbo::metrics::Metric;
-use sbo::run::{run_study, NeighbourChoice, RunOptions, SweepResult};
+use sbo::run::{run_study, RunOptions, SweepResult};
 use sbo::sweep::{Study, SweepConfig};
 use std::sync::Arc;
 
@@ -170,113 +170,6 @@ fn every_algorithm_matches_the_cpu_on_nc_nc_over_a_short_horizon() {
     let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
     let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
     assert_results_close("nc-nc", &gpu, &cpu, 5e-3, 5e-5);
-}
-
-#[test]
-fn identical_neighbours_stay_at_exactly_zero_distance_on_the_gpu() {
-    let Some(ctx) = gpu_support::context() else {
-        return;
-    };
-    let mut cfg = config("sc-sc", 40, "per_feature");
-    cfg.data.n_pool = 400;
-    let mut study = Study::prepare(&cfg, None).unwrap();
-    let real = gpu_run(&ctx, &study, &GpuRunOptions::default());
-    // Make each neighbour's pool row a copy of the rows it replaces.
-    let run = study.config.run.clone();
-    let mut used = std::collections::HashMap::new();
-    for s in 0..run.seeds as u64 {
-        for i in 1..=run.neighbours {
-            let c = NeighbourChoice::new(&study.splits, run.replace, run.seed_base + s, i);
-            for (set, choice) in [
-                (&study.splits.lower, c.lower),
-                (&study.splits.upper, c.upper),
-            ] {
-                let (idx, p) = choice.expect("replace = both");
-                let row = (set.row(idx).to_vec(), set.label(idx));
-                if let Some(prev) = used.insert(p, row.clone()) {
-                    assert_eq!(prev, row, "test setup: two neighbours share pool row {p}");
-                }
-            }
-        }
-    }
-    let d = study.splits.pool.d;
-    for (p, (row, label)) in used {
-        study.splits.pool.features[p * d..(p + 1) * d].copy_from_slice(&row);
-        study.splits.pool.labels[p] = label;
-    }
-    let same = gpu_run(&ctx, &study, &GpuRunOptions::default());
-    for (cs, cr) in same.configs.iter().zip(&real.configs) {
-        for m in [Metric::DistX, Metric::DistY, Metric::DistXySq] {
-            for r in cs.rows.iter().filter(|r| r.metric == m) {
-                assert_eq!(
-                    r.summary.mean, 0.0,
-                    "{} t={} {m}: identical neighbours moved",
-                    cs.label, r.t
-                );
-            }
-            let last = cr.rows.iter().rev().find(|r| r.metric == m).unwrap();
-            assert!(
-                last.summary.mean > 0.0,
-                "{}: a real neighbour gave zero {m}",
-                cr.label
-            );
-        }
-    }
-}
-
-#[test]
-fn splitting_lanes_into_many_dispatches_changes_nothing() {
-    let Some(ctx) = gpu_support::context() else {
-        return;
-    };
-    let study = Study::prepare(&config("sc-sc", 24, "per_feature"), None).unwrap();
-    let whole = gpu_run(&ctx, &study, &GpuRunOptions::default());
-    let pieces = gpu_run(
-        &ctx,
-        &study,
-        &GpuRunOptions {
-            max_lanes_per_dispatch: Some(4),
-            max_workgroups_per_dimension: Some(2),
-            max_scratch_bytes: 4096,
-            ..GpuRunOptions::default()
-        },
-    );
-    for (a, b) in whole.lanes.iter().zip(&pieces.lanes) {
-        assert_eq!(
-            a.x, b.x,
-            "config {} seed {} neighbour {}",
-            a.config, a.seed, a.neighbour
-        );
-        assert_eq!(a.y, b.y);
-    }
-    for (a, b) in whole.configs.iter().zip(&pieces.configs) {
-        for (ra, rb) in a.rows.iter().zip(&b.rows) {
-            if ra.metric != Metric::Seconds {
-                assert_eq!(
-                    ra.summary.mean.to_bits(),
-                    rb.summary.mean.to_bits(),
-                    "{} {}",
-                    a.label,
-                    ra.metric
-                );
-            }
-        }
-    }
-}
-
-#[test]
-fn reruns_are_bit_identical() {
-    let Some(ctx) = gpu_support::context() else {
-        return;
-    };
-    let study = Study::prepare(&config("nc-nc", 16, "scalar"), None).unwrap();
-    let a = gpu_run(&ctx, &study, &GpuRunOptions::default());
-    let b = gpu_run(&ctx, &study, &GpuRunOptions::default());
-    for (la, lb) in a.lanes.iter().zip(&b.lanes) {
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&la.x), bits(&lb.x));
-        assert_eq!(bits(&la.y), bits(&lb.y));
-    }
 }
 
 #[test]

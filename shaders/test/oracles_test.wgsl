@@ -36,8 +36,8 @@ fn out_stride() -> u32 {
 
 // rows[0, BL) and rows[BL, BL + BU) from the given indices (or the full sets). Ends with a
 // barrier.
-fn load_batch(tid: u32, ln: Lane, lane: u32) {
-    let b = (lane - prm.lane_offset) * prm.scratch_stride;
+fn load_batch(tid: u32, ln: Lane, ll: u32) {
+    let b = ll * prm.scratch_stride;
     if (FULL_L) {
         draw(tid, ln, false, 0u, BL, true, S_LOWER, vec2<u32>(0u, 0u));
     } else {
@@ -53,17 +53,13 @@ fn load_batch(tid: u32, ln: Lane, lane: u32) {
     workgroupBarrier();
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let tid = lid.x;
-    let lane = lane_index(wid);
-    if (lane >= prm.lane_offset + prm.n_lanes) { return; }
-    let ln = lanes[lane];
-    load_state(tid, lane);
-    load_batch(tid, ln, lane);
+// One "step" of the shared lane loop (`shaders/lane_loop.wgsl`, run with n_steps = 1): it
+// leaves x, y and v as they were.
+fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
+    load_batch(tid, ln, ll);
     for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sv[j]; }
     workgroupBarrier();
-    let o = (lane - prm.lane_offset) * out_stride();
+    let o = ll * out_stride();
 
     // Separate passes, regularisers added per owned feature as the step kernels do.
     grad_y_g_data(tid, 0u, BL);

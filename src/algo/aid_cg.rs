@@ -7,8 +7,10 @@
 //! curvature along the search direction (possible on the nonconvex coupling), keeping the
 //! last iterate: the usual truncated-CG safeguard.
 
-use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::{draw, multiloop_work, sub_scaled, AlgoConfig, LaneState, OracleCounts};
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{draw, sub_scaled};
+use super::stocbio::STOCBIO;
+use super::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::{dot, Real};
 use crate::rng::{stream, LaneRng};
@@ -28,7 +30,7 @@ fn step<T: Real>(
     let qq = cfg.terms;
     let wr = cfg.without_replacement;
 
-    super::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
     let bb = draw(
         rng,
@@ -72,16 +74,16 @@ fn step<T: Real>(
         rs = rs_new;
     }
 
-    super::implicit_x_step(o, lane, alpha);
+    super::shared::implicit_x_step(o, lane, alpha);
 
     // CG may stop early: count the products it really computed.
     counts.hvp = hvps;
 }
 
+/// The multi-loop kernel with CG; inner steps, defaults and work as stocBiO's.
 pub(super) static AID_CG: Algorithm = Algorithm {
     name: "aid-cg",
     summary: "multi-loop: D inner SGD steps, Q conjugate-gradient iterations on one batch",
-    inner_key: "D",
     settings: &[
         Alpha,
         Beta,
@@ -91,10 +93,6 @@ pub(super) static AID_CG: Algorithm = Algorithm {
         InnerSteps,
         Terms,
     ],
-    defaults: |c| {
-        c.inner_steps = 10;
-        c.terms = 10;
-    },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
     // All Q iterations plus the initial residual, on one fixed CG batch that counts once.
@@ -102,15 +100,14 @@ pub(super) static AID_CG: Algorithm = Algorithm {
         let (t, q) = (c.inner_steps as u64, c.terms as u64);
         OracleCounts::new(t, 1, q + 1, 1, t * bl + bl + bu)
     },
-    unrolled_iterates: |_| 0,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_multiloop.wgsl"),
+        source: STOCBIO.kernel.source,
         specialise: |c| KernelFlags {
             cg: true,
             ..KernelFlags::of(c)
         },
     },
-    work: multiloop_work,
     kappa_scaled: &[Alpha, Beta, InnerSteps],
     theory: Theory::NONE,
+    ..STOCBIO
 };

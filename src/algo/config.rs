@@ -1,12 +1,18 @@
 //! One configuration of an algorithm: the algorithm and every setting it may read, with the
 //! checks that do not depend on the algorithm.
 //!
-//! Owns: [`AlgoConfig`] and [`BatchSize`]. Must not know: grids, TOML spellings or engines
-//! (`sweep::grid` expands `[[algo]]` tables into these).
+//! Owns: [`AlgoConfig`], [`AlgoKind`] and [`BatchSize`]. Must not know: grids, TOML
+//! spellings or engines (`sweep::grid` expands `[[algo]]` tables into these), which
+//! algorithms exist (`registry`).
 
-use super::{AlgoKind, Schedule};
+use super::Schedule;
 use crate::error::{Result, SboError};
 use serde::{Deserialize, Serialize};
+
+/// An algorithm: its position in the registry (`algo::registry`), which holds its
+/// descriptor. Prints, parses and serializes by name (`AlgoKind::SSAID`, `"ssaid"`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AlgoKind(pub(super) u16);
 
 /// A batch size, or the whole set (which makes every algorithm deterministic).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

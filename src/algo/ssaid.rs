@@ -8,8 +8,9 @@
 //! zeta' = zeta unless `independent_hvp_batch`. J needs no batch (only the coupling depends
 //! on x). An optional radius projects v back onto a ball, as in the analysis of SSAID.
 
-use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::{draw, sub_scaled, work, AlgoConfig, LaneState, OracleCounts};
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{draw, sub_scaled};
+use super::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -64,7 +65,7 @@ fn step<T: Real>(
     );
     o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
     // x first, at the old (y, v); g, H v and grad_y f are already taken at the old x.
-    super::implicit_x_step(o, lane, alpha);
+    super::shared::implicit_x_step(o, lane, alpha);
 
     let ws = &mut lane.ws;
     sub_scaled(&mut lane.y, beta, &ws.g);

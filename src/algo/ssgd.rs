@@ -6,8 +6,9 @@
 //!
 //! The operations run in exactly the order `tsgd` uses with T = 1, so the two agree bit for bit.
 
-use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::{draw, sub_scaled, work, AlgoConfig, LaneState, OracleCounts};
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{draw, sub_scaled};
+use super::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};

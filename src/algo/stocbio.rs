@@ -4,8 +4,9 @@
 //!   r = grad_y f_xi(x, y);  s = r;  for q = 1..Q-1: r -= eta H_{zeta_q}(x, y) r;  s += r
 //!   v = eta s;   x+ = x - alpha (grad_x f_xi(x, y) - J(x, y) v)
 
-use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::{draw, multiloop_work, sub_scaled, AlgoConfig, LaneState, OracleCounts};
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{draw, multiloop_work, sub_scaled};
+use super::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -25,7 +26,7 @@ fn step<T: Real>(
     let qq = cfg.terms;
     let wr = cfg.without_replacement;
 
-    super::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
     ws.r.copy_from_slice(&ws.u);
     lane.v.copy_from_slice(&ws.r);
@@ -47,7 +48,7 @@ fn step<T: Real>(
     }
     lane.v.iter_mut().for_each(|s| *s *= eta);
 
-    super::implicit_x_step(o, lane, alpha);
+    super::shared::implicit_x_step(o, lane, alpha);
 }
 
 pub(super) static STOCBIO: Algorithm = Algorithm {

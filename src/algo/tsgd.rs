@@ -10,8 +10,9 @@
 //! being stored: counter-based draws make that free of state. The last H product (s = 0) does
 //! not affect h and is skipped.
 
-use super::registry::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::{draw, sub_scaled, work, AlgoConfig, LaneState, OracleCounts};
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{draw, sub_scaled};
+use super::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -106,15 +107,6 @@ fn step_ud<T: Real>(
     step(cfg, o, rng, lane, true)
 }
 
-const SETTINGS: &[super::Setting] = &[
-    Alpha,
-    Beta,
-    BatchLower,
-    BatchUpper,
-    WithoutReplacement,
-    InnerSteps,
-];
-
 /// T forward gradients, one upper gradient, T - 1 Hessian products and T Jacobian products;
 /// the backward pass redraws the forward batches, which count once.
 fn counts(c: &AlgoConfig, bl: u64, bu: u64) -> OracleCounts {
@@ -122,7 +114,7 @@ fn counts(c: &AlgoConfig, bl: u64, bu: u64) -> OracleCounts {
     OracleCounts::new(t, 1, t.saturating_sub(1), t, t * bl + bu)
 }
 
-fn tsgd_work(c: &AlgoConfig, s: &super::WorkShape) -> super::Work {
+fn tsgd_work(c: &AlgoConfig, s: &super::descriptor::WorkShape) -> super::descriptor::Work {
     let t = c.inner_steps as f64;
     let data = t * work::grad(s, s.batch_lower)
         + work::grad(s, s.batch_upper)
@@ -130,7 +122,7 @@ fn tsgd_work(c: &AlgoConfig, s: &super::WorkShape) -> super::Work {
     // The saved inner iterates: T + 1 written, T read per outer step.
     let scratch = ((t + 1.0) * s.d + t * s.d) * 4.0;
     let w = data.plus_vector_ops(3.0 * t * s.d + s.p);
-    super::Work {
+    super::descriptor::Work {
         flops: w.flops,
         bytes: w.bytes + scratch,
     }
@@ -140,7 +132,14 @@ pub(super) static TSGD: Algorithm = Algorithm {
     name: "tsgd",
     summary: "two-timescale SGD: T warm-started inner steps, hypergradient through them",
     inner_key: "T",
-    settings: SETTINGS,
+    settings: &[
+        Alpha,
+        Beta,
+        BatchLower,
+        BatchUpper,
+        WithoutReplacement,
+        InnerSteps,
+    ],
     defaults: |c| c.inner_steps = 8,
     step_f64: step_tsgd::<f64>,
     step_f32: step_tsgd::<f32>,
@@ -158,28 +157,23 @@ pub(super) static TSGD: Algorithm = Algorithm {
     },
 };
 
+/// tsgd with the inner variable reset: the same kernel with `RESET`, the same counts and work.
 pub(super) static UD: Algorithm = Algorithm {
     name: "ud",
     summary: "unrolled differentiation: tsgd with y re-initialised at every outer step",
-    inner_key: "T",
-    settings: SETTINGS,
-    defaults: |c| c.inner_steps = 8,
     step_f64: step_ud::<f64>,
     step_f32: step_ud::<f32>,
-    nominal_counts: counts,
-    unrolled_iterates: |c| c.inner_steps + 1,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_tsgd.wgsl"),
+        source: TSGD.kernel.source,
         specialise: |c| KernelFlags {
             reset: true,
             ..KernelFlags::of(c)
         },
     },
-    work: tsgd_work,
-    kappa_scaled: &[Alpha, Beta, InnerSteps],
     theory: Theory {
         unrolled_inner_steps: true,
         reinitialised_twin_of: Some("tsgd"),
         ..Theory::NONE
     },
+    ..TSGD
 };

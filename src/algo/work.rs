@@ -9,7 +9,7 @@
 //! sample and output. Per-feature vector updates cost [`VEC_OP`] flops per feature and stay in
 //! registers or workgroup memory.
 
-use super::registry::{Work, WorkShape};
+use super::descriptor::{Work, WorkShape};
 
 /// Flops of one per-feature vector operation (a step, a regulariser term).
 pub const VEC_OP: f64 = 4.0;

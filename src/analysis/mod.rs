@@ -1,6 +1,9 @@
 //! What `sbo report` and `sbo plot` compute from a finished run: the run directory read back,
 //! growth-exponent fits, time to target, step-size selection and the checks of the theory's
 //! claims.
+//!
+//! Owns: the statistics and the verdicts. Must not know: how a run was computed (it reads run
+//! directories through `rundir`), how results are drawn or written up (`plot`, `report`).
 
 pub mod run_data;
 

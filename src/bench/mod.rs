@@ -168,15 +168,7 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
         };
         match crate::backend::choose(backend) {
             Ok(c) if c.engine.is_gpu() => {
-                let i = c.engine.device();
-                let facts = GpuFacts {
-                    name: i.name,
-                    backend: i.backend,
-                    device_type: i.device_type,
-                    driver: i.driver,
-                    driver_info: i.driver_info,
-                    software: i.software,
-                };
+                let facts: GpuFacts = c.engine.device();
                 if facts.software {
                     notes.push(format!(
                         "the GPU rows ran on `{}`, a software adapter: a CPU emulation of a GPU, \

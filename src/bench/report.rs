@@ -61,16 +61,8 @@ pub struct BenchRow {
     pub diverged: usize,
 }
 
-/// The GPU an [`BenchReport`] measured.
-#[derive(Clone, Debug, Serialize)]
-pub struct GpuFacts {
-    pub name: String,
-    pub backend: String,
-    pub device_type: String,
-    pub driver: String,
-    pub driver_info: String,
-    pub software: bool,
-}
+/// The GPU a [`BenchReport`] measured: the engine's device.
+pub type GpuFacts = crate::run::DeviceInfo;
 
 /// Everything [`run_bench`] measured, as plain data (serde: `serde_json::to_string_pretty`).
 #[derive(Clone, Debug, Serialize)]

@@ -1,5 +1,7 @@
 //! Datasets: dense f32 storage, readers for LIBSVM and CSV files, deterministic splits into
 //! lower / upper / test / replacement pool, and the synthetic `quadratic` generator.
+//!
+//! Owns: datasets and their files. Must not know: problems, algorithms, sweeps.
 
 pub mod csv;
 mod dataset;

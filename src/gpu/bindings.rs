@@ -64,21 +64,7 @@ pub fn bind(
     label: &str,
     buffers: [&wgpu::Buffer; 7],
 ) -> Result<wgpu::BindGroup> {
-    ctx.scoped(label, 0, || {
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
-        ctx.device().create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(label),
-            layout: &layout.bind,
-            entries: &entries,
-        })
-    })
+    ctx.bind_buffers(label, &layout.bind, &buffers)
 }
 
 /// The datasets as the kernels see them: lower, upper, pool and test rows back to back.

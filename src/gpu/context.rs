@@ -510,8 +510,19 @@ impl GpuContext {
         buffers: &[&wgpu::Buffer],
     ) -> Result<wgpu::BindGroup> {
         self.check()?;
+        let layout = pipeline.get_bind_group_layout(group);
+        self.bind_buffers(label, &layout, buffers)
+    }
+
+    /// A bind group of `layout` with `buffers[i]` (whole) at binding `i`.
+    pub fn bind_buffers(
+        &self,
+        label: &str,
+        layout: &wgpu::BindGroupLayout,
+        buffers: &[&wgpu::Buffer],
+    ) -> Result<wgpu::BindGroup> {
+        self.check()?;
         let (bg, caught) = self.catch(|| {
-            let layout = pipeline.get_bind_group_layout(group);
             let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
                 .iter()
                 .enumerate()
@@ -522,7 +533,7 @@ impl GpuContext {
                 .collect();
             self.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(label),
-                layout: &layout,
+                layout,
                 entries: &entries,
             })
         });

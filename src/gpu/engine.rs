@@ -214,6 +214,27 @@ fn grid(n: u32, max: u32) -> [u32; 3] {
     [x, n.div_ceil(x).max(1), 1]
 }
 
+/// Records one compute pass with `record` and submits it, inside the context's error scopes.
+fn submit_pass(
+    ctx: &GpuContext,
+    label: &str,
+    record: impl FnOnce(&mut wgpu::ComputePass<'_>),
+) -> Result<()> {
+    ctx.scoped(label, 0, || {
+        let mut enc = ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: None,
+            });
+            record(&mut pass);
+        }
+        ctx.queue().submit(Some(enc.finish()));
+    })
+}
+
 /// A run of consecutive lanes of one configuration that one dispatch advances.
 struct Chunk {
     params: Params,
@@ -487,26 +508,14 @@ impl<'s> GpuRun<'s> {
             }
         }
         let plans = &self.plans;
-        ctx.scoped("sbo step dispatch", 0, || {
-            let mut enc = ctx
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("sbo steps"),
-                });
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("sbo steps"),
-                    timestamp_writes: None,
-                });
-                for plan in plans {
-                    pass.set_pipeline(&plan.pipeline);
-                    for ch in &plan.chunks {
-                        pass.set_bind_group(0, &ch.bind, &[]);
-                        pass.dispatch_workgroups(ch.groups[0], ch.groups[1], ch.groups[2]);
-                    }
+        submit_pass(ctx, "sbo steps", |pass| {
+            for plan in plans {
+                pass.set_pipeline(&plan.pipeline);
+                for ch in &plan.chunks {
+                    pass.set_bind_group(0, &ch.bind, &[]);
+                    pass.dispatch_workgroups(ch.groups[0], ch.groups[1], ch.groups[2]);
                 }
             }
-            ctx.queue().submit(Some(enc.finish()));
         })
     }
 
@@ -576,22 +585,10 @@ impl EngineRun for GpuRun<'_> {
     fn records(&mut self) -> Result<Vec<GroupRecord>> {
         let ctx = self.ctx;
         let (pipe, bind, groups) = (&self.metrics_pipe, &self.metrics_bind, self.metrics_groups);
-        ctx.scoped("sbo metrics dispatch", 0, || {
-            let mut enc = ctx
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("sbo metrics"),
-                });
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("sbo metrics"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(pipe);
-                pass.set_bind_group(0, bind, &[]);
-                pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
-            }
-            ctx.queue().submit(Some(enc.finish()));
+        submit_pass(ctx, "sbo metrics", |pass| {
+            pass.set_pipeline(pipe);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
         })?;
         let words: Vec<f32> =
             ctx.read_back(&self.records, 0, self.layout.groups() * self.record_len)?;

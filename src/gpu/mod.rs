@@ -4,6 +4,9 @@
 //! Everything here reports failures as [`SboError`](crate::SboError) values (no adapter, a
 //! shader that does not compile, out of memory, a lost device), never as panics, so the
 //! command line can fall back to the CPU or tell the user what to fix.
+//!
+//! Owns: the device, the Rust <-> WGSL contract ([`contract`]), the lane bindings and the GPU
+//! engine ([`engine`]). Must not know: the CPU engine (both implement `run::Engine`).
 
 pub mod adapter;
 pub mod bindings;

@@ -1,5 +1,8 @@
 //! Metrics of DESIGN section 4: per-lane measurements at logging steps, stability between a
 //! base lane and its neighbours, and summaries over seeds.
+//!
+//! Owns: the names of the metrics ([`Metric`]) and the statistics over seeds. Must not know:
+//! how metrics are computed from lanes (the run layer) or stored (`rundir`).
 
 pub mod stats;
 

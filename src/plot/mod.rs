@@ -5,6 +5,9 @@
 //! in the crate (or outside it) can build their own figures and get the same look, legend and
 //! handling of bad values as the standard ones. Rendering needs no system library: text is
 //! drawn with a font compiled into the binary (see [`font`]).
+//!
+//! Owns: figures and their rendering. Must not know: how a run was computed; its data come
+//! from `analysis::RunData`.
 
 mod axis;
 mod backend;

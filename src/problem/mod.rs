@@ -1,5 +1,7 @@
 //! Bilevel problems (DESIGN section 2): losses, couplings, presets, the CPU oracles and the
 //! exact (f64) quantities used as ground truth.
+//!
+//! Owns: the math of g and f. Must not know: algorithms, sweeps, engines.
 
 pub mod coupling;
 pub mod exact;

@@ -1,0 +1,177 @@
+//! What an algorithm is to the rest of sbo: its [`Algorithm`] descriptor, written in the
+//! algorithm's own file (name, settings and defaults, CPU steps, kernel, oracle counts, work
+//! model, kappa-scaled settings, the claims it is the subject of).
+//!
+//! Owns: the descriptor's types. Must not know: which algorithms exist (`registry` lists them),
+//! engines, devices or files — a descriptor names its WGSL source and specialisation, the GPU
+//! engine compiles it.
+
+use super::{AlgoConfig, LaneState, OracleCounts};
+use crate::problem::Oracles;
+use crate::rng::LaneRng;
+
+/// One outer step of one lane in precision `T`. `counts` holds the step's nominal oracle
+/// counts on entry; a step that does less than written (CG stopping early) lowers them.
+pub type StepFn<T> = fn(&AlgoConfig, &Oracles, &LaneRng, &mut LaneState<T>, &mut OracleCounts);
+
+/// The precisions the CPU steps run in: picks the descriptor's step of that precision.
+pub trait StepReal: crate::real::Real {
+    fn step(a: &Algorithm) -> StepFn<Self>;
+}
+
+impl StepReal for f64 {
+    fn step(a: &Algorithm) -> StepFn<f64> {
+        a.step_f64
+    }
+}
+
+impl StepReal for f32 {
+    fn step(a: &Algorithm) -> StepFn<f32> {
+        a.step_f32
+    }
+}
+
+/// A setting of an `[[algo]]` table, as the descriptor refers to it (which settings an
+/// algorithm reads, which ones the kappa scaling touches).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Setting {
+    Alpha,
+    Beta,
+    Gamma,
+    BatchLower,
+    BatchUpper,
+    InnerSteps,
+    Terms,
+    Eta,
+    WithoutReplacement,
+    IndependentHvpBatch,
+    VRadius,
+}
+
+impl Setting {
+    /// The `[[algo]]` key (`InnerSteps` is spelled by the algorithm: `T` or `D`).
+    pub fn key(&self, algo: &Algorithm) -> &'static str {
+        match self {
+            Setting::Alpha => "alpha",
+            Setting::Beta => "beta",
+            Setting::Gamma => "gamma",
+            Setting::BatchLower => "batch_lower",
+            Setting::BatchUpper => "batch_upper",
+            Setting::InnerSteps => algo.inner_key,
+            Setting::Terms => "Q",
+            Setting::Eta => "eta",
+            Setting::WithoutReplacement => "without_replacement",
+            Setting::IndependentHvpBatch => "independent_hvp_batch",
+            Setting::VRadius => "v_radius",
+        }
+    }
+}
+
+/// The GPU twin of an algorithm: its WGSL step file (composed after the shared lane
+/// prelude) and the algorithm-specific specialisation constants of a configuration.
+#[derive(Clone, Copy)]
+pub struct KernelSpec {
+    /// The WGSL source defining `fn step(tid, ln, ll, t)`.
+    pub source: &'static str,
+    /// Override constants that depend on the configuration.
+    pub specialise: fn(&AlgoConfig) -> KernelFlags,
+}
+
+/// Algorithm-specific override constants of a step kernel (`shaders/common.wgsl`). The
+/// GPU engine adds the problem's and the batch sizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelFlags {
+    /// `T_INNER`: inner steps T (tsgd, ud) or D (stocbio, aid-cg).
+    pub inner_steps: u32,
+    /// `Q_TERMS`: Neumann terms or CG iterations.
+    pub terms: u32,
+    /// `INDEP_H`: ssaid's independent Hessian batch.
+    pub independent_hvp_batch: bool,
+    /// `RESET`: restart y from y0 at every outer step (ud).
+    pub reset: bool,
+    /// `CLIP`: project v onto a ball (ssaid's `v_radius`).
+    pub clip: bool,
+    /// `ALGO_CG`: conjugate gradient instead of a Neumann series (multi-loop kernel).
+    pub cg: bool,
+}
+
+impl KernelFlags {
+    /// The flags every kernel reads straight from the configuration; algorithms that need
+    /// more (`reset`, `cg`) set them on top.
+    pub fn of(c: &AlgoConfig) -> KernelFlags {
+        KernelFlags {
+            inner_steps: c.inner_steps as u32,
+            terms: c.terms as u32,
+            independent_hvp_batch: c.independent_hvp_batch,
+            reset: false,
+            clip: c.v_radius.is_some(),
+            cg: false,
+        }
+    }
+}
+
+/// Batch sizes and dimensions a work model is evaluated at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WorkShape {
+    /// Samples per lower / upper batch (a full batch: the set size).
+    pub batch_lower: f64,
+    pub batch_upper: f64,
+    pub d: f64,
+    pub p: f64,
+}
+
+/// Floating-point operations and logical bytes read of one outer step of one lane.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Work {
+    pub flops: f64,
+    pub bytes: f64,
+}
+
+/// Which claims of the literature an algorithm is the subject of (used by `analysis`).
+#[derive(Clone, Copy, Debug)]
+pub struct Theory {
+    /// Oracle complexity ~ kappa^c eps^-2: (c, source).
+    pub kappa_exponent: Option<(f64, &'static str)>,
+    /// Unrolls T inner steps whose number the stability bounds depend on.
+    pub unrolled_inner_steps: bool,
+    /// The algorithm this one is with the inner variable re-initialised at every outer step
+    /// (the stability paper's comparison of re-initialisation against warm starts).
+    pub reinitialised_twin_of: Option<&'static str>,
+}
+
+impl Theory {
+    /// No claim.
+    pub const NONE: Theory = Theory {
+        kappa_exponent: None,
+        unrolled_inner_steps: false,
+        reinitialised_twin_of: None,
+    };
+}
+
+/// Everything the rest of sbo needs to know about one algorithm.
+pub struct Algorithm {
+    /// Name in configs, outputs and `sbo --help`.
+    pub name: &'static str,
+    /// One line for `sbo --help`.
+    pub summary: &'static str,
+    /// Spelling of the inner-step count in `[[algo]]` tables: `T` or `D`.
+    pub inner_key: &'static str,
+    /// Settings the algorithm reads (others are accepted and ignored).
+    pub settings: &'static [Setting],
+    /// Defaults that differ from [`AlgoConfig::default`], chosen to be stable on the shipped
+    /// presets with batch 32.
+    pub defaults: fn(&mut AlgoConfig),
+    pub step_f64: StepFn<f64>,
+    pub step_f32: StepFn<f32>,
+    /// Oracle calls and samples of one outer step as written, for batches of `bl` lower and
+    /// `bu` upper samples.
+    pub nominal_counts: fn(&AlgoConfig, u64, u64) -> OracleCounts,
+    /// Inner iterates y^0..y^T a lane keeps per outer step (0: none).
+    pub unrolled_iterates: fn(&AlgoConfig) -> usize,
+    pub kernel: KernelSpec,
+    /// The analytic work model of one lane-step (`bench` documents the conventions).
+    pub work: fn(&AlgoConfig, &WorkShape) -> Work,
+    /// Settings the kappa step scaling multiplies (`run.step_scaling`).
+    pub kappa_scaled: &'static [Setting],
+    pub theory: Theory,
+}

@@ -1,0 +1,129 @@
+//! What the algorithms' steps share: batch drawing, the in-place update, the multi-loop
+//! prologue, the implicit-differentiation x step, the multi-loop work model.
+//!
+//! Owns: code two or more algorithm files would otherwise repeat. Must not know: which
+//! algorithm calls it.
+
+use super::descriptor::{Work, WorkShape};
+use super::{work, AlgoConfig, BatchSize, LaneState};
+use crate::problem::{Batch, Oracles};
+use crate::real::Real;
+use crate::rng::LaneRng;
+
+/// Fills `buf` with the batch of (stream, step) on a set of `n` and returns it as a [`Batch`].
+#[inline]
+pub(crate) fn draw<'b>(
+    rng: &LaneRng,
+    stream: u32,
+    step: u64,
+    n: usize,
+    size: BatchSize,
+    without_replacement: bool,
+    buf: &'b mut [u32],
+) -> Batch<'b> {
+    match size {
+        BatchSize::Full => Batch::Full,
+        BatchSize::Size(_) => {
+            if without_replacement {
+                rng.batch_without_replacement(stream, step, n as u32, buf);
+            } else {
+                rng.batch_with_replacement(stream, step, n as u32, buf);
+            }
+            Batch::Idx(buf)
+        }
+    }
+}
+
+/// `a -= c * b`, elementwise in index order (the order the GPU twin uses).
+#[inline(always)]
+pub(crate) fn sub_scaled<T: Real>(a: &mut [T], c: T, b: &[T]) {
+    for (ai, bi) in a.iter_mut().zip(b) {
+        *ai -= c * *bi;
+    }
+}
+
+/// D warm-started SGD steps on y with the lower batches of outer step k (stocbio, aid-cg).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn inner_sgd<T: Real>(
+    o: &Oracles,
+    rng: &LaneRng,
+    x: &[T],
+    y: &mut [T],
+    g: &mut [T],
+    idx: &mut [u32],
+    cfg: &AlgoConfig,
+    k: u64,
+    beta: T,
+) {
+    let n = o.lower.n();
+    let dd = cfg.inner_steps as u64;
+    for s in 0..dd {
+        let zeta = draw(
+            rng,
+            crate::rng::stream::LOWER,
+            k * dd + s,
+            n,
+            cfg.batch_lower,
+            cfg.without_replacement,
+            idx,
+        );
+        o.grad_y_g(x, y, zeta, g);
+        sub_scaled(y, beta, g);
+    }
+}
+
+/// The multi-loop prologue of outer step k (stocbio, aid-cg): D warm-started SGD steps on y,
+/// then b = grad_y f_xi(x, y) into `ws.u`.
+pub(crate) fn inner_then_upper_grad<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    k: u64,
+    beta: T,
+) {
+    let ws = &mut lane.ws;
+    inner_sgd(
+        o,
+        rng,
+        &lane.x,
+        &mut lane.y,
+        &mut ws.g,
+        &mut ws.idx_lower,
+        cfg,
+        k,
+        beta,
+    );
+    let xi = draw(
+        rng,
+        crate::rng::stream::UPPER,
+        k,
+        o.upper.n(),
+        cfg.batch_upper,
+        cfg.without_replacement,
+        &mut ws.idx_upper,
+    );
+    o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
+}
+
+/// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v), at the lane's
+/// current y and v (twin of `implicit_x_step` in `shaders/pass.wgsl`).
+pub(crate) fn implicit_x_step<T: Real>(o: &Oracles, lane: &mut LaneState<T>, alpha: T) {
+    let ws = &mut lane.ws;
+    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
+    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
+    sub_scaled(&mut ws.h, T::one(), &ws.jv);
+    sub_scaled(&mut lane.x, alpha, &ws.h);
+}
+
+/// The work model of the multi-loop methods: D inner gradients, the upper gradient, their
+/// nominal Hessian products, and (D + 2Q + 2) d + p vector operations.
+pub(super) fn multiloop_work(c: &AlgoConfig, s: &WorkShape) -> Work {
+    let (t, q) = (c.inner_steps as f64, c.terms as f64);
+    let n_hvp = (c.kind.descriptor().nominal_counts)(c, 1, 1).hvp as f64;
+    (t * work::grad(s, s.batch_lower)
+        + work::grad(s, s.batch_upper)
+        + n_hvp * work::hvp(s, s.batch_lower))
+    .plus_vector_ops((t + 2.0 * q + 2.0) * s.d + s.p)
+}
