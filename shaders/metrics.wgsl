@@ -1,7 +1,7 @@
 // Metrics of a logging step, one workgroup per (configuration, seed) group: the base lane
 // measures its distance to each neighbour and its own losses, so that one small record per
-// group travels back instead of every lane's state (twin of `measure` in
-// `src/sweep/runner.rs`). Group g's base lane is lane g * group_size; its neighbours follow.
+// group travels back instead of every lane's state (twin of `Group::record` in
+// `src/cpu/mod.rs`). Group g's base lane is lane g * group_size; its neighbours follow.
 //
 // Record per group: a `RecordHead` (RECORD_HEAD floats, fields in `src/gpu/contract.rs`),
 // then x (P) and y (D) of the base lane.
