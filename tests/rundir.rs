@@ -124,3 +124,24 @@ fn a_damaged_file_names_its_line() {
         "the error should name the file and the value: {e}"
     );
 }
+
+#[test]
+fn a_run_directory_from_an_earlier_version_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan::prepare(&SweepConfig::from_toml(CONFIG).unwrap(), None).unwrap();
+    rundir::start_run_dir(dir.path(), &plan).unwrap();
+    let choice = sbo::backend::cpu(String::new());
+    let result = run_plan(&plan, &choice, &Default::default()).result;
+    rundir::finish_run_dir(dir.path(), &plan, &result).unwrap();
+    // Earlier versions wrote neither `seed_base`, `replace` nor `variants`.
+    let p = dir.path().join("summary.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    for k in ["seed_base", "replace", "variants"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+    let data = RunData::load(dir.path()).unwrap();
+    assert_eq!(data.seeds, vec![0, 1]);
+    assert_eq!(data.configs.len(), result.configs.len());
+}

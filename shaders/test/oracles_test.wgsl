@@ -1,7 +1,7 @@
 // Test-only kernel for tests/gpu_oracles.rs: every oracle of DESIGN section 2 at one point per
 // lane, computed with the building blocks the fused step kernels use (`dots`, `accum`,
 // `grad_y_g_data`, `hvp_data`, `grad_y_f`, the coupling and loss functions, `wg_sum`), so
-// that the host can compare them with the CPU oracles. Composed after `LANE_PRELUDE` and bound
+// that the host can compare them with the CPU oracles. Composed after `shaders::lane_prelude()`, before `shaders::LANE_LOOP` and bound
 // with the shared lane layout (7 bindings); one workgroup per lane, a single pass, nothing
 // drawn from the RNG: the batches are given.
 //

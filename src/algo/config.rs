@@ -7,7 +7,9 @@
 
 use super::Schedule;
 use crate::error::{Result, SboError};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
 
 /// An algorithm: its position in the registry (`algo::registry`), which holds its
 /// descriptor. Prints, parses and serializes by name (`AlgoKind::SSAID`, `"ssaid"`).
@@ -15,44 +17,52 @@ use serde::{Deserialize, Serialize};
 pub struct AlgoKind(pub(super) u16);
 
 /// A batch size, or the whole set (which makes every algorithm deterministic).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "BatchRepr", into = "BatchRepr")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchSize {
     Full,
     Size(usize),
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum BatchRepr {
-    Num(i64),
-    Text(String),
-}
-
-impl TryFrom<BatchRepr> for BatchSize {
-    type Error = SboError;
-    fn try_from(r: BatchRepr) -> Result<Self> {
-        match r {
-            BatchRepr::Num(n) if n > 0 => Ok(BatchSize::Size(n as usize)),
-            BatchRepr::Text(s) if s == "full" => Ok(BatchSize::Full),
-            BatchRepr::Num(n) => Err(SboError::config(
-                "batch",
-                format!("batch size must be > 0, got {n}"),
-            )),
-            BatchRepr::Text(s) => Err(SboError::config(
-                "batch",
-                format!("expected a positive integer or \"full\", got `{s}`"),
-            )),
+/// Written as a number or `"full"`.
+impl Serialize for BatchSize {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match *self {
+            BatchSize::Full => s.serialize_str("full"),
+            BatchSize::Size(n) => s.serialize_u64(n as u64),
         }
     }
 }
 
-impl From<BatchSize> for BatchRepr {
-    fn from(b: BatchSize) -> Self {
-        match b {
-            BatchSize::Full => BatchRepr::Text("full".into()),
-            BatchSize::Size(n) => BatchRepr::Num(n as i64),
+impl<'de> Deserialize<'de> for BatchSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = BatchSize;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a batch size: a positive integer or \"full\"")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> std::result::Result<BatchSize, E> {
+                match usize::try_from(n) {
+                    Ok(n) if n > 0 => Ok(BatchSize::Size(n)),
+                    _ => Err(E::custom(format!("batch size must be > 0, got {n}"))),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> std::result::Result<BatchSize, E> {
+                match u64::try_from(n) {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::custom(format!("batch size must be > 0, got {n}"))),
+                }
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<BatchSize, E> {
+                match s {
+                    "full" => Ok(BatchSize::Full),
+                    _ => Err(E::custom(format!(
+                        "expected a positive integer or \"full\", got `{s}`"
+                    ))),
+                }
+            }
         }
+        d.deserialize_any(V)
     }
 }
 

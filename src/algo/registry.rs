@@ -4,7 +4,7 @@
 //! Owns: which algorithms exist and in what order. Must not know: what they compute.
 //!
 //! Adding an algorithm: its CPU step and descriptor in `src/algo/NAME.rs`, its kernel in
-//! `shaders/step_NAME.wgsl`, and one line in [`registry!`] below.
+//! `shaders/step_NAME.wgsl`, and one line in `registry!` below.
 
 use super::descriptor::Algorithm;
 use super::AlgoKind;

@@ -1,13 +1,13 @@
 //! Step-size schedules alpha_t, beta_t, gamma_t (DESIGN section 3).
 
 use crate::error::{Result, SboError};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A step-size schedule. Written in configs as a number (constant) or as
 /// `"constant(c)"`, `"poly(c, e)"` (= c / (t + 1)^e) or `"inv(c)"` (= c / (t + 1)).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "ScheduleRepr", into = "ScheduleRepr")]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Schedule {
     Constant(f64),
     Poly(f64, f64),
@@ -35,15 +35,17 @@ impl Schedule {
 
     /// Parses the config spelling; `field` names the config key in errors.
     pub fn parse(s: &str, field: &str) -> Result<Self> {
+        Schedule::parse_text(s).map_err(|msg| SboError::config(field, msg))
+    }
+
+    /// [`Schedule::parse`] with the reason as plain text.
+    fn parse_text(s: &str) -> std::result::Result<Self, String> {
         let bad = |why: &str| {
-            SboError::config(
-                field,
-                format!("`{s}`: {why} (expected a number, constant(c), poly(c, e) or inv(c))"),
-            )
+            format!("`{s}`: {why} (expected a number, constant(c), poly(c, e) or inv(c))")
         };
         let s = s.trim();
         if let Ok(c) = s.parse::<f64>() {
-            return Schedule::Constant(c).checked(field);
+            return Schedule::Constant(c).checked();
         }
         let open = s.find('(').ok_or_else(|| bad("not a schedule"))?;
         if !s.ends_with(')') {
@@ -61,25 +63,19 @@ impl Schedule {
             ("inv", [c]) => Schedule::Inv(*c),
             _ => return Err(bad("unknown schedule or wrong number of arguments")),
         };
-        sched.checked(field)
+        sched.checked()
     }
 
-    fn checked(self, field: &str) -> Result<Self> {
+    fn checked(self) -> std::result::Result<Self, String> {
         let (c, e) = match self {
             Schedule::Constant(c) | Schedule::Inv(c) => (c, 0.0),
             Schedule::Poly(c, e) => (c, e),
         };
         if !(c.is_finite() && c > 0.0) {
-            return Err(SboError::config(
-                field,
-                format!("step size must be a finite number > 0, got {c}"),
-            ));
+            return Err(format!("step size must be a finite number > 0, got {c}"));
         }
         if !(e.is_finite() && e >= 0.0) {
-            return Err(SboError::config(
-                field,
-                format!("poly exponent must be finite and >= 0, got {e}"),
-            ));
+            return Err(format!("poly exponent must be finite and >= 0, got {e}"));
         }
         Ok(self)
     }
@@ -95,29 +91,40 @@ impl fmt::Display for Schedule {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum ScheduleRepr {
-    Num(f64),
-    Text(String),
-}
-
-impl TryFrom<ScheduleRepr> for Schedule {
-    type Error = SboError;
-    fn try_from(r: ScheduleRepr) -> Result<Self> {
-        match r {
-            ScheduleRepr::Num(c) => Schedule::Constant(c).checked("step size"),
-            ScheduleRepr::Text(s) => Schedule::parse(&s, "step size"),
+/// Written as a number (a constant) or as the schedule's text.
+impl Serialize for Schedule {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match *self {
+            Schedule::Constant(c) => s.serialize_f64(c),
+            other => s.serialize_str(&other.to_string()),
         }
     }
 }
 
-impl From<Schedule> for ScheduleRepr {
-    fn from(s: Schedule) -> Self {
-        match s {
-            Schedule::Constant(c) => ScheduleRepr::Num(c),
-            other => ScheduleRepr::Text(other.to_string()),
+impl<'de> Deserialize<'de> for Schedule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Schedule;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a step size: a number > 0, \"poly(c, e)\", \"inv(c)\" or \"constant(c)\"",
+                )
+            }
+            fn visit_f64<E: de::Error>(self, c: f64) -> std::result::Result<Schedule, E> {
+                Schedule::Constant(c).checked().map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, c: i64) -> std::result::Result<Schedule, E> {
+                self.visit_f64(c as f64)
+            }
+            fn visit_u64<E: de::Error>(self, c: u64) -> std::result::Result<Schedule, E> {
+                self.visit_f64(c as f64)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<Schedule, E> {
+                Schedule::parse_text(s).map_err(E::custom)
+            }
         }
+        d.deserialize_any(V)
     }
 }
 

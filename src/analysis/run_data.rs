@@ -124,7 +124,12 @@ impl RunData {
             seeds,
         } = files;
         let log_steps = summary.log_steps.clone();
-        let (seed_base, n_seeds) = (summary.seed_base, summary.seeds);
+        let seed_base = summary.seed_base.unwrap_or(config.run.seed_base);
+        let n_seeds = if summary.seeds > 0 {
+            summary.seeds
+        } else {
+            config.run.seeds
+        };
         let mut configs = Vec::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         for c in &summary.configs {

@@ -64,7 +64,7 @@ pub struct BenchRow {
 /// The GPU a [`BenchReport`] measured: the engine's device.
 pub type GpuFacts = crate::run::DeviceInfo;
 
-/// Everything [`run_bench`] measured, as plain data (serde: `serde_json::to_string_pretty`).
+/// Everything [`super::run_bench`] measured, as plain data (serde: `serde_json::to_string_pretty`).
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
     pub sbo_version: String,

@@ -23,7 +23,14 @@ fn long_about() -> String {
          differ in one sample).\n\nAlgorithms (`name` in an [[algo]] table):\n",
     );
     for k in sbo::algo::AlgoKind::ALL {
-        s.push_str(&format!("  {:8} {}\n", k.name(), k.descriptor().summary));
+        let a = k.descriptor();
+        let keys: Vec<&str> = a.settings.iter().map(|s| s.key(a)).collect();
+        s.push_str(&format!(
+            "  {:8} {}\n           settings: {}\n",
+            a.name,
+            a.summary,
+            keys.join(", ")
+        ));
     }
     s.push_str(
         "\nA sweep is described in a TOML file: see the README and examples/configs/. `sbo run` \
@@ -115,8 +122,8 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,
         /// Backends to measure: cpu, gpu or both.
-        #[arg(long, default_value = "both")]
-        backend: String,
+        #[arg(long, value_enum, default_value_t = BenchBackendArg::Both)]
+        backend: BenchBackendArg,
         /// Also measure a software adapter (lavapipe) when there is no hardware GPU.
         #[arg(long)]
         software: bool,
@@ -139,6 +146,13 @@ enum Command {
     /// List the GPU adapters wgpu finds, with the limits that matter for sweeps, and say which
     /// one `--backend auto` would choose.
     Info,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BenchBackendArg {
+    Cpu,
+    Gpu,
+    Both,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -231,11 +245,10 @@ fn real_main() -> Result<()> {
             json,
         } => {
             use sbo::bench::{run_bench, BenchBackend, BenchOptions};
-            let backends = match backend.as_str() {
-                "cpu" => vec![BenchBackend::Cpu],
-                "gpu" => vec![BenchBackend::Gpu],
-                "both" => vec![BenchBackend::Cpu, BenchBackend::Gpu],
-                other => anyhow::bail!("--backend: expected cpu, gpu or both, got `{other}`"),
+            let backends = match backend {
+                BenchBackendArg::Cpu => vec![BenchBackend::Cpu],
+                BenchBackendArg::Gpu => vec![BenchBackend::Gpu],
+                BenchBackendArg::Both => vec![BenchBackend::Cpu, BenchBackend::Gpu],
             };
             let opts = BenchOptions {
                 workloads,
@@ -376,20 +389,22 @@ fn real_main() -> Result<()> {
             // Where the bar stood when the current variant started (a fallback restarts it).
             let variant_start = AtomicU64::new(0);
             let progress = |n: u64| bar.inc(n);
+            // Without a bar the GPU need not wait for each dispatch to report progress.
+            let progress: Option<&(dyn Fn(u64) + Sync)> =
+                if quiet { None } else { Some(&progress) };
             let events = |e: RunEvent| match e {
                 RunEvent::VariantStarted { variant } => {
                     bar.set_message(variant.to_string());
                     variant_start.store(bar.position(), Ordering::Relaxed);
                 }
-                RunEvent::FellBack { error, .. } => {
+                // The warning itself is printed once, at the end, from the result.
+                RunEvent::FellBack { variant, .. } => {
                     bar.set_position(variant_start.load(Ordering::Relaxed));
-                    bar.println(format!(
-                        "warning: the GPU run failed ({error}); running on the CPU instead"
-                    ));
+                    bar.set_message(format!("{variant} (GPU failed: on the CPU)"));
                 }
             };
             let opts = RunOptions {
-                progress: Some(&progress),
+                progress,
                 events: Some(&events),
             };
             let outcome = sbo::run::run_plan(&plan, &choice, &opts);

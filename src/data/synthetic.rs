@@ -17,7 +17,7 @@
 //! r cos(2 pi u2) then r sin(2 pi u2) with r = sqrt(-2 ln u1). U is the Q factor of G's QR
 //! decomposition (nalgebra), with column j multiplied by sign(R_jj) so that U is Haar
 //! distributed. s_k = s_min (s_max / s_min)^(k / (d - 1)), k = 0..d-1, s_{d-1} = s_max exactly
-//! (d = 1: s = [s_max]); column k of U carries s_k. A sample is a = U diag(sqrt s) z (computed in
+//! (d = 1: s = `[s_max]`); column k of U carries s_k. A sample is a = U diag(sqrt s) z (computed in
 //! f64, stored as f32), and its label uses the stored f32 features: b = a_f32 . w* + sigma e,
 //! so w* is exactly the population minimiser of the squared loss on the stored data.
 use crate::data::{Dataset, Splits};

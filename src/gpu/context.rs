@@ -510,7 +510,8 @@ impl GpuContext {
         buffers: &[&wgpu::Buffer],
     ) -> Result<wgpu::BindGroup> {
         self.check()?;
-        let layout = pipeline.get_bind_group_layout(group);
+        let (layout, caught) = self.catch(|| pipeline.get_bind_group_layout(group));
+        self.caught_to_result(&format!("bind group layout `{label}`"), 0, caught)?;
         self.bind_buffers(label, &layout, buffers)
     }
 
@@ -542,7 +543,7 @@ impl GpuContext {
     }
 
     /// Records and submits one dispatch of `pipeline` over `workgroups` with `buffers` bound
-    /// as group 0 (binding i = buffers[i]). Does not wait: call [`Self::wait`] or
+    /// as group 0 (binding i = `buffers[i]`). Does not wait: call [`Self::wait`] or
     /// [`Self::read_back`] (which waits) afterwards.
     pub fn dispatch(
         &self,

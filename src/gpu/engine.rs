@@ -120,19 +120,23 @@ fn sched(s: &Schedule) -> [f32; 4] {
     }
 }
 
+/// A batch's length on the device. The GPU keeps a batch in workgroup memory, so a larger one
+/// is a device limit (which `auto` falls back to the CPU from), not a configuration error.
 fn batch_len(b: BatchSize, n: usize, field: &str) -> Result<(usize, bool)> {
     let (len, full) = match b {
         BatchSize::Full => (n, true),
         BatchSize::Size(s) => (s, false),
     };
     if len > MAX_BATCH {
-        return Err(SboError::config(
-            field,
-            format!(
-                "the GPU keeps a batch in workgroup memory, at most {MAX_BATCH} samples, got {len} \
-                 (use the CPU backend for larger batches)"
+        return Err(SboError::GpuLimit {
+            what: format!(
+                "{field}: the GPU keeps a batch in workgroup memory (use the CPU backend for \
+                 larger batches)"
             ),
-        ));
+            limit: "batch samples in workgroup memory",
+            need: len as u64,
+            max: MAX_BATCH as u64,
+        });
     }
     Ok((len, full))
 }
@@ -301,10 +305,12 @@ impl<'s> GpuRun<'s> {
             ));
         }
         if run.steps > u32::MAX as u64 {
-            return Err(SboError::config(
-                "run.steps",
-                "the GPU counts steps in 32 bits",
-            ));
+            return Err(SboError::GpuLimit {
+                what: "run.steps (the GPU counts steps in 32 bits)".into(),
+                limit: "32-bit step counter",
+                need: run.steps,
+                max: u32::MAX as u64,
+            });
         }
         let layout = Layout::of(study);
         let (p, d) = (study.p(), study.d());

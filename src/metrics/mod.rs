@@ -119,6 +119,31 @@ impl Default for MetricValues {
     }
 }
 
+/// A list in [`Metric::ALL`] order, `null` where not measured (JSON has no NaN).
+impl Serialize for MetricValues {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<Option<f64>> = self.0.iter().map(|x| (!x.is_nan()).then_some(*x)).collect();
+        v.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<Option<f64>>::deserialize(d)?;
+        if v.len() != N_METRICS {
+            return Err(serde::de::Error::invalid_length(
+                v.len(),
+                &"one value per metric",
+            ));
+        }
+        let mut out = MetricValues::default();
+        for (o, x) in out.0.iter_mut().zip(v) {
+            *o = x.unwrap_or(f64::NAN);
+        }
+        Ok(out)
+    }
+}
+
 impl std::ops::Index<Metric> for MetricValues {
     type Output = f64;
     fn index(&self, m: Metric) -> &f64 {

@@ -4,7 +4,7 @@
 //! A figure is plain data ([`Figure`] of [`Panel`]s of [`Line`]s), so that analyses elsewhere
 //! in the crate (or outside it) can build their own figures and get the same look, legend and
 //! handling of bad values as the standard ones. Rendering needs no system library: text is
-//! drawn with a font compiled into the binary (see [`font`]).
+//! drawn with a font compiled into the binary (see `font.rs`).
 //!
 //! Owns: figures and their rendering. Must not know: how a run was computed; its data come
 //! from `analysis::RunData`.

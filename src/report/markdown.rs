@@ -50,7 +50,7 @@ pub fn write_report(run: &RunData, figures: &[PathBuf]) -> Result<PathBuf> {
     let rows = target_rows(run);
     if !rows.is_empty() {
         let p = run.dir.join("time_to_target.csv");
-        std::fs::write(&p, target_csv(&rows)).map_err(|err| SboError::io(&p, err))?;
+        std::fs::write(&p, target_csv(&rows)?).map_err(|err| SboError::io(&p, err))?;
     }
     Ok(path)
 }

@@ -3,6 +3,7 @@
 
 use crate::analysis::target::{resolve_target, time_to_target, TargetHit};
 use crate::analysis::RunData;
+use crate::error::{Result, SboError};
 
 /// Time to target of every configuration (the rows of `time_to_target.csv`).
 pub fn target_rows(run: &RunData) -> Vec<TargetHit> {
@@ -16,35 +17,46 @@ pub fn target_rows(run: &RunData) -> Vec<TargetHit> {
         .collect()
 }
 
-/// Quotes a CSV field when it needs it (labels may hold commas, quotes or newlines).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-pub fn target_csv(rows: &[TargetHit]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::from(
-        "config,target,reached,seeds,iterations_mean,iterations_min,iterations_max,\
-         oracle_calls_mean,oracle_calls_min,oracle_calls_max,samples_mean,samples_min,\
-         samples_max,seconds_mean,seconds_min,seconds_max\n",
-    );
+/// `time_to_target.csv`: one row per configuration, numbers as Rust prints an f64.
+pub fn target_csv(rows: &[TargetHit]) -> Result<String> {
+    let err = |e: &dyn std::fmt::Display| SboError::Output {
+        path: "time_to_target.csv".into(),
+        msg: e.to_string(),
+    };
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record([
+        "config",
+        "target",
+        "reached",
+        "seeds",
+        "iterations_mean",
+        "iterations_min",
+        "iterations_max",
+        "oracle_calls_mean",
+        "oracle_calls_min",
+        "oracle_calls_max",
+        "samples_mean",
+        "samples_min",
+        "samples_max",
+        "seconds_mean",
+        "seconds_min",
+        "seconds_max",
+    ])
+    .map_err(|e| err(&e))?;
     for r in rows {
-        let _ = write!(
-            s,
-            "{},{},{},{}",
-            csv_field(&r.config),
-            r.target,
-            r.reached,
-            r.seeds
-        );
+        let mut rec = vec![
+            r.config.clone(),
+            r.target.to_string(),
+            r.reached.to_string(),
+            r.seeds.to_string(),
+        ];
         for m in [&r.iterations, &r.oracle_calls, &r.samples, &r.seconds] {
-            let _ = write!(s, ",{},{},{}", m.mean, m.min, m.max);
+            rec.extend([m.mean, m.min, m.max].map(|v| v.to_string()));
         }
-        s.push('\n');
+        w.write_record(&rec).map_err(|e| err(&e))?;
     }
-    s
+    let bytes = w.into_inner().map_err(|e| err(&e))?;
+    String::from_utf8(bytes).map_err(|e| err(&e))
 }

@@ -13,7 +13,8 @@ pub trait Engine: Send + Sync {
     /// `cpu`, or `gpu (adapter name)`: what the result's `backend` says.
     fn backend(&self) -> String;
 
-    /// A GPU engine (whose failures `auto` may fall back from).
+    /// Whether the engine runs on a GPU (for reports; the fallback is the
+    /// [`EngineChoice::fallback`] the choice made).
     fn is_gpu(&self) -> bool;
 
     /// What the engine runs on, for reports and benchmarks.
@@ -51,9 +52,10 @@ pub trait EngineRun {
     /// Threads the engine steps lanes with.
     fn threads(&self) -> usize;
 
-    /// Advances every lane to outer step `t` (not below the current step). A lane found
-    /// non-finite is marked diverged at `t`; `progress`, when given, receives lane-steps as
-    /// they are done (an engine may wait for its device to report them).
+    /// Advances every lane to outer step `t` (not below the current step); `progress`, when
+    /// given, receives lane-steps as they are done (an engine may wait for its device to
+    /// report them). A lane found non-finite by the next [`EngineRun::records`] (or, on the
+    /// CPU, right after its advance) is marked diverged at `t`.
     fn advance_to(&mut self, t: u64, progress: Option<&(dyn Fn(u64) + Sync)>) -> Result<()>;
 
     /// Every group's record at the current step, in group order ([`super::Layout`]).

@@ -55,7 +55,6 @@ pub struct ConfigResult {
     pub algorithm: String,
     pub rows: Vec<MetricRow>,
     /// Raw values per seed: `per_seed[seed][log point]`.
-    #[serde(skip)]
     pub per_seed: Vec<Vec<MetricValues>>,
     /// Seconds spent stepping this configuration's lanes (summed over threads).
     pub seconds: f64,

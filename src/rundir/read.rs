@@ -50,10 +50,25 @@ pub fn read_run(dir: &Path) -> Result<RunFiles> {
     let summary: RunSummary = serde_json::from_str(&read_text(&sum_path)?)
         .map_err(|e| bad(&sum_path, e.line() as u64, e.to_string()))?;
     let m_path = dir.join(METRICS);
-    let metrics = read_metrics(&m_path, &read_text(&m_path)?)?;
+    let metrics = read_metrics_at(&m_path, &read_text(&m_path)?)?;
+    check_labels(
+        &m_path,
+        &summary,
+        metrics.iter().map(|(l, r)| (*l, r.config.as_str())),
+    )?;
+    let metrics = metrics.into_iter().map(|(_, r)| r).collect();
     let s_path = dir.join(SEEDS);
     let seeds = if s_path.exists() {
-        Some(read_seeds(&s_path, &read_text(&s_path)?)?)
+        let text = read_text(&s_path)?;
+        let (cols, rows) = read_seeds(&s_path, &text)?;
+        check_labels(
+            &s_path,
+            &summary,
+            rows.iter()
+                .zip(seed_lines(&text))
+                .map(|(r, l)| (l, r.config.as_str())),
+        )?;
+        Some((cols, rows))
     } else {
         None
     };
@@ -67,9 +82,58 @@ pub fn read_run(dir: &Path) -> Result<RunFiles> {
 }
 
 pub fn read_metrics(path: &Path, text: &str) -> Result<Vec<MetricsRow>> {
+    Ok(read_metrics_at(path, text)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// The rows of `metrics.csv` with the line each starts on.
+fn read_metrics_at(path: &Path, text: &str) -> Result<Vec<(u64, MetricsRow)>> {
+    let mut rd = reader(text);
+    let header = rd.headers().map_err(|e| csv_bad(path, e))?.clone();
+    rd.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| csv_bad(path, e))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let row = rec
+                .deserialize(Some(&header))
+                .map_err(|e| csv_bad(path, e))?;
+            Ok((line, row))
+        })
+        .collect()
+}
+
+/// An error naming the line of the first row whose configuration `summary.json` does not
+/// list.
+fn check_labels<'a>(
+    path: &Path,
+    summary: &RunSummary,
+    rows: impl Iterator<Item = (u64, &'a str)>,
+) -> Result<()> {
+    let known: std::collections::HashSet<&str> =
+        summary.configs.iter().map(|c| c.label.as_str()).collect();
+    for (line, label) in rows {
+        if !known.contains(label) {
+            return Err(bad(
+                path,
+                line,
+                format!("configuration `{label}` is not in summary.json"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The line each record of `seeds.csv` starts on.
+fn seed_lines(text: &str) -> Vec<u64> {
     reader(text)
-        .deserialize()
-        .map(|r| r.map_err(|e| csv_bad(path, e)))
+        .records()
+        .map(|r| {
+            r.ok()
+                .and_then(|r| r.position().map(|p| p.line()))
+                .unwrap_or(0)
+        })
         .collect()
 }
 
@@ -119,6 +183,17 @@ pub fn read_seeds(path: &Path, text: &str) -> Result<(Vec<Metric>, Vec<SeedsRow>
 pub fn read_lanes(path: &Path, text: &str) -> Result<Vec<LaneRow>> {
     let mut rd = reader(text);
     let header = rd.headers().map_err(|e| csv_bad(path, e))?.clone();
+    if header
+        .iter()
+        .take(4)
+        .ne(["config", "seed", "neighbour", "status"])
+    {
+        return Err(bad(
+            path,
+            1,
+            "expected the columns config, seed, neighbour, status, x_i..., y_i...",
+        ));
+    }
     let p = header.iter().filter(|h| h.starts_with("x_")).count();
     let mut rows = Vec::new();
     for rec in rd.records() {

@@ -1,7 +1,7 @@
 //! The files of a run directory as types: one description of the format, used by the writer
 //! and by the reader (`analysis` reads runs through it).
 //!
-//! - `config.toml`: the resolved configuration ([`SweepConfig`]).
+//! - `config.toml`: the resolved configuration ([`crate::sweep::SweepConfig`]).
 //! - `metrics.csv`: one [`MetricsRow`] per configuration, logging step and metric (long
 //!   format, summaries over seeds).
 //! - `seeds.csv`: one [`SeedsRow`] per configuration, seed and logging step, one column per
@@ -146,6 +146,7 @@ pub struct ConfigFacts {
     pub algo_label: Option<String>,
     #[serde(default)]
     pub variant: Vec<(String, String)>,
+    #[serde(default)]
     pub algorithm: String,
     /// The settings the lanes ran with (after any kappa scaling).
     pub settings: AlgoConfig,
@@ -158,8 +159,11 @@ pub struct Versions {
     pub sbo: String,
 }
 
-/// `summary.json`: how the run went and what each configuration was.
+/// `summary.json`: how the run went and what each configuration was. Every field has a
+/// default when read, so run directories written by earlier versions (without `seed_base`,
+/// `replace` or `variants`) still load.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunSummary {
     pub name: String,
     pub backend: String,
@@ -171,7 +175,9 @@ pub struct RunSummary {
     #[serde(default)]
     pub variants: Vec<VariantFacts>,
     pub seeds: usize,
-    pub seed_base: u64,
+    /// The first seed (absent in runs written before it was recorded: `run.seed_base` of
+    /// their `config.toml` then).
+    pub seed_base: Option<u64>,
     pub neighbours: usize,
     pub replace: ReplaceSide,
     pub lanes: usize,

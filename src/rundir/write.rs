@@ -23,6 +23,17 @@ fn csv_error(file: &str, e: impl std::fmt::Display) -> SboError {
     }
 }
 
+/// `e` with the file's place in `dir`.
+fn in_dir(dir: &Path, e: SboError) -> SboError {
+    match e {
+        SboError::Output { path, msg } => SboError::Output {
+            path: dir.join(path),
+            msg,
+        },
+        other => other,
+    }
+}
+
 /// A CSV writer into memory with the format's conventions (`\n` line ends, fields quoted only
 /// when they need it).
 fn writer() -> csv::Writer<Vec<u8>> {
@@ -211,7 +222,7 @@ pub fn summary(plan: &Plan, result: &SweepResult) -> RunSummary {
             })
             .collect(),
         seeds: run.seeds,
-        seed_base: run.seed_base,
+        seed_base: Some(run.seed_base),
         neighbours: run.neighbours,
         replace: run.replace,
         lanes: result.lanes.len(),
@@ -242,11 +253,15 @@ pub fn summary(plan: &Plan, result: &SweepResult) -> RunSummary {
 
 /// Writes the result files into a directory made by [`start_run_dir`].
 pub fn finish_run_dir(dir: &Path, plan: &Plan, result: &SweepResult) -> Result<()> {
-    write(dir.join(METRICS), &metrics_csv(&metrics_rows(result))?)?;
+    let e = |err| in_dir(dir, err);
+    write(
+        dir.join(METRICS),
+        &metrics_csv(&metrics_rows(result)).map_err(e)?,
+    )?;
     let (metrics, rows) = seeds_rows(result, plan.first().config.run.seed_base);
-    write(dir.join(SEEDS), &seeds_csv(&metrics, &rows)?)?;
-    write(dir.join(LANES), &lanes_csv(&lanes_rows(result))?)?;
-    let json =
-        serde_json::to_string_pretty(&summary(plan, result)).map_err(|e| csv_error(SUMMARY, e))?;
+    write(dir.join(SEEDS), &seeds_csv(&metrics, &rows).map_err(e)?)?;
+    write(dir.join(LANES), &lanes_csv(&lanes_rows(result)).map_err(e)?)?;
+    let json = serde_json::to_string_pretty(&summary(plan, result))
+        .map_err(|err| e(csv_error(SUMMARY, err)))?;
     write(dir.join(SUMMARY), &json)
 }

@@ -272,6 +272,9 @@ impl From<AlgoGrid> for AlgoGridRepr {
     }
 }
 
+/// How the errors of [`parse_tables`] begin (`config field `algo[1].beta`: ...`).
+pub(super) const ERROR_PREFIX: &str = "config field `algo[";
+
 /// Parses `[[algo]]` tables. Each key is first parsed on its own, so that an error names the
 /// table and key (`algo[1].beta: ...`) whatever the format the tables came from.
 pub fn parse_tables(tables: &[toml::Table]) -> Result<Vec<AlgoGrid>> {
@@ -300,4 +303,63 @@ pub(super) fn deserialize_tables<'de, D: Deserializer<'de>>(
 ) -> std::result::Result<Vec<AlgoGrid>, D::Error> {
     let tables = Vec::<toml::Table>::deserialize(d)?;
     parse_tables(&tables).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sweep::SweepConfig;
+
+    fn error_of(table: &str) -> String {
+        let text = format!("[[algo]]\nname = \"ssgd\"\n[[algo]]\nname = \"tsgd\"\n{table}\n");
+        SweepConfig::from_toml(&text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_table_and_key_in_plain_words() {
+        for (table, key, words) in [
+            ("alpha = true", "algo[1].alpha", "expected a step size"),
+            (
+                "batch = 3.5",
+                "algo[1].batch",
+                "positive integer or \"full\"",
+            ),
+            ("beta = -0.2", "algo[1].beta", "finite number > 0, got -0.2"),
+            ("foo = 1", "algo[1].foo", "unknown field `foo`"),
+            ("alpha = []", "algo[1].alpha", "empty list"),
+            ("T = 2\nD = 3", "algo[1]", "T or as D, not both"),
+        ] {
+            let e = error_of(table);
+            assert!(e.contains(key) && e.contains(words), "{table}: {e}");
+            assert!(
+                !e.contains("untagged") && !e.contains("`step size`"),
+                "{table}: {e}"
+            );
+        }
+        let e = SweepConfig::from_toml("[[algo]]\nname = \"adam\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown algorithm `adam`"), "{e}");
+    }
+
+    #[test]
+    fn a_grid_round_trips_through_toml() {
+        let text = "[[algo]]\nname = \"stocbio\"\nlabel = \"s\"\nD = [2, 4]\nQ = 5\n\
+                    alpha = [0.1, \"poly(0.2, 0.5)\"]\nbatch = \"full\"\n";
+        let c = SweepConfig::from_toml(text).unwrap();
+        let again = SweepConfig::from_toml(&c.to_toml().unwrap()).unwrap();
+        assert_eq!(c.algos, again.algos);
+        let labels: Vec<String> = crate::sweep::grid::expand(&again.algos)
+            .into_iter()
+            .map(|c| c.label)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "s[D=2 alpha=0.1]",
+                "s[D=4 alpha=0.1]",
+                "s[D=2 alpha=poly(0.2,0.5)]",
+                "s[D=4 alpha=poly(0.2,0.5)]"
+            ]
+        );
+    }
 }

@@ -529,9 +529,16 @@ impl SweepConfig {
     }
 
     pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| SboError::ConfigFile {
+        toml::from_str(text).map_err(|e: toml::de::Error| SboError::ConfigFile {
             path: PathBuf::from("<string>"),
-            msg: e.to_string(),
+            // An `[[algo]]` table's error names its table and key; TOML would point it at the
+            // first table's line, so the excerpt is left out. Other errors keep TOML's line,
+            // column and excerpt.
+            msg: if e.message().starts_with(super::algo_grid::ERROR_PREFIX) {
+                e.message().to_string()
+            } else {
+                e.to_string()
+            },
         })
     }
 
