@@ -7,7 +7,7 @@
 //! generalization gap. `DESIGN.md` in `docs/` is the mathematical contract.
 //!
 //! Layout, from the bottom up (a module imports only from those above it in this list):
-//! `error`, `real`, `rng` · `data` · `problem` · `algo` (the algorithms and their registry) ·
+//! `error`, `real`, `rng`, `machine` · `data` · `problem` · `algo` (the algorithms and their registry) ·
 //! `metrics` · `sweep` (configs, grids, studies) · `run` (the backend-neutral run layer) ·
 //! `cpu`, `gpu` (the engines) · `backend` (choosing one) · `rundir` (the run directory) ·
 //! `analysis` · `plot` · `report` · `verify`, `bench`. `bin/sbo.rs` parses arguments and
@@ -21,6 +21,7 @@ pub mod cpu;
 pub mod data;
 pub mod error;
 pub mod gpu;
+pub mod machine;
 pub mod metrics;
 pub mod plot;
 pub mod problem;

@@ -191,6 +191,12 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
     } else {
         (None, None, None)
     };
+    // Asked for the GPU alone: without one there is nothing to measure, and that is an error.
+    if want_gpu && !want_cpu && gpu_choice.is_none() {
+        return Err(SboError::GpuNoAdapter {
+            msg: gpu_unavailable.unwrap_or_else(|| "no GPU".into()),
+        });
+    }
 
     let mut rows = Vec::new();
     for w in &workloads {

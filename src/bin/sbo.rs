@@ -57,9 +57,14 @@ enum Command {
     Run {
         /// Sweep description (TOML). Without it, the built-in default study runs.
         config: Option<PathBuf>,
-        /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken].
+        /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken]. An existing,
+        /// non-empty directory is refused unless --force is given.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an existing --out directory once the new run completes (a run that fails
+        /// leaves it untouched and writes what it completed to OUT.incomplete).
+        #[arg(long)]
+        force: bool,
         /// Where lanes run: auto (a hardware GPU if there is one, else the CPU), gpu, or cpu;
         /// overrides `run.backend` of the config (default auto).
         #[arg(long, value_enum)]
@@ -330,6 +335,7 @@ fn real_main() -> Result<()> {
         Command::Run {
             config,
             out,
+            force,
             backend,
             threads,
             seeds,
@@ -355,8 +361,8 @@ fn real_main() -> Result<()> {
             }
             let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
             let out = out.unwrap_or_else(|| default_out(&c.name));
-            sbo::rundir::start_run_dir(&out, &plan)
-                .with_context(|| format!("cannot write the output directory {}", out.display()))?;
+            let run_dir = sbo::rundir::RunDir::create(&out, &plan, force)
+                .with_context(|| format!("cannot start the output directory {}", out.display()))?;
             let lanes = plan.n_lanes();
             let choice = sbo::backend::choose(c.run.backend)?;
             if !quiet {
@@ -410,21 +416,29 @@ fn real_main() -> Result<()> {
             let outcome = sbo::run::run_plan(&plan, &choice, &opts);
             bar.finish_and_clear();
             let result = outcome.result;
+            let failure = outcome.failure.map(|f| {
+                let what = if f.variant.is_empty() {
+                    f.error.to_string()
+                } else {
+                    format!("variant {}: {}", f.variant, f.error)
+                };
+                (what, f.completed)
+            });
             // What the variants before a failure computed is written before it is reported.
-            sbo::rundir::finish_run_dir(&out, &plan, &result)?;
-            if let Some(f) = outcome.failure {
+            let written = run_dir.finish(&plan, &result, failure.as_ref().map(|f| f.0.clone()))?;
+            if let Some((what, completed)) = failure {
                 anyhow::bail!(
-                    "{}{}; the {} variant(s) before it are written to {}",
-                    if f.variant.is_empty() {
-                        String::new()
+                    "{what}; the {completed} variant(s) before it are written to {} (marked \
+                     incomplete){}",
+                    written.display(),
+                    if written != out {
+                        format!("; {} is unchanged", out.display())
                     } else {
-                        format!("variant {}: ", f.variant)
-                    },
-                    f.error,
-                    f.completed,
-                    out.display()
+                        String::new()
+                    }
                 );
             }
+            let out = written;
             if c.report.plots {
                 match sbo::report::make_report(&out) {
                     Ok((report, _)) if !quiet => eprintln!("report: {}", report.display()),

@@ -51,7 +51,7 @@ pub fn read_csv(path: &Path, label_column: i64) -> Result<Dataset> {
 
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut lineno = 0usize;
-    while next_line(&mut *reader, &mut buf, path)? {
+    while next_line(&mut *reader, &mut buf, path, lineno + 1)? {
         lineno += 1;
         let line = trim(&buf);
         if line.is_empty() {

@@ -134,9 +134,17 @@ impl BufRead for Pipelined {
 }
 
 /// Reads the next line (without its `\n` / `\r\n`) into `buf`; `Ok(false)` at end of file.
-pub(crate) fn next_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>, path: &Path) -> Result<bool> {
+pub(crate) fn next_line(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    path: &Path,
+    lineno: usize,
+) -> Result<bool> {
     buf.clear();
+    // A line is read up to MAX_LINE bytes: a file without line breaks cannot make the reader
+    // allocate without bound.
     let k = reader
+        .take(MAX_LINE as u64 + 1)
         .read_until(b'\n', buf)
         .map_err(|e| SboError::io(path, e))?;
     if k == 0 {
@@ -144,12 +152,28 @@ pub(crate) fn next_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>, path: &Path
     }
     if buf.last() == Some(&b'\n') {
         buf.pop();
+    } else if buf.len() > MAX_LINE {
+        return Err(SboError::Parse {
+            path: PathBuf::from(path),
+            line: lineno,
+            msg: format!(
+                "the line is longer than {} (is this a text data file?)",
+                crate::machine::human_bytes(MAX_LINE as f64)
+            ),
+        });
+    }
+    // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first line.
+    if lineno == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
     }
     if buf.last() == Some(&b'\r') {
         buf.pop();
     }
     Ok(true)
 }
+
+/// The longest line the readers accept (bytes).
+pub(crate) const MAX_LINE: usize = 256 << 20;
 
 /// Parses a finite f32 from ASCII bytes (a leading `+` is accepted).
 #[inline]
@@ -237,6 +261,8 @@ pub fn read_libsvm_with(path: &Path, dim: Option<usize>, base: IndexBase) -> Res
     let mut entries: Vec<(u32, f32)> = Vec::new();
     let mut row_start: Vec<usize> = vec![0];
     let mut max_raw = 0usize;
+    // The line of the largest index, for a dense matrix too large to allocate.
+    let mut max_line = 0usize;
     let mut seen_zero = false;
     // For `Auto` (base known only at the end): first line with an index too large for a
     // 0-based (raw >= dim) and for a 1-based (raw > dim) reading, with that index.
@@ -245,7 +271,7 @@ pub fn read_libsvm_with(path: &Path, dim: Option<usize>, base: IndexBase) -> Res
 
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut lineno = 0usize;
-    while next_line(&mut *reader, &mut buf, path)? {
+    while next_line(&mut *reader, &mut buf, path, lineno + 1)? {
         lineno += 1;
         let mut line: &[u8] = &buf;
         if let Some(p) = line.iter().position(|&c| c == b'#') {
@@ -335,7 +361,10 @@ pub fn read_libsvm_with(path: &Path, dim: Option<usize>, base: IndexBase) -> Res
                     ),
                 )
             })?;
-            max_raw = max_raw.max(index);
+            if index > max_raw {
+                max_raw = index;
+                max_line = lineno;
+            }
             entries.push((index as u32, value));
         }
         labels.push(label);
@@ -370,12 +399,35 @@ pub fn read_libsvm_with(path: &Path, dim: Option<usize>, base: IndexBase) -> Res
         None => max_raw + 1 - shift,
     };
     let n = labels.len();
-    let total = n.checked_mul(d).ok_or_else(|| {
-        perr(
-            lineno,
-            format!("{n} rows x {d} columns is too large for a dense matrix"),
-        )
-    })?;
+    if d == 0 || entries.is_empty() {
+        return Err(perr(
+            1,
+            "no line holds a feature (only labels): there is nothing to learn from".into(),
+        ));
+    }
+    // Rows are stored dense: a single large index (a typo, a hashed feature) would ask for
+    // rows x index floats. Refuse what the machine cannot give, before allocating it.
+    let budget = crate::machine::memory_budget();
+    let total = n
+        .checked_mul(d)
+        .filter(|t| (*t as u128) * 4 <= budget as u128)
+        .ok_or_else(|| {
+            perr(
+                if dim.is_none() { max_line } else { 1 },
+                format!(
+                    "{n} rows x {d} columns{} would take {} as a dense matrix, more than the {} \
+                     this run may use (SBO_MEMORY_LIMIT or half the available memory): check the \
+                     feature indices, or set data.dim",
+                    if dim.is_none() {
+                        format!(" (the largest feature index, {max_raw}, is on this line)")
+                    } else {
+                        String::new()
+                    },
+                    crate::machine::human_bytes(n as f64 * d as f64 * 4.0),
+                    crate::machine::human_bytes(budget as f64)
+                ),
+            )
+        })?;
     let mut features = vec![0.0f32; total];
     if d > 0 {
         for (r, row) in features.chunks_exact_mut(d).enumerate() {

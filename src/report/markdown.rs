@@ -106,6 +106,13 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         },
         run.seeds.len()
     );
+    if !s.complete {
+        let _ = writeln!(
+            o,
+            "**This run is incomplete**: {}. Only the variants before it are reported.\n",
+            s.failure.as_deref().unwrap_or("it stopped early")
+        );
+    }
     if !s.warnings.is_empty() {
         let _ = writeln!(o, "**Warnings from the run:**\n");
         for x in &s.warnings {

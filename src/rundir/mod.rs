@@ -10,4 +10,4 @@ pub mod write;
 
 pub use read::{read_run, read_run_lanes, RunFiles};
 pub use schema::{LaneRow, MetricsRow, Num, RunSummary, SeedsRow};
-pub use write::{finish_run_dir, start_run_dir};
+pub use write::{finish_run_dir, start_run_dir, RunDir};

@@ -159,6 +159,10 @@ pub struct Versions {
     pub sbo: String,
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// `summary.json`: how the run went and what each configuration was. Every field has a
 /// default when read, so run directories written by earlier versions (without `seed_base`,
 /// `replace` or `variants`) still load.
@@ -166,6 +170,13 @@ pub struct Versions {
 #[serde(default)]
 pub struct RunSummary {
     pub name: String,
+    /// Every variant ran to its last step. An incomplete run holds the variants before the
+    /// one that failed (`failure` says why); runs of earlier versions were complete when they
+    /// had a summary.
+    #[serde(default = "yes")]
+    pub complete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
     pub backend: String,
     pub precision: String,
     pub threads: usize,

@@ -12,8 +12,14 @@ use crate::sweep::{Plan, Study};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// Writes `text` to a temporary file beside `path`, then renames it: a file of a run
+/// directory is either the old one or the whole new one, never half written.
 fn write(path: PathBuf, text: &str) -> Result<()> {
-    fs::write(&path, text).map_err(|e| SboError::io(path, e))
+    let mut tmp = path.clone().into_os_string();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    fs::write(&tmp, text).map_err(|e| SboError::io(&tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| SboError::io(path, e))
 }
 
 fn csv_error(file: &str, e: impl std::fmt::Display) -> SboError {
@@ -45,6 +51,81 @@ fn writer() -> csv::Writer<Vec<u8>> {
 fn finish(file: &str, w: csv::Writer<Vec<u8>>) -> Result<String> {
     let bytes = w.into_inner().map_err(|e| csv_error(file, e))?;
     String::from_utf8(bytes).map_err(|e| csv_error(file, e))
+}
+
+/// Whether `dir` exists and holds anything.
+fn occupied(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+}
+
+/// A run directory being written. The results go to the directory itself, or, when an
+/// existing run is being replaced (`--force`), to a staging directory beside it that takes
+/// the old one's place only when the new run completes: a run that fails leaves earlier
+/// results untouched.
+pub struct RunDir {
+    target: PathBuf,
+    work: PathBuf,
+}
+
+impl RunDir {
+    /// Starts a run directory at `dir` with the resolved configuration. An existing, non-empty
+    /// `dir` is an error unless `replace` is set.
+    pub fn create(dir: &Path, plan: &Plan, replace: bool) -> Result<RunDir> {
+        let work = if occupied(dir) {
+            if !replace {
+                return Err(SboError::Output {
+                    path: dir.to_path_buf(),
+                    msg: "exists and is not empty: choose another --out, or give --force to \
+                          replace it once the new run completes"
+                        .into(),
+                });
+            }
+            let mut staging = dir.as_os_str().to_owned();
+            staging.push(".incomplete");
+            let staging = PathBuf::from(staging);
+            if staging.exists() {
+                fs::remove_dir_all(&staging).map_err(|e| SboError::io(&staging, e))?;
+            }
+            staging
+        } else {
+            dir.to_path_buf()
+        };
+        start_run_dir(&work, plan)?;
+        Ok(RunDir {
+            target: dir.to_path_buf(),
+            work,
+        })
+    }
+
+    /// Where the files are being written.
+    pub fn work_dir(&self) -> &Path {
+        &self.work
+    }
+
+    /// Writes the results; `failure` (the failed variant and why) marks the run incomplete.
+    /// A complete run replacing an earlier one takes its place. Returns where the results are.
+    pub fn finish(
+        self,
+        plan: &Plan,
+        result: &SweepResult,
+        failure: Option<String>,
+    ) -> Result<PathBuf> {
+        let complete = failure.is_none();
+        write_results(&self.work, plan, result, failure)?;
+        if self.work == self.target || !complete {
+            return Ok(self.work);
+        }
+        let mut old = self.target.as_os_str().to_owned();
+        old.push(".replaced");
+        let old = PathBuf::from(old);
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(|e| SboError::io(&old, e))?;
+        }
+        fs::rename(&self.target, &old).map_err(|e| SboError::io(&self.target, e))?;
+        fs::rename(&self.work, &self.target).map_err(|e| SboError::io(&self.work, e))?;
+        fs::remove_dir_all(&old).map_err(|e| SboError::io(&old, e))?;
+        Ok(self.target)
+    }
 }
 
 /// Creates `dir` and writes the resolved configuration.
@@ -201,11 +282,18 @@ fn data_facts(study: &Study) -> DataFacts {
     }
 }
 
+/// The summary of a complete run.
 pub fn summary(plan: &Plan, result: &SweepResult) -> RunSummary {
+    summary_of(plan, result, None)
+}
+
+fn summary_of(plan: &Plan, result: &SweepResult, failure: Option<String>) -> RunSummary {
     let study = plan.first();
     let run = &study.config.run;
     RunSummary {
         name: plan.config.name.clone(),
+        complete: failure.is_none(),
+        failure,
         backend: result.backend.clone(),
         precision: result.precision.clone(),
         threads: result.threads,
@@ -251,8 +339,18 @@ pub fn summary(plan: &Plan, result: &SweepResult) -> RunSummary {
     }
 }
 
-/// Writes the result files into a directory made by [`start_run_dir`].
+/// Writes the result files of a complete run into a directory made by [`start_run_dir`].
 pub fn finish_run_dir(dir: &Path, plan: &Plan, result: &SweepResult) -> Result<()> {
+    write_results(dir, plan, result, None)
+}
+
+/// The result files, `summary.json` last: a run directory with a summary has all its files.
+fn write_results(
+    dir: &Path,
+    plan: &Plan,
+    result: &SweepResult,
+    failure: Option<String>,
+) -> Result<()> {
     let e = |err| in_dir(dir, err);
     write(
         dir.join(METRICS),
@@ -261,7 +359,7 @@ pub fn finish_run_dir(dir: &Path, plan: &Plan, result: &SweepResult) -> Result<(
     let (metrics, rows) = seeds_rows(result, plan.first().config.run.seed_base);
     write(dir.join(SEEDS), &seeds_csv(&metrics, &rows).map_err(e)?)?;
     write(dir.join(LANES), &lanes_csv(&lanes_rows(result)).map_err(e)?)?;
-    let json = serde_json::to_string_pretty(&summary(plan, result))
+    let json = serde_json::to_string_pretty(&summary_of(plan, result, failure))
         .map_err(|err| e(csv_error(SUMMARY, err)))?;
     write(dir.join(SUMMARY), &json)
 }

@@ -441,6 +441,9 @@ impl Default for RunConfig {
     }
 }
 
+/// The most logging points a run may have.
+pub const MAX_LOG_POINTS: u64 = 1_000_000;
+
 impl RunConfig {
     pub fn validate(&self) -> Result<()> {
         if self.steps == 0 {
@@ -451,6 +454,31 @@ impl RunConfig {
         }
         if self.log_scale == LogScale::Log && self.log_points < 2 {
             return Err(SboError::config("run.log_points", "must be >= 2"));
+        }
+        // The logging steps are a list (and every group keeps a row per logging step): bound
+        // them before they are built.
+        let points = match self.log_scale {
+            LogScale::Linear => self.steps / self.log_every + 2,
+            LogScale::Log => self.log_points as u64 + 2,
+        };
+        if points > MAX_LOG_POINTS {
+            let (field, what) = match self.log_scale {
+                LogScale::Linear => (
+                    "run.log_every",
+                    format!(
+                        "{} steps logged every {} are {points} logging points",
+                        self.steps, self.log_every
+                    ),
+                ),
+                LogScale::Log => ("run.log_points", format!("{points} logging points")),
+            };
+            return Err(SboError::config(
+                field,
+                format!(
+                    "{what}, more than {MAX_LOG_POINTS}: log less often (a larger log_every, or \
+                     log_scale = \"log\" with fewer log_points)"
+                ),
+            ));
         }
         if self.seeds == 0 {
             return Err(SboError::config("run.seeds", "must be >= 1"));

@@ -8,6 +8,7 @@ pub mod algo_grid;
 pub mod axis;
 pub mod config;
 pub mod grid;
+mod size;
 pub mod study;
 pub mod vary;
 

@@ -82,8 +82,19 @@ impl Study {
                 sc.apply(kappa, &mut c.algo);
             }
         }
+        let log_steps = config.run.log_steps();
+        let algos: Vec<_> = configs.iter().map(|c| c.algo.clone()).collect();
+        super::size::check_study(
+            config,
+            &algos,
+            spec.p(splits.lower.d),
+            splits.lower.d,
+            splits.lower.n,
+            splits.upper.n,
+            log_steps.len(),
+        )?;
         Ok(Study {
-            log_steps: config.run.log_steps(),
+            log_steps,
             config: resolved,
             spec,
             splits,
@@ -175,6 +186,10 @@ fn load_data(
             if dc.d == 0 {
                 return Err(SboError::config("data.d", "must be >= 1"));
             }
+            let rows = [dc.n_lower, dc.n_upper, dc.n_test.unwrap_or(1000), dc.n_pool]
+                .iter()
+                .fold(0usize, |a, &n| a.saturating_add(n));
+            super::size::check_synthetic(rows, dc.d)?;
             let (mut splits, pop) = data::generate_quadratic(&SyntheticSpec {
                 d: dc.d,
                 n_lower: dc.n_lower,
@@ -226,6 +241,18 @@ fn load_data(
             }
             if spec.loss == Loss::Logistic {
                 data::libsvm::map_labels_pm1(&mut train, "data.train")?;
+                // One class has no decision boundary: every logistic model is degenerate.
+                if let Some(&first) = train.labels.first() {
+                    if train.labels.iter().all(|&l| l == first) {
+                        return Err(SboError::config(
+                            "data.train",
+                            format!(
+                                "every label of {} is the same class: logistic loss needs two",
+                                train_path.display()
+                            ),
+                        ));
+                    }
+                }
                 if let Some(t) = test.as_mut() {
                     data::libsvm::map_labels_pm1(t, "data.test")?;
                 }

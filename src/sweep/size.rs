@@ -1,0 +1,86 @@
+//! What a study will ask of the machine's memory, checked before anything large is allocated:
+//! a sweep whose lanes, metric values or data cannot fit is an error that says what to lower,
+//! not an abort after minutes of work.
+//!
+//! Owns: the memory estimate of a study. Must not know: engines (the estimate is the CPU
+//! engine's, the larger of the two on the host).
+
+use super::config::SweepConfig;
+use crate::algo::AlgoConfig;
+use crate::error::{Result, SboError};
+use crate::machine::{human_bytes, memory_budget};
+use crate::metrics::N_METRICS;
+
+/// Host bytes of one CPU lane in f64: x, y, v, y_init, the work vectors, the unrolled inner
+/// iterates, the batch indices, and its oracles.
+fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usize) -> u128 {
+    let unrolled = (a.kind.descriptor().unrolled_iterates)(a).max(1) as u128;
+    let (bl, bu) = a.batch_lens(n_lower, n_upper);
+    8 * (3 * p + 9 * d + unrolled * d) + 4 * (2 * bl as u128 + bu as u128) + 256
+}
+
+/// An error unless a study of these configurations fits in this run's memory budget:
+/// lane states, the final iterates, and every group's metric values at every logging step.
+pub(super) fn check_study(
+    config: &SweepConfig,
+    algos: &[AlgoConfig],
+    p: usize,
+    d: usize,
+    n_lower: usize,
+    n_upper: usize,
+    log_points: usize,
+) -> Result<()> {
+    let run = &config.run;
+    let (p, d) = (p as u128, d as u128);
+    let group = run.neighbours as u128 + 1;
+    let seeds = run.seeds as u128;
+    let lanes: u128 = algos.len() as u128 * seeds * group;
+    let states: u128 = algos
+        .iter()
+        .map(|a| seeds * group * (lane_bytes(a, p, d, n_lower, n_upper) + 16 * (p + d)))
+        .sum();
+    let groups = algos.len() as u128 * seeds;
+    let metrics = groups * log_points as u128 * (N_METRICS as u128 * 8)
+        + algos.len() as u128 * log_points as u128 * N_METRICS as u128 * 64;
+    let need = states + metrics;
+    let budget = memory_budget() as u128;
+    if need > budget {
+        return Err(SboError::config(
+            "run",
+            format!(
+                "the sweep needs about {} ({lanes} lanes: {} for their states; {} for the \
+                 metric values of {groups} groups at {log_points} logging points), more than \
+                 the {} this run may use (SBO_MEMORY_LIMIT or half the available memory): lower \
+                 run.seeds ({}), run.neighbours ({}) or the number of configurations ({}), or \
+                 log less often",
+                human_bytes(need as f64),
+                human_bytes(states as f64),
+                human_bytes(metrics as f64),
+                human_bytes(budget as f64),
+                run.seeds,
+                run.neighbours,
+                algos.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An error unless synthetic data of `rows` x `d` (and the generator's d x d basis) fits.
+pub(super) fn check_synthetic(rows: usize, d: usize) -> Result<()> {
+    let need = rows as u128 * d as u128 * 4 + d as u128 * d as u128 * 8 * 3;
+    let budget = memory_budget() as u128;
+    if need > budget {
+        return Err(SboError::config(
+            "data.d",
+            format!(
+                "synthetic data of {rows} rows x {d} features needs about {}, more than the {} \
+                 this run may use (SBO_MEMORY_LIMIT or half the available memory): lower data.d \
+                 or the set sizes",
+                human_bytes(need as f64),
+                human_bytes(budget as f64)
+            ),
+        ));
+    }
+    Ok(())
+}
