@@ -82,6 +82,10 @@ pub enum SboError {
         max: u64,
     },
 
+    /// The run was asked to stop (Ctrl-C) and ended after the logging step `step`.
+    #[error("stopped on request after step {step}")]
+    Stopped { step: u64 },
+
     /// An engine broke its contract with the run layer, or a worker thread failed.
     #[error("engine: {msg}")]
     Engine { msg: String },

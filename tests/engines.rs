@@ -255,6 +255,47 @@ fn tsgd_with_one_inner_step_is_ssgd(u: Under) {
     }
 }
 
+fn a_stopped_run_holds_the_full_runs_first_steps(u: Under) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let study = Study::prepare(&config(&u), None).unwrap();
+    let full = run(u.engine.as_ref(), &study);
+    // Ask to stop once the first interval's lane-steps are done.
+    let lanes = full.lanes.len() as u64;
+    let first = study.log_steps[1];
+    let stop = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let progress = |n: u64| {
+        if done.fetch_add(n, Ordering::SeqCst) + n >= lanes * first {
+            stop.store(true, Ordering::SeqCst);
+        }
+    };
+    let opts = RunOptions {
+        progress: Some(&progress),
+        stop: Some(&stop),
+        ..RunOptions::default()
+    };
+    let part = run_study(u.engine.as_ref(), &study, &opts).unwrap();
+    assert_eq!(part.stopped_at, Some(first));
+    assert_eq!(part.log_steps, study.log_steps[..2]);
+    for (cp, cf) in part.configs.iter().zip(&full.configs) {
+        for rp in cp.rows.iter().filter(|r| r.metric != Metric::Seconds) {
+            let rf = cf
+                .rows
+                .iter()
+                .find(|r| r.t == rp.t && r.metric == rp.metric)
+                .unwrap();
+            assert_eq!(
+                rp.summary.mean.to_bits(),
+                rf.summary.mean.to_bits(),
+                "{} t={} {}",
+                cp.label,
+                rp.t,
+                rp.metric
+            );
+        }
+    }
+}
+
 /// One module per engine, each with every invariant as a test.
 macro_rules! per_engine {
     ($($engine:ident => $make:expr),+ $(,)?) => {$(
@@ -283,6 +324,13 @@ macro_rules! per_engine {
             fn splitting_the_work_changes_nothing() {
                 if let Some(u) = under() {
                     super::splitting_the_work_changes_nothing(u);
+                }
+            }
+
+            #[test]
+            fn a_stopped_run_holds_the_full_runs_first_steps() {
+                if let Some(u) = under() {
+                    super::a_stopped_run_holds_the_full_runs_first_steps(u);
                 }
             }
 

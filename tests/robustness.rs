@@ -336,3 +336,61 @@ fn a_label_with_a_newline_still_gives_a_readable_run() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn ctrl_c_writes_what_is_complete_and_marks_the_run_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    // Long enough never to finish on its own within the test.
+    let cfg = write(
+        dir.path(),
+        "long.toml",
+        &TINY
+            .replace(
+                "steps = 4\nlog_every = 2",
+                "steps = 100000000\nlog_every = 2000",
+            )
+            .replace("seeds = 2", "seeds = 4"),
+    );
+    let out = dir.path().join("run");
+    let mut child = sbo()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The handler is in place once the run directory is started.
+    let t0 = std::time::Instant::now();
+    while !out.join("config.toml").exists() && t0.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("stopped on request"), "{err}");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["complete"], false);
+    let steps = s["log_steps"].as_array().unwrap();
+    assert!(
+        steps.len() >= 2,
+        "at least one interval completed: {steps:?}"
+    );
+    let o = sbo()
+        .args(["report", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("This run is incomplete"));
+}

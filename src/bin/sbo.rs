@@ -8,7 +8,7 @@ use sbo::metrics::Metric;
 use sbo::run::{RunEvent, RunOptions, SweepResult};
 use sbo::sweep::{self, Backend, SweepConfig};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The built-in default study (`sbo run` without a file): ssgd vs tsgd vs ssaid tuning
 /// per-feature ridge weights of a logistic regression on ijcnn1.
@@ -409,13 +409,29 @@ fn real_main() -> Result<()> {
                     bar.set_message(format!("{variant} (GPU failed: on the CPU)"));
                 }
             };
+            // Ctrl-C (or SIGTERM) once: finish the current logging interval and write what is
+            // complete; twice: quit at once.
+            static STOP: AtomicBool = AtomicBool::new(false);
+            let _ = ctrlc::set_handler(|| {
+                if STOP.swap(true, Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+                eprintln!(
+                    "\nsbo: stopping after the current logging interval (Ctrl-C again to quit now)"
+                );
+            });
             let opts = RunOptions {
                 progress,
                 events: Some(&events),
+                stop: Some(&STOP),
             };
             let outcome = sbo::run::run_plan(&plan, &choice, &opts);
             bar.finish_and_clear();
             let result = outcome.result;
+            let stopped = outcome
+                .failure
+                .as_ref()
+                .is_some_and(|f| matches!(f.error, sbo::SboError::Stopped { .. }));
             let failure = outcome.failure.map(|f| {
                 let what = if f.variant.is_empty() {
                     f.error.to_string()
@@ -426,6 +442,14 @@ fn real_main() -> Result<()> {
             });
             // What the variants before a failure computed is written before it is reported.
             let written = run_dir.finish(&plan, &result, failure.as_ref().map(|f| f.0.clone()))?;
+            if let (true, Some((what, _))) = (stopped, &failure) {
+                eprintln!(
+                    "sbo: {what}; the logging steps completed so far are written to {} (marked \
+                     incomplete)",
+                    written.display()
+                );
+                std::process::exit(130);
+            }
             if let Some((what, completed)) = failure {
                 anyhow::bail!(
                     "{what}; the {completed} variant(s) before it are written to {} (marked \

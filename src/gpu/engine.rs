@@ -616,7 +616,7 @@ impl EngineRun for GpuRun<'_> {
         let state: Vec<f32> = self
             .ctx
             .read_back(&self.state, 0, self.layout.lanes() * stride)?;
-        let steps = self.study.config.run.steps;
+        let steps = self.t;
         let lanes = state
             .chunks(stride)
             .enumerate()

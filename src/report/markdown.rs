@@ -109,7 +109,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     if !s.complete {
         let _ = writeln!(
             o,
-            "**This run is incomplete**: {}. Only the variants before it are reported.\n",
+            "**This run is incomplete** ({}): it holds what was completed before that.\n",
             s.failure.as_deref().unwrap_or("it stopped early")
         );
     }

@@ -25,31 +25,38 @@ pub fn run_study(engine: &dyn Engine, study: &Study, opts: &RunOptions) -> Resul
     // The engine side: every logging step's advance and records, each handed to the metrics
     // worker; then the final state. Owning `tx`, it closes the channel whenever it returns,
     // even on an error, so the worker finishes.
-    let drive = |tx: mpsc::SyncSender<(u64, Vec<GroupRecord>)>| -> Result<(FinalState, RunFacts)> {
-        let mut run = engine.start(study, &pool)?;
-        for &t in &study.log_steps {
-            run.advance_to(t, opts.progress)?;
-            let records = run.records()?;
-            if records.len() != layout.groups() {
-                return Err(SboError::engine(format!(
-                    "the engine measured {} groups, the study has {}",
-                    records.len(),
-                    layout.groups()
-                )));
+    let drive =
+        |tx: mpsc::SyncSender<(u64, Vec<GroupRecord>)>| -> Result<(FinalState, RunFacts, usize)> {
+            let mut run = engine.start(study, &pool)?;
+            let mut done = 0;
+            for &t in &study.log_steps {
+                // A stop is honoured between logging steps, never before the first (t = 0).
+                if done > 0 && opts.stopped() {
+                    break;
+                }
+                run.advance_to(t, opts.progress)?;
+                let records = run.records()?;
+                if records.len() != layout.groups() {
+                    return Err(SboError::engine(format!(
+                        "the engine measured {} groups, the study has {}",
+                        records.len(),
+                        layout.groups()
+                    )));
+                }
+                // Blocks only while the worker is still one step behind; fails only if the
+                // worker is gone (it panicked), which the join below reports.
+                tx.send((t, records))
+                    .map_err(|_| SboError::engine("the f64 metrics worker stopped early"))?;
+                done += 1;
             }
-            // Blocks only while the worker is still one step behind; fails only if the
-            // worker is gone (it panicked), which the join below reports.
-            tx.send((t, records))
-                .map_err(|_| SboError::engine("the f64 metrics worker stopped early"))?;
-        }
-        let facts = RunFacts {
-            backend: engine.backend(),
-            precision: run.precision().to_string(),
-            threads: run.threads(),
-            seconds: 0.0,
+            let facts = RunFacts {
+                backend: engine.backend(),
+                precision: run.precision().to_string(),
+                threads: run.threads(),
+                seconds: 0.0,
+            };
+            Ok((run.finish()?, facts, done))
         };
-        Ok((run.finish()?, facts))
-    };
 
     // One record batch may wait in the channel, which bounds how far the engine runs ahead.
     let (engine_side, worker_side) = std::thread::scope(|s| {
@@ -65,10 +72,10 @@ pub fn run_study(engine: &dyn Engine, study: &Study, opts: &RunOptions) -> Resul
             panic_message(panic.as_ref())
         ))
     })?;
-    let (state, mut facts) = engine_side?;
+    let (state, mut facts, done) = engine_side?;
     facts.seconds = start.elapsed().as_secs_f64();
     let outs = group_outs(&layout, state, values, meters)?;
-    Ok(assemble(study, outs, facts))
+    Ok(assemble(study, outs, facts, &study.log_steps[..done]))
 }
 
 /// The metrics worker: every group's metric values from the records in the order they

@@ -40,6 +40,9 @@ pub struct RunOptions<'a> {
     /// Lane-steps done, as they are done.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
     pub events: Option<&'a (dyn Fn(RunEvent) + Sync)>,
+    /// Set (by a Ctrl-C handler, say) to stop after the current logging interval: the result
+    /// then holds the logging steps completed so far (`SweepResult::stopped_at`).
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl RunOptions<'_> {
@@ -47,5 +50,10 @@ impl RunOptions<'_> {
         if let Some(f) = self.events {
             f(e);
         }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
     }
 }

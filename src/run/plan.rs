@@ -18,6 +18,8 @@ pub struct PlanRun {
 pub struct VariantFailure {
     /// The variant's label (empty without `[vary]`).
     pub variant: String,
+    /// Why it ended: an error, or [`SboError::Stopped`] when it was asked to stop (its
+    /// completed logging steps are then part of the result).
     pub error: SboError,
     /// Variants completed before it.
     pub completed: usize,
@@ -51,7 +53,18 @@ pub fn run_plan(plan: &Plan, choice: &EngineChoice, opts: &RunOptions) -> PlanRu
             (r, _) => r,
         };
         match r {
-            Ok(r) => parts.push(r),
+            Ok(r) => {
+                let stopped = r.stopped_at;
+                parts.push(r);
+                if let Some(step) = stopped {
+                    failure = Some(VariantFailure {
+                        variant: label.to_string(),
+                        error: SboError::Stopped { step },
+                        completed: parts.len() - 1,
+                    });
+                    break;
+                }
+            }
             Err(error) => {
                 failure = Some(VariantFailure {
                     variant: label.to_string(),

@@ -84,6 +84,10 @@ pub struct SweepResult {
     pub lane_steps: u64,
     /// Things the user should know (diverged lanes, failed exact solves).
     pub warnings: Vec<String>,
+    /// The outer step a stopped run (`RunOptions::stop`) ended at; `None` when it ran to its
+    /// last step.
+    #[serde(default)]
+    pub stopped_at: Option<u64>,
 }
 
 impl SweepResult {
@@ -106,6 +110,7 @@ impl SweepResult {
             seconds: 0.0,
             lane_steps: 0,
             warnings: Vec::new(),
+            stopped_at: None,
         }
     }
 }
@@ -127,8 +132,14 @@ pub(super) struct RunFacts {
 }
 
 /// Summarises the groups' values over seeds into a [`SweepResult`]. `outs` is in group
-/// order ([`Layout`]).
-pub(super) fn assemble(study: &Study, outs: Vec<GroupOut>, facts: RunFacts) -> SweepResult {
+/// order ([`Layout`]); their values cover `log_steps` (all of the study's, or those before a
+/// stop).
+pub(super) fn assemble(
+    study: &Study,
+    outs: Vec<GroupOut>,
+    facts: RunFacts,
+    log_steps: &[u64],
+) -> SweepResult {
     let layout = Layout::of(study);
     let mut configs = Vec::new();
     let mut lanes = Vec::new();
@@ -137,7 +148,7 @@ pub(super) fn assemble(study: &Study, outs: Vec<GroupOut>, facts: RunFacts) -> S
     for cfg in &study.configs {
         let chunk: Vec<GroupOut> = outs.by_ref().take(layout.seeds).collect();
         let mut rows = Vec::new();
-        for (li, &t) in study.log_steps.iter().enumerate() {
+        for (li, &t) in log_steps.iter().enumerate() {
             for m in Metric::ALL {
                 let s = summarize(chunk.iter().map(|g| g.values[li][m]));
                 if s.count > 0 {
@@ -187,18 +198,20 @@ pub(super) fn assemble(study: &Study, outs: Vec<GroupOut>, facts: RunFacts) -> S
             ),
         );
     }
-    let steps = study.config.run.steps;
+    let steps = log_steps.last().copied().unwrap_or(0);
+    let stopped_at = (steps < study.config.run.steps).then_some(steps);
     let lane_steps = lanes.iter().map(|l| l.diverged_at.unwrap_or(steps)).sum();
     SweepResult {
         configs,
         lanes,
-        log_steps: study.log_steps.clone(),
+        log_steps: log_steps.to_vec(),
         backend: facts.backend,
         precision: facts.precision,
         threads: facts.threads,
         seconds: facts.seconds,
         lane_steps,
         warnings,
+        stopped_at,
     }
 }
 
@@ -231,6 +244,7 @@ pub fn merge(plan: &Plan, parts: Vec<SweepResult>) -> SweepResult {
                 o.warnings.extend(r.warnings);
                 o.seconds += r.seconds;
                 o.lane_steps += r.lane_steps;
+                o.stopped_at = o.stopped_at.or(r.stopped_at);
                 if o.backend != r.backend {
                     o.backend = format!("{}+{}", o.backend, r.backend);
                 }
