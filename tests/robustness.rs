@@ -352,7 +352,7 @@ fn ctrl_c_writes_what_is_complete_and_marks_the_run_incomplete() {
             .replace("seeds = 2", "seeds = 4"),
     );
     let out = dir.path().join("run");
-    let mut child = sbo()
+    let child = sbo()
         .args([
             "run",
             cfg.to_str().unwrap(),
