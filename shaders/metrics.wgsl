@@ -5,19 +5,21 @@
 //
 // Record per group: a `RecordHead` (RECORD_HEAD floats, fields in `src/gpu/contract.rs`),
 // then x (P) and y (D) of the base lane.
-// `finite` (binding 5, one u32 per lane) says which lanes are still finite.
+// `finite` (binding 5, one u32 per lane) says which lanes are still finite and within
+// `prm.bound` (and not already diverged).
 
 @group(0) @binding(5) var<storage, read_write> finite: array<u32>;
 @group(0) @binding(6) var<storage, read_write> record: array<f32>;
 
-// 1 when every coordinate of lane `l`'s state is finite. Tested on the exponent bits: WGSL
-// lets compilers assume floats are never NaN or infinite, so a float comparison could be
-// folded away.
+// 1 when lane `l` has not diverged and every coordinate of its state is finite and within
+// `prm.bound`. Finiteness is tested on the exponent bits: WGSL lets compilers assume floats
+// are never NaN or infinite, so a float comparison alone could be folded away.
 fn lane_finite(tid: u32, l: u32) -> f32 {
     let b = state_base(l);
-    var ok = 1.0;
+    var ok = select(1.0, 0.0, lanes[l].dead != 0u);
     for (var j = tid; j < P + 2u * D; j += WG) {
-        if ((bitcast<u32>(state[b + j]) & 0x7f800000u) == 0x7f800000u) { ok = 0.0; }
+        let v = state[b + j];
+        if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u || abs(v) > prm.bound) { ok = 0.0; }
     }
     return select(0.0, 1.0, wg_sum(tid, ok) == f32(WG));
 }

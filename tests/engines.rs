@@ -296,6 +296,45 @@ fn a_stopped_run_holds_the_full_runs_first_steps(u: Under) {
     }
 }
 
+fn an_exploding_configuration_diverges_within_the_bound(u: Under) {
+    let mut c = config(&u);
+    // ssgd with a step a million times too large explodes in a few steps; tsgd stays.
+    c.algos.truncate(2);
+    c.algos[0].alpha = Some(1e6.into());
+    c.run.steps = 40;
+    c.run.log_every = 4;
+    let study = Study::prepare(&c, None).unwrap();
+    let r = run(u.engine.as_ref(), &study);
+    let bound = study.config.run.divergence_bound;
+    for l in &r.lanes {
+        let within =
+            l.x.iter()
+                .chain(&l.y)
+                .all(|v| v.is_finite() && v.abs() <= bound);
+        assert!(within, "lane {l:?} keeps an iterate beyond the bound");
+        assert_eq!(
+            l.diverged_at.is_some(),
+            l.config == 0,
+            "config {} seed {} neighbour {}",
+            l.config,
+            l.seed,
+            l.neighbour
+        );
+    }
+    let exploded = &r.configs[0];
+    let last = *study.log_steps.last().unwrap();
+    assert!(
+        exploded.at(last, Metric::DistXy).is_none(),
+        "an exploded configuration reports a stability"
+    );
+    assert!(r.configs[1].at(last, Metric::DistXy).is_some());
+    assert!(
+        r.warnings[0].contains(&exploded.label) && r.warnings[0].contains("all of them"),
+        "{}",
+        r.warnings[0]
+    );
+}
+
 /// One module per engine, each with every invariant as a test.
 macro_rules! per_engine {
     ($($engine:ident => $make:expr),+ $(,)?) => {$(
@@ -331,6 +370,13 @@ macro_rules! per_engine {
             fn a_stopped_run_holds_the_full_runs_first_steps() {
                 if let Some(u) = under() {
                     super::a_stopped_run_holds_the_full_runs_first_steps(u);
+                }
+            }
+
+            #[test]
+            fn an_exploding_configuration_diverges_within_the_bound() {
+                if let Some(u) = under() {
+                    super::an_exploding_configuration_diverges_within_the_bound(u);
                 }
             }
 

@@ -91,6 +91,15 @@ impl<T: Real> LaneState<T> {
             .chain(&self.v)
             .all(|v| v.is_finite())
     }
+
+    /// True when every coordinate of x, y and v lies in [-bound, bound] (NaN does not).
+    pub fn is_within(&self, bound: f64) -> bool {
+        self.x
+            .iter()
+            .chain(&self.y)
+            .chain(&self.v)
+            .all(|v| v.as_f64().abs() <= bound)
+    }
 }
 
 impl OracleCounts {

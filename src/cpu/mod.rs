@@ -77,6 +77,9 @@ struct Group<'s, T> {
     /// Stepping seconds of the base lane (the `seconds` metric) and of all lanes.
     base_seconds: f64,
     seconds: f64,
+    /// x, y, v of the lane being advanced as they were before its interval: what a lane that
+    /// diverges in it keeps.
+    kept: [Vec<T>; 3],
 }
 
 struct CpuRun<'s, T> {
@@ -117,6 +120,7 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
                     diverged_at: vec![None; layout.group_size],
                     base_seconds: 0.0,
                     seconds: 0.0,
+                    kept: [vec![T::zero(); p], vec![T::zero(); d], vec![T::zero(); d]],
                 }
             })
             .collect();
@@ -130,13 +134,20 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
 }
 
 impl<T: StepReal> Group<'_, T> {
-    /// Advances the finite lanes by `steps`; a lane found non-finite diverged at step `t`.
+    /// Advances the lanes that have not diverged by `steps`; a lane found beyond
+    /// `run.divergence_bound` (or not finite) diverged at step `t` and goes back to its
+    /// iterate before this interval.
     fn advance(&mut self, study: &Study, steps: u64, t: u64) {
         let cfg = &study.configs[self.config].algo;
+        let bound = study.config.run.divergence_bound;
         for (i, lane) in self.lanes.iter_mut().enumerate() {
             if self.diverged_at[i].is_some() || steps == 0 {
                 continue;
             }
+            let [kx, ky, kv] = &mut self.kept;
+            kx.copy_from_slice(&lane.x);
+            ky.copy_from_slice(&lane.y);
+            kv.copy_from_slice(&lane.v);
             let t0 = Instant::now();
             advance(cfg, &self.oracles[i], &self.rng, lane, steps);
             let dt = t0.elapsed().as_secs_f64();
@@ -144,8 +155,11 @@ impl<T: StepReal> Group<'_, T> {
             if i == 0 {
                 self.base_seconds += dt;
             }
-            if !lane.is_finite() {
+            if !lane.is_within(bound) {
                 self.diverged_at[i] = Some(t);
+                lane.x.copy_from_slice(kx);
+                lane.y.copy_from_slice(ky);
+                lane.v.copy_from_slice(kv);
             }
         }
     }

@@ -107,6 +107,7 @@ pub fn upload_data(ctx: &GpuContext, study: &Study) -> Result<DeviceData> {
         n_pool: s.pool.n as u32,
         group_size: (study.config.run.neighbours + 1) as u32,
         y0: study.config.run.y0 as f32,
+        bound: study.config.run.divergence_bound as f32,
         ..Default::default()
     };
     Ok(DeviceData {
@@ -138,7 +139,7 @@ pub fn lane_descs(study: &Study) -> Vec<LaneDesc> {
                 rep_upper: ru,
                 pool_upper: pu,
                 base: (l - i) as u32,
-                _pad: 0,
+                dead: 0,
             }
         })
         .collect()

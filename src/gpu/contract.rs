@@ -74,7 +74,8 @@ wgsl_struct! {
         eta: f32,
         v_radius: f32,
         y0: f32,
-        _pad2: f32,
+        /// `run.divergence_bound`: a lane with a coordinate beyond it has diverged.
+        bound: f32,
     }
 }
 
@@ -92,7 +93,8 @@ wgsl_struct! {
         pool_upper: u32,
         /// Index of this lane's base lane (itself for a base lane).
         base: u32,
-        _pad: u32,
+        /// 1 once the lane has diverged: the step kernels leave it alone.
+        dead: u32,
     }
 }
 

@@ -8,7 +8,9 @@
 //! engine, metric definitions beyond the record, files.
 
 use super::bindings::{bind, lane_descs, lane_layout, upload_data, DeviceData};
-use super::contract::{coupling_code, hyper_code, loss_code, Overrides, Params, RecordHead};
+use super::contract::{
+    coupling_code, hyper_code, loss_code, LaneDesc, Overrides, Params, RecordHead,
+};
 use super::shader::compose;
 use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, OracleCounts, Schedule};
@@ -266,6 +268,9 @@ struct GpuRun<'s> {
     metrics_bind: wgpu::BindGroup,
     metrics_groups: [u32; 3],
     state: wgpu::Buffer,
+    /// The state at the last logging step: what a lane that diverges since goes back to.
+    prev_state: wgpu::Buffer,
+    lanes_buf: wgpu::Buffer,
     records: wgpu::Buffer,
     finite: wgpu::Buffer,
     record_len: usize,
@@ -339,6 +344,13 @@ impl<'s> GpuRun<'s> {
                 | wgpu::BufferUsages::COPY_DST,
         )?;
         ctx.write_buffer(&state, 0, &init)?;
+        let prev_state = ctx.create_buffer(
+            "sbo lane state at the last logging step",
+            (init.len() * 4) as u64,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+        )?;
         let record_len = RecordHead::FLOATS + p + d;
         let records = ctx.create_buffer(
             "sbo metric records",
@@ -492,6 +504,8 @@ impl<'s> GpuRun<'s> {
             metrics_bind,
             metrics_groups,
             state,
+            prev_state,
+            lanes_buf,
             records,
             finite,
             record_len,
@@ -499,7 +513,27 @@ impl<'s> GpuRun<'s> {
             diverged_at: vec![None; n_lanes],
             t: 0,
             _data: data,
-            _buffers: vec![lanes_buf, scratch, dummy, mparams_buf],
+            _buffers: vec![scratch, dummy, mparams_buf],
+        })
+    }
+
+    /// Copies `bytes` at `offset` of one lane-state buffer to the other, on the device.
+    fn copy_state(
+        &self,
+        from: &wgpu::Buffer,
+        to: &wgpu::Buffer,
+        offset: u64,
+        bytes: u64,
+    ) -> Result<()> {
+        let ctx = self.ctx;
+        ctx.scoped("sbo state copy", bytes, || {
+            let mut enc = ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("sbo state copy"),
+                });
+            enc.copy_buffer_to_buffer(from, offset, to, offset, bytes);
+            ctx.queue().submit(Some(enc.finish()));
         })
     }
 
@@ -575,6 +609,9 @@ impl EngineRun for GpuRun<'_> {
 
     fn advance_to(&mut self, t: u64, progress: Option<&(dyn Fn(u64) + Sync)>) -> Result<()> {
         let lanes = self.layout.lanes() as u64;
+        if self.t < t {
+            self.copy_state(&self.state, &self.prev_state, 0, self.state.size())?;
+        }
         while self.t < t {
             let n = (t - self.t).min(self.spd as u64) as u32;
             self.dispatch_steps(n)?;
@@ -599,9 +636,15 @@ impl EngineRun for GpuRun<'_> {
         let words: Vec<f32> =
             ctx.read_back(&self.records, 0, self.layout.groups() * self.record_len)?;
         let fin: Vec<u32> = ctx.read_back(&self.finite, 0, self.layout.lanes())?;
+        let stride = ((self.study.p() + 2 * self.study.d()) * 4) as u64;
         for (l, f) in fin.iter().enumerate() {
             if *f == 0 && self.diverged_at[l].is_none() {
                 self.diverged_at[l] = Some(self.t);
+                // Back to its iterate at the last logging step, and never stepped again.
+                self.copy_state(&self.prev_state, &self.state, l as u64 * stride, stride)?;
+                let dead_at = (l * std::mem::size_of::<LaneDesc>()
+                    + std::mem::offset_of!(LaneDesc, dead)) as u64;
+                ctx.write_buffer(&self.lanes_buf, dead_at, &[1u32])?;
             }
         }
         let seconds = self.start.elapsed().as_secs_f64();

@@ -175,26 +175,45 @@ pub(super) fn assemble(
             warnings.extend(g.warnings);
         }
     }
-    let diverged: Vec<String> = lanes
-        .iter()
-        .filter(|l| l.status == LaneStatus::Diverged)
-        .map(|l| {
-            format!(
-                "{} seed {} neighbour {} at step {}",
-                study.configs[l.config].label,
-                l.seed,
-                l.neighbour,
-                l.diverged_at.unwrap_or(0)
-            )
-        })
-        .collect();
-    if !diverged.is_empty() {
+    // Diverged lanes, per configuration: how many, from when, and whether any base lane or
+    // neighbour is left to measure.
+    let mut per_config: Vec<String> = Vec::new();
+    let mut n_diverged = 0;
+    for (ci, cfg) in study.configs.iter().enumerate() {
+        let of: Vec<&LaneRecord> = lanes.iter().filter(|l| l.config == ci).collect();
+        let div: Vec<&&LaneRecord> = of
+            .iter()
+            .filter(|l| l.status == LaneStatus::Diverged)
+            .collect();
+        if div.is_empty() {
+            continue;
+        }
+        n_diverged += div.len();
+        let first = div.iter().filter_map(|l| l.diverged_at).min().unwrap_or(0);
+        let bases = div.iter().filter(|l| l.neighbour == 0).count();
+        let note = if div.len() == of.len() {
+            ": all of them, so it has no metrics (no stability) from then on".to_string()
+        } else if bases == layout.seeds {
+            ": every base lane, so it has no metrics from then on".to_string()
+        } else {
+            String::new()
+        };
+        per_config.push(format!(
+            "{}: {} of {} lanes, the first at step {first}{note}",
+            cfg.label,
+            div.len(),
+            of.len()
+        ));
+    }
+    if n_diverged > 0 {
         warnings.insert(
             0,
             format!(
-                "{} lane(s) diverged (NaN/inf) and were stopped; their metrics are left out: {}",
-                diverged.len(),
-                diverged.join("; ")
+                "{n_diverged} lane(s) diverged (a coordinate beyond run.divergence_bound = {:e} \
+                 or not finite) and stopped at their last iterate within it; their metrics are \
+                 left out from then on. {}",
+                study.config.run.divergence_bound,
+                per_config.join("; ")
             ),
         );
     }

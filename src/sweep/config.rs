@@ -264,6 +264,10 @@ pub struct RunConfig {
     pub x0: f64,
     /// Initial y (every coordinate).
     pub y0: f64,
+    /// A lane is diverged once a coordinate of its x, y or v leaves [-bound, bound] (or is
+    /// not finite): it stops there, keeping its last iterate within the bound, and its
+    /// metrics are left out from then on.
+    pub divergence_bound: f64,
     /// Step sizes scaled with the condition number of synthetic data (kappa studies).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step_scaling: Option<StepScaling>,
@@ -436,10 +440,15 @@ impl Default for RunConfig {
             threads: 0,
             x0: 0.0,
             y0: 0.0,
+            divergence_bound: DIVERGENCE_BOUND,
             step_scaling: None,
         }
     }
 }
+
+/// The default `run.divergence_bound`: far beyond any iterate a converging run reaches on
+/// normalised data, and far below where f32 overflows.
+pub const DIVERGENCE_BOUND: f64 = 1e10;
 
 /// The most logging points a run may have.
 pub const MAX_LOG_POINTS: u64 = 1_000_000;
@@ -490,6 +499,25 @@ impl RunConfig {
             if !v.is_finite() {
                 return Err(SboError::config(f, "must be finite"));
             }
+        }
+        let b = self.divergence_bound;
+        if !(b.is_finite() && b > 0.0 && b < f32::MAX as f64) {
+            return Err(SboError::config(
+                "run.divergence_bound",
+                format!(
+                    "must be a number > 0 below {:e} (f32's largest), got {b}",
+                    f32::MAX
+                ),
+            ));
+        }
+        if self.x0.abs() > b || self.y0.abs() > b {
+            return Err(SboError::config(
+                "run.divergence_bound",
+                format!(
+                    "the initial point (x0 = {}, y0 = {}) is already beyond {b}",
+                    self.x0, self.y0
+                ),
+            ));
         }
         if let Some(s) = &self.step_scaling {
             if !(s.reference.is_finite() && s.reference > 0.0) {
