@@ -394,3 +394,16 @@ fn ctrl_c_writes_what_is_complete_and_marks_the_run_incomplete() {
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("This run is incomplete"));
 }
+
+#[test]
+fn check_catches_what_the_gpu_would_refuse() {
+    if gpu_support::context().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY
+        .replace("backend = \"cpu\"", "backend = \"gpu\"")
+        .replace("n_lower = 40", "n_lower = 3000")
+        .replace("batch = 4", "batch = 2000");
+    check_fails(dir.path(), &text, &["algo (ssgd)", "batch", "1024"]);
+}

@@ -310,6 +310,28 @@ fn real_main() -> Result<()> {
         Command::Check { config } => {
             let (c, dir) = load(&config)?;
             let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
+            // What the engine the run would use can refuse (a GPU's limits), known now.
+            if c.run.backend != Backend::Cpu {
+                let choice = sbo::backend::choose(c.run.backend)?;
+                if choice.engine.is_gpu() {
+                    for pv in &plan.variants {
+                        if let Err(e) = choice.engine.check(&pv.study) {
+                            let at = if pv.variant.label.is_empty() {
+                                String::new()
+                            } else {
+                                format!("variant {}: ", pv.variant.label)
+                            };
+                            if c.run.backend == Backend::Gpu {
+                                anyhow::bail!("{at}{e}");
+                            }
+                            eprintln!(
+                                "warning: {at}the GPU would refuse this sweep ({e}); backend \
+                                 auto runs it on the CPU instead"
+                            );
+                        }
+                    }
+                }
+            }
             if plan.variants.len() == 1 && c.vary.is_empty() {
                 print!("{}", plan.first().config.to_toml()?);
             } else {

@@ -106,6 +106,22 @@ impl Engine for GpuEngine {
     ) -> Result<Box<dyn EngineRun + 's>> {
         Ok(Box::new(GpuRun::new(&self.ctx, study, &self.opts)?))
     }
+
+    fn check(&self, study: &Study) -> Result<()> {
+        let wg = workgroup_size(study, &self.opts);
+        check_workgroup(&self.ctx, wg)?;
+        check_steps(study)?;
+        for c in &study.configs {
+            check_config(
+                study,
+                &c.algo,
+                wg,
+                self.ctx.limits().max_compute_workgroup_storage_size,
+            )
+            .map_err(|e| SboError::config(format!("algo ({})", c.label), e.to_string()))?;
+        }
+        Ok(())
+    }
 }
 
 /// Outer steps per dispatch on software adapters (see [`GpuRun::new`]).
@@ -178,23 +194,7 @@ fn step_kernel(
     wg: u32,
     workgroup_limit: u32,
 ) -> Result<(String, Overrides)> {
-    let (bl, full_l) = batch_len(cfg.batch_lower, study.splits.lower.n, "algo.batch_lower")?;
-    let (bu, full_u) = batch_len(cfg.batch_upper, study.splits.upper.n, "algo.batch_upper")?;
-    // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the lane's vectors,
-    // the reduction buffers.
-    let need = 16 * (2 * bl + bu) + 4 * (9 * study.d() + 2 * study.p()) + 12 * wg as usize + 16;
-    if need > workgroup_limit as usize {
-        return Err(SboError::GpuLimit {
-            what: format!(
-                "workgroup memory of a {} lane (batches {bl}/{bu}, d = {}): use smaller batches or the CPU backend",
-                cfg.kind.name(),
-                study.d()
-            ),
-            limit: "max_compute_workgroup_storage_size",
-            need: need as u64,
-            max: workgroup_limit as u64,
-        });
-    }
+    let ((bl, full_l), (bu, full_u)) = check_config(study, cfg, wg, workgroup_limit)?;
     let kernel = cfg.kind.descriptor().kernel;
     let f = (kernel.specialise)(cfg);
     let o = Overrides {
@@ -212,6 +212,67 @@ fn step_kernel(
         ..problem_overrides(study, wg)
     };
     Ok((compose(&shaders::step_kernel(kernel.source)), o))
+}
+
+/// The device limits a configuration must fit: its batches in workgroup memory. Returns the
+/// batch lengths and whether each is the full set.
+fn check_config(
+    study: &Study,
+    cfg: &AlgoConfig,
+    wg: u32,
+    workgroup_limit: u32,
+) -> Result<((usize, bool), (usize, bool))> {
+    let (bl, full_l) = batch_len(cfg.batch_lower, study.splits.lower.n, "algo.batch_lower")?;
+    let (bu, full_u) = batch_len(cfg.batch_upper, study.splits.upper.n, "algo.batch_upper")?;
+    // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the lane's vectors,
+    // the reduction buffers.
+    let need = 16 * (2 * bl + bu) + 4 * (9 * study.d() + 2 * study.p()) + 12 * wg as usize + 16;
+    if need > workgroup_limit as usize {
+        return Err(SboError::GpuLimit {
+            what: format!(
+                "workgroup memory of a {} lane (batches {bl}/{bu}, d = {}): use smaller batches or the CPU backend",
+                cfg.kind.name(),
+                study.d()
+            ),
+            limit: "max_compute_workgroup_storage_size",
+            need: need as u64,
+            max: workgroup_limit as u64,
+        });
+    }
+    Ok(((bl, full_l), (bu, full_u)))
+}
+
+/// Threads per lane: the option, or the next power of two >= d between 64 and 256.
+fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
+    gopts
+        .workgroup_size
+        .unwrap_or_else(|| (study.d() as u32).next_power_of_two().clamp(64, 256))
+}
+
+fn check_workgroup(ctx: &GpuContext, wg: u32) -> Result<()> {
+    if !wg.is_power_of_two() || wg > ctx.limits().max_compute_invocations_per_workgroup {
+        return Err(SboError::config(
+            "gpu.workgroup_size",
+            format!(
+                "must be a power of two up to the device's {} invocations, got {wg}",
+                ctx.limits().max_compute_invocations_per_workgroup
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_steps(study: &Study) -> Result<()> {
+    let steps = study.config.run.steps;
+    if steps > u32::MAX as u64 {
+        return Err(SboError::GpuLimit {
+            what: "run.steps (the GPU counts steps in 32 bits)".into(),
+            limit: "32-bit step counter",
+            need: steps,
+            max: u32::MAX as u64,
+        });
+    }
+    Ok(())
 }
 
 /// Workgroup grid for `n` workgroups within the per-dimension limit.
@@ -287,9 +348,7 @@ impl<'s> GpuRun<'s> {
     fn new(ctx: &'s GpuContext, study: &'s Study, gopts: &GpuRunOptions) -> Result<Self> {
         let start = Instant::now();
         let run = &study.config.run;
-        let wg = gopts
-            .workgroup_size
-            .unwrap_or_else(|| (study.d() as u32).next_power_of_two().clamp(64, 256));
+        let wg = workgroup_size(study, gopts);
         // lavapipe (Mesa 22.3) was seen to stop advancing lanes part-way through dispatches
         // of several dozen iterations with large batches; short dispatches on software
         // adapters keep it exact (checked against the CPU in the tests), at no cost on real
@@ -300,23 +359,8 @@ impl<'s> GpuRun<'s> {
             gopts.steps_per_dispatch
         }
         .max(1);
-        if !wg.is_power_of_two() || wg > ctx.limits().max_compute_invocations_per_workgroup {
-            return Err(SboError::config(
-                "gpu.workgroup_size",
-                format!(
-                    "must be a power of two up to the device's {} invocations, got {wg}",
-                    ctx.limits().max_compute_invocations_per_workgroup
-                ),
-            ));
-        }
-        if run.steps > u32::MAX as u64 {
-            return Err(SboError::GpuLimit {
-                what: "run.steps (the GPU counts steps in 32 bits)".into(),
-                limit: "32-bit step counter",
-                need: run.steps,
-                max: u32::MAX as u64,
-            });
-        }
+        check_workgroup(ctx, wg)?;
+        check_steps(study)?;
         let layout = Layout::of(study);
         let (p, d) = (study.p(), study.d());
         let (n_groups, n_lanes) = (layout.groups(), layout.lanes());

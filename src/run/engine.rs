@@ -20,6 +20,12 @@ pub trait Engine: Send + Sync {
     /// What the engine runs on, for reports and benchmarks.
     fn device(&self) -> DeviceInfo;
 
+    /// What can be known before a run: an error when `study` does not fit this engine
+    /// (device limits), so that `sbo check` reports it. The default accepts every study.
+    fn check(&self, _study: &Study) -> Result<()> {
+        Ok(())
+    }
+
     /// Prepares `study` on this engine: data in place, every lane at step 0 with its initial
     /// point. `pool` is the run's thread pool (`run.threads`), for the engine's own parallel
     /// work.
