@@ -10,12 +10,10 @@ pub type Result<T, E = SboError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SboError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The cause is part of the message (not a separate `source`, which would print twice
+    /// in an error chain).
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
 
     /// A data file with a malformed line; `line` is 1-based.
     #[error("{path}:{line}: {msg}")]
@@ -82,9 +80,10 @@ pub enum SboError {
         max: u64,
     },
 
-    /// The run was asked to stop (Ctrl-C) and ended after the logging step `step`.
-    #[error("stopped on request after step {step}")]
-    Stopped { step: u64 },
+    /// The run was asked to stop (Ctrl-C): the variant named with it ended after logging step
+    /// `step`, or did not start (`None`).
+    #[error("stopped on request {}", match step { Some(s) => format!("after step {s}"), None => "before it started".into() })]
+    Stopped { step: Option<u64> },
 
     /// An engine broke its contract with the run layer, or a worker thread failed.
     #[error("engine: {msg}")]
@@ -106,7 +105,7 @@ impl SboError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         SboError::Io {
             path: path.into(),
-            source,
+            err: source,
         }
     }
 

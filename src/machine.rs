@@ -7,18 +7,56 @@
 /// The budget when the machine does not say what it has (no `/proc/meminfo`): 8 GiB.
 const FALLBACK_BYTES: u64 = 8 << 30;
 
-/// Bytes a run may plan to allocate: `SBO_MEMORY_LIMIT` (bytes, e.g. `2e9` or `2000000000`)
-/// when set, else half of the memory available now (`MemAvailable` of `/proc/meminfo`), else
-/// 8 GiB.
+/// Bytes a run may plan to allocate: `SBO_MEMORY_LIMIT` when set (bytes, with an optional
+/// `k`, `M`, `G` or `T` suffix: `2e9`, `512M`, `16G`), else half of the memory available now
+/// (`MemAvailable` of `/proc/meminfo`, or the cgroup's limit when it is lower: a container, a
+/// Slurm job), else 8 GiB. A value that does not parse is ignored.
 pub fn memory_budget() -> u64 {
     if let Some(v) = std::env::var("SBO_MEMORY_LIMIT")
         .ok()
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v > 0.0)
+        .and_then(|s| parse_bytes(&s))
     {
-        return v as u64;
+        return v;
     }
-    available_memory().map_or(FALLBACK_BYTES, |a| a / 2)
+    let avail = match (available_memory(), cgroup_limit()) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    };
+    avail.map_or(FALLBACK_BYTES, |a| a / 2)
+}
+
+/// `2e9`, `512M`, `16G`, `1.5T` as bytes.
+pub fn parse_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, scale) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let scale = match c.to_ascii_uppercase() {
+                'K' => 1e3,
+                'M' => 1e6,
+                'G' => 1e9,
+                'T' => 1e12,
+                _ => return None,
+            };
+            (&s[..i], scale)
+        }
+        _ => (s, 1.0),
+    };
+    let v = num.trim().parse::<f64>().ok()? * scale;
+    (v.is_finite() && v >= 1.0).then_some(v as u64)
+}
+
+/// The memory limit of this process's cgroup (v2 `memory.max`, v1 `memory.limit_in_bytes`),
+/// when one is set.
+fn cgroup_limit() -> Option<u64> {
+    [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .filter_map(|s| s.trim().parse::<u64>().ok())
+    // v1 reports "no limit" as a huge number.
+    .find(|&v| v < 1 << 60)
 }
 
 /// `MemAvailable` of `/proc/meminfo` in bytes (Linux).
@@ -50,5 +88,10 @@ mod tests {
         assert_eq!(human_bytes(3.2e9), "3.2 GB");
         assert_eq!(human_bytes(640e6), "640.0 MB");
         assert_eq!(human_bytes(12.0), "12 B");
+        assert_eq!(parse_bytes("512M"), Some(512_000_000));
+        assert_eq!(parse_bytes("2e9"), Some(2_000_000_000));
+        assert_eq!(parse_bytes("1.5G"), Some(1_500_000_000));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("0"), None);
     }
 }

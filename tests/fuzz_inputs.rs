@@ -1,9 +1,8 @@
 //! Mutation fuzzing of everything sbo reads from users, on a fixed budget: the LIBSVM and CSV
 //! readers and the TOML config parser (with `Study::prepare` behind it). Valid inputs are
 //! mutated byte by byte (flips, insertions of interesting tokens, truncations, splices); every
-//! mutant must give `Ok` or an `Err`, never a panic, and never ask for more memory than the
-//! budget (`SBO_MEMORY_LIMIT` is set low, so a reader that tried to allocate beyond it would
-//! have been stopped by its own check rather than by the machine).
+//! mutant must give `Ok` or an `Err`, never a panic. `SBO_MEMORY_LIMIT` is set low, so that
+//! the readers' size checks refuse large allocations early.
 //!
 //! The generator is seeded, so a failure reproduces; `SBO_FUZZ_ITERS` raises the budget for a
 //! longer local run.
@@ -109,9 +108,10 @@ fn iterations(default: usize) -> usize {
 
 /// Runs `f` on `iters` mutants of each seed input, failing on the first panic with the input.
 fn fuzz(name: &str, seeds: &[&str], iters: usize, f: impl Fn(&[u8])) {
-    // Small enough that a careless allocation is refused by the check, large enough for the
-    // seed inputs.
-    std::env::set_var("SBO_MEMORY_LIMIT", "64000000");
+    // Small enough that a large allocation is refused by the checks, large enough for the
+    // seed inputs; set once, before any test reads it.
+    static LIMIT: std::sync::Once = std::sync::Once::new();
+    LIMIT.call_once(|| std::env::set_var("SBO_MEMORY_LIMIT", "64000000"));
     let mut g = Gen(0x5b0 ^ name.len() as u64);
     for i in 0..iters {
         let seed = seeds[i % seeds.len()].as_bytes();

@@ -407,3 +407,70 @@ fn check_catches_what_the_gpu_would_refuse() {
         .replace("batch = 4", "batch = 2000");
     check_fails(dir.path(), &text, &["algo (ssgd)", "batch", "1024"]);
 }
+
+#[test]
+fn force_works_with_a_trailing_slash_and_never_deletes_a_leftover() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let out = dir.path().join("run");
+    let slashed = format!("{}/", out.display());
+    let run = |force: bool| {
+        let mut args = vec!["run", cfg.to_str().unwrap(), "--out", &slashed, "-q"];
+        if force {
+            args.push("--force");
+        }
+        sbo().args(&args).output().unwrap()
+    };
+    assert!(run(false).status.success());
+    let o = run(true);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("summary.json").exists());
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("run") && n != "run")
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    // A staging directory from an earlier failed run is the user's to look at: refused.
+    std::fs::create_dir(dir.path().join("run.incomplete")).unwrap();
+    std::fs::write(dir.path().join("run.incomplete/keep.txt"), "mine").unwrap();
+    let o = run(true);
+    assert!(!o.status.success() && stderr(&o).contains("run.incomplete"));
+    assert!(dir.path().join("run.incomplete/keep.txt").exists());
+}
+
+#[test]
+fn a_stop_between_variants_does_not_start_the_next_one() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let text = TINY.replace("[run]", "[vary]\n\"data.n_upper\" = [10, 20]\n[run]");
+    let plan = sbo::sweep::Plan::prepare(&sbo::sweep::SweepConfig::from_toml(&text).unwrap(), None)
+        .unwrap();
+    // Ask to stop during the first variant's last interval.
+    let first_variant = plan.variants[0].study.configs.len() as u64 * 2 * 2 * 4;
+    let stop = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let progress = |n: u64| {
+        if done.fetch_add(n, Ordering::SeqCst) + n > first_variant / 2 {
+            stop.store(true, Ordering::SeqCst);
+        }
+    };
+    let opts = sbo::run::RunOptions {
+        progress: Some(&progress),
+        stop: Some(&stop),
+        ..Default::default()
+    };
+    let r = sbo::run::run_plan(&plan, &sbo::backend::cpu(String::new()), &opts);
+    let f = r.failure.expect("stopped");
+    assert_eq!(f.variant, "n_upper=20");
+    assert!(
+        matches!(f.error, sbo::SboError::Stopped { step: None }),
+        "{}",
+        f.error
+    );
+    assert_eq!(f.completed, 1);
+    assert!(r
+        .result
+        .configs
+        .iter()
+        .all(|c| c.label.starts_with("n_upper=10")));
+}

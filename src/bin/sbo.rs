@@ -310,18 +310,21 @@ fn real_main() -> Result<()> {
         Command::Check { config } => {
             let (c, dir) = load(&config)?;
             let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
-            // What the engine the run would use can refuse (a GPU's limits), known now.
+            // What the engine the run would use can refuse (a GPU's limits), known now when
+            // this machine has the device.
             if c.run.backend != Backend::Cpu {
-                let choice = sbo::backend::choose(c.run.backend)?;
-                if choice.engine.is_gpu() {
-                    for pv in &plan.variants {
-                        if let Err(e) = choice.engine.check(&pv.study) {
+                match sbo::backend::choose(c.run.backend) {
+                    Ok(choice) if choice.engine.is_gpu() => {
+                        for pv in &plan.variants {
+                            let Err(e) = choice.engine.check(&pv.study) else {
+                                continue;
+                            };
                             let at = if pv.variant.label.is_empty() {
                                 String::new()
                             } else {
                                 format!("variant {}: ", pv.variant.label)
                             };
-                            if c.run.backend == Backend::Gpu {
+                            if c.run.backend == Backend::Gpu || !sbo::run::should_fall_back(&e) {
                                 anyhow::bail!("{at}{e}");
                             }
                             eprintln!(
@@ -330,6 +333,10 @@ fn real_main() -> Result<()> {
                             );
                         }
                     }
+                    Ok(_) => {}
+                    Err(e) => eprintln!(
+                        "warning: no GPU here to check this sweep's device limits against ({e})"
+                    ),
                 }
             }
             if plan.variants.len() == 1 && c.vary.is_empty() {
@@ -383,10 +390,24 @@ fn real_main() -> Result<()> {
             }
             let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
             let out = out.unwrap_or_else(|| default_out(&c.name));
+            // Everything that can fail before the run does so before the run directory exists,
+            // so a failed start never blocks the next attempt at the same --out.
+            let choice = sbo::backend::choose(c.run.backend)?;
+            // Ctrl-C once: finish the current logging interval and write what is complete;
+            // twice: quit at once, unless the results are being written.
+            static STOP: AtomicBool = AtomicBool::new(false);
+            static WRITING: AtomicBool = AtomicBool::new(false);
+            let _ = ctrlc::set_handler(|| {
+                if STOP.swap(true, Ordering::SeqCst) && !WRITING.load(Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+                eprintln!(
+                    "\nsbo: stopping after the current logging interval (Ctrl-C again to quit now)"
+                );
+            });
             let run_dir = sbo::rundir::RunDir::create(&out, &plan, force)
                 .with_context(|| format!("cannot start the output directory {}", out.display()))?;
             let lanes = plan.n_lanes();
-            let choice = sbo::backend::choose(c.run.backend)?;
             if !quiet {
                 eprintln!("sbo: {}", choice.reason);
                 eprintln!(
@@ -431,17 +452,6 @@ fn real_main() -> Result<()> {
                     bar.set_message(format!("{variant} (GPU failed: on the CPU)"));
                 }
             };
-            // Ctrl-C (or SIGTERM) once: finish the current logging interval and write what is
-            // complete; twice: quit at once.
-            static STOP: AtomicBool = AtomicBool::new(false);
-            let _ = ctrlc::set_handler(|| {
-                if STOP.swap(true, Ordering::SeqCst) {
-                    std::process::exit(130);
-                }
-                eprintln!(
-                    "\nsbo: stopping after the current logging interval (Ctrl-C again to quit now)"
-                );
-            });
             let opts = RunOptions {
                 progress,
                 events: Some(&events),
@@ -463,7 +473,9 @@ fn real_main() -> Result<()> {
                 (what, f.completed)
             });
             // What the variants before a failure computed is written before it is reported.
+            WRITING.store(true, Ordering::SeqCst);
             let written = run_dir.finish(&plan, &result, failure.as_ref().map(|f| f.0.clone()))?;
+            WRITING.store(false, Ordering::SeqCst);
             if let (true, Some((what, _))) = (stopped, &failure) {
                 eprintln!(
                     "sbo: {what}; the logging steps completed so far are written to {} (marked \

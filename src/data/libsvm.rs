@@ -416,15 +416,19 @@ pub fn read_libsvm_with(path: &Path, dim: Option<usize>, base: IndexBase) -> Res
                 if dim.is_none() { max_line } else { 1 },
                 format!(
                     "{n} rows x {d} columns{} would take {} as a dense matrix, more than the {} \
-                     this run may use (SBO_MEMORY_LIMIT or half the available memory): check the \
-                     feature indices, or set data.dim",
+                     this run may use (SBO_MEMORY_LIMIT or half the available memory): {}",
                     if dim.is_none() {
                         format!(" (the largest feature index, {max_raw}, is on this line)")
                     } else {
-                        String::new()
+                        format!(" (data.dim = {d})")
                     },
                     crate::machine::human_bytes(n as f64 * d as f64 * 4.0),
-                    crate::machine::human_bytes(budget as f64)
+                    crate::machine::human_bytes(budget as f64),
+                    if dim.is_none() {
+                        "check the feature indices, or set data.dim"
+                    } else {
+                        "lower data.dim"
+                    }
                 ),
             )
         })?;

@@ -111,6 +111,28 @@ impl Engine for GpuEngine {
         let wg = workgroup_size(study, &self.opts);
         check_workgroup(&self.ctx, wg)?;
         check_steps(study)?;
+        // The largest buffers: every lane's state (twice: the last logging step's copy) and
+        // the datasets.
+        let layout = Layout::of(study);
+        let s = &study.splits;
+        let rows = (s.lower.n + s.upper.n + s.pool.n + s.test.n) as u64;
+        let max = self.ctx.limits().max_storage_buffer_binding_size;
+        for (what, need) in [
+            (
+                "the lane states",
+                layout.lanes() as u64 * (study.p() + 2 * study.d()) as u64 * 4,
+            ),
+            ("the datasets", rows * study.d() as u64 * 4),
+        ] {
+            if need > max {
+                return Err(SboError::GpuLimit {
+                    what: format!("{what} (lower run.seeds, run.neighbours or the grid)"),
+                    limit: "max_storage_buffer_binding_size",
+                    need,
+                    max,
+                });
+            }
+        }
         for c in &study.configs {
             check_config(
                 study,
@@ -118,7 +140,20 @@ impl Engine for GpuEngine {
                 wg,
                 self.ctx.limits().max_compute_workgroup_storage_size,
             )
-            .map_err(|e| SboError::config(format!("algo ({})", c.label), e.to_string()))?;
+            .map_err(|e| match e {
+                SboError::GpuLimit {
+                    what,
+                    limit,
+                    need,
+                    max,
+                } => SboError::GpuLimit {
+                    what: format!("algo ({}): {what}", c.label),
+                    limit,
+                    need,
+                    max,
+                },
+                other => other,
+            })?;
         }
         Ok(())
     }
@@ -680,12 +715,30 @@ impl EngineRun for GpuRun<'_> {
         let words: Vec<f32> =
             ctx.read_back(&self.records, 0, self.layout.groups() * self.record_len)?;
         let fin: Vec<u32> = ctx.read_back(&self.finite, 0, self.layout.lanes())?;
-        let stride = ((self.study.p() + 2 * self.study.d()) * 4) as u64;
+        let mut newly: Vec<usize> = Vec::new();
         for (l, f) in fin.iter().enumerate() {
             if *f == 0 && self.diverged_at[l].is_none() {
                 self.diverged_at[l] = Some(self.t);
-                // Back to its iterate at the last logging step, and never stepped again.
-                self.copy_state(&self.prev_state, &self.state, l as u64 * stride, stride)?;
+                newly.push(l);
+            }
+        }
+        if !newly.is_empty() {
+            // Back to their iterates at the last logging step, and never stepped again.
+            let stride = ((self.study.p() + 2 * self.study.d()) * 4) as u64;
+            let (prev, state) = (&self.prev_state, &self.state);
+            ctx.scoped("sbo diverged lanes", 0, || {
+                let mut enc =
+                    ctx.device()
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("sbo diverged lanes"),
+                        });
+                for &l in &newly {
+                    let at = l as u64 * stride;
+                    enc.copy_buffer_to_buffer(prev, at, state, at, stride);
+                }
+                ctx.queue().submit(Some(enc.finish()));
+            })?;
+            for &l in &newly {
                 let dead_at = (l * std::mem::size_of::<LaneDesc>()
                     + std::mem::offset_of!(LaneDesc, dead)) as u64;
                 ctx.write_buffer(&self.lanes_buf, dead_at, &[1u32])?;

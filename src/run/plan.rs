@@ -32,6 +32,16 @@ pub fn run_plan(plan: &Plan, choice: &EngineChoice, opts: &RunOptions) -> PlanRu
     let mut failure = None;
     for pv in &plan.variants {
         let label = pv.variant.label.as_str();
+        // A stop asked for while the last variant finished its last interval: the next one
+        // does not start.
+        if opts.stopped() && !parts.is_empty() {
+            failure = Some(VariantFailure {
+                variant: label.to_string(),
+                error: SboError::Stopped { step: None },
+                completed: parts.len(),
+            });
+            break;
+        }
         opts.event(RunEvent::VariantStarted { variant: label });
         let r = match (
             run_study(choice.engine.as_ref(), &pv.study, opts),
@@ -59,7 +69,7 @@ pub fn run_plan(plan: &Plan, choice: &EngineChoice, opts: &RunOptions) -> PlanRu
                 if let Some(step) = stopped {
                     failure = Some(VariantFailure {
                         variant: label.to_string(),
-                        error: SboError::Stopped { step },
+                        error: SboError::Stopped { step: Some(step) },
                         completed: parts.len() - 1,
                     });
                     break;

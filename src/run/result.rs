@@ -191,12 +191,15 @@ pub(super) fn assemble(
         n_diverged += div.len();
         let first = div.iter().filter_map(|l| l.diverged_at).min().unwrap_or(0);
         let bases = div.iter().filter(|l| l.neighbour == 0).count();
+        let neighbours = div.len() - bases;
         let note = if div.len() == of.len() {
-            ": all of them, so it has no metrics (no stability) from then on".to_string()
+            ": all of them, so it has no metrics (no stability) from then on"
         } else if bases == layout.seeds {
-            ": every base lane, so it has no metrics from then on".to_string()
+            ": every base lane, so it has no metrics from then on"
+        } else if layout.group_size > 1 && neighbours == layout.seeds * (layout.group_size - 1) {
+            ": every neighbour, so it has no stability from then on"
         } else {
-            String::new()
+            ""
         };
         per_config.push(format!(
             "{}: {} of {} lanes, the first at step {first}{note}",

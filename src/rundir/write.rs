@@ -53,9 +53,23 @@ fn finish(file: &str, w: csv::Writer<Vec<u8>>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| csv_error(file, e))
 }
 
-/// Whether `dir` exists and holds anything.
+/// Whether `dir` holds anything (or cannot be read: then it is not ours to write into).
 fn occupied(dir: &Path) -> bool {
-    fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+    match fs::read_dir(dir) {
+        Ok(mut d) => d.next().is_some(),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    }
+}
+
+/// `dir`'s sibling called `NAME<suffix>` (`out/` and `out` alike give `out<suffix>`).
+fn sibling(dir: &Path, suffix: &str) -> Result<PathBuf> {
+    let name = dir.file_name().ok_or_else(|| SboError::Output {
+        path: dir.to_path_buf(),
+        msg: "the output directory must have a name (not `.` or `..`)".into(),
+    })?;
+    let mut n = name.to_owned();
+    n.push(suffix);
+    Ok(dir.parent().unwrap_or(Path::new("")).join(n))
 }
 
 /// A run directory being written. The results go to the directory itself, or, when an
@@ -80,11 +94,14 @@ impl RunDir {
                         .into(),
                 });
             }
-            let mut staging = dir.as_os_str().to_owned();
-            staging.push(".incomplete");
-            let staging = PathBuf::from(staging);
+            let staging = sibling(dir, ".incomplete")?;
             if staging.exists() {
-                fs::remove_dir_all(&staging).map_err(|e| SboError::io(&staging, e))?;
+                return Err(SboError::Output {
+                    path: staging,
+                    msg: "exists (what an earlier run that did not complete wrote): move or \
+                          remove it first"
+                        .into(),
+                });
             }
             staging
         } else {
@@ -115,15 +132,24 @@ impl RunDir {
         if self.work == self.target || !complete {
             return Ok(self.work);
         }
-        let mut old = self.target.as_os_str().to_owned();
-        old.push(".replaced");
-        let old = PathBuf::from(old);
-        if old.exists() {
-            fs::remove_dir_all(&old).map_err(|e| SboError::io(&old, e))?;
+        // The old run moves aside under a name of this process's own, the new one takes its
+        // place, the old one goes.
+        let old = sibling(&self.target, &format!(".replaced-{}", std::process::id()))?;
+        let complete_elsewhere = |e: std::io::Error| SboError::Output {
+            path: self.target.clone(),
+            msg: format!(
+                "could not be replaced ({e}); the complete new results are in {}",
+                self.work.display()
+            ),
+        };
+        fs::rename(&self.target, &old).map_err(complete_elsewhere)?;
+        if let Err(e) = fs::rename(&self.work, &self.target) {
+            // Put the old run back: nothing is lost, the new one stays where it is.
+            let _ = fs::rename(&old, &self.target);
+            return Err(complete_elsewhere(e));
         }
-        fs::rename(&self.target, &old).map_err(|e| SboError::io(&self.target, e))?;
-        fs::rename(&self.work, &self.target).map_err(|e| SboError::io(&self.work, e))?;
-        fs::remove_dir_all(&old).map_err(|e| SboError::io(&old, e))?;
+        // Removing the old run is housekeeping: the new one is in place whatever happens.
+        let _ = fs::remove_dir_all(&old);
         Ok(self.target)
     }
 }

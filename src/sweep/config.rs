@@ -467,8 +467,8 @@ impl RunConfig {
         // The logging steps are a list (and every group keeps a row per logging step): bound
         // them before they are built.
         let points = match self.log_scale {
-            LogScale::Linear => self.steps / self.log_every + 2,
-            LogScale::Log => self.log_points as u64 + 2,
+            LogScale::Linear => (self.steps / self.log_every).saturating_add(2),
+            LogScale::Log => (self.log_points as u64).saturating_add(2),
         };
         if points > MAX_LOG_POINTS {
             let (field, what) = match self.log_scale {

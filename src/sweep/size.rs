@@ -6,7 +6,7 @@
 //! engine's, the larger of the two on the host).
 
 use super::config::SweepConfig;
-use crate::algo::AlgoConfig;
+use crate::algo::{AlgoConfig, BatchSize};
 use crate::error::{Result, SboError};
 use crate::machine::{human_bytes, memory_budget};
 use crate::metrics::N_METRICS;
@@ -15,8 +15,13 @@ use crate::metrics::N_METRICS;
 /// iterates, the batch indices, and its oracles.
 fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usize) -> u128 {
     let unrolled = (a.kind.descriptor().unrolled_iterates)(a).max(1) as u128;
-    let (bl, bu) = a.batch_lens(n_lower, n_upper);
-    8 * (3 * p + 9 * d + unrolled * d) + 4 * (2 * bl as u128 + bu as u128) + 256
+    // Index buffers exist for drawn batches only (a full batch reads the set in order).
+    let idx = |b: BatchSize, n: usize| match b {
+        BatchSize::Size(_) => b.len(n) as u128,
+        BatchSize::Full => 0,
+    };
+    let (bl, bu) = (idx(a.batch_lower, n_lower), idx(a.batch_upper, n_upper));
+    8 * (3 * p + 9 * d + unrolled * d) + 4 * (2 * bl + bu) + 256
 }
 
 /// An error unless a study of these configurations fits in this run's memory budget:
@@ -51,8 +56,8 @@ pub(super) fn check_study(
                 "the sweep needs about {} ({lanes} lanes: {} for their states; {} for the \
                  metric values of {groups} groups at {log_points} logging points), more than \
                  the {} this run may use (SBO_MEMORY_LIMIT or half the available memory): lower \
-                 run.seeds ({}), run.neighbours ({}) or the number of configurations ({}), or \
-                 log less often",
+                 run.seeds ({}), run.neighbours ({}), the number of configurations ({}) or the \
+                 dimensions (d = {d}, p = {p}), or log less often",
                 human_bytes(need as f64),
                 human_bytes(states as f64),
                 human_bytes(metrics as f64),

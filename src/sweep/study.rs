@@ -234,6 +234,21 @@ fn load_data(
             // Without a fixed dim, the dimension is the union over the files of the problem.
             let d = train.d.max(test.as_ref().map_or(0, |t| t.d));
             if dc.dim.is_none() {
+                // Both files widened to the wider one's columns: check that before allocating.
+                let rows = train.n + test.as_ref().map_or(0, |t| t.n);
+                let budget = crate::machine::memory_budget() as u128;
+                if rows as u128 * d as u128 * 4 > budget {
+                    return Err(SboError::config(
+                        "data.dim",
+                        format!(
+                            "the train and test files widened to {d} columns ({rows} rows) would \
+                             take {}, more than the {} this run may use: one file has an index \
+                             far beyond the other's; check the files or set data.dim",
+                            crate::machine::human_bytes(rows as f64 * d as f64 * 4.0),
+                            crate::machine::human_bytes(budget as f64)
+                        ),
+                    ));
+                }
                 pad(&mut train, d);
                 if let Some(t) = test.as_mut() {
                     pad(t, d);
