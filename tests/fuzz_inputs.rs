@@ -11,21 +11,13 @@ use sbo::sweep::{Plan, SweepConfig};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-/// SplitMix64: a small deterministic generator.
-struct Gen(u64);
+mod common;
 
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+use common::Gen;
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A number below `n`.
+fn below(g: &mut Gen, n: usize) -> usize {
+    (g.next_u64() % n.max(1) as u64) as usize
 }
 
 /// Tokens that reach the edges of the parsers.
@@ -68,30 +60,30 @@ const TOKENS: &[&str] = &[
 
 fn mutate(g: &mut Gen, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
-    for _ in 0..1 + g.below(6) {
-        match g.below(5) {
+    for _ in 0..1 + below(g, 6) {
+        match below(g, 5) {
             0 if !v.is_empty() => {
-                let i = g.below(v.len());
-                v[i] ^= 1 << g.below(8);
+                let i = below(g, v.len());
+                v[i] ^= 1 << below(g, 8);
             }
             1 => {
-                let i = g.below(v.len() + 1);
-                let t = TOKENS[g.below(TOKENS.len())].as_bytes();
+                let i = below(g, v.len() + 1);
+                let t = TOKENS[below(g, TOKENS.len())].as_bytes();
                 v.splice(i..i, t.iter().copied());
             }
             2 if !v.is_empty() => {
-                let i = g.below(v.len());
-                let j = (i + g.below(16)).min(v.len());
+                let i = below(g, v.len());
+                let j = (i + below(g, 16)).min(v.len());
                 v.drain(i..j);
             }
             3 if !v.is_empty() => {
-                let i = g.below(v.len());
+                let i = below(g, v.len());
                 v.truncate(i);
             }
             _ => {
-                let i = g.below(v.len() + 1);
-                let j = g.below(seed.len() + 1);
-                let k = (j + g.below(24)).min(seed.len());
+                let i = below(g, v.len() + 1);
+                let j = below(g, seed.len() + 1);
+                let k = (j + below(g, 24)).min(seed.len());
                 v.splice(i..i, seed[j..k].iter().copied());
             }
         }
