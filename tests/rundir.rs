@@ -5,7 +5,7 @@
 use sbo::analysis::RunData;
 use sbo::cpu::CpuEngine;
 use sbo::metrics::Metric;
-use sbo::run::{run_plan, EngineChoice};
+use sbo::run::{run_plan, EngineChoice, SweepResult};
 use sbo::rundir::{self, read_run, read_run_lanes};
 use sbo::sweep::{Plan, SweepConfig};
 
@@ -44,8 +44,8 @@ beta = 0.1
 batch = 8
 "#;
 
-#[test]
-fn every_file_reads_back_as_written() {
+/// `CONFIG` run on the CPU into a fresh run directory.
+fn written_run() -> (tempfile::TempDir, Plan, SweepResult) {
     let dir = tempfile::tempdir().unwrap();
     let plan = Plan::prepare(&SweepConfig::from_toml(CONFIG).unwrap(), None).unwrap();
     rundir::start_run_dir(dir.path(), &plan).unwrap();
@@ -56,8 +56,13 @@ fn every_file_reads_back_as_written() {
     };
     let run = run_plan(&plan, &choice, &Default::default());
     assert!(run.failure.is_none());
-    let result = run.result;
-    rundir::finish_run_dir(dir.path(), &plan, &result).unwrap();
+    rundir::finish_run_dir(dir.path(), &plan, &run.result).unwrap();
+    (dir, plan, run.result)
+}
+
+#[test]
+fn every_file_reads_back_as_written() {
+    let (dir, plan, result) = written_run();
 
     let files = read_run(dir.path()).unwrap();
     assert_eq!(files.summary, rundir::write::summary(&plan, &result));
@@ -107,12 +112,7 @@ fn every_file_reads_back_as_written() {
 
 #[test]
 fn a_damaged_file_names_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = Plan::prepare(&SweepConfig::from_toml(CONFIG).unwrap(), None).unwrap();
-    rundir::start_run_dir(dir.path(), &plan).unwrap();
-    let choice = sbo::backend::cpu(String::new());
-    let result = run_plan(&plan, &choice, &Default::default()).result;
-    rundir::finish_run_dir(dir.path(), &plan, &result).unwrap();
+    let (dir, _, _) = written_run();
     let p = dir.path().join("metrics.csv");
     let text = std::fs::read_to_string(&p).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
@@ -127,12 +127,7 @@ fn a_damaged_file_names_its_line() {
 
 #[test]
 fn a_run_directory_from_an_earlier_version_still_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = Plan::prepare(&SweepConfig::from_toml(CONFIG).unwrap(), None).unwrap();
-    rundir::start_run_dir(dir.path(), &plan).unwrap();
-    let choice = sbo::backend::cpu(String::new());
-    let result = run_plan(&plan, &choice, &Default::default()).result;
-    rundir::finish_run_dir(dir.path(), &plan, &result).unwrap();
+    let (dir, _, result) = written_run();
     // Earlier versions wrote neither `seed_base`, `replace` nor `variants`.
     let p = dir.path().join("summary.json");
     let mut v: serde_json::Value =

@@ -144,6 +144,9 @@ pub(super) fn assemble(
     let mut configs = Vec::new();
     let mut lanes = Vec::new();
     let mut warnings = Vec::new();
+    // Diverged lanes, per configuration.
+    let mut per_config: Vec<String> = Vec::new();
+    let mut n_diverged = 0;
     let mut outs = outs.into_iter();
     for cfg in &study.configs {
         let chunk: Vec<GroupOut> = outs.by_ref().take(layout.seeds).collect();
@@ -170,43 +173,15 @@ pub(super) fn assemble(
             per_seed: chunk.iter().map(|g| g.values.clone()).collect(),
             seconds: chunk.iter().map(|g| g.seconds).sum(),
         });
+        let first_lane = lanes.len();
         for g in chunk {
             lanes.extend(g.lanes);
             warnings.extend(g.warnings);
         }
-    }
-    // Diverged lanes, per configuration: how many, from when, and whether any base lane or
-    // neighbour is left to measure.
-    let mut per_config: Vec<String> = Vec::new();
-    let mut n_diverged = 0;
-    for (ci, cfg) in study.configs.iter().enumerate() {
-        let of: Vec<&LaneRecord> = lanes.iter().filter(|l| l.config == ci).collect();
-        let div: Vec<&&LaneRecord> = of
-            .iter()
-            .filter(|l| l.status == LaneStatus::Diverged)
-            .collect();
-        if div.is_empty() {
-            continue;
+        if let Some(line) = diverged_note(&cfg.label, &lanes[first_lane..], &layout) {
+            n_diverged += line.0;
+            per_config.push(line.1);
         }
-        n_diverged += div.len();
-        let first = div.iter().filter_map(|l| l.diverged_at).min().unwrap_or(0);
-        let bases = div.iter().filter(|l| l.neighbour == 0).count();
-        let neighbours = div.len() - bases;
-        let note = if div.len() == of.len() {
-            ": all of them, so it has no metrics (no stability) from then on"
-        } else if bases == layout.seeds {
-            ": every base lane, so it has no metrics from then on"
-        } else if layout.group_size > 1 && neighbours == layout.seeds * (layout.group_size - 1) {
-            ": every neighbour, so it has no stability from then on"
-        } else {
-            ""
-        };
-        per_config.push(format!(
-            "{}: {} of {} lanes, the first at step {first}{note}",
-            cfg.label,
-            div.len(),
-            of.len()
-        ));
     }
     if n_diverged > 0 {
         warnings.insert(
@@ -235,6 +210,38 @@ pub(super) fn assemble(
         warnings,
         stopped_at,
     }
+}
+
+/// How many of one configuration's `lanes` diverged, and a line saying so: from when, and
+/// whether any base lane or neighbour is left to measure. `None` when none diverged.
+fn diverged_note(label: &str, lanes: &[LaneRecord], layout: &Layout) -> Option<(usize, String)> {
+    let div: Vec<&LaneRecord> = lanes
+        .iter()
+        .filter(|l| l.status == LaneStatus::Diverged)
+        .collect();
+    if div.is_empty() {
+        return None;
+    }
+    let first = div.iter().filter_map(|l| l.diverged_at).min().unwrap_or(0);
+    let bases = div.iter().filter(|l| l.neighbour == 0).count();
+    let neighbours = div.len() - bases;
+    let note = if div.len() == lanes.len() {
+        ": all of them, so it has no metrics (no stability) from then on"
+    } else if bases == layout.seeds {
+        ": every base lane, so it has no metrics from then on"
+    } else if layout.group_size > 1 && neighbours == layout.seeds * (layout.group_size - 1) {
+        ": every neighbour, so it has no stability from then on"
+    } else {
+        ""
+    };
+    Some((
+        div.len(),
+        format!(
+            "{label}: {} of {} lanes, the first at step {first}{note}",
+            div.len(),
+            lanes.len()
+        ),
+    ))
 }
 
 /// Joins the results of the variants run so far into one result: configurations and lanes in

@@ -59,16 +59,13 @@ pub fn read_run(dir: &Path) -> Result<RunFiles> {
     let metrics = metrics.into_iter().map(|(_, r)| r).collect();
     let s_path = dir.join(SEEDS);
     let seeds = if s_path.exists() {
-        let text = read_text(&s_path)?;
-        let (cols, rows) = read_seeds(&s_path, &text)?;
+        let (cols, rows) = read_seeds_at(&s_path, &read_text(&s_path)?)?;
         check_labels(
             &s_path,
             &summary,
-            rows.iter()
-                .zip(seed_lines(&text))
-                .map(|(r, l)| (l, r.config.as_str())),
+            rows.iter().map(|(l, r)| (*l, r.config.as_str())),
         )?;
-        Some((cols, rows))
+        Some((cols, rows.into_iter().map(|(_, r)| r).collect()))
     } else {
         None
     };
@@ -89,7 +86,7 @@ pub fn read_metrics(path: &Path, text: &str) -> Result<Vec<MetricsRow>> {
 }
 
 /// The rows of `metrics.csv` with the line each starts on.
-fn read_metrics_at(path: &Path, text: &str) -> Result<Vec<(u64, MetricsRow)>> {
+fn read_metrics_at(path: &Path, text: &str) -> Result<AtLines<MetricsRow>> {
     let mut rd = reader(text);
     let header = rd.headers().map_err(|e| csv_bad(path, e))?.clone();
     rd.records()
@@ -125,19 +122,16 @@ fn check_labels<'a>(
     Ok(())
 }
 
-/// The line each record of `seeds.csv` starts on.
-fn seed_lines(text: &str) -> Vec<u64> {
-    reader(text)
-        .records()
-        .map(|r| {
-            r.ok()
-                .and_then(|r| r.position().map(|p| p.line()))
-                .unwrap_or(0)
-        })
-        .collect()
+pub fn read_seeds(path: &Path, text: &str) -> Result<(Vec<Metric>, Vec<SeedsRow>)> {
+    let (metrics, rows) = read_seeds_at(path, text)?;
+    Ok((metrics, rows.into_iter().map(|(_, r)| r).collect()))
 }
 
-pub fn read_seeds(path: &Path, text: &str) -> Result<(Vec<Metric>, Vec<SeedsRow>)> {
+/// Rows of a file with the line each starts on.
+type AtLines<R> = Vec<(u64, R)>;
+
+/// The metric columns of `seeds.csv` and its rows with the line each starts on.
+fn read_seeds_at(path: &Path, text: &str) -> Result<(Vec<Metric>, AtLines<SeedsRow>)> {
     let mut rd = reader(text);
     let header = rd.headers().map_err(|e| csv_bad(path, e))?.clone();
     if header.iter().take(3).ne(["config", "seed", "t"]) {
@@ -170,12 +164,15 @@ pub fn read_seeds(path: &Path, text: &str) -> Result<(Vec<Metric>, Vec<SeedsRow>
             .skip(3)
             .map(|v| Num::parse(v).ok_or_else(|| bad(path, line, format!("`{v}` is not a number"))))
             .collect::<Result<Vec<_>>>()?;
-        rows.push(SeedsRow {
-            config: rec[0].to_string(),
-            seed: int(1, "seed")?,
-            t: int(2, "step")?,
-            values,
-        });
+        rows.push((
+            line,
+            SeedsRow {
+                config: rec[0].to_string(),
+                seed: int(1, "seed")?,
+                t: int(2, "step")?,
+                values,
+            },
+        ));
     }
     Ok((metrics, rows))
 }

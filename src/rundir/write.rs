@@ -240,17 +240,33 @@ pub fn seeds_rows(result: &SweepResult, seed_base: u64) -> (Vec<Metric>, Vec<See
     (present, rows)
 }
 
-pub fn seeds_csv(metrics: &[Metric], rows: &[SeedsRow]) -> Result<String> {
+/// A CSV file of text fields with the run directory's conventions (also what `sbo report`
+/// writes its tables with); `file` names it in errors.
+pub fn text_csv<H: AsRef<[u8]>>(
+    file: &str,
+    header: &[H],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<String> {
     let mut w = writer();
+    w.write_record(header).map_err(|e| csv_error(file, e))?;
+    for rec in rows {
+        w.write_record(&rec).map_err(|e| csv_error(file, e))?;
+    }
+    finish(file, w)
+}
+
+pub fn seeds_csv(metrics: &[Metric], rows: &[SeedsRow]) -> Result<String> {
     let mut header = vec!["config", "seed", "t"];
     header.extend(metrics.iter().map(|m| m.name()));
-    w.write_record(&header).map_err(|e| csv_error(SEEDS, e))?;
-    for r in rows {
-        let mut rec = vec![r.config.clone(), r.seed.to_string(), r.t.to_string()];
-        rec.extend(r.values.iter().map(|v| Num(*v).text()));
-        w.write_record(&rec).map_err(|e| csv_error(SEEDS, e))?;
-    }
-    finish(SEEDS, w)
+    text_csv(
+        SEEDS,
+        &header,
+        rows.iter().map(|r| {
+            let mut rec = vec![r.config.clone(), r.seed.to_string(), r.t.to_string()];
+            rec.extend(r.values.iter().map(|v| Num(*v).text()));
+            rec
+        }),
+    )
 }
 
 /// The rows of `lanes.csv`, every lane padded to the widest p and d of the run.
@@ -275,25 +291,26 @@ pub fn lanes_rows(result: &SweepResult) -> Vec<LaneRow> {
 pub fn lanes_csv(rows: &[LaneRow]) -> Result<String> {
     let p = rows.first().map_or(0, |r| r.x.len());
     let d = rows.first().map_or(0, |r| r.y.len());
-    let mut w = writer();
     let mut header: Vec<String> = ["config", "seed", "neighbour", "status"]
         .map(String::from)
         .to_vec();
     header.extend((0..p).map(|i| format!("x_{i}")));
     header.extend((0..d).map(|i| format!("y_{i}")));
-    w.write_record(&header).map_err(|e| csv_error(LANES, e))?;
-    for r in rows {
-        let mut rec = vec![
-            r.config.clone(),
-            r.seed.to_string(),
-            r.neighbour.to_string(),
-            r.status.name().to_string(),
-        ];
-        let cell = |v: &Option<f64>| v.map_or(String::new(), |x| Num(x).text());
-        rec.extend(r.x.iter().chain(&r.y).map(cell));
-        w.write_record(&rec).map_err(|e| csv_error(LANES, e))?;
-    }
-    finish(LANES, w)
+    let cell = |v: &Option<f64>| v.map_or(String::new(), |x| Num(x).text());
+    text_csv(
+        LANES,
+        &header,
+        rows.iter().map(|r| {
+            let mut rec = vec![
+                r.config.clone(),
+                r.seed.to_string(),
+                r.neighbour.to_string(),
+                r.status.name().to_string(),
+            ];
+            rec.extend(r.x.iter().chain(&r.y).map(cell));
+            rec
+        }),
+    )
 }
 
 fn data_facts(study: &Study) -> DataFacts {
