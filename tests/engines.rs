@@ -193,9 +193,10 @@ fn identical_neighbour_stays_at_exactly_zero_distance(u: Under) {
         }
     }
     let d = study.splits.pool.d;
+    let splits = std::sync::Arc::make_mut(&mut study.splits);
     for (p, (row, label)) in used {
-        study.splits.pool.features[p * d..(p + 1) * d].copy_from_slice(&row);
-        study.splits.pool.labels[p] = label;
+        splits.pool.features[p * d..(p + 1) * d].copy_from_slice(&row);
+        splits.pool.labels[p] = label;
     }
     let same = run(u.engine.as_ref(), &study);
     for (cs, cr) in same.configs.iter().zip(&real.configs) {

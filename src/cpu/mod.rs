@@ -8,13 +8,13 @@
 
 use crate::algo::{advance, LaneState, StepReal};
 use crate::data::DataView;
-use crate::error::Result;
+use crate::error::{Result, SboError};
 use crate::metrics::sq_dist;
 use crate::problem::{accuracy, data_loss, Loss, Oracles};
 use crate::rng::LaneRng;
 use crate::run::{
     neighbour_replacements, DeviceInfo, Engine, EngineRun, FinalLane, FinalState, GroupRecord,
-    Layout, StabilitySums,
+    LaneSnapshot, Layout, StabilitySums,
 };
 use crate::sweep::{Precision, Study};
 use rayon::prelude::*;
@@ -258,6 +258,62 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
         Ok(self
             .pool
             .install(|| self.groups.par_iter().map(|g| g.record(study)).collect()))
+    }
+
+    fn snapshot(&mut self) -> Result<Vec<LaneSnapshot>> {
+        let wide = |v: &[T]| v.iter().map(|x| x.as_f64()).collect();
+        Ok(self
+            .groups
+            .iter()
+            .flat_map(|g| {
+                g.lanes
+                    .iter()
+                    .zip(&g.diverged_at)
+                    .map(|(l, div)| LaneSnapshot {
+                        x: wide(&l.x),
+                        y: wide(&l.y),
+                        v: wide(&l.v),
+                        counts: l.counts,
+                        diverged_at: *div,
+                    })
+            })
+            .collect())
+    }
+
+    fn restore(&mut self, t: u64, lanes: &[LaneSnapshot]) -> Result<()> {
+        let n: usize = self.groups.iter().map(|g| g.lanes.len()).sum();
+        if lanes.len() != n {
+            return Err(SboError::engine(format!(
+                "the checkpoint holds {} lanes, the study has {n}",
+                lanes.len()
+            )));
+        }
+        let mut saved = lanes.iter();
+        for g in &mut self.groups {
+            for (lane, div) in g.lanes.iter_mut().zip(&mut g.diverged_at) {
+                let Some(s) = saved.next() else { break };
+                for (to, from) in [
+                    (&mut lane.x, &s.x),
+                    (&mut lane.y, &s.y),
+                    (&mut lane.v, &s.v),
+                ] {
+                    if to.len() != from.len() {
+                        return Err(SboError::engine(
+                            "a checkpointed lane's dimensions differ from the study's",
+                        ));
+                    }
+                    // Exact: the values were widened from T.
+                    for (a, b) in to.iter_mut().zip(from) {
+                        *a = T::of(*b);
+                    }
+                }
+                lane.counts = s.counts;
+                lane.t = t;
+                *div = s.diverged_at;
+            }
+        }
+        self.t = t;
+        Ok(())
     }
 
     fn finish(self: Box<Self>) -> Result<FinalState> {

@@ -16,7 +16,8 @@ use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
 use crate::run::{
-    DeviceInfo, Engine, EngineRun, FinalLane, FinalState, GroupRecord, Layout, StabilitySums,
+    DeviceInfo, Engine, EngineRun, FinalLane, FinalState, GroupRecord, LaneSnapshot, Layout,
+    StabilitySums,
 };
 use crate::sweep::Study;
 use std::sync::Arc;
@@ -748,6 +749,61 @@ impl EngineRun for GpuRun<'_> {
         Ok((0..self.layout.groups())
             .map(|g| self.record(g, &words, seconds))
             .collect())
+    }
+
+    fn snapshot(&mut self) -> Result<Vec<LaneSnapshot>> {
+        let (p, d) = (self.study.p(), self.study.d());
+        let stride = p + 2 * d;
+        let state: Vec<f32> = self
+            .ctx
+            .read_back(&self.state, 0, self.layout.lanes() * stride)?;
+        let wide = |v: &[f32]| v.iter().map(|x| *x as f64).collect();
+        Ok(state
+            .chunks(stride)
+            .enumerate()
+            .map(|(l, s)| {
+                let (config, _, _) = self.layout.lane(l);
+                LaneSnapshot {
+                    x: wide(&s[..p]),
+                    y: wide(&s[p..p + d]),
+                    v: wide(&s[p + d..]),
+                    counts: self.per_step[config].times(self.diverged_at[l].unwrap_or(self.t)),
+                    diverged_at: self.diverged_at[l],
+                }
+            })
+            .collect())
+    }
+
+    fn restore(&mut self, t: u64, lanes: &[LaneSnapshot]) -> Result<()> {
+        let (p, d) = (self.study.p(), self.study.d());
+        if lanes.len() != self.layout.lanes() {
+            return Err(SboError::engine(format!(
+                "the checkpoint holds {} lanes, the study has {}",
+                lanes.len(),
+                self.layout.lanes()
+            )));
+        }
+        let mut words = Vec::with_capacity(lanes.len() * (p + 2 * d));
+        for l in lanes {
+            if l.x.len() != p || l.y.len() != d || l.v.len() != d {
+                return Err(SboError::engine(
+                    "a checkpointed lane's dimensions differ from the study's",
+                ));
+            }
+            // Exact: the values were widened from f32.
+            words.extend(l.x.iter().chain(&l.y).chain(&l.v).map(|v| *v as f32));
+        }
+        self.ctx.write_buffer(&self.state, 0, &words)?;
+        for (i, l) in lanes.iter().enumerate() {
+            self.diverged_at[i] = l.diverged_at;
+            if l.diverged_at.is_some() {
+                let dead_at = (i * std::mem::size_of::<LaneDesc>()
+                    + std::mem::offset_of!(LaneDesc, dead)) as u64;
+                self.ctx.write_buffer(&self.lanes_buf, dead_at, &[1u32])?;
+            }
+        }
+        self.t = t;
+        Ok(())
     }
 
     fn finish(self: Box<Self>) -> Result<FinalState> {

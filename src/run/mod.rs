@@ -5,6 +5,7 @@
 //! Owns: everything the CPU and GPU engines share. Must not know: any engine (`cpu`, `gpu`
 //! implement [`Engine`]; `backend` chooses one), files (`rundir` writes results).
 
+pub mod checkpoint;
 mod driver;
 pub mod engine;
 pub mod layout;
@@ -12,14 +13,18 @@ mod plan;
 pub mod record;
 pub mod result;
 
+pub use checkpoint::{Checkpointing, GroupProgress, LaneSnapshot, PieceOut, PieceProgress};
 pub use driver::run_study;
 pub use engine::{
     should_fall_back, DeviceInfo, Engine, EngineChoice, EngineRun, FinalLane, FinalState,
 };
 pub use layout::{neighbour_replacements, Layout, NeighbourChoice};
-pub use plan::{run_plan, PlanRun, VariantFailure};
+pub use plan::{
+    assemble_pieces, pieces, run_pieces, run_plan, Piece, PiecesRun, PlanRun, Resume, Shard,
+    VariantFailure,
+};
 pub use record::{GroupRecord, StabilitySums};
-pub use result::{merge, ConfigResult, LaneRecord, LaneStatus, MetricRow, SweepResult};
+pub use result::{merge, ConfigResult, GroupOut, LaneRecord, LaneStatus, MetricRow, SweepResult};
 
 use crate::error::SboError;
 
@@ -52,7 +57,7 @@ impl RunOptions<'_> {
         }
     }
 
-    fn stopped(&self) -> bool {
+    pub(crate) fn stopped(&self) -> bool {
         self.stop
             .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
     }

@@ -66,6 +66,19 @@ impl GroupMeter {
         }
     }
 
+    /// A meter carrying on from a checkpoint: its warm start and warnings.
+    pub fn resumed(y_star: Vec<f64>, warnings: Vec<String>) -> Self {
+        GroupMeter {
+            y_star_prev: y_star,
+            warnings,
+        }
+    }
+
+    /// The warm start of the next exact inner solve (what a checkpoint keeps).
+    pub fn y_star(&self) -> &[f64] {
+        &self.y_star_prev
+    }
+
     /// The metric values of group (`config`, `seed`) at step `t`.
     pub fn values(
         &mut self,

@@ -116,7 +116,8 @@ impl SweepResult {
 }
 
 /// What one (configuration, seed) group produced.
-pub(super) struct GroupOut {
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GroupOut {
     pub values: Vec<MetricValues>,
     pub lanes: Vec<LaneRecord>,
     pub seconds: f64,
@@ -129,6 +130,21 @@ pub(super) struct RunFacts {
     pub precision: String,
     pub threads: usize,
     pub seconds: f64,
+}
+
+impl RunFacts {
+    /// Adds another part's engine: `a+b` where they differ.
+    pub fn join(&mut self, backend: &str, precision: &str, threads: usize) {
+        join_name(&mut self.backend, backend);
+        join_name(&mut self.precision, precision);
+        self.threads = self.threads.max(threads);
+    }
+}
+
+fn join_name(to: &mut String, other: &str) {
+    if to != other && !to.split('+').any(|p| p == other) {
+        *to = format!("{to}+{other}");
+    }
 }
 
 /// Summarises the groups' values over seeds into a [`SweepResult`]. `outs` is in group
@@ -274,12 +290,8 @@ pub fn merge(plan: &Plan, parts: Vec<SweepResult>) -> SweepResult {
                 o.seconds += r.seconds;
                 o.lane_steps += r.lane_steps;
                 o.stopped_at = o.stopped_at.or(r.stopped_at);
-                if o.backend != r.backend {
-                    o.backend = format!("{}+{}", o.backend, r.backend);
-                }
-                if o.precision != r.precision {
-                    o.precision = format!("{}+{}", o.precision, r.precision);
-                }
+                join_name(&mut o.backend, &r.backend);
+                join_name(&mut o.precision, &r.precision);
             }
         }
     }

@@ -6,15 +6,20 @@ use super::grid::{self, LabeledAlgo};
 use crate::data::{self, Dataset, Population, SplitSpec, Splits, SyntheticSpec};
 use crate::error::{Result, SboError};
 use crate::problem::{Loss, ProblemSpec};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+#[derive(Clone)]
 pub struct Study {
     /// The configuration with every default filled in and the grid written out.
     pub config: SweepConfig,
     pub spec: ProblemSpec,
-    pub splits: Splits,
+    /// Shared with the pieces of the study a shard or a resumed run takes
+    /// ([`Study::piece`]).
+    pub splits: Arc<Splits>,
     /// The sampling distribution of synthetic data (exact population risk).
-    pub population: Option<Population>,
+    pub population: Option<Arc<Population>>,
     pub configs: Vec<LabeledAlgo>,
     pub log_steps: Vec<u64>,
 }
@@ -97,10 +102,31 @@ impl Study {
             log_steps,
             config: resolved,
             spec,
-            splits,
-            population,
+            splits: Arc::new(splits),
+            population: population.map(Arc::new),
             configs,
         })
+    }
+
+    /// The study restricted to configurations `configs` and seeds `seeds` (indices into
+    /// this study's), sharing its data. Every lane depends only on its configuration, seed and
+    /// neighbour, so a piece's lanes are the same lanes as in the whole study: this is how a
+    /// shard runs its slice of the groups.
+    pub fn piece(&self, configs: Range<usize>, seeds: Range<usize>) -> Study {
+        let mut config = self.config.clone();
+        config.run.seed_base += seeds.start as u64;
+        config.run.seeds = seeds.len();
+        if config.algos.len() == self.configs.len() {
+            config.algos = config.algos[configs.clone()].to_vec();
+        }
+        Study {
+            config,
+            spec: self.spec.clone(),
+            splits: Arc::clone(&self.splits),
+            population: self.population.clone(),
+            configs: self.configs[configs].to_vec(),
+            log_steps: self.log_steps.clone(),
+        }
     }
 
     pub fn d(&self) -> usize {
