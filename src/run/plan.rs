@@ -215,7 +215,13 @@ pub fn run_pieces(
             (r, _) => r,
         };
         match r {
-            Ok(out) => {
+            Ok(mut out) => {
+                // Lanes name their configuration by its place in the variant, not the piece.
+                for g in &mut out.groups {
+                    for l in &mut g.lanes {
+                        l.config += piece.configs.start;
+                    }
+                }
                 let stopped = (out.done < study.log_steps.len())
                     .then(|| study.log_steps[out.done.saturating_sub(1)]);
                 if stopped.is_none() {

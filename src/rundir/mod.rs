@@ -6,8 +6,10 @@
 
 pub mod read;
 pub mod schema;
+pub mod state;
 pub mod write;
 
 pub use read::{read_run, read_run_lanes, RunFiles};
 pub use schema::{LaneRow, MetricsRow, Num, RunSummary, SeedsRow};
+pub use state::{fingerprint, read_shard, Checkpoints, RunStart, ShardFile, ShardSummary};
 pub use write::{finish_run_dir, start_run_dir, RunDir};

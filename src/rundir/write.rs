@@ -119,6 +119,20 @@ impl RunDir {
         &self.work
     }
 
+    /// The directory of an interrupted run, to continue it; `replaces` is where it goes once
+    /// complete when it replaces an earlier run (`--force`).
+    pub fn resume(dir: &Path, replaces: Option<&Path>) -> RunDir {
+        RunDir {
+            target: replaces.unwrap_or(dir).to_path_buf(),
+            work: dir.to_path_buf(),
+        }
+    }
+
+    /// Where the results go once complete.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
     /// Writes the results; `failure` (the failed variant and why) marks the run incomplete.
     /// A complete run replacing an earlier one takes its place. Returns where the results are.
     pub fn finish(
@@ -128,7 +142,13 @@ impl RunDir {
         failure: Option<String>,
     ) -> Result<PathBuf> {
         let complete = failure.is_none();
-        write_results(&self.work, plan, result, failure)?;
+        self.commit(complete, |dir| write_results(dir, plan, result, failure))
+    }
+
+    /// Writes the files with `write`; a complete run replacing an earlier one then takes its
+    /// place. Returns where the files are.
+    pub fn commit(self, complete: bool, write: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
+        write(&self.work)?;
         if self.work == self.target || !complete {
             return Ok(self.work);
         }
@@ -154,16 +174,26 @@ impl RunDir {
     }
 }
 
+/// The text of `config.toml`: without [vary] the study's resolved form (grid written out);
+/// with it, the sweep as given with defaults filled in, since each variant resolves
+/// differently. `normalise` edits the configuration first.
+pub fn config_text(
+    plan: &Plan,
+    normalise: impl Fn(&mut crate::sweep::SweepConfig),
+) -> Result<String> {
+    let mut c = if plan.variants.len() == 1 && plan.config.vary.is_empty() {
+        plan.first().config.clone()
+    } else {
+        plan.config.clone()
+    };
+    normalise(&mut c);
+    c.to_toml()
+}
+
 /// Creates `dir` and writes the resolved configuration.
 pub fn start_run_dir(dir: &Path, plan: &Plan) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| SboError::io(dir, e))?;
-    // Without [vary] the study's resolved form (grid written out); with it, the sweep as
-    // given with defaults filled in, since each variant resolves differently.
-    let text = if plan.variants.len() == 1 && plan.config.vary.is_empty() {
-        plan.first().config.to_toml()?
-    } else {
-        plan.config.to_toml()?
-    };
+    let text = config_text(plan, |_| {})?;
     write(
         dir.join(CONFIG),
         &format!("# Resolved configuration (every default filled in); `sbo run` on this file repeats the run.\n{text}"),
@@ -388,7 +418,7 @@ pub fn finish_run_dir(dir: &Path, plan: &Plan, result: &SweepResult) -> Result<(
 }
 
 /// The result files, `summary.json` last: a run directory with a summary has all its files.
-fn write_results(
+pub(crate) fn write_results(
     dir: &Path,
     plan: &Plan,
     result: &SweepResult,

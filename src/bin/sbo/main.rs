@@ -1,18 +1,18 @@
 //! The `sbo` command line: parses arguments, calls the library, prints. Everything a command
 //! does lives in the library (`run`, `rundir`, `report`, `verify`, `bench`, `backend`).
 
-use anyhow::{Context, Result};
+mod run_cmd;
+
+use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use sbo::metrics::Metric;
-use sbo::run::{RunEvent, RunOptions, SweepResult};
+use sbo::run::SweepResult;
 use sbo::sweep::{self, Backend, SweepConfig};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The built-in default study (`sbo run` without a file): ssgd vs tsgd vs ssaid tuning
 /// per-feature ridge weights of a logistic regression on ijcnn1.
-const DEFAULT_STUDY: &str = include_str!("../../examples/configs/default.toml");
+const DEFAULT_STUDY: &str = include_str!("../../../examples/configs/default.toml");
 
 /// The long help: what sbo does and every registered algorithm.
 fn long_about() -> String {
@@ -57,8 +57,14 @@ enum Command {
     Run {
         /// Sweep description (TOML). Without it, the built-in default study runs.
         config: Option<PathBuf>,
-        /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken]. An existing,
-        /// non-empty directory is refused unless --force is given.
+        /// Continue the interrupted run in this directory from its last checkpoint (killed,
+        /// stopped with Ctrl-C, or failed); the result is the same, bit for bit, as an
+        /// uninterrupted run on the same engine.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "out", "force", "backend", "seeds", "steps", "shard"])]
+        resume: Option<PathBuf>,
+        /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken; for a shard
+        /// runs/NAME.shards/I]. An existing, non-empty directory is refused unless --force or
+        /// --resume is given.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Replace an existing --out directory once the new run completes (a run that fails
@@ -78,9 +84,55 @@ enum Command {
         /// Outer steps per lane; overrides `run.steps`.
         #[arg(long)]
         steps: Option<u64>,
+        /// Run only shard I of N (0-based) of the sweep's (variant, configuration, seed)
+        /// groups, into a shard directory that `sbo merge` joins with the others; `auto`
+        /// takes I and N from a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT),
+        /// `auto/N` I from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX).
+        #[arg(long, value_name = "I/N|auto|auto/N")]
+        shard: Option<String>,
+        /// Least seconds between checkpoints, taken at logging steps (0: at every logging
+        /// step; never: only when stopped). A completed variant is always kept.
+        #[arg(long, value_name = "SECONDS|never", default_value = "60")]
+        checkpoint_every: String,
         /// No progress bar and no final table.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Join the shards of a sweep (`sbo run --shard I/N`, every I) into one run directory, the
+    /// same as the unsharded run's; refuses shards of different sweeps, a missing or an
+    /// incomplete shard.
+    Merge {
+        /// The shards' directories, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged run directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing --out directory.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Write (and with --submit, submit) a Slurm job array that runs a sweep as N shards and a
+    /// job that merges them once every shard succeeded; a preempted or requeued task resumes
+    /// its shard from its checkpoint.
+    Slurm {
+        /// Sweep description (TOML). Without it, the built-in default study.
+        config: Option<PathBuf>,
+        /// Number of shards (array tasks).
+        #[arg(long)]
+        shards: usize,
+        /// The merged run directory [default: runs/NAME]; shards go to OUT.shards/I, the
+        /// scripts and logs to OUT.slurm/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Submit the jobs (sbatch) instead of only writing the scripts.
+        #[arg(long)]
+        submit: bool,
+        /// Options for sbatch, after `--` (e.g. -- --partition=cpu --time=2:00:00).
+        #[arg(last = true)]
+        sbatch: Vec<String>,
     },
     /// Check a sweep description and print it resolved (every default filled in), without running.
     Check { config: Option<PathBuf> },
@@ -363,165 +415,42 @@ fn real_main() -> Result<()> {
         }
         Command::Run {
             config,
+            resume,
             out,
             force,
             backend,
             threads,
             seeds,
             steps,
+            shard,
+            checkpoint_every,
             quiet,
-        } => {
-            let (mut c, dir) = load(&config)?;
-            if let Some(b) = backend {
-                c.run.backend = match b {
-                    BackendArg::Auto => Backend::Auto,
-                    BackendArg::Cpu => Backend::Cpu,
-                    BackendArg::Gpu => Backend::Gpu,
-                };
-            }
-            if let Some(t) = threads {
-                c.run.threads = t;
-            }
-            if let Some(s) = seeds {
-                c.run.seeds = s;
-            }
-            if let Some(s) = steps {
-                c.run.steps = s;
-            }
-            let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
-            let out = out.unwrap_or_else(|| default_out(&c.name));
-            // Everything that can fail before the run does so before the run directory exists,
-            // so a failed start never blocks the next attempt at the same --out.
-            let choice = sbo::backend::choose(c.run.backend)?;
-            // Ctrl-C once: finish the current logging interval and write what is complete;
-            // twice: quit at once, unless the results are being written.
-            static STOP: AtomicBool = AtomicBool::new(false);
-            static WRITING: AtomicBool = AtomicBool::new(false);
-            let _ = ctrlc::set_handler(|| {
-                if STOP.swap(true, Ordering::SeqCst) && !WRITING.load(Ordering::SeqCst) {
-                    std::process::exit(130);
-                }
-                eprintln!(
-                    "\nsbo: stopping after the current logging interval (Ctrl-C again to quit now)"
-                );
-            });
-            let run_dir = sbo::rundir::RunDir::create(&out, &plan, force)
-                .with_context(|| format!("cannot start the output directory {}", out.display()))?;
-            let lanes = plan.n_lanes();
-            if !quiet {
-                eprintln!("sbo: {}", choice.reason);
-                eprintln!(
-                    "sbo: {} configuration(s){}, {} lanes, {} steps -> {}",
-                    plan.n_configs(),
-                    if plan.variants.len() > 1 {
-                        format!(" in {} variants", plan.variants.len())
-                    } else {
-                        String::new()
-                    },
-                    lanes,
-                    c.run.steps,
-                    out.display()
-                );
-            }
-            let bar = if quiet {
-                ProgressBar::hidden()
-            } else {
-                let b = ProgressBar::new(lanes as u64 * c.run.steps);
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:40} {percent:>3}% {human_pos}/{human_len} lane-steps [{elapsed_precise} < {eta_precise}] {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                b
-            };
-            // Where the bar stood when the current variant started (a fallback restarts it).
-            let variant_start = AtomicU64::new(0);
-            let progress = |n: u64| bar.inc(n);
-            // Without a bar the GPU need not wait for each dispatch to report progress.
-            let progress: Option<&(dyn Fn(u64) + Sync)> =
-                if quiet { None } else { Some(&progress) };
-            let events = |e: RunEvent| match e {
-                RunEvent::VariantStarted { variant } => {
-                    bar.set_message(variant.to_string());
-                    variant_start.store(bar.position(), Ordering::Relaxed);
-                }
-                // The warning itself is printed once, at the end, from the result.
-                RunEvent::FellBack { variant, .. } => {
-                    bar.set_position(variant_start.load(Ordering::Relaxed));
-                    bar.set_message(format!("{variant} (GPU failed: on the CPU)"));
-                }
-            };
-            let opts = RunOptions {
-                progress,
-                events: Some(&events),
-                stop: Some(&STOP),
-            };
-            let outcome = sbo::run::run_plan(&plan, &choice, &opts);
-            bar.finish_and_clear();
-            let result = outcome.result;
-            let stopped = outcome
-                .failure
-                .as_ref()
-                .is_some_and(|f| matches!(f.error, sbo::SboError::Stopped { .. }));
-            let failure = outcome.failure.map(|f| {
-                let what = if f.variant.is_empty() {
-                    f.error.to_string()
-                } else {
-                    format!("variant {}: {}", f.variant, f.error)
-                };
-                (what, f.completed)
-            });
-            // What the variants before a failure computed is written before it is reported.
-            WRITING.store(true, Ordering::SeqCst);
-            let written = run_dir.finish(&plan, &result, failure.as_ref().map(|f| f.0.clone()))?;
-            WRITING.store(false, Ordering::SeqCst);
-            if let (true, Some((what, _))) = (stopped, &failure) {
-                eprintln!(
-                    "sbo: {what}; the logging steps completed so far are written to {} (marked \
-                     incomplete)",
-                    written.display()
-                );
-                std::process::exit(130);
-            }
-            if let Some((what, completed)) = failure {
-                anyhow::bail!(
-                    "{what}; the {completed} variant(s) before it are written to {} (marked \
-                     incomplete){}",
-                    written.display(),
-                    if written != out {
-                        format!("; {} is unchanged", out.display())
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-            let out = written;
-            if c.report.plots {
-                match sbo::report::make_report(&out) {
-                    Ok((report, _)) if !quiet => eprintln!("report: {}", report.display()),
-                    Ok(_) => {}
-                    Err(e) => {
-                        eprintln!("warning: the results are written, but the report failed: {e:#}")
-                    }
-                }
-            }
-            if !quiet {
-                print_table(&result);
-                eprintln!(
-                    "{} lane-steps in {:.2} s ({:.3e} lane-steps/s on {} thread(s)); results in {}",
-                    result.lane_steps,
-                    result.seconds,
-                    result.lane_steps as f64 / result.seconds.max(1e-9),
-                    result.threads,
-                    out.display()
-                );
-            }
-            for w in &result.warnings {
-                eprintln!("warning: {w}");
-            }
-            Ok(())
-        }
+        } => run_cmd::run(run_cmd::RunArgs {
+            config,
+            resume,
+            out,
+            force,
+            backend,
+            threads,
+            seeds,
+            steps,
+            shard,
+            checkpoint_every,
+            quiet,
+        }),
+        Command::Merge {
+            dirs,
+            out,
+            force,
+            quiet,
+        } => run_cmd::merge(&dirs, &out, force, quiet),
+        Command::Slurm {
+            config,
+            shards,
+            out,
+            submit,
+            sbatch,
+        } => run_cmd::slurm(config, shards, out, submit, &sbatch),
     }
 }
 

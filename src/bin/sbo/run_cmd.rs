@@ -1,0 +1,302 @@
+//! `sbo run` (fresh, `--resume`, `--shard`), `sbo merge` and `sbo slurm`: arguments in,
+//! library calls, messages out.
+
+use super::{default_out, load, print_table, BackendArg};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use sbo::job::{failure_text, merge_shards, Job, JobOutcome};
+use sbo::run::{RunEvent, RunOptions};
+use sbo::sweep::{self, Backend};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// What `sbo run` was asked.
+pub struct RunArgs {
+    pub config: Option<PathBuf>,
+    pub resume: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub force: bool,
+    pub backend: Option<BackendArg>,
+    pub threads: Option<usize>,
+    pub seeds: Option<usize>,
+    pub steps: Option<u64>,
+    pub shard: Option<String>,
+    pub checkpoint_every: String,
+    pub quiet: bool,
+}
+
+/// `--checkpoint-every`: seconds (`0`: every logging step), or `never`.
+fn checkpoint_every(s: &str) -> Result<Option<Duration>> {
+    if s == "never" {
+        return Ok(None);
+    }
+    let secs: f64 = s
+        .trim_end_matches('s')
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+        .with_context(|| {
+            format!("--checkpoint-every {s}: expected seconds (0: every logging step) or never")
+        })?;
+    Ok(Some(Duration::from_secs_f64(secs)))
+}
+
+pub fn run(a: RunArgs) -> Result<()> {
+    let every = checkpoint_every(&a.checkpoint_every)?;
+    // Everything that can fail before the run does so before the run directory exists, so a
+    // failed start never blocks the next attempt at the same --out.
+    let (job, choice, report) = match &a.resume {
+        Some(dir) => {
+            let job = Job::resume(dir, a.threads)
+                .with_context(|| format!("cannot resume {}", dir.display()))?;
+            let choice = sbo::backend::choose(job.plan().config.run.backend)?;
+            let report = job.plan().config.report.plots;
+            (job, choice, report)
+        }
+        None => {
+            let (mut c, dir) = load(&a.config)?;
+            if let Some(b) = a.backend {
+                c.run.backend = match b {
+                    BackendArg::Auto => Backend::Auto,
+                    BackendArg::Cpu => Backend::Cpu,
+                    BackendArg::Gpu => Backend::Gpu,
+                };
+            }
+            if let Some(t) = a.threads {
+                c.run.threads = t;
+            }
+            if let Some(s) = a.seeds {
+                c.run.seeds = s;
+            }
+            if let Some(s) = a.steps {
+                c.run.steps = s;
+            }
+            let shard = a
+                .shard
+                .as_deref()
+                .map(|s| sbo::cluster::parse_shard(s, |k| std::env::var(k).ok()))
+                .transpose()?;
+            let plan = sweep::Plan::prepare(&c, dir.as_deref())?;
+            let out = match (&a.out, shard) {
+                (Some(o), _) => o.clone(),
+                // Deterministic, so that every task of an array agrees on where shards go.
+                (None, Some(s)) => PathBuf::from("runs")
+                    .join(format!("{}.shards", c.name))
+                    .join(s.index.to_string()),
+                (None, None) => default_out(&c.name),
+            };
+            let choice = sbo::backend::choose(c.run.backend)?;
+            let job = Job::start(plan, dir.as_deref(), &out, a.force, shard)
+                .with_context(|| format!("cannot start the output directory {}", out.display()))?;
+            (job, choice, c.report.plots)
+        }
+    };
+
+    // Ctrl-C once: finish the current logging interval, save a checkpoint and write what is
+    // complete; twice: quit at once (every file is written whole or not at all, and the
+    // checkpoint goes last, so `--resume` still continues the run).
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nsbo: stopping after the current logging interval (Ctrl-C again to quit now)");
+    });
+    let plan = job.plan();
+    let (total, done) = job.lane_steps();
+    if !a.quiet {
+        eprintln!("sbo: {}", choice.reason);
+        eprintln!(
+            "sbo: {}{} configuration(s){}, {} lanes, {} steps -> {}",
+            job.shard()
+                .map_or(String::new(), |s| format!("shard {s} of ")),
+            plan.n_configs(),
+            if plan.variants.len() > 1 {
+                format!(" in {} variants", plan.variants.len())
+            } else {
+                String::new()
+            },
+            job.lanes(),
+            plan.config.run.steps,
+            job.dir().display()
+        );
+        if job.resumed() {
+            eprintln!(
+                "sbo: resuming from the checkpoint ({done} of {total} lane-steps done)"
+            );
+        }
+    }
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {percent:>3}% {human_pos}/{human_len} lane-steps [{elapsed_precise} < {eta_precise}] {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b.set_position(done);
+        b.reset_eta();
+        b
+    };
+    // Where the bar stood when the current piece started (a fallback restarts it).
+    let piece_start = AtomicU64::new(done);
+    let progress = |n: u64| bar.inc(n);
+    // Without a bar the GPU need not wait for each dispatch to report progress.
+    let progress: Option<&(dyn Fn(u64) + Sync)> = if a.quiet { None } else { Some(&progress) };
+    let events = |e: RunEvent| match e {
+        RunEvent::VariantStarted { variant } => {
+            bar.set_message(variant.to_string());
+            piece_start.store(bar.position(), Ordering::Relaxed);
+        }
+        // The warning itself is printed once, at the end, from the result.
+        RunEvent::FellBack { variant, .. } => {
+            bar.set_position(piece_start.load(Ordering::Relaxed));
+            bar.set_message(format!("{variant} (GPU failed: on the CPU)"));
+        }
+    };
+    let opts = RunOptions {
+        progress,
+        events: Some(&events),
+        stop: Some(&STOP),
+    };
+    let target = job.dir().to_path_buf();
+    let outcome = job.run(&choice, &opts, every)?;
+    bar.finish_and_clear();
+    finish(outcome, &target, report, a.quiet)
+}
+
+/// The messages (and exit status) of a run that ended.
+fn finish(outcome: JobOutcome, work: &Path, report: bool, quiet: bool) -> Result<()> {
+    let dir = &outcome.dir;
+    let resume = format!("`sbo run --resume {}` continues it", dir.display());
+    if let Some(f) = &outcome.failure {
+        let what = failure_text(f);
+        if outcome.stopped() {
+            eprintln!(
+                "sbo: {what}; what is complete is written to {} (marked incomplete); {resume}",
+                dir.display()
+            );
+            std::process::exit(130);
+        }
+        anyhow::bail!(
+            "{what}; what completed before it is written to {} (marked incomplete); {resume}",
+            dir.display()
+        );
+    }
+    if let Some(s) = &outcome.shard {
+        if !quiet {
+            eprintln!(
+                "shard {}: {} group(s), {} lanes in {:.2} s -> {}; join every shard with `sbo \
+                 merge --out OUT DIR...`",
+                s.shard,
+                s.groups,
+                s.lanes,
+                s.seconds,
+                dir.display()
+            );
+        }
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
+        return Ok(());
+    }
+    let Some(result) = &outcome.result else {
+        return Ok(());
+    };
+    if report {
+        match sbo::report::make_report(dir) {
+            Ok((report, _)) if !quiet => eprintln!("report: {}", report.display()),
+            Ok(_) => {}
+            Err(e) => eprintln!("warning: the results are written, but the report failed: {e:#}"),
+        }
+    }
+    if !quiet {
+        print_table(result);
+        eprintln!(
+            "{} lane-steps in {:.2} s ({:.3e} lane-steps/s on {} thread(s)); results in {}",
+            result.lane_steps,
+            result.seconds,
+            result.lane_steps as f64 / result.seconds.max(1e-9),
+            result.threads,
+            dir.display()
+        );
+        if dir != work {
+            eprintln!("(it replaced the earlier run there)");
+        }
+    }
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// `sbo merge`.
+pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, quiet: bool) -> Result<()> {
+    let (plan, result, at) = merge_shards(dirs, out, force)?;
+    if plan.config.report.plots {
+        match sbo::report::make_report(&at) {
+            Ok((report, _)) if !quiet => eprintln!("report: {}", report.display()),
+            Ok(_) => {}
+            Err(e) => eprintln!("warning: the results are written, but the report failed: {e:#}"),
+        }
+    }
+    if !quiet {
+        print_table(&result);
+        eprintln!(
+            "{} shard(s) merged: {} lanes, {} lane-steps -> {}",
+            dirs.len(),
+            result.lanes.len(),
+            result.lane_steps,
+            at.display()
+        );
+    }
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// `sbo slurm`.
+pub fn slurm(
+    config: Option<PathBuf>,
+    shards: usize,
+    out: Option<PathBuf>,
+    submit: bool,
+    sbatch_args: &[String],
+) -> Result<()> {
+    let (c, dir) = load(&config)?;
+    // Everything a task would refuse is refused now, before anything is queued.
+    sweep::Plan::prepare(&c, dir.as_deref())?;
+    sbo::run::Shard::new(0, shards)?;
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let out = abs(&out.unwrap_or_else(|| PathBuf::from("runs").join(&c.name)));
+    let job = sbo::cluster::SlurmJob {
+        sbo: std::env::current_exe().context("cannot find the sbo binary's path")?,
+        config: config.as_deref().map(abs),
+        shards,
+        out,
+        name: c.name.clone(),
+    };
+    let script = job.write(sbatch_args)?;
+    eprintln!(
+        "wrote {} (shards -> {}, merged run -> {})",
+        job.scripts_dir().display(),
+        job.shards_dir().display(),
+        job.out.display()
+    );
+    if !submit {
+        eprintln!("submit with: {}", script.display());
+        return Ok(());
+    }
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .status()
+        .with_context(|| format!("cannot run {}", script.display()))?;
+    if !status.success() {
+        anyhow::bail!("{} failed ({status})", script.display());
+    }
+    Ok(())
+}
