@@ -20,7 +20,9 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<S
             .map_err(|_| bad(format!("{what} `{s}` is not a whole number")))
     };
     let (index, count) = spec.split_once('/').unwrap_or((spec, ""));
-    let count = (!count.is_empty()).then(|| num("the count", count)).transpose()?;
+    let count = (!count.is_empty())
+        .then(|| num("the count", count))
+        .transpose()?;
     if index.trim() != "auto" {
         let Some(count) = count else {
             return Err(bad(format!(
@@ -104,10 +106,9 @@ impl SlurmJob {
         let sbo = quote(&self.sbo.to_string_lossy());
         let shards = quote(&self.shards_dir().to_string_lossy());
         let logs = self.scripts_dir().join("shard-%a.log");
-        let config = self
-            .config
-            .as_ref()
-            .map_or(String::new(), |c| format!("{} ", quote(&c.to_string_lossy())));
+        let config = self.config.as_ref().map_or(String::new(), |c| {
+            format!("{} ", quote(&c.to_string_lossy()))
+        });
         format!(
             "#!/bin/bash\n\
              #SBATCH --job-name=sbo-{name}\n\
@@ -197,27 +198,46 @@ mod tests {
     use super::*;
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn shards_from_the_command_line_and_the_schedulers() {
         let none = env(&[]);
-        assert_eq!(parse_shard("2/5", &none).unwrap(), Shard { index: 2, count: 5 });
+        assert_eq!(
+            parse_shard("2/5", &none).unwrap(),
+            Shard { index: 2, count: 5 }
+        );
         for bad in ["5/5", "1", "x/3", "1/0", "auto", "auto/x"] {
             assert!(parse_shard(bad, &none).is_err(), "{bad}");
         }
-        let slurm = env(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "4")]);
-        assert_eq!(parse_shard("auto", &slurm).unwrap(), Shard { index: 3, count: 4 });
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(
+            parse_shard("auto", &slurm).unwrap(),
+            Shard { index: 3, count: 4 }
+        );
         let from_one = env(&[
             ("SLURM_ARRAY_TASK_ID", "4"),
             ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "4"),
         ]);
-        assert_eq!(parse_shard("auto", &from_one).unwrap(), Shard { index: 3, count: 4 });
+        assert_eq!(
+            parse_shard("auto", &from_one).unwrap(),
+            Shard { index: 3, count: 4 }
+        );
         let k8s = env(&[("JOB_COMPLETION_INDEX", "1")]);
         assert!(parse_shard("auto", &k8s).is_err());
-        assert_eq!(parse_shard("auto/2", &k8s).unwrap(), Shard { index: 1, count: 2 });
+        assert_eq!(
+            parse_shard("auto/2", &k8s).unwrap(),
+            Shard { index: 1, count: 2 }
+        );
     }
 
     #[test]
@@ -231,7 +251,10 @@ mod tests {
         };
         let a = j.array_script();
         assert!(a.contains("#SBATCH --array=0-3"), "{a}");
-        assert!(a.contains(r"'/opt/sbo it'\''s' run --quiet '/c/a.toml' --shard auto"), "{a}");
+        assert!(
+            a.contains(r"'/opt/sbo it'\''s' run --quiet '/c/a.toml' --shard auto"),
+            "{a}"
+        );
         let m = j.merge_script();
         assert!(m.contains("'/runs/x.shards/3'"), "{m}");
         let s = j.submit_script(&["--partition=debug".into()]);

@@ -163,7 +163,10 @@ impl Job {
 
     /// Lanes the job runs (a shard's only).
     pub fn lanes(&self) -> usize {
-        self.pieces.iter().map(|p| p.groups() * group_size(&self.plan, p)).sum()
+        self.pieces
+            .iter()
+            .map(|p| p.groups() * group_size(&self.plan, p))
+            .sum()
     }
 
     /// Lane-steps the job takes in all, and those its checkpoint already holds.
@@ -278,9 +281,16 @@ fn group_size(plan: &Plan, p: &Piece) -> usize {
 /// directory `out`, the same as the unsharded run's: refuses shards of different sweeps or
 /// data, a shard twice, a missing or incomplete one. Returns the plan, the result and where
 /// it was written.
-pub fn merge_shards(dirs: &[PathBuf], out: &Path, force: bool) -> Result<(Plan, SweepResult, PathBuf)> {
+pub fn merge_shards(
+    dirs: &[PathBuf],
+    out: &Path,
+    force: bool,
+) -> Result<(Plan, SweepResult, PathBuf)> {
     let Some(first_dir) = dirs.first() else {
-        return Err(SboError::config("merge", "name the shard directories to merge"));
+        return Err(SboError::config(
+            "merge",
+            "name the shard directories to merge",
+        ));
     };
     let mut files: Vec<(PathBuf, ShardFile)> = Vec::with_capacity(dirs.len());
     for d in dirs {

@@ -147,7 +147,11 @@ impl RunDir {
 
     /// Writes the files with `write`; a complete run replacing an earlier one then takes its
     /// place. Returns where the files are.
-    pub fn commit(self, complete: bool, write: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
+    pub fn commit(
+        self,
+        complete: bool,
+        write: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<PathBuf> {
         write(&self.work)?;
         if self.work == self.target || !complete {
             return Ok(self.work);

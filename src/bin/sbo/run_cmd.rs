@@ -122,9 +122,7 @@ pub fn run(a: RunArgs) -> Result<()> {
             job.dir().display()
         );
         if job.resumed() {
-            eprintln!(
-                "sbo: resuming from the checkpoint ({done} of {total} lane-steps done)"
-            );
+            eprintln!("sbo: resuming from the checkpoint ({done} of {total} lane-steps done)");
         }
     }
     let bar = if a.quiet {

@@ -1,0 +1,409 @@
+//! Interrupted runs continue to the same files as uninterrupted ones, and shards merge to the
+//! unsharded run: per engine (CPU f64, CPU f32, GPU on any adapter, lavapipe in CI), with
+//! variants, diverging lanes and the exact hypergradient's warm start in play. Stops are
+//! asked for in process at fixed points; `kill -9` hits the binary at fixed fractions of its
+//! running time. Files are compared byte for byte, timings aside (the `seconds` metric).
+
+mod gpu_support;
+
+use sbo::job::{merge_shards, Job};
+use sbo::run::{EngineChoice, RunOptions, Shard};
+use sbo::sweep::{Plan, SweepConfig};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Two variants; ssgd at a step that diverges part-way, tsgd, ssaid and stocbio; exact
+/// hypergradients (warm-started from one logging step to the next).
+fn config(precision: &str, steps: u64) -> SweepConfig {
+    SweepConfig::from_toml(&format!(
+        r#"
+name = "resume"
+[problem]
+preset = "sc-sc"
+lam_y = 0.01
+[data]
+kind = "synthetic"
+d = 5
+n_lower = 100
+n_upper = 40
+n_test = 30
+n_pool = 60
+kappa = 10.0
+[vary]
+"data.n_upper" = [30, 40]
+[run]
+steps = {steps}
+log_every = 2
+seeds = 3
+neighbours = 2
+replace = "both"
+threads = 2
+exact = true
+precision = "{precision}"
+[report]
+plots = false
+[[algo]]
+name = "ssgd"
+alpha = [0.05, 40.0]
+beta = 0.1
+batch = 8
+[[algo]]
+name = "tsgd"
+T = 3
+alpha = 0.05
+beta = 0.1
+batch = 8
+[[algo]]
+name = "ssaid"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = 8
+[[algo]]
+name = "stocbio"
+D = 2
+Q = 3
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+batch = 8
+"#
+    ))
+    .unwrap()
+}
+
+/// The files that must match, timings left out: `metrics.csv` without its `seconds` rows,
+/// `seeds.csv` without its `seconds` column, `lanes.csv` whole.
+fn comparable(dir: &Path) -> Vec<(String, String)> {
+    let read = |f: &str| {
+        std::fs::read_to_string(dir.join(f))
+            .unwrap_or_else(|e| panic!("{}/{f}: {e}", dir.display()))
+    };
+    let m = read("metrics.csv");
+    let metrics = m
+        .lines()
+        .filter(|l| !l.contains(",seconds,"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let s = read("seeds.csv");
+    let header: Vec<&str> = s.lines().next().unwrap_or("").split(',').collect();
+    let drop = header.iter().position(|h| *h == "seconds");
+    let seeds = s
+        .lines()
+        .map(|l| {
+            // No quoted commas in these labels, so a plain split is exact.
+            l.split(',')
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != drop)
+                .map(|(_, c)| c)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    vec![
+        ("metrics.csv".into(), metrics),
+        ("seeds.csv".into(), seeds),
+        ("lanes.csv".into(), read("lanes.csv")),
+    ]
+}
+
+#[track_caller]
+fn assert_same(want: &Path, got: &Path, what: &str) {
+    for ((name, a), (_, b)) in comparable(want).iter().zip(comparable(got)) {
+        if *a != b {
+            let line = a
+                .lines()
+                .zip(b.lines())
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.lines().count().min(b.lines().count()));
+            panic!(
+                "{what}: {name} differs at line {}:\n  uninterrupted: {}\n  resumed:       {}",
+                line + 1,
+                a.lines().nth(line).unwrap_or("<end>"),
+                b.lines().nth(line).unwrap_or("<end>")
+            );
+        }
+    }
+}
+
+fn engines() -> Vec<(&'static str, &'static str, Box<dyn Fn() -> EngineChoice>)> {
+    let mut v: Vec<(&'static str, &'static str, Box<dyn Fn() -> EngineChoice>)> = vec![
+        (
+            "cpu f64",
+            "f64",
+            Box::new(|| sbo::backend::cpu(String::new())),
+        ),
+        (
+            "cpu f32",
+            "f32",
+            Box::new(|| sbo::backend::cpu(String::new())),
+        ),
+    ];
+    if let Some(ctx) = gpu_support::context() {
+        v.push((
+            "gpu",
+            "f32",
+            Box::new(move || sbo::backend::gpu(ctx.clone())),
+        ));
+    }
+    v
+}
+
+/// Runs a fresh job into `dir` and then resumes it until complete; run `i` (0 first) is
+/// asked to stop once `stops[i]` lane-steps are done.
+fn run_with_stops(cfg: &SweepConfig, choice: &EngineChoice, dir: &Path, stops: &[u64]) -> usize {
+    let mut resumed = 0;
+    for i in 0.. {
+        let job = if i == 0 {
+            Job::start(Plan::prepare(cfg, None).unwrap(), None, dir, false, None).unwrap()
+        } else {
+            resumed += 1;
+            Job::resume(dir, None).unwrap()
+        };
+        let stop = AtomicBool::new(false);
+        let count = AtomicU64::new(0);
+        let at = stops.get(i).copied();
+        let progress = |n: u64| {
+            if at.is_some_and(|a| count.fetch_add(n, Ordering::SeqCst) + n >= a) {
+                stop.store(true, Ordering::SeqCst);
+            }
+        };
+        let opts = RunOptions {
+            progress: Some(&progress),
+            stop: Some(&stop),
+            ..RunOptions::default()
+        };
+        let out = job.run(choice, &opts, Some(Duration::MAX)).unwrap();
+        if out.failure.is_none() {
+            break;
+        }
+        assert!(
+            out.stopped(),
+            "{}",
+            sbo::job::failure_text(out.failure.as_ref().unwrap())
+        );
+    }
+    resumed
+}
+
+#[test]
+fn stopped_and_resumed_runs_end_as_uninterrupted_ones() {
+    for (name, precision, choice) in engines() {
+        let cfg = config(precision, 20);
+        let tmp = tempfile::tempdir().unwrap();
+        let whole = tmp.path().join("whole");
+        let choice = choice();
+        run_with_stops(&cfg, &choice, &whole, &[]);
+        let summary = std::fs::read_to_string(whole.join("summary.json")).unwrap();
+        assert!(
+            !summary.contains("\"diverged_lanes\": 0"),
+            "{name}: the test needs diverging lanes"
+        );
+        // Stops within the first variant, at its end, within the second, several in a row.
+        for (k, stops) in [
+            vec![300],
+            vec![900],
+            vec![1200, 1],
+            vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let dir = tmp.path().join(format!("stopped-{k}"));
+            let resumed = run_with_stops(&cfg, &choice, &dir, &stops);
+            assert!(resumed > 0, "{name} {stops:?}: never stopped");
+            assert!(
+                !dir.join("checkpoint").exists(),
+                "{name}: a complete run keeps no checkpoint"
+            );
+            assert_same(&whole, &dir, &format!("{name}, stops at {stops:?}"));
+        }
+    }
+}
+
+/// Every shard of `cfg` for `count` shards, merged.
+fn sharded(cfg: &SweepConfig, choice: &EngineChoice, root: &Path, count: usize) -> PathBuf {
+    let dirs: Vec<PathBuf> = (0..count)
+        .map(|index| {
+            let d = root.join(format!("n{count}-{index}"));
+            let plan = Plan::prepare(cfg, None).unwrap();
+            let job = Job::start(plan, None, &d, false, Some(Shard { index, count })).unwrap();
+            let out = job.run(choice, &RunOptions::default(), None).unwrap();
+            assert!(out.failure.is_none() && out.shard.is_some());
+            d
+        })
+        .rev()
+        .collect();
+    let merged = root.join(format!("merged-{count}"));
+    merge_shards(&dirs, &merged, false).unwrap();
+    merged
+}
+
+#[test]
+fn shards_merge_to_the_unsharded_run() {
+    for (name, precision, choice) in engines() {
+        let cfg = config(precision, 8);
+        let tmp = tempfile::tempdir().unwrap();
+        let choice = choice();
+        let whole = tmp.path().join("whole");
+        run_with_stops(&cfg, &choice, &whole, &[]);
+        // 2 variants x 5 configurations x 3 seeds = 30 groups: shards that cut
+        // configurations, whole variants, one group each, and more shards than groups.
+        for count in [1, 2, 4, 7, 30, 33] {
+            let merged = sharded(&cfg, &choice, tmp.path(), count);
+            assert_same(&whole, &merged, &format!("{name}, {count} shards"));
+        }
+    }
+}
+
+#[test]
+fn merge_refuses_what_does_not_make_one_run() {
+    let cfg = config("f64", 4);
+    let choice = sbo::backend::cpu(String::new());
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    sharded(&cfg, &choice, root, 3);
+    let shard = |i: usize| root.join(format!("n3-{i}"));
+    let err = |dirs: &[PathBuf]| {
+        merge_shards(dirs, &root.join("out"), false)
+            .err()
+            .expect("must refuse")
+            .to_string()
+    };
+    let e = err(&[shard(0), shard(2)]);
+    assert!(e.contains("shard(s) 1 of 3 are missing"), "{e}");
+    let e = err(&[shard(0), shard(1), shard(1), shard(2)]);
+    assert!(e.contains("again"), "{e}");
+    // Another sweep's shard.
+    let other = config("f64", 6);
+    let d = root.join("other");
+    Job::start(
+        Plan::prepare(&other, None).unwrap(),
+        None,
+        &d,
+        false,
+        Some(Shard { index: 1, count: 3 }),
+    )
+    .unwrap()
+    .run(&choice, &RunOptions::default(), None)
+    .unwrap();
+    let e = err(&[shard(0), d, shard(2)]);
+    assert!(e.contains("another sweep"), "{e}");
+    // A shard that stopped: not complete.
+    let d = root.join("stopped");
+    let job = Job::start(
+        Plan::prepare(&cfg, None).unwrap(),
+        None,
+        &d,
+        false,
+        Some(Shard { index: 1, count: 3 }),
+    )
+    .unwrap();
+    let stop = AtomicBool::new(true);
+    let opts = RunOptions {
+        stop: Some(&stop),
+        ..RunOptions::default()
+    };
+    assert!(job.run(&choice, &opts, None).unwrap().stopped());
+    let e = err(&[shard(0), d.clone(), shard(2)]);
+    assert!(e.contains("--resume"), "{e}");
+    // Resumed, it completes and merges.
+    Job::resume(&d, None)
+        .unwrap()
+        .run(&choice, &RunOptions::default(), None)
+        .unwrap();
+    merge_shards(&[shard(0), d, shard(2)], &root.join("out"), false).unwrap();
+    // A directory that is no shard, and resuming a complete run.
+    let e = err(&[shard(0), root.join("out"), shard(2)]);
+    assert!(e.contains("not a shard directory"), "{e}");
+    let e = Job::resume(&root.join("out"), None)
+        .err()
+        .expect("complete")
+        .to_string();
+    assert!(e.contains("nothing to resume"), "{e}");
+}
+
+/// The binary killed with SIGKILL at fixed fractions of an uninterrupted run's time, then
+/// resumed (and killed again) until it completes: the same files.
+#[test]
+fn killed_runs_resume_to_the_same_files() {
+    let sbo = env!("CARGO_BIN_EXE_sbo");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut backends = vec!["cpu"];
+    if gpu_support::context().is_some() {
+        backends.push("gpu");
+    }
+    for backend in backends {
+        let cfg = tmp.path().join(format!("{backend}.toml"));
+        // About a second or more, so that two kills land in it.
+        let (precision, steps) = if backend == "cpu" {
+            ("f64", 20_000)
+        } else {
+            ("f32", 3000)
+        };
+        let mut c = config(precision, steps);
+        c.run.log_every = steps / 100;
+        std::fs::write(&cfg, c.to_toml().unwrap()).unwrap();
+        let run = |out: &Path| {
+            std::process::Command::new(sbo)
+                .args([
+                    "run",
+                    "--quiet",
+                    "--backend",
+                    backend,
+                    "--checkpoint-every",
+                    "0",
+                    "--out",
+                ])
+                .arg(out)
+                .arg(&cfg)
+                .spawn()
+                .unwrap()
+        };
+        let whole = tmp.path().join(format!("{backend}-whole"));
+        let t0 = std::time::Instant::now();
+        assert!(run(&whole).wait().unwrap().success());
+        let full = t0.elapsed();
+        eprintln!("{backend}: the uninterrupted run took {full:?}");
+        // Where the kills land, as fractions of the run's time (fixed: reproducible).
+        for (k, fractions) in [[0.3, 0.3], [0.6, 0.2], [0.1, 0.5]].iter().enumerate() {
+            let dir = tmp.path().join(format!("{backend}-killed-{k}"));
+            let mut child = run(&dir);
+            // The clock starts once the run directory says what the run is (a kill before
+            // that leaves nothing to resume, and `--force` starts over).
+            let started = std::time::Instant::now();
+            while !dir.join("checkpoint/run.json").exists() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "{backend}: no checkpoint/run.json"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let mut kills = 0;
+            for f in fractions {
+                std::thread::sleep(full.mul_f64(*f));
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                child.kill().unwrap();
+                child.wait().unwrap();
+                if !dir.join("checkpoint").exists() {
+                    // Killed after it completed (while it exited).
+                    break;
+                }
+                kills += 1;
+                child = std::process::Command::new(sbo)
+                    .args(["run", "--quiet", "--resume"])
+                    .arg(&dir)
+                    .spawn()
+                    .unwrap();
+            }
+            let status = child.wait().unwrap();
+            assert!(status.success(), "{backend} kill set {k}: {status}");
+            eprintln!("{backend} kill set {k}: {kills} kill(s)");
+            assert_same(&whole, &dir, &format!("{backend}, killed at {fractions:?}"));
+        }
+    }
+}
