@@ -128,8 +128,11 @@ fn assert_same(want: &Path, got: &Path, what: &str) {
     }
 }
 
-fn engines() -> Vec<(&'static str, &'static str, Box<dyn Fn() -> EngineChoice>)> {
-    let mut v: Vec<(&'static str, &'static str, Box<dyn Fn() -> EngineChoice>)> = vec![
+/// An engine under test: its name, the precision its lanes run in, how to choose it.
+type Under = (&'static str, &'static str, Box<dyn Fn() -> EngineChoice>);
+
+fn engines() -> Vec<Under> {
+    let mut v: Vec<Under> = vec![
         (
             "cpu f64",
             "f64",
