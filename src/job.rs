@@ -156,6 +156,11 @@ impl Job {
         self.dir.work_dir()
     }
 
+    /// Where the results go once complete (the run it replaces, with `--force`).
+    pub fn target(&self) -> &Path {
+        self.dir.target()
+    }
+
     /// Whether the job continues a checkpoint.
     pub fn resumed(&self) -> bool {
         !self.resume.completed.is_empty() || self.resume.progress.is_some()

@@ -10,7 +10,8 @@
 //! `error`, `real`, `rng`, `machine` · `data` · `problem` · `algo` (the algorithms and their registry) ·
 //! `metrics` · `sweep` (configs, grids, studies) · `run` (the backend-neutral run layer) ·
 //! `cpu`, `gpu` (the engines) · `backend` (choosing one) · `rundir` (the run directory) ·
-//! `analysis` · `plot` · `report` · `verify`, `bench`. `bin/sbo.rs` parses arguments and
+//! `job`, `cluster` (a run directory over a run's life: resume, shards, merge, Slurm) ·
+//! `analysis` · `plot` · `report` · `verify`, `bench`. `bin/sbo/` parses arguments and
 //! prints.
 
 pub mod algo;

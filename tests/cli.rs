@@ -310,3 +310,98 @@ fn run_plots_and_reports_and_both_can_be_remade() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("config.toml"), "{err}");
 }
+
+/// Shards from the command line (explicit and from a Slurm array's environment) merge to the
+/// unsharded run; `sbo slurm` writes the job scripts; `--resume` and `--shard` misuse are
+/// clear errors.
+#[test]
+fn shards_merge_and_slurm_scripts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace("[run]", "[run]\nbackend = \"cpu\"") + "[report]\nplots = false\n";
+    let cfg = write(dir.path(), "tiny.toml", &text);
+    let p = |x: &str| dir.path().join(x).to_str().unwrap().to_string();
+    run_ok(&cfg, &dir.path().join("whole"));
+    let c = cfg.to_str().unwrap();
+    sbo_ok(&["run", c, "-q", "--shard", "0/3", "--out", &p("s0")]);
+    let o = sbo()
+        .args(["run", c, "-q", "--shard", "auto", "--out", &p("s1")])
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sbo_ok(&["run", c, "-q", "--shard", "2/3", "--out", &p("s2")]);
+    let o = sbo()
+        .args(["merge", "--out", &p("merged"), &p("s2"), &p("s0")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("shard(s) 1 of 3 are missing"),
+        "{err}"
+    );
+    sbo_ok(&[
+        "merge",
+        "-q",
+        "--out",
+        &p("merged"),
+        &p("s2"),
+        &p("s0"),
+        &p("s1"),
+    ]);
+    for f in ["metrics.csv", "lanes.csv"] {
+        let a = std::fs::read_to_string(dir.path().join("whole").join(f)).unwrap();
+        let b = std::fs::read_to_string(dir.path().join("merged").join(f)).unwrap();
+        let keep = |s: &str| {
+            s.lines()
+                .filter(|l| !l.contains(",seconds,"))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keep(&a), keep(&b), "{f}");
+    }
+
+    for (args, needle) in [
+        (vec!["run", c, "--shard", "3/3"], "0..3"),
+        (vec!["run", c, "--shard", "auto"], "SLURM_ARRAY_TASK_ID"),
+        (vec!["run", "--resume", &p("whole")], "nothing to resume"),
+        (vec!["run", "--resume", &p("nope")], "no checkpoint"),
+        (
+            vec!["run", c, "--resume", &p("whole")],
+            "cannot be used with",
+        ),
+        (
+            vec!["run", c, "--checkpoint-every", "soon"],
+            "--checkpoint-every",
+        ),
+    ] {
+        let o = sbo()
+            .args(&args)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(
+            err.contains(needle),
+            "{args:?}: should say `{needle}`: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+
+    sbo_ok(&[
+        "slurm",
+        c,
+        "--shards",
+        "3",
+        "--out",
+        &p("cluster"),
+        "--",
+        "--partition=x",
+    ]);
+    let array = std::fs::read_to_string(dir.path().join("cluster.slurm/shards.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-2"), "{array}");
+    assert!(array.contains("--shard auto"), "{array}");
+    let submit = std::fs::read_to_string(dir.path().join("cluster.slurm/submit.sh")).unwrap();
+    assert!(submit.contains("'--partition=x'"), "{submit}");
+}

@@ -160,16 +160,23 @@ pub fn run(a: RunArgs) -> Result<()> {
         events: Some(&events),
         stop: Some(&STOP),
     };
-    let target = job.dir().to_path_buf();
+    let target = job.target().to_path_buf();
     let outcome = job.run(&choice, &opts, every)?;
     bar.finish_and_clear();
     finish(outcome, &target, report, a.quiet)
 }
 
 /// The messages (and exit status) of a run that ended.
-fn finish(outcome: JobOutcome, work: &Path, report: bool, quiet: bool) -> Result<()> {
+fn finish(outcome: JobOutcome, target: &Path, report: bool, quiet: bool) -> Result<()> {
     let dir = &outcome.dir;
-    let resume = format!("`sbo run --resume {}` continues it", dir.display());
+    let mut resume = format!("`sbo run --resume {}` continues it", dir.display());
+    if dir != target {
+        resume.push_str(&format!(
+            " (and then replaces {}); {} is unchanged",
+            target.display(),
+            target.display()
+        ));
+    }
     if let Some(f) = &outcome.failure {
         let what = failure_text(f);
         if outcome.stopped() {
@@ -221,9 +228,6 @@ fn finish(outcome: JobOutcome, work: &Path, report: bool, quiet: bool) -> Result
             result.threads,
             dir.display()
         );
-        if dir != work {
-            eprintln!("(it replaced the earlier run there)");
-        }
     }
     for w in &result.warnings {
         eprintln!("warning: {w}");
