@@ -474,3 +474,41 @@ fn a_stop_between_variants_does_not_start_the_next_one() {
         .iter()
         .all(|c| c.label.starts_with("n_upper=10")));
 }
+
+/// Values that grow to about 1e280 (the bound raised to f32's largest, alpha = 1e6, every step
+/// logged): the figures and the report are made, in bounded time, with what can be drawn.
+#[test]
+fn figures_of_exploding_values_are_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY
+        .replace(
+            "steps = 4\nlog_every = 2",
+            "steps = 30\nlog_every = 1\ndivergence_bound = 3e38",
+        )
+        .replace("alpha = 0.1\nbeta = 0.1", "alpha = 1e6\nbeta = 1e6");
+    let cfg = write(dir.path(), "huge.toml", &text);
+    let out = dir.path().join("out");
+    let o = sbo()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("report.md").exists(), "{}", stderr(&o));
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let biggest = metrics
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(4)?.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+        .fold(0f64, |a, v| a.max(v.abs()));
+    assert!(
+        biggest > 1e30,
+        "the case needs exploding values, the largest is {biggest:e}"
+    );
+}
