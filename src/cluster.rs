@@ -100,8 +100,10 @@ impl SlurmJob {
         with_suffix(&self.out, ".slurm")
     }
 
-    /// The job array's script. A task whose shard is complete does nothing; one whose shard
-    /// has a checkpoint (the task was preempted or requeued) resumes it.
+    /// The job array's script. Task I runs shard I of N (named explicitly, so that rerunning
+    /// one task with `sbatch --array=I` runs the same shard). A task whose shard is complete
+    /// does nothing; one whose shard has a checkpoint (the task was preempted or requeued)
+    /// resumes it; a directory with neither (killed while it was being made) starts over.
     pub fn array_script(&self) -> String {
         let sbo = quote(&self.sbo.to_string_lossy());
         let shards = quote(&self.shards_dir().to_string_lossy());
@@ -118,13 +120,16 @@ impl SlurmJob {
              #SBATCH --requeue\n\
              # One shard of the sweep per array task (written by `sbo slurm`).\n\
              set -eu\n\
-             dir={shards}/\"$SLURM_ARRAY_TASK_ID\"\n\
-             if [ -f \"$dir/shard.cbor\" ]; then\n  echo \"shard $SLURM_ARRAY_TASK_ID is complete\"\n  exit 0\n\
+             i=\"$SLURM_ARRAY_TASK_ID\"\n\
+             dir={shards}/\"$i\"\n\
+             if [ -f \"$dir/shard.cbor\" ]; then\n  echo \"shard $i is complete\"\n  exit 0\n\
              fi\n\
              if [ -f \"$dir/checkpoint/run.json\" ]; then\n  exec {sbo} run --quiet --resume \"$dir\"\n\
              fi\n\
-             exec {sbo} run --quiet {config}--shard auto --out \"$dir\"\n",
+             rm -rf \"$dir\"\n\
+             exec {sbo} run --quiet {config}--shard \"$i/{count}\" --out \"$dir\"\n",
             name = self.name,
+            count = self.shards,
             last = self.shards.saturating_sub(1),
             logs = logs.to_string_lossy(),
         )

@@ -94,16 +94,26 @@ impl Job {
     /// fingerprint says so).
     pub fn resume(dir: &Path, threads: Option<usize>) -> Result<Job> {
         let Some(start) = Checkpoints::start_of(dir)? else {
-            let msg = if dir.join(crate::rundir::schema::SUMMARY).exists()
+            let mut msg = if dir.join(crate::rundir::schema::SUMMARY).exists()
                 || dir.join(crate::rundir::state::SHARD_FILE).exists()
             {
-                "is complete: there is nothing to resume"
+                "is complete: there is nothing to resume".to_string()
             } else {
-                "has no checkpoint to resume (not a run directory of this sbo version)"
+                "has no checkpoint to resume (not a run directory of this sbo version)".to_string()
             };
+            // A run that was replacing this one (--force) works beside it.
+            let mut staging = dir.as_os_str().to_owned();
+            staging.push(".incomplete");
+            let staging = PathBuf::from(staging);
+            if Checkpoints::start_of(&staging).ok().flatten().is_some() {
+                msg.push_str(&format!(
+                    "; the run that was replacing it is in {}: resume that",
+                    staging.display()
+                ));
+            }
             return Err(SboError::Output {
                 path: dir.to_path_buf(),
-                msg: msg.into(),
+                msg,
             });
         };
         let mut config = SweepConfig::from_file(&dir.join(crate::rundir::schema::CONFIG))?;
@@ -121,15 +131,28 @@ impl Job {
         }
         let (completed, progress) = Checkpoints::open(dir, &start.fingerprint).load()?;
         let pieces = pieces(&plan, start.shard);
+        let bad = |msg: String| SboError::Output {
+            path: dir.join(crate::rundir::state::CHECKPOINT_DIR),
+            msg,
+        };
         if completed.len() > pieces.len() {
-            return Err(SboError::Output {
-                path: dir.join(crate::rundir::state::CHECKPOINT_DIR),
-                msg: format!(
-                    "holds {} completed pieces, the run has {}",
-                    completed.len(),
-                    pieces.len()
-                ),
-            });
+            return Err(bad(format!(
+                "holds {} completed pieces, the run has {}",
+                completed.len(),
+                pieces.len()
+            )));
+        }
+        for (i, (out, piece)) in completed.iter().zip(&pieces).enumerate() {
+            out.fits(&piece.study(&plan))
+                .map_err(|why| bad(format!("piece {i} does not fit the run: {why}")))?;
+        }
+        if let (Some(p), Some(piece)) = (&progress, pieces.get(completed.len())) {
+            p.fits(&piece.study(&plan)).map_err(|why| {
+                bad(format!(
+                    "the progress of piece {} does not fit the run: {why}",
+                    completed.len()
+                ))
+            })?;
         }
         Ok(Job {
             dir: RunDir::resume(dir, start.replaces.as_deref()),
@@ -220,6 +243,9 @@ impl Job {
         let run = run_pieces(&plan, &pieces, choice, opts, resume, Some(&checkpointing));
         let failure = run.failure.as_ref().map(failure_text);
         let complete = failure.is_none();
+        opts.event(crate::run::RunEvent::Writing);
+        // The checkpoint goes only once the complete results are in their place: until then
+        // an interruption leaves something to resume.
         let finished = |dir: &Path| {
             if complete {
                 Checkpoints::open(dir, &start.fingerprint).remove();
@@ -248,11 +274,8 @@ impl Job {
                     outs: run.outs,
                     sbo: start.sbo.clone(),
                 });
-                let at = dir.commit(complete, |d| {
-                    write_shard(d, file.as_ref(), &summary)?;
-                    finished(d);
-                    Ok(())
-                })?;
+                let at = dir.commit(complete, |d| write_shard(d, file.as_ref(), &summary))?;
+                finished(&at);
                 Ok(JobOutcome {
                     dir: at,
                     result: None,
@@ -263,10 +286,9 @@ impl Job {
             None => {
                 let result = assemble_pieces(&plan, &pieces, run.outs);
                 let at = dir.commit(complete, |d| {
-                    crate::rundir::write::write_results(d, &plan, &result, failure)?;
-                    finished(d);
-                    Ok(())
+                    crate::rundir::write::write_results(d, &plan, &result, failure)
                 })?;
+                finished(&at);
                 Ok(JobOutcome {
                     dir: at,
                     result: Some(result),
@@ -364,11 +386,15 @@ pub fn merge_shards(
     for (index, slot) in slots.into_iter().enumerate() {
         let (d, f) = &mut files[slot.unwrap_or_default()];
         let want = pieces(&plan, Some(Shard { index, count }));
+        let bad = |why: String| SboError::Output {
+            path: d.join(crate::rundir::state::SHARD_FILE),
+            msg: format!("does not hold the groups of shard {index}/{count}: {why}"),
+        };
         if f.pieces != want || f.outs.len() != want.len() {
-            return Err(SboError::Output {
-                path: d.clone(),
-                msg: format!("does not hold the groups of shard {index}/{count}"),
-            });
+            return Err(bad("other pieces".into()));
+        }
+        for (out, piece) in f.outs.iter().zip(&f.pieces) {
+            out.fits(&piece.study(&plan)).map_err(bad)?;
         }
         all_pieces.append(&mut f.pieces);
         outs.append(&mut f.outs);

@@ -222,6 +222,34 @@ fn stopped_and_resumed_runs_end_as_uninterrupted_ones() {
                 "{name}: a complete run keeps no checkpoint"
             );
             assert_same(&whole, &dir, &format!("{name}, stops at {stops:?}"));
+            assert_clocks_go_on(&dir, &format!("{name}, stops at {stops:?}"));
+        }
+    }
+}
+
+/// The `seconds` metric of every (configuration, seed) never goes back: a resumed run's
+/// clocks go on from the checkpoint.
+#[track_caller]
+fn assert_clocks_go_on(dir: &Path, what: &str) {
+    let s = std::fs::read_to_string(dir.join("seeds.csv")).unwrap();
+    let header: Vec<&str> = s.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "seconds")
+        .expect("a seconds column");
+    let mut last: std::collections::HashMap<(String, String), f64> = Default::default();
+    for l in s.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let v: f64 = f[col].parse().unwrap_or(f64::NAN);
+        if v.is_nan() {
+            continue;
+        }
+        let key = (f[0].to_string(), f[1].to_string());
+        if let Some(prev) = last.insert(key.clone(), v) {
+            assert!(
+                v >= prev,
+                "{what}: {key:?} seconds went from {prev} back to {v}"
+            );
         }
     }
 }
@@ -406,7 +434,73 @@ fn killed_runs_resume_to_the_same_files() {
             let status = child.wait().unwrap();
             assert!(status.success(), "{backend} kill set {k}: {status}");
             eprintln!("{backend} kill set {k}: {kills} kill(s)");
+            assert!(
+                kills > 0,
+                "{backend} kill set {k}: the run ended before the first kill"
+            );
             assert_same(&whole, &dir, &format!("{backend}, killed at {fractions:?}"));
         }
     }
+}
+
+/// A checkpoint continues on the engine that made it, also when that is the fallback of the
+/// engine now chosen (a GPU run that had fallen back to the CPU); on another engine its part
+/// starts over, and the results say so.
+#[test]
+fn a_checkpoint_continues_on_its_own_engine_or_starts_over() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let cfg = config("f64", 12);
+    let tmp = tempfile::tempdir().unwrap();
+    let cpu = sbo::backend::cpu(String::new());
+    let whole = tmp.path().join("whole");
+    run_with_stops(&cfg, &cpu, &whole, &[]);
+
+    let stop_early = |dir: &Path| {
+        let job = Job::start(Plan::prepare(&cfg, None).unwrap(), None, dir, false, None).unwrap();
+        // Into the second (last) variant: 45 lanes x 12 steps make the first.
+        let stop = AtomicBool::new(false);
+        let count = AtomicU64::new(0);
+        let progress = |n: u64| {
+            if count.fetch_add(n, Ordering::SeqCst) + n > 600 {
+                stop.store(true, Ordering::SeqCst);
+            }
+        };
+        let opts = RunOptions {
+            progress: Some(&progress),
+            stop: Some(&stop),
+            ..RunOptions::default()
+        };
+        assert!(job.run(&cpu, &opts, None).unwrap().stopped());
+    };
+    // GPU chosen, CPU as its fallback: the CPU checkpoint continues on the CPU, exactly.
+    let dir = tmp.path().join("fell-back");
+    stop_early(&dir);
+    let gpu_with_fallback = EngineChoice {
+        engine: Box::new(sbo::gpu::GpuEngine::new(ctx.clone())),
+        fallback: Some(Box::new(sbo::cpu::CpuEngine)),
+        reason: String::new(),
+    };
+    let out = Job::resume(&dir, None)
+        .unwrap()
+        .run(&gpu_with_fallback, &RunOptions::default(), None)
+        .unwrap();
+    assert!(out.failure.is_none());
+    assert_same(
+        &whole,
+        &dir,
+        "a CPU checkpoint resumed with the CPU as fallback",
+    );
+
+    // GPU only: the part starts over on the GPU, with a warning.
+    let dir = tmp.path().join("other-engine");
+    stop_early(&dir);
+    let out = Job::resume(&dir, None)
+        .unwrap()
+        .run(&sbo::backend::gpu(ctx), &RunOptions::default(), None)
+        .unwrap();
+    assert!(out.failure.is_none());
+    let warnings = out.result.expect("a result").warnings.join("\n");
+    assert!(warnings.contains("started over"), "{warnings}");
 }

@@ -401,7 +401,7 @@ fn shards_merge_and_slurm_scripts_from_the_command_line() {
     ]);
     let array = std::fs::read_to_string(dir.path().join("cluster.slurm/shards.sbatch")).unwrap();
     assert!(array.contains("#SBATCH --array=0-2"), "{array}");
-    assert!(array.contains("--shard auto"), "{array}");
+    assert!(array.contains("--shard \"$i/3\""), "{array}");
     let submit = std::fs::read_to_string(dir.path().join("cluster.slurm/submit.sh")).unwrap();
     assert!(submit.contains("'--partition=x'"), "{submit}");
 }

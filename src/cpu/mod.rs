@@ -13,8 +13,8 @@ use crate::metrics::sq_dist;
 use crate::problem::{accuracy, data_loss, Loss, Oracles};
 use crate::rng::LaneRng;
 use crate::run::{
-    neighbour_replacements, DeviceInfo, Engine, EngineRun, FinalLane, FinalState, GroupRecord,
-    LaneSnapshot, Layout, StabilitySums,
+    neighbour_replacements, DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState,
+    GroupRecord, LaneSnapshot, Layout, StabilitySums,
 };
 use crate::sweep::{Precision, Study};
 use rayon::prelude::*;
@@ -260,9 +260,9 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
             .install(|| self.groups.par_iter().map(|g| g.record(study)).collect()))
     }
 
-    fn snapshot(&mut self) -> Result<Vec<LaneSnapshot>> {
+    fn snapshot(&mut self) -> Result<EngineState> {
         let wide = |v: &[T]| v.iter().map(|x| x.as_f64()).collect();
-        Ok(self
+        let lanes = self
             .groups
             .iter()
             .flat_map(|g| {
@@ -277,19 +277,30 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
                         diverged_at: *div,
                     })
             })
-            .collect())
+            .collect();
+        let clocks = self
+            .groups
+            .iter()
+            .map(|g| (g.base_seconds, g.seconds))
+            .collect();
+        Ok(EngineState { lanes, clocks })
     }
 
-    fn restore(&mut self, t: u64, lanes: &[LaneSnapshot]) -> Result<()> {
+    fn restore(&mut self, t: u64, state: &EngineState) -> Result<()> {
         let n: usize = self.groups.iter().map(|g| g.lanes.len()).sum();
-        if lanes.len() != n {
-            return Err(SboError::engine(format!(
-                "the checkpoint holds {} lanes, the study has {n}",
-                lanes.len()
-            )));
+        if state.lanes.len() != n || state.clocks.len() != self.groups.len() {
+            return Err(SboError::config(
+                "resume",
+                format!(
+                    "the checkpoint holds {} lanes, the study has {n}",
+                    state.lanes.len()
+                ),
+            ));
         }
-        let mut saved = lanes.iter();
-        for g in &mut self.groups {
+        let mut saved = state.lanes.iter();
+        for (g, &(base, all)) in self.groups.iter_mut().zip(&state.clocks) {
+            g.base_seconds = base;
+            g.seconds = all;
             for (lane, div) in g.lanes.iter_mut().zip(&mut g.diverged_at) {
                 let Some(s) = saved.next() else { break };
                 for (to, from) in [
@@ -298,7 +309,8 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
                     (&mut lane.v, &s.v),
                 ] {
                     if to.len() != from.len() {
-                        return Err(SboError::engine(
+                        return Err(SboError::config(
+                            "resume",
                             "a checkpointed lane's dimensions differ from the study's",
                         ));
                     }

@@ -16,8 +16,8 @@ use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
 use crate::run::{
-    DeviceInfo, Engine, EngineRun, FinalLane, FinalState, GroupRecord, LaneSnapshot, Layout,
-    StabilitySums,
+    DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState, GroupRecord, LaneSnapshot,
+    Layout, StabilitySums,
 };
 use crate::sweep::Study;
 use std::sync::Arc;
@@ -751,14 +751,14 @@ impl EngineRun for GpuRun<'_> {
             .collect())
     }
 
-    fn snapshot(&mut self) -> Result<Vec<LaneSnapshot>> {
+    fn snapshot(&mut self) -> Result<EngineState> {
         let (p, d) = (self.study.p(), self.study.d());
         let stride = p + 2 * d;
         let state: Vec<f32> = self
             .ctx
             .read_back(&self.state, 0, self.layout.lanes() * stride)?;
         let wide = |v: &[f32]| v.iter().map(|x| *x as f64).collect();
-        Ok(state
+        let lanes = state
             .chunks(stride)
             .enumerate()
             .map(|(l, s)| {
@@ -771,22 +771,34 @@ impl EngineRun for GpuRun<'_> {
                     diverged_at: self.diverged_at[l],
                 }
             })
-            .collect())
+            .collect();
+        // One clock for the device: every group's `seconds` is the run's time so far.
+        let now = self.start.elapsed().as_secs_f64();
+        let groups = self.layout.groups();
+        Ok(EngineState {
+            lanes,
+            clocks: vec![(now, now / groups as f64); groups],
+        })
     }
 
-    fn restore(&mut self, t: u64, lanes: &[LaneSnapshot]) -> Result<()> {
+    fn restore(&mut self, t: u64, state: &EngineState) -> Result<()> {
         let (p, d) = (self.study.p(), self.study.d());
+        let lanes = &state.lanes;
         if lanes.len() != self.layout.lanes() {
-            return Err(SboError::engine(format!(
-                "the checkpoint holds {} lanes, the study has {}",
-                lanes.len(),
-                self.layout.lanes()
-            )));
+            return Err(SboError::config(
+                "resume",
+                format!(
+                    "the checkpoint holds {} lanes, the study has {}",
+                    lanes.len(),
+                    self.layout.lanes()
+                ),
+            ));
         }
         let mut words = Vec::with_capacity(lanes.len() * (p + 2 * d));
         for l in lanes {
             if l.x.len() != p || l.y.len() != d || l.v.len() != d {
-                return Err(SboError::engine(
+                return Err(SboError::config(
+                    "resume",
                     "a checkpointed lane's dimensions differ from the study's",
                 ));
             }
@@ -802,6 +814,12 @@ impl EngineRun for GpuRun<'_> {
                 self.ctx.write_buffer(&self.lanes_buf, dead_at, &[1u32])?;
             }
         }
+        // The run's clock goes on from where the checkpoint left it.
+        let before = state.clocks.first().map_or(0.0, |c| c.0);
+        let now = Instant::now();
+        self.start = now
+            .checked_sub(std::time::Duration::from_secs_f64(before.max(0.0)))
+            .unwrap_or(now);
         self.t = t;
         Ok(())
     }

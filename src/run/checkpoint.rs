@@ -6,10 +6,12 @@
 //!
 //! Owns: the checkpoint's contents and when one is due. Must not know: files.
 
+use super::layout::Layout;
 use super::result::GroupOut;
 use crate::algo::OracleCounts;
 use crate::error::Result;
 use crate::metrics::MetricValues;
+use crate::sweep::Study;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -23,6 +25,16 @@ pub struct LaneSnapshot {
     pub v: Vec<f64>,
     pub counts: OracleCounts,
     pub diverged_at: Option<u64>,
+}
+
+/// Every lane of a study on an engine at a logging step, and the engine's clocks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EngineState {
+    /// In lane order.
+    pub lanes: Vec<LaneSnapshot>,
+    /// Per group: the seconds its record reports (the `seconds` metric) and the seconds spent
+    /// stepping all its lanes, so that a resumed run's clocks go on from there.
+    pub clocks: Vec<(f64, f64)>,
 }
 
 /// What the metrics of one group carry from one logging step to the next.
@@ -44,10 +56,54 @@ pub struct PieceProgress {
     /// engine continues it bit for bit.
     pub backend: String,
     pub precision: String,
-    pub lanes: Vec<LaneSnapshot>,
+    pub engine: EngineState,
     pub groups: Vec<GroupProgress>,
     /// Wall-clock seconds spent on the piece so far.
     pub seconds: f64,
+}
+
+impl PieceProgress {
+    /// Whether this progress can continue `study`: its sizes, lane by lane. `Err` says what
+    /// does not fit.
+    pub fn fits(&self, study: &Study) -> std::result::Result<(), String> {
+        let layout = Layout::of(study);
+        let (p, d) = (study.p(), study.d());
+        if self.done == 0 || self.done > study.log_steps.len() {
+            return Err(format!(
+                "it stands at logging step {} of {}",
+                self.done,
+                study.log_steps.len()
+            ));
+        }
+        if self.engine.lanes.len() != layout.lanes()
+            || self.engine.clocks.len() != layout.groups()
+            || self.groups.len() != layout.groups()
+        {
+            return Err(format!(
+                "it holds {} lanes in {} groups, the run has {} in {}",
+                self.engine.lanes.len(),
+                self.groups.len(),
+                layout.lanes(),
+                layout.groups()
+            ));
+        }
+        if self
+            .engine
+            .lanes
+            .iter()
+            .any(|l| l.x.len() != p || l.y.len() != d || l.v.len() != d)
+        {
+            return Err(format!("a lane's dimensions are not p = {p}, d = {d}"));
+        }
+        if self
+            .groups
+            .iter()
+            .any(|g| g.values.len() != self.done || g.y_star.len() != d)
+        {
+            return Err("a group's metric values do not match its logging steps".into());
+        }
+        Ok(())
+    }
 }
 
 /// A piece run to its end (or to a stop): its groups in order and how it ran.
@@ -63,6 +119,33 @@ pub struct PieceOut {
     /// Things the user should know that belong to the piece rather than a group (a fallback
     /// to the CPU, a checkpoint that could not be written).
     pub warnings: Vec<String>,
+}
+
+impl PieceOut {
+    /// Whether this is a complete run of `study` (as a piece of a plan): every group, every
+    /// lane, every logging step. `Err` says what is missing.
+    pub fn fits(&self, study: &Study) -> std::result::Result<(), String> {
+        let layout = Layout::of(study);
+        let steps = study.log_steps.len();
+        if self.done != steps {
+            return Err(format!("it ran {} of {steps} logging steps", self.done));
+        }
+        if self.groups.len() != layout.groups() {
+            return Err(format!(
+                "it holds {} groups, the piece has {}",
+                self.groups.len(),
+                layout.groups()
+            ));
+        }
+        if self
+            .groups
+            .iter()
+            .any(|g| g.values.len() != steps || g.lanes.len() != layout.group_size)
+        {
+            return Err("a group's values or lanes are missing".into());
+        }
+        Ok(())
+    }
 }
 
 /// Where and how often a run saves its progress.

@@ -1,7 +1,7 @@
 //! Running one prepared study on an engine: the logging-step loop, with the f64 metrics of
 //! step k computed on a worker thread while the engine advances to step k + 1.
 
-use super::checkpoint::{Checkpointing, GroupProgress, LaneSnapshot, PieceOut, PieceProgress};
+use super::checkpoint::{Checkpointing, EngineState, GroupProgress, PieceOut, PieceProgress};
 use super::engine::{Engine, FinalState};
 use super::layout::Layout;
 use super::record::{GroupMeter, GroupRecord};
@@ -32,7 +32,7 @@ pub fn run_study(engine: &dyn Engine, study: &Study, opts: &RunOptions) -> Resul
 
 /// A checkpoint due at one logging step: the lanes' states, sent with the step's records so
 /// that the metrics worker saves them together with the values of that step.
-type Due = Option<Vec<LaneSnapshot>>;
+type Due = Option<EngineState>;
 
 /// Runs `study` (a whole study or a shard's piece of one) on `engine`, from `resume` when
 /// given, saving checkpoints through `checkpoint` as piece number `index`.
@@ -51,7 +51,7 @@ pub(super) fn run_piece(
     let layout = Layout::of(study);
     let before = resume.map_or(0.0, |r| r.seconds);
     let first = match resume {
-        Some(r) => check_resume(engine, study, &layout, r)?,
+        Some(r) => check_resume(engine, study, r)?,
         None => 0,
     };
     let last_saved = std::sync::Mutex::new(Instant::now());
@@ -75,7 +75,7 @@ pub(super) fn run_piece(
                     ),
                 ));
             }
-            run.restore(study.log_steps[first - 1], &r.lanes)?;
+            run.restore(study.log_steps[first - 1], &r.engine)?;
         }
         let mut done = first;
         for &t in &study.log_steps[first..] {
@@ -114,7 +114,7 @@ pub(super) fn run_piece(
 
     // The worker side: the metric values, and the checkpoints the engine side asked for.
     let save = |done: usize,
-                lanes: Vec<LaneSnapshot>,
+                state: EngineState,
                 values: &[Vec<MetricValues>],
                 meters: &[GroupMeter]|
      -> Option<String> {
@@ -123,7 +123,7 @@ pub(super) fn run_piece(
             done,
             backend: engine.backend(),
             precision: precision.get().copied().unwrap_or_default().to_string(),
-            lanes,
+            engine: state,
             groups: values
                 .iter()
                 .zip(meters)
@@ -178,40 +178,24 @@ pub(super) fn run_piece(
 }
 
 /// Whether `r` can continue `study` on `engine`; the number of logging steps it measured.
-fn check_resume(
-    engine: &dyn Engine,
-    study: &Study,
-    layout: &Layout,
-    r: &PieceProgress,
-) -> Result<usize> {
+fn check_resume(engine: &dyn Engine, study: &Study, r: &PieceProgress) -> Result<usize> {
     if r.backend != engine.backend() {
         return Err(SboError::config(
             "resume",
             format!(
                 "the checkpoint was made on {}, this run would continue on {}: only the same \
-                 engine continues a run bit for bit (give --backend to choose it)",
+                 engine continues a run bit for bit",
                 r.backend,
                 engine.backend(),
             ),
         ));
     }
-    if r.done == 0
-        || r.done > study.log_steps.len()
-        || r.lanes.len() != layout.lanes()
-        || r.groups.len() != layout.groups()
-        || r.groups.iter().any(|g| g.values.len() != r.done)
-    {
-        return Err(SboError::engine(format!(
-            "the checkpoint does not fit the study: {} logging steps of {}, {} lanes of {}, {} \
-             groups of {}",
-            r.done,
-            study.log_steps.len(),
-            r.lanes.len(),
-            layout.lanes(),
-            r.groups.len(),
-            layout.groups()
-        )));
-    }
+    r.fits(study).map_err(|why| {
+        SboError::config(
+            "resume",
+            format!("the checkpoint does not fit the run: {why}"),
+        )
+    })?;
     Ok(r.done)
 }
 
@@ -226,7 +210,7 @@ fn measure(
     pool: &rayon::ThreadPool,
     resume: Option<&PieceProgress>,
     rx: mpsc::Receiver<(u64, Vec<GroupRecord>, Due)>,
-    save: &(dyn Fn(usize, Vec<LaneSnapshot>, &[Vec<MetricValues>], &[GroupMeter]) -> Option<String>
+    save: &(dyn Fn(usize, EngineState, &[Vec<MetricValues>], &[GroupMeter]) -> Option<String>
           + Sync),
 ) -> (Vec<Vec<MetricValues>>, Vec<GroupMeter>, Vec<String>) {
     let n = layout.groups();
@@ -249,7 +233,8 @@ fn measure(
             })
             .unzip(),
     };
-    let mut warnings = Vec::new();
+    // Only the last save's failure matters: a later checkpoint replaces an earlier one.
+    let mut last_failure = None;
     let mut done = resume.map_or(0, |r| r.done);
     for (t, records, due) in rx {
         done += 1;
@@ -264,11 +249,11 @@ fn measure(
                     vals.push(meter.values(study, config, seed, t, r));
                 })
         });
-        if let Some(lanes) = due {
-            warnings.extend(save(done, lanes, &values, &meters));
+        if let Some(state) = due {
+            last_failure = save(done, state, &values, &meters);
         }
     }
-    (values, meters, warnings)
+    (values, meters, last_failure.into_iter().collect())
 }
 
 fn group_outs(

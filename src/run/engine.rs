@@ -3,7 +3,7 @@
 //! lanes' final states. The CPU and GPU engines implement these traits and know nothing of
 //! each other; everything they share lives in the run layer.
 
-use super::checkpoint::LaneSnapshot;
+use super::checkpoint::EngineState;
 use super::record::GroupRecord;
 use crate::algo::OracleCounts;
 use crate::error::{Result, SboError};
@@ -68,13 +68,14 @@ pub trait EngineRun {
     /// Every group's record at the current step, in group order ([`super::Layout`]).
     fn records(&mut self) -> Result<Vec<GroupRecord>>;
 
-    /// Every lane's state at the current step, in lane order, after [`EngineRun::records`]
-    /// (which settles the lanes found diverged at this step).
-    fn snapshot(&mut self) -> Result<Vec<LaneSnapshot>>;
+    /// Every lane's state at the current step, in lane order, and the clocks, after
+    /// [`EngineRun::records`] (which settles the lanes found diverged at this step).
+    fn snapshot(&mut self) -> Result<EngineState>;
 
-    /// Puts every lane back to `lanes` (a [`EngineRun::snapshot`] of the same study on the
-    /// same engine) at outer step `t`, right after [`Engine::start`].
-    fn restore(&mut self, t: u64, lanes: &[LaneSnapshot]) -> Result<()>;
+    /// Puts every lane and clock back to `state` (a [`EngineRun::snapshot`] of the same study
+    /// on the same engine, checked with [`super::PieceProgress::fits`]) at outer step `t`,
+    /// right after [`Engine::start`].
+    fn restore(&mut self, t: u64, state: &EngineState) -> Result<()>;
 
     /// The lanes' final states, in lane order, and the compute seconds of each group.
     fn finish(self: Box<Self>) -> Result<FinalState>;

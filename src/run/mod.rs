@@ -13,7 +13,9 @@ mod plan;
 pub mod record;
 pub mod result;
 
-pub use checkpoint::{Checkpointing, GroupProgress, LaneSnapshot, PieceOut, PieceProgress};
+pub use checkpoint::{
+    Checkpointing, EngineState, GroupProgress, LaneSnapshot, PieceOut, PieceProgress,
+};
 pub use driver::run_study;
 pub use engine::{
     should_fall_back, DeviceInfo, Engine, EngineChoice, EngineRun, FinalLane, FinalState,
@@ -37,6 +39,9 @@ pub enum RunEvent<'a> {
         variant: &'a str,
         error: &'a SboError,
     },
+    /// The run ended and its results are being written (a handler that would quit at once
+    /// should wait).
+    Writing,
 }
 
 /// Callbacks of a run.
@@ -51,7 +56,7 @@ pub struct RunOptions<'a> {
 }
 
 impl RunOptions<'_> {
-    fn event(&self, e: RunEvent) {
+    pub(crate) fn event(&self, e: RunEvent) {
         if let Some(f) = self.events {
             f(e);
         }

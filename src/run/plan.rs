@@ -194,17 +194,39 @@ pub fn run_pieces(
         let study = piece.study(plan);
         opts.event(RunEvent::VariantStarted { variant: label });
         let at = checkpoint.map(|c| (c, index));
-        let from = progress.take();
-        let r = match (
-            run_piece(choice.engine.as_ref(), &study, opts, from.as_ref(), at),
-            &choice.fallback,
-        ) {
+        // A checkpoint continues on the engine that made it: the chosen one, or the fallback
+        // the piece had fallen back to. On any other engine the piece starts over.
+        let mut engine = choice.engine.as_ref();
+        let mut fallback = choice.fallback.as_deref();
+        let mut from = progress.take();
+        let mut restarted = None;
+        if let Some(p) = &from {
+            if p.backend != engine.backend() {
+                match fallback {
+                    Some(fb) if fb.backend() == p.backend => {
+                        engine = fb;
+                        fallback = None;
+                    }
+                    _ => {
+                        restarted = Some(format!(
+                            "the checkpoint of this part of the run was made on {}; it started \
+                             over on {} (a resumed run is bit for bit the interrupted one only \
+                             on the same engine)",
+                            p.backend,
+                            engine.backend()
+                        ));
+                        from = None;
+                    }
+                }
+            }
+        }
+        let r = match (run_piece(engine, &study, opts, from.as_ref(), at), fallback) {
             (Err(e), Some(fb)) if should_fall_back(&e) => {
                 opts.event(RunEvent::FellBack {
                     variant: label,
                     error: &e,
                 });
-                run_piece(fb.as_ref(), &study, opts, None, at).map(|mut r| {
+                run_piece(fb, &study, opts, None, at).map(|mut r| {
                     r.warnings.insert(
                         0,
                         format!("the GPU run failed ({e}); the sweep ran on the CPU instead"),
@@ -216,6 +238,7 @@ pub fn run_pieces(
         };
         match r {
             Ok(mut out) => {
+                out.warnings.extend(restarted);
                 // Lanes name their configuration by its place in the variant, not the piece.
                 for g in &mut out.groups {
                     for l in &mut g.lanes {

@@ -121,7 +121,15 @@ fn write_cbor<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     f.write_all(&bytes).map_err(|e| SboError::io(&tmp, e))?;
     // On disk before it replaces the last good one: a checkpoint must survive a crash.
     f.sync_all().map_err(|e| SboError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| SboError::io(path, e))
+    fs::rename(&tmp, path).map_err(|e| SboError::io(path, e))?;
+    // The rename itself, on disk: the directory's entry is synced too (where the platform
+    // allows opening a directory; elsewhere this is best effort).
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
 }
 
 fn read_cbor<T: DeserializeOwned>(path: &Path) -> Result<T> {

@@ -58,9 +58,10 @@ enum Command {
         /// Sweep description (TOML). Without it, the built-in default study runs.
         config: Option<PathBuf>,
         /// Continue the interrupted run in this directory from its last checkpoint (killed,
-        /// stopped with Ctrl-C, or failed); the result is the same, bit for bit, as an
-        /// uninterrupted run on the same engine.
-        #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "out", "force", "backend", "seeds", "steps", "shard"])]
+        /// stopped with Ctrl-C or SIGTERM, or failed); the result is the same, bit for bit, as
+        /// an uninterrupted run on the same engine (a part checkpointed on another engine
+        /// starts over, with a warning).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "out", "force", "seeds", "steps", "shard"])]
         resume: Option<PathBuf>,
         /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken; for a shard
         /// runs/NAME.shards/I]. An existing, non-empty directory is refused unless --force or

@@ -9,6 +9,7 @@ use sbo::run::{RunEvent, RunOptions};
 use sbo::sweep::{self, Backend};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What `sbo run` was asked.
@@ -42,6 +43,14 @@ fn checkpoint_every(s: &str) -> Result<Option<Duration>> {
     Ok(Some(Duration::from_secs_f64(secs)))
 }
 
+fn backend_of(b: BackendArg) -> Backend {
+    match b {
+        BackendArg::Auto => Backend::Auto,
+        BackendArg::Cpu => Backend::Cpu,
+        BackendArg::Gpu => Backend::Gpu,
+    }
+}
+
 pub fn run(a: RunArgs) -> Result<()> {
     let every = checkpoint_every(&a.checkpoint_every)?;
     // Everything that can fail before the run does so before the run directory exists, so a
@@ -50,18 +59,15 @@ pub fn run(a: RunArgs) -> Result<()> {
         Some(dir) => {
             let job = Job::resume(dir, a.threads)
                 .with_context(|| format!("cannot resume {}", dir.display()))?;
-            let choice = sbo::backend::choose(job.plan().config.run.backend)?;
+            let backend = a.backend.map_or(job.plan().config.run.backend, backend_of);
+            let choice = sbo::backend::choose(backend)?;
             let report = job.plan().config.report.plots;
             (job, choice, report)
         }
         None => {
             let (mut c, dir) = load(&a.config)?;
             if let Some(b) = a.backend {
-                c.run.backend = match b {
-                    BackendArg::Auto => Backend::Auto,
-                    BackendArg::Cpu => Backend::Cpu,
-                    BackendArg::Gpu => Backend::Gpu,
-                };
+                c.run.backend = backend_of(b);
             }
             if let Some(t) = a.threads {
                 c.run.threads = t;
@@ -93,16 +99,23 @@ pub fn run(a: RunArgs) -> Result<()> {
         }
     };
 
-    // Ctrl-C once: finish the current logging interval, save a checkpoint and write what is
-    // complete; twice: quit at once (every file is written whole or not at all, and the
-    // checkpoint goes last, so `--resume` still continues the run).
-    static STOP: AtomicBool = AtomicBool::new(false);
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nsbo: stopping after the current logging interval (Ctrl-C again to quit now)");
-    });
+    // Ctrl-C (or SIGTERM, as a scheduler sends before it kills) once: finish the current
+    // logging interval, save a checkpoint and write what is complete; Ctrl-C twice: quit at
+    // once, unless the results are being written.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writing = Arc::new(AtomicBool::new(false));
+    {
+        let (stop, writing) = (Arc::clone(&stop), Arc::clone(&writing));
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) && !writing.load(Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\nsbo: stopping after the current logging interval (Ctrl-C again to quit now)"
+            );
+        });
+    }
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop));
     let plan = job.plan();
     let (total, done) = job.lane_steps();
     if !a.quiet {
@@ -154,11 +167,12 @@ pub fn run(a: RunArgs) -> Result<()> {
             bar.set_position(piece_start.load(Ordering::Relaxed));
             bar.set_message(format!("{variant} (GPU failed: on the CPU)"));
         }
+        RunEvent::Writing => writing.store(true, Ordering::SeqCst),
     };
     let opts = RunOptions {
         progress,
         events: Some(&events),
-        stop: Some(&STOP),
+        stop: Some(&stop),
     };
     let target = job.target().to_path_buf();
     let outcome = job.run(&choice, &opts, every)?;
