@@ -257,7 +257,7 @@ mod tests {
         let a = j.array_script();
         assert!(a.contains("#SBATCH --array=0-3"), "{a}");
         assert!(
-            a.contains(r"'/opt/sbo it'\''s' run --quiet '/c/a.toml' --shard auto"),
+            a.contains(r#"'/opt/sbo it'\''s' run --quiet '/c/a.toml' --shard "$i/4""#),
             "{a}"
         );
         let m = j.merge_script();
