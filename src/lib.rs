@@ -22,6 +22,7 @@ pub mod cluster;
 pub mod cpu;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod gpu;
 pub mod job;
 pub mod machine;

@@ -405,3 +405,61 @@ fn shards_merge_and_slurm_scripts_from_the_command_line() {
     let submit = std::fs::read_to_string(dir.path().join("cluster.slurm/submit.sh")).unwrap();
     assert!(submit.contains("'--partition=x'"), "{submit}");
 }
+
+/// `sbo export` writes benchopt's schema: one row per configuration, seed and logging step,
+/// the chosen metric as objective_value; Parquet is refused with a pointer to the Python
+/// package; an unmeasured metric is a clear error.
+#[test]
+fn export_writes_a_benchopt_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace("[run]", "[run]\nbackend = \"cpu\"") + "[report]\nplots = false\n";
+    let cfg = write(dir.path(), "tiny.toml", &text);
+    let run = dir.path().join("run");
+    run_ok(&cfg, &run);
+    let r = run.to_str().unwrap();
+    sbo_ok(&["export", r, "--objective", "val_loss"]);
+    let mut table = csv::Reader::from_path(run.join("benchopt.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
+    let seeds = std::fs::read_to_string(run.join("seeds.csv")).unwrap();
+    assert_eq!(
+        rows.len() + 1,
+        seeds.lines().count(),
+        "one row per seeds.csv row"
+    );
+    let header: Vec<String> = table.headers().unwrap().iter().map(String::from).collect();
+    for col in [
+        "objective_name",
+        "solver_name",
+        "data_name",
+        "idx_rep",
+        "stop_val",
+        "time",
+        "objective_value",
+        "objective_val_loss",
+        "p_solver_alpha",
+    ] {
+        assert!(
+            header.iter().any(|h| h == col),
+            "{col} missing from {header:?}"
+        );
+    }
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for r in &rows {
+        assert_eq!(r[col("objective_value")], r[col("objective_val_loss")]);
+    }
+    for (args, needle) in [
+        (vec!["export", r, "--out", "x.parquet"], "Python package"),
+        (
+            vec!["export", r, "--objective", "val_accuracy"],
+            "was not measured",
+        ),
+        (vec!["export", r, "--objective", "nope"], "nope"),
+    ] {
+        let o = sbo().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+}

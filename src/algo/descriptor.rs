@@ -65,6 +65,23 @@ impl Setting {
             Setting::VRadius => "v_radius",
         }
     }
+
+    /// The field of [`AlgoConfig`] (as serialised) that holds this setting.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Setting::Alpha => "alpha",
+            Setting::Beta => "beta",
+            Setting::Gamma => "gamma",
+            Setting::BatchLower => "batch_lower",
+            Setting::BatchUpper => "batch_upper",
+            Setting::InnerSteps => "inner_steps",
+            Setting::Terms => "terms",
+            Setting::Eta => "eta",
+            Setting::WithoutReplacement => "without_replacement",
+            Setting::IndependentHvpBatch => "independent_hvp_batch",
+            Setting::VRadius => "v_radius",
+        }
+    }
 }
 
 /// The GPU twin of an algorithm: its WGSL step file (composed after the shared lane

@@ -3,7 +3,7 @@
 
 mod run_cmd;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sbo::metrics::Metric;
 use sbo::run::SweepResult;
@@ -196,6 +196,23 @@ enum Command {
         /// A directory written by `sbo run`.
         run_dir: PathBuf,
     },
+    /// Write a run directory's per-seed results as a table another tool reads: benchopt's
+    /// results schema (one row per configuration, seed and logging step), as CSV.
+    Export {
+        /// A directory written by `sbo run` or `sbo merge`.
+        run_dir: PathBuf,
+        /// The table's schema.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Benchopt)]
+        format: ExportFormat,
+        /// The metric that becomes benchopt's objective_value (every measured metric is also
+        /// an objective_<metric> column).
+        #[arg(long, default_value = "upper_objective")]
+        objective: String,
+        /// Output file [default: RUN_DIR/benchopt.csv]. CSV only: for Parquet, use the Python
+        /// package (`sbo.load(RUN_DIR).to_benchopt().to_parquet(...)`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Make the figures (SVG and PNG) of a run directory into RUN_DIR/figures.
     Plot {
         /// A directory written by `sbo run`.
@@ -204,6 +221,11 @@ enum Command {
     /// List the GPU adapters wgpu finds, with the limits that matter for sweeps, and say which
     /// one `--backend auto` would choose.
     Info,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Benchopt,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -325,6 +347,28 @@ fn real_main() -> Result<()> {
             } else {
                 println!("{report}");
             }
+            Ok(())
+        }
+        Command::Export {
+            run_dir,
+            format: ExportFormat::Benchopt,
+            objective,
+            out,
+        } => {
+            let out = out.unwrap_or_else(|| run_dir.join("benchopt.csv"));
+            if out.extension().is_some_and(|e| e == "parquet") {
+                anyhow::bail!(
+                    "{}: sbo writes benchopt tables as CSV; for Parquet use the Python package: \
+                     sbo.load(\"{}\").to_benchopt().to_parquet(...) (pyarrow)",
+                    out.display(),
+                    run_dir.display()
+                );
+            }
+            let metric: sbo::metrics::Metric = objective.parse()?;
+            let files = sbo::rundir::read_run(&run_dir)?;
+            let csv = sbo::export::benchopt_csv(&files, metric)?;
+            std::fs::write(&out, csv).with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("benchopt table: {}", out.display());
             Ok(())
         }
         Command::Report { run_dir } => {
