@@ -108,9 +108,8 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
             }
         }
         for (k, _) in &c.variant {
-            let k = k.rsplit('.').next().unwrap_or(k).to_string();
-            if !data_keys.contains(&k) {
-                data_keys.push(k);
+            if !data_keys.contains(k) {
+                data_keys.push(k.clone());
             }
         }
     }
@@ -119,7 +118,7 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
         "obj_description",
         "solver_name",
         "solver_description",
-        "data_name",
+        "dataset_name",
         "idx_rep",
         "stop_val",
         "time",
@@ -135,12 +134,22 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
             .map(|m| format!("objective_{}", m.name())),
     );
     header.extend(solver_keys.iter().map(|k| format!("p_solver_{k}")));
-    header.extend(data_keys.iter().map(|k| format!("p_dataset_{k}")));
+    // `[vary]` keys in full (data.n_upper -> p_dataset_data_n_upper): two sections may
+    // share a key's last part.
+    header.extend(
+        data_keys
+            .iter()
+            .map(|k| format!("p_dataset_{}", k.replace('.', "_"))),
+    );
+    // The system columns benchopt's HTML report reads (it requires platform-release and
+    // version-numpy once platform is there; numpy has no part in sbo, so it is empty).
     header.extend(
         [
             "platform",
+            "platform-release",
             "platform-architecture",
             "system-cpus",
+            "version-numpy",
             "version-sbo",
             "sbo-backend",
             "sbo-precision",
@@ -152,6 +161,10 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
     let data = data_name(files);
     let seed_base = summary.seed_base.unwrap_or(0);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    // The kernel release where the platform says (Linux); elsewhere unknown.
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let Some(c) = configs.get(r.config.as_str()) else {
@@ -164,10 +177,10 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
             });
         };
         let params: HashMap<String, String> = solver_params(c).into_iter().collect();
-        let variant: HashMap<String, String> = c
+        let variant: HashMap<&str, &str> = c
             .variant
             .iter()
-            .map(|(k, v)| (k.rsplit('.').next().unwrap_or(k).to_string(), v.clone()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let dataset = if c.variant.is_empty() {
             data.clone()
@@ -210,15 +223,19 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
                 .iter()
                 .map(|k| params.get(k).cloned().unwrap_or_default()),
         );
-        row.extend(
-            data_keys
-                .iter()
-                .map(|k| variant.get(k).cloned().unwrap_or_default()),
-        );
+        row.extend(data_keys.iter().map(|k| {
+            variant
+                .get(k.as_str())
+                .copied()
+                .unwrap_or_default()
+                .to_string()
+        }));
         row.extend([
             std::env::consts::OS.to_string(),
+            release.clone(),
             std::env::consts::ARCH.to_string(),
             cpus.to_string(),
+            String::new(),
             summary.versions.sbo.clone(),
             summary.backend.clone(),
             summary.precision.clone(),

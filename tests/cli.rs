@@ -430,7 +430,7 @@ fn export_writes_a_benchopt_table() {
     for col in [
         "objective_name",
         "solver_name",
-        "data_name",
+        "dataset_name",
         "idx_rep",
         "stop_val",
         "time",

@@ -67,26 +67,54 @@ Config = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 Progress = Union[bool, Callable[[int, int], Any], None]
 
 # Number columns as the CSV files write them: Rust's shortest round-trip text, `nan` (or an
-# empty cell in lanes.csv) for a missing value. Read back to the same bits.
+# empty cell in lanes.csv) for a missing value. Read back to the same bits. Text columns
+# are read as written: a label "nan" stays a label.
 _NA = ["nan", ""]
-_TEXT_COLUMNS = {"config": str, "algorithm": str, "metric": str, "status": str}
-
+_TEXT_COLUMNS = ("config", "algorithm", "metric", "status")
+_BENCHOPT_NUMBERS = ("idx_rep", "stop_val", "time")
 
 # pandas reads floats to the same bits by default from 3.0 on; before, only when asked.
 _EXACT = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_table(source, is_text: Callable[[str], bool]) -> pd.DataFrame:
+    import io
+
+    header = pd.read_csv(io.StringIO(source) if isinstance(source, str) else source, nrows=0)
+    cols = list(header.columns)
     return pd.read_csv(
-        path, keep_default_na=False, na_values=_NA, dtype=_TEXT_COLUMNS, **_EXACT
+        io.StringIO(source) if isinstance(source, str) else source,
+        keep_default_na=False,
+        na_values={c: _NA for c in cols if not is_text(c)},
+        dtype={c: str for c in cols if is_text(c)},
+        **_EXACT,
     )
 
 
+def _read_csv(path: Path) -> pd.DataFrame:
+    return _read_table(path, lambda c: c in _TEXT_COLUMNS)
+
+
+def _plain(value: Any) -> Any:
+    """A config with what TOML cannot hold made plain: paths as text, numpy scalars as
+    Python numbers, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C stopped a run after its current logging interval.
+    """Ctrl-C stopped a run after its current logging interval, before its end.
 
     ``result`` holds every logging step completed (``result.complete`` is False); with
-    ``out`` given, ``sbo.resume(out)`` continues the run.
+    ``out`` given, ``sbo.resume(out)`` continues the run. (A Ctrl-C that comes just as the
+    run completes does not interrupt it: the complete result is returned.)
     """
 
     def __init__(self, result: "Result") -> None:
@@ -99,7 +127,7 @@ class Result:
 
     Attributes:
         dir: the run directory (a temporary one, removed with this object, when the run was
-            made without ``out``).
+            made without ``out``: figures and reports made into it go with it).
         metrics: ``metrics.csv``: one row per configuration, logging step and metric,
             summarised over seeds (mean, std, 95 % interval, count).
         seeds: ``seeds.csv``: per-seed values, one column per metric.
@@ -138,16 +166,10 @@ class Result:
         ``objective_<metric>`` column. ``.to_parquet(path)`` (pyarrow) or ``.to_csv`` writes
         a file benchopt's ``read_results`` loads."""
         text = _sbo.benchopt_csv(self.dir, objective)
-        import io
-
-        df = pd.read_csv(
-            io.StringIO(text),
-            keep_default_na=False,
-            **_EXACT,
-            na_values=_NA,
-            dtype={c: str for c in ("objective_name", "solver_name", "data_name")},
+        numeric = lambda c: c in _BENCHOPT_NUMBERS or (  # noqa: E731
+            c.startswith("objective_") and c != "objective_name"
         )
-        return df
+        return _read_table(text, lambda c: not numeric(c))
 
     def plot(self) -> List[Path]:
         """Figures (SVG and PNG) into ``dir/figures``; returns their paths."""
@@ -227,7 +249,7 @@ def _finish(ret, keep: Any, bar) -> "Result":
 
 def run(
     config: Config,
-    backend: str = "auto",
+    backend: Optional[str] = None,
     out: Optional[Union[str, "os.PathLike[str]"]] = None,
     progress: Progress = True,
     *,
@@ -242,7 +264,7 @@ def run(
     Args:
         config: a path to a TOML file, TOML text, or a dict with the TOML file's keys.
         backend: ``"auto"`` (a hardware GPU if there is one, else the CPU), ``"gpu"`` or
-            ``"cpu"``.
+            ``"cpu"``; None: the config's ``run.backend`` (whose default is auto).
         out: the run directory to write (refused if it holds anything, unless ``force``);
             without it the run goes to a temporary directory that lives as long as the
             result.
@@ -265,7 +287,7 @@ def run(
     bar = _progress(progress)
     try:
         ret = _sbo.run(
-            config,
+            _plain(config) if isinstance(config, Mapping) else config,
             Path(out),
             backend=backend,
             force=force,
@@ -308,7 +330,7 @@ def load(run_dir: Union[str, "os.PathLike[str]"]) -> Result:
 
 def check(config: Config) -> Dict[str, Any]:
     """Validates a config and returns it resolved (every default filled in), as a dict."""
-    return _sbo.check(config)
+    return _sbo.check(_plain(config) if isinstance(config, Mapping) else config)
 
 
 def plot(run_dir: Union[str, "os.PathLike[str]"]) -> List[Path]:

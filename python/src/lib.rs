@@ -58,7 +58,8 @@ fn err(e: sbo::SboError) -> PyErr {
 fn err_as(e: &sbo::SboError, msg: String) -> PyErr {
     use sbo::SboError as E;
     match e {
-        E::Config { .. } | E::ConfigFile { .. } | E::Stopped { .. } => ConfigError::new_err(msg),
+        E::Config { .. } | E::ConfigFile { .. } => ConfigError::new_err(msg),
+        E::Stopped { .. } => SboError::new_err(msg),
         E::Io { .. } => IoError::new_err(msg),
         E::Parse { .. }
         | E::EmptyData { .. }
@@ -92,8 +93,17 @@ fn config_of(config: &Bound<'_, PyAny>) -> PyResult<(SweepConfig, Option<PathBuf
     let is_text = config.cast::<PyString>().is_ok();
     let path: Option<PathBuf> = config.extract().ok();
     match (is_text, path) {
-        // A string that names an existing file is a path; any other string is TOML.
+        // A string that names an existing file is a path; one line without `=` (no TOML
+        // has a table without a key) is a path too, so a typo reads "file not found".
         (true, Some(p)) if p.is_file() => file_config(&p),
+        (true, Some(p))
+            if {
+                let t = p.to_string_lossy();
+                !t.contains('\n') && !t.contains('=')
+            } =>
+        {
+            file_config(&p)
+        }
         (true, _) => {
             let text: String = config.extract()?;
             Ok((SweepConfig::from_toml(&text).map_err(err)?, None))
@@ -185,9 +195,7 @@ fn run(
     if let Some(s) = steps {
         c.run.steps = s;
     }
-    let every = checkpoint_every
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64);
+    let every = every_of(checkpoint_every)?;
     let (job, choice) = py
         .detach(|| -> sbo::Result<_> {
             let plan = Plan::prepare(&c, dir.as_deref())?;
@@ -196,6 +204,17 @@ fn run(
         })
         .map_err(err)?;
     drive(py, job, &choice, every, progress)
+}
+
+/// `checkpoint_every`: seconds (0: every logging step), or None for "only when stopped".
+fn every_of(seconds: Option<f64>) -> PyResult<Option<Duration>> {
+    match seconds {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) => Err(ConfigError::new_err(format!(
+            "checkpoint_every = {s}: expected seconds >= 0 (0: every logging step) or None"
+        ))),
+    }
 }
 
 /// `resume(run_dir)`: continues an interrupted run from its checkpoint.
@@ -208,9 +227,7 @@ fn resume(
     progress: Option<Py<PyAny>>,
     checkpoint_every: Option<f64>,
 ) -> PyResult<RunReturn> {
-    let every = checkpoint_every
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64);
+    let every = every_of(checkpoint_every)?;
     let (job, choice) = py
         .detach(|| -> sbo::Result<_> {
             let job = Job::resume(&run_dir, threads)?;
@@ -223,7 +240,8 @@ fn resume(
 
 /// Runs `job` on a worker thread while this thread, holding the GIL only briefly, reports
 /// progress to `progress(done, total)` and watches for Ctrl-C, which asks the run to stop
-/// after its current logging interval.
+/// after its current logging interval (a Ctrl-C that comes as the run completes changes
+/// nothing: the complete result is returned).
 fn drive(
     py: Python<'_>,
     job: Job,
@@ -234,7 +252,6 @@ fn drive(
     let (total, before) = job.lane_steps();
     let done = AtomicU64::new(before);
     let stop = AtomicBool::new(false);
-    let mut interrupted = false;
     let count = |n: u64| {
         done.fetch_add(n, Ordering::Relaxed);
     };
@@ -249,6 +266,16 @@ fn drive(
             job.run(choice, &opts, every)
         });
         let mut shown = u64::MAX;
+        let mut progress = progress;
+        // An exception a signal handler raised (other than Ctrl-C's): the run stops after
+        // its interval, what is complete is written, then it is raised.
+        let mut raised: Option<PyErr> = None;
+        let mut watch = |e: PyErr| {
+            if !e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) && raised.is_none() {
+                raised = Some(e);
+            }
+            stop.store(true, Ordering::SeqCst);
+        };
         loop {
             let finished = py.detach(|| {
                 std::thread::sleep(Duration::from_millis(50));
@@ -261,43 +288,38 @@ fn drive(
                     if let Err(e) = cb.call1(py, (d, total)) {
                         if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
                             // Ctrl-C while the display ran.
-                            interrupted = true;
-                            stop.store(true, Ordering::SeqCst);
+                            watch(e);
                         } else {
-                            // A progress display that fails must not lose the run.
+                            // A progress display that fails must not lose the run: said
+                            // once, then no more display.
                             e.print(py);
+                            progress = None;
                         }
                     }
                 }
             }
+            // A Ctrl-C that came as the run ended belongs to it too.
+            if let Err(e) = py.check_signals() {
+                watch(e);
+            }
             if finished {
                 break;
             }
-            if let Err(e) = py.check_signals() {
-                if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
-                    interrupted = true;
-                    stop.store(true, Ordering::SeqCst);
-                } else {
-                    return Err(e);
-                }
-            }
         }
-        // A Ctrl-C that came as the run ended belongs to it, not to whatever runs next.
-        if let Err(e) = py.check_signals() {
-            if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
-                interrupted = true;
-            } else {
-                return Err(e);
-            }
+        if let Some(e) = raised {
+            // The run's files are written; the handler's exception wins.
+            let _ = worker.join();
+            return Err(e);
         }
         worker
             .join()
             .map_err(|_| EngineError::new_err("the run panicked"))
     })?;
     let outcome = outcome.map_err(err)?;
-    let stopped = interrupted || outcome.stopped();
     let dir = outcome.dir.to_string_lossy().into_owned();
     let complete = outcome.failure.is_none();
+    // Interrupted: stopped on request before the end (a Ctrl-C as it ended changes nothing).
+    let stopped = outcome.stopped();
     let error = match outcome.failure {
         // The kind of the error, with the variant it happened in.
         Some(f) if !stopped => Some(err_as(&f.error, failure_text(&f)).into_value(py).into_any()),

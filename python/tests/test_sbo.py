@@ -9,6 +9,7 @@ import csv
 import math
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -181,7 +182,7 @@ def test_keyboard_interrupt_keeps_what_completed_and_resume_finishes_it(tmp_path
 
     def progress(done, total):
         calls.append(done)
-        if len(calls) == 2:
+        if done > 0 and len(calls) < 3:
             _thread.interrupt_main()  # as Ctrl-C would
 
     with pytest.raises(sbo.Interrupted) as e:
@@ -208,14 +209,14 @@ def test_benchopt_export_reads_back_with_benchopt(result, tmp_path):
     for col in (
         "objective_name",
         "solver_name",
-        "data_name",
+        "dataset_name",
         "idx_rep",
         "stop_val",
         "time",
         "objective_value",
         "objective_dist_xy",
         "p_solver_alpha",
-        "p_dataset_n_upper",
+        "p_dataset_data_n_upper",
     ):
         assert col in df.columns, col
     assert sorted(df["idx_rep"].unique()) == [0, 1, 2]
@@ -229,5 +230,114 @@ def test_benchopt_export_reads_back_with_benchopt(result, tmp_path):
         assert len(back) == expected, suffix
         assert {"dataset_name", "solver_name", "objective_value", "idx_rep"} <= set(back.columns)
         assert set(back["solver_name"]) == set(df["solver_name"])
+    # benchopt's own objective curve (what `benchopt plot` draws first) of the table read back.
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from benchopt.plotting.default_plots import ObjectiveCurvePlot
+    from benchopt.plotting.generate_matplotlib import get_plot_scatter
+    from benchopt.plotting.helpers import update_plot_data_style
+
+    back = benchopt_results.read_results(tmp_path / "bench.parquet")
+    plot = ObjectiveCurvePlot()
+    for dataset in back["dataset_name"].unique():
+        sel = dict(
+            dataset=dataset,
+            objective=back["objective_name"].iloc[0],
+            objective_column="objective_value",
+            X_axis="Iteration",
+        )
+        curves = plot.plot(back, **sel)
+        want = back[back["dataset_name"] == dataset]["solver_name"].nunique()
+        assert len(curves) == want and all(len(c["x"]) == 9 for c in curves), dataset
+        data = {"curve": {"k": {"type": "scatter", "data": curves, **plot.get_metadata(back, **sel)}}}
+        styled = update_plot_data_style(data, plotly=False)["curve"]["k"]
+        get_plot_scatter(styled).savefig(tmp_path / "curve.png")
+    # `benchopt plot` itself (its HTML report; its matplotlib figures are drawn above, in
+    # process, which is much faster than `--no-html`) from a benchmark directory that holds
+    # the exported file in its outputs/.
+    bench = tmp_path / "bench"
+    (bench / "outputs").mkdir(parents=True)
+    (bench / "objective.py").write_text(STUB_OBJECTIVE)
+    sbo.export(result.dir, out=bench / "outputs" / "sbo.parquet")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchopt", "plot", ".", "-f", "outputs/sbo.parquet", "--no-display"],
+        cwd=bench,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list((bench / "outputs").glob("*.html"))
     with pytest.raises(sbo.ConfigError, match="not measured"):
         result.to_benchopt("val_accuracy")
+
+
+# The least benchmark `benchopt plot` accepts: an objective, no solvers or datasets.
+STUB_OBJECTIVE = """
+from benchopt import BaseObjective
+
+
+class Objective(BaseObjective):
+    name = "sbo"
+
+    def set_data(self, **data):
+        pass
+
+    def evaluate_result(self, **result):
+        return dict(value=0.0)
+
+    def get_one_result(self):
+        return dict()
+
+    def get_objective(self):
+        return dict()
+"""
+
+
+def test_config_values_and_text_are_kept_as_given(tmp_path):
+    # The config's backend stands unless run() is given one.
+    r = sbo.run(TOML.replace('backend = "cpu"', 'backend = "cpu"'), progress=False)
+    assert r.summary["backend"] == "cpu"
+    # A label "nan" is a label, in the tables as in the files.
+    bare = (
+        TOML.replace('label = "odd, \\"quoted\\" label"', 'label = "nan"')
+        .replace("alpha = [0.05, 0.1]", "alpha = 0.05")
+        .replace('[vary]\n"data.n_upper" = [20, 30]\n', "")
+    )
+    odd = sbo.run(bare, progress=False)
+    assert (odd.seeds["config"] == "nan").any()
+    assert (odd.to_benchopt()["solver_name"] == "nan").any()
+    # A mistyped path reads as a missing file, not as TOML.
+    with pytest.raises(sbo.IoError, match="typo.toml"):
+        sbo.check("configs/typo.toml")
+    # Paths and numpy numbers in a dict are plain values.
+    np = pytest.importorskip("numpy")
+    cfg = tomllib.loads(TOML)
+    cfg["run"]["seeds"] = np.int64(2)
+    cfg["algo"][0]["alpha"] = [np.float64(0.05)]
+    assert sbo.check(cfg)["run"]["seeds"] == 2
+    with pytest.raises(sbo.ConfigError, match="checkpoint_every"):
+        sbo.run(TOML, checkpoint_every=-1, progress=False)
+
+
+def test_an_exception_from_a_signal_handler_stops_the_run(tmp_path):
+    import signal
+    import time
+
+    def handler(signum, frame):
+        raise TimeoutError("took too long")
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            sbo.run(TOML, out=tmp_path / "t", steps=400_000, progress=False)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    # Raised after the current logging interval, not at the end of the run; what is
+    # complete is written.
+    assert time.monotonic() - t0 < 30
+    assert not sbo.load(tmp_path / "t").complete
