@@ -131,7 +131,7 @@ fn dataset(m: &mut Mix, loss: Loss, n: usize, d: usize) -> Dataset {
     let labels = (0..n)
         .map(|_| match loss {
             Loss::Logistic => {
-                if m.next() % 2 == 0 {
+                if m.next().is_multiple_of(2) {
                     1.0
                 } else {
                     -1.0

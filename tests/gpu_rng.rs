@@ -108,7 +108,7 @@ fn cases(count: usize, salt: u64) -> Vec<Case> {
     }
     let mut m = Mix(salt);
     while out.len() < count {
-        let seed = if m.next() % 4 == 0 {
+        let seed = if m.next().is_multiple_of(4) {
             m.pick(SEEDS)
         } else {
             m.next()
@@ -118,7 +118,7 @@ fn cases(count: usize, salt: u64) -> Vec<Case> {
             1 => m.next() % 100_000,
             _ => m.next(),
         };
-        let stream = if m.next() % 2 == 0 {
+        let stream = if m.next().is_multiple_of(2) {
             m.pick(STREAMS)
         } else {
             m.next() as u32

@@ -350,3 +350,66 @@ batch = 8
         }
     }
 }
+
+/// Orderings are judged only where the theory speaks, on paired per-seed differences with
+/// the report's Holm correction: on sc-sc a T-ordering is shown, not judged; a step-size
+/// ordering names its source and shows the paired difference and the corrected p.
+#[test]
+fn ordering_verdicts_are_paired_and_only_where_the_theory_speaks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "orderings"
+[problem]
+preset = "sc-sc"
+[data]
+kind = "synthetic"
+d = 6
+n_lower = 400
+n_upper = 100
+n_pool = 50
+kappa = 10
+[run]
+steps = 300
+log_every = 50
+seeds = 6
+neighbours = 3
+replace = "upper"
+backend = "cpu"
+[[algo]]
+name = "tsgd"
+T = [1, 4]
+alpha = [0.02, 0.2]
+beta = 0.1
+batch = 16
+"#;
+    let run = run_into(text, tmp.path());
+    let claims = sbo::analysis::ordering::ordering_claims(&run, Metric::DistXy);
+    let t: Vec<_> = claims
+        .iter()
+        .filter(|c| c.subject.contains("over T"))
+        .collect();
+    assert_eq!(t.len(), 2, "{claims:#?}");
+    for c in &t {
+        assert_eq!(
+            c.verdict,
+            sbo::analysis::stability::Verdict::NotJudged,
+            "{c:#?}"
+        );
+        assert!(c.prediction.contains("no ordering in T"), "{c:#?}");
+        assert!(c.observed.contains("over 6 seeds"), "{c:#?}");
+    }
+    let steps: Vec<_> = claims
+        .iter()
+        .filter(|c| c.subject.contains("alpha"))
+        .collect();
+    assert_eq!(steps.len(), 2, "{claims:#?}");
+    for c in &steps {
+        assert!(c.source.contains("stability paper"), "{c:#?}");
+        assert!(c.observed.contains("Holm p"), "{c:#?}");
+        assert_ne!(
+            c.verdict,
+            sbo::analysis::stability::Verdict::NotJudged,
+            "{c:#?}"
+        );
+    }
+}

@@ -14,4 +14,6 @@ pub mod target;
 
 pub use fit::{fit_curve, fit_seeds, Fit};
 pub mod kappa;
+pub mod ordering;
+pub mod paired;
 pub mod stability;

@@ -6,7 +6,7 @@
 
 use super::fit::{fit_seeds, Fit};
 use super::run_data::{ConfigData, RunData};
-use crate::algo::{AlgoConfig, Schedule};
+use crate::algo::Schedule;
 use crate::metrics::Metric;
 use crate::sweep::ReplaceSide;
 use serde::Serialize;
@@ -30,14 +30,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn of(b: bool) -> Verdict {
-        if b {
-            Verdict::Holds
-        } else {
-            Verdict::Fails
-        }
-    }
-
     /// From an interval [lo, hi] and the predicate "value is on the predicted side of a
     /// threshold": holds when the whole interval is, fails when none of it is.
     fn of_interval(lo: f64, hi: f64, ok: impl Fn(f64) -> bool) -> Verdict {
@@ -61,13 +53,25 @@ pub struct Claim {
     /// What is compared (a configuration or a group of them).
     pub subject: String,
     pub prediction: String,
+    /// Where the prediction comes from and the settings it covers.
+    pub source: String,
     pub observed: String,
     pub verdict: Verdict,
 }
 
+/// Sources of the predictions, as the report names them.
+pub const SOURCE_GROWTH: &str =
+    "stability paper (SGD for bilevel problems, y not re-initialised): \
+     argument stability bounded in t for SC-SC with constant steps, growing with t for C-C and \
+     NC-NC; covers the sc-sc, c-c and nc-nc presets";
+pub const SOURCE_SIZE: &str = "stability paper: bounds O(1/m) in the number m of upper-level \
+     (validation) samples; covers neighbours that replace an upper sample";
+pub const NOT_THEORY: &str = "no statement of the stability paper (its bounds are in m, the \
+     upper-level size): shown, not judged";
+
 /// A run setting as a configuration saw it: its variant's value when `[vary]` sets the key,
 /// else the run's.
-fn setting(c: &ConfigData, key: &str, base: String) -> String {
+pub(super) fn setting(c: &ConfigData, key: &str, base: String) -> String {
     c.variant
         .iter()
         .find(|(k, _)| k == key)
@@ -106,7 +110,7 @@ pub fn growth_fits(run: &RunData, metric: Metric) -> Vec<(String, Option<Fit>)> 
         .collect()
 }
 
-fn preset_grows(preset: &str) -> Option<bool> {
+pub(super) fn preset_grows(preset: &str) -> Option<bool> {
     match preset {
         "sc-sc" => Some(false),
         "c-c" | "nc-nc" => Some(true),
@@ -149,6 +153,7 @@ pub fn growth_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
             Claim {
                 subject: label,
                 prediction,
+                source: SOURCE_GROWTH.into(),
                 observed: fit.map_or("not enough points to fit".into(), |f| {
                     format!("a = {} ({} points)", f.text(), f.points)
                 }),
@@ -214,270 +219,41 @@ pub fn size_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
                 continue;
             }
             let replaced = replace == side || replace == ReplaceSide::Both;
-            let (prediction, verdict) = match (&fit, replaced) {
-                (Some(f), true) => (
+            let theory = side == ReplaceSide::Upper;
+            let (prediction, source, verdict) = match (&fit, replaced, theory) {
+                (None, _, _) => (
+                    "not enough points to fit".into(),
+                    SOURCE_SIZE.into(),
+                    Verdict::NotJudged,
+                ),
+                (Some(_), _, false) => (
+                    format!("no prediction in {name}"),
+                    NOT_THEORY.into(),
+                    Verdict::NotJudged,
+                ),
+                (Some(f), true, true) => (
                     format!(
                         "stability ~ {name}^-1 when its samples are replaced (holds when b's interval lies within -1 +- {SIZE_EXPONENT_MARGIN})"
                     ),
+                    SOURCE_SIZE.into(),
                     Verdict::of_interval(f.ci_low, f.ci_high, |b| {
                         (b + 1.0).abs() <= SIZE_EXPONENT_MARGIN
                     }),
                 ),
-                (None, _) => ("not enough points to fit".into(), Verdict::NotJudged),
-                (_, false) => (
+                (Some(_), false, true) => (
                     format!("no prediction: {name} varies but the other set's samples are replaced"),
+                    SOURCE_SIZE.into(),
                     Verdict::NotJudged,
                 ),
             };
             out.push(Claim {
                 subject: g,
                 prediction,
+                source,
                 observed: fit.map_or("not enough points to fit".into(), |f| {
                     format!("b = {}", f.text())
                 }),
                 verdict,
-            });
-        }
-    }
-    out
-}
-
-/// Settings as JSON with some fields blanked, to find configurations that differ only there.
-fn key_without(c: &ConfigData, blank: &[&str]) -> String {
-    let mut v = serde_json::to_value(&c.settings).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        for b in blank {
-            o.remove(*b);
-        }
-    }
-    format!("{}|{}", c.variant_without(""), v)
-}
-
-fn ordering_claim(
-    subject: String,
-    what: &str,
-    mut items: Vec<(f64, &ConfigData)>,
-    metric: Metric,
-) -> Option<Claim> {
-    if items.len() < 2 {
-        return None;
-    }
-    items.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let finals: Vec<f64> = items
-        .iter()
-        .map(|(_, c)| c.final_summary(metric).mean)
-        .collect();
-    let increasing = finals.windows(2).all(|w| w[1] >= w[0]);
-    let observed = items
-        .iter()
-        .zip(&finals)
-        .map(|((k, _), f)| format!("{what}={k}: {f:.3e}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Some(Claim {
-        subject,
-        prediction: format!("larger {what} gives larger final stability"),
-        observed,
-        verdict: finite_verdict(&finals, increasing),
-    })
-}
-
-/// A comparison of means: judged only when every mean exists (a configuration whose seeds all
-/// diverged has none).
-fn finite_verdict(vals: &[f64], ok: bool) -> Verdict {
-    if vals.iter().all(|v| v.is_finite()) {
-        Verdict::of(ok)
-    } else {
-        Verdict::NotJudged
-    }
-}
-
-fn with_variant(s: String, c: &ConfigData) -> String {
-    let v = c.variant_without("");
-    if v.is_empty() {
-        s
-    } else {
-        format!("{s} ({v})")
-    }
-}
-
-fn constant_of(s: &Schedule) -> f64 {
-    match *s {
-        Schedule::Constant(c) | Schedule::Poly(c, _) | Schedule::Inv(c) => c,
-    }
-}
-
-/// Orderings in T, in step size, constant vs decaying, and `ud` vs `tsgd`.
-pub fn ordering_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
-    let mut out = Vec::new();
-    let group_by = |blank: &[&str]| {
-        let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
-        for c in &run.configs {
-            let k = key_without(c, blank);
-            match groups.iter_mut().find(|(g, _)| *g == k) {
-                Some((_, v)) => v.push(c),
-                None => groups.push((k, vec![c])),
-            }
-        }
-        groups
-    };
-    // T (inner steps) of tsgd / ud.
-    for (_, cs) in group_by(&["inner_steps"]) {
-        if !cs[0].settings.kind.descriptor().theory.unrolled_inner_steps {
-            continue;
-        }
-        let items = cs
-            .iter()
-            .map(|c| (c.settings.inner_steps as f64, *c))
-            .collect();
-        if let Some(cl) = ordering_claim(
-            with_variant(format!("{} over T", cs[0].algorithm), cs[0]),
-            "T",
-            items,
-            metric,
-        ) {
-            out.push(cl);
-        }
-    }
-    // Step sizes: within one schedule shape, ordered by the constant; and constant against
-    // decaying with the same constant.
-    for field in ["alpha", "beta"] {
-        for (_, cs) in group_by(&[field]) {
-            let get = |c: &ConfigData| match field {
-                "alpha" => c.settings.alpha,
-                _ => c.settings.beta,
-            };
-            let shape = |c: &ConfigData| std::mem::discriminant(&get(c));
-            let mut shapes: Vec<&ConfigData> = Vec::new();
-            for c in &cs {
-                if !shapes.iter().any(|s| shape(s) == shape(c)) {
-                    shapes.push(c);
-                }
-            }
-            for s in shapes {
-                let items = cs
-                    .iter()
-                    .filter(|c| shape(c) == shape(s))
-                    .map(|c| (constant_of(&get(c)), *c))
-                    .collect();
-                let kind = if matches!(get(s), Schedule::Constant(_)) {
-                    "constant"
-                } else {
-                    "decaying"
-                };
-                if let Some(cl) = ordering_claim(
-                    with_variant(format!("{} over {kind} {field}", s.algorithm), s),
-                    field,
-                    items,
-                    metric,
-                ) {
-                    out.push(cl);
-                }
-            }
-            for k in cs
-                .iter()
-                .filter(|c| matches!(get(c), Schedule::Constant(_)))
-            {
-                for d in cs.iter().filter(|c| {
-                    !matches!(get(c), Schedule::Constant(_))
-                        && constant_of(&get(c)) == constant_of(&get(k))
-                }) {
-                    let (a, b) = (k.final_summary(metric), d.final_summary(metric));
-                    out.push(Claim {
-                        subject: format!("{} vs {}", k.label, d.label),
-                        prediction: format!(
-                            "decaying {field} gives smaller final stability than constant"
-                        ),
-                        observed: format!("constant {:.3e}, decaying {:.3e}", a.mean, b.mean),
-                        verdict: finite_verdict(&[a.mean, b.mean], b.mean < a.mean),
-                    });
-                }
-            }
-        }
-    }
-    // The replaced side: replacing both samples is at least as unstable as either alone.
-    let side = |c: &ConfigData| {
-        c.variant
-            .iter()
-            .find(|(k, _)| k == "run.replace")
-            .map(|(_, v)| v.clone())
-    };
-    for b in run
-        .configs
-        .iter()
-        .filter(|c| side(c).as_deref() == Some("both"))
-    {
-        let rest = b.variant_without("run.replace");
-        let twin = |s: &str| {
-            run.configs.iter().find(|c| {
-                side(c).as_deref() == Some(s)
-                    && c.algo_label == b.algo_label
-                    && c.variant_without("run.replace") == rest
-            })
-        };
-        if let (Some(u), Some(l)) = (twin("upper"), twin("lower")) {
-            let (fb, fu, fl) = (
-                b.final_summary(metric).mean,
-                u.final_summary(metric).mean,
-                l.final_summary(metric).mean,
-            );
-            out.push(Claim {
-                subject: if rest.is_empty() {
-                    format!("{} over the replaced side", b.algo_label)
-                } else {
-                    format!("{} over the replaced side ({rest})", b.algo_label)
-                },
-                prediction: "replacing both samples is least stable (both >= upper, lower)".into(),
-                observed: format!("upper {fu:.3e}, lower {fl:.3e}, both {fb:.3e}"),
-                verdict: finite_verdict(&[fb, fu, fl], fb >= fu && fb >= fl),
-            });
-        }
-    }
-    // Re-initialisation (ud) against warm starts (tsgd) with the same settings.
-    for u in run.configs.iter() {
-        let Some(twin_name) = u.settings.kind.descriptor().theory.reinitialised_twin_of else {
-            continue;
-        };
-        let twin = run.configs.iter().find(|c| {
-            c.algorithm == twin_name && c.variant == u.variant && {
-                let mut s: AlgoConfig = c.settings.clone();
-                s.kind = u.settings.kind;
-                s == u.settings
-            }
-        });
-        if let Some(t) = twin {
-            let (a, b) = (u.final_summary(metric), t.final_summary(metric));
-            let separate = a.ci_low > b.ci_high || b.ci_low > a.ci_high;
-            out.push(Claim {
-                subject: format!("{} vs {}", u.label, t.label),
-                prediction: "re-initialising y (ud) and warm starts (tsgd) differ".into(),
-                observed: format!(
-                    "ud {:.3e} [{:.3e}, {:.3e}], tsgd {:.3e} [{:.3e}, {:.3e}]: {}",
-                    a.mean,
-                    a.ci_low,
-                    a.ci_high,
-                    b.mean,
-                    b.ci_low,
-                    b.ci_high,
-                    if !separate {
-                        "95% intervals overlap"
-                    } else if a.mean > b.mean {
-                        "ud is less stable"
-                    } else {
-                        "ud is more stable"
-                    }
-                ),
-                verdict: if ![a.ci_low, a.ci_high, b.ci_low, b.ci_high]
-                    .iter()
-                    .all(|v| v.is_finite())
-                {
-                    Verdict::NotJudged
-                } else if separate {
-                    Verdict::Holds
-                } else {
-                    // Overlapping intervals do not show that the two are the same.
-                    Verdict::Inconclusive
-                },
             });
         }
     }
@@ -501,7 +277,5 @@ mod tests {
             Verdict::of_interval(f64::NAN, 0.1, below),
             Verdict::NotJudged
         );
-        assert_eq!(finite_verdict(&[1.0, f64::NAN], true), Verdict::NotJudged);
-        assert_eq!(finite_verdict(&[1.0, 2.0], false), Verdict::Fails);
     }
 }

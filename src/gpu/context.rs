@@ -481,7 +481,7 @@ impl GpuContext {
             return Ok(());
         }
         let padded;
-        let bytes = if bytes.len() % 4 == 0 {
+        let bytes = if bytes.len().is_multiple_of(4) {
             bytes
         } else {
             let mut v = bytes.to_vec();
@@ -489,7 +489,7 @@ impl GpuContext {
             padded = v;
             &padded[..]
         };
-        if byte_offset % 4 != 0 || byte_offset + bytes.len() as u64 > buffer.size() {
+        if !byte_offset.is_multiple_of(4) || byte_offset + bytes.len() as u64 > buffer.size() {
             return Err(SboError::gpu(format!(
                 "write of {} bytes at offset {byte_offset} into a buffer of {} bytes \
                  (offset must be a multiple of 4 and the write must fit)",
@@ -605,7 +605,7 @@ impl GpuContext {
             return Ok(vec![T::zeroed(); len]);
         }
         let copy = round_up4(bytes);
-        if byte_offset % 4 != 0
+        if !byte_offset.is_multiple_of(4)
             || byte_offset + copy > buffer.size()
             || !buffer.usage().contains(wgpu::BufferUsages::COPY_SRC)
         {

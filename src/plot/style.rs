@@ -55,7 +55,7 @@ pub(crate) fn colour(i: usize) -> RGBColor {
     }
     let j = i - TAB10.len();
     let h = (j as f64 * 137.508) % 360.0;
-    let l = if j % 2 == 0 { 0.42 } else { 0.58 };
+    let l = if j.is_multiple_of(2) { 0.42 } else { 0.58 };
     hsl(h, 0.65, l)
 }
 

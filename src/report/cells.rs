@@ -52,15 +52,16 @@ fn verdict(v: Verdict) -> &'static str {
 pub(super) fn claims_table(out: &mut String, claims: &[Claim]) {
     let _ = writeln!(
         out,
-        "| configuration | theory predicts | this run | verdict |"
+        "| configuration | prediction | source and settings it covers | this run | verdict |"
     );
-    let _ = writeln!(out, "|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|");
     for c in claims {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             cell(&c.subject),
             cell(&c.prediction),
+            cell(&c.source),
             cell(&c.observed),
             verdict(c.verdict)
         );
@@ -85,7 +86,7 @@ pub(super) fn tally(claims: &[Claim]) -> String {
     }
     if n(Verdict::Inconclusive) > 0 {
         parts.push(format!(
-            "is inconclusive in {} (the 95% interval straddles the threshold: more seeds or a longer run would decide)",
+            "is inconclusive in {} (the interval straddles the threshold, or the corrected test shows no difference: more seeds or a longer run would decide)",
             n(Verdict::Inconclusive)
         ));
     }

@@ -127,7 +127,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     // The verdicts first, so a reader sees at once where the run disagrees with the theory.
     let growth = stability::growth_claims(run, metric);
     let size = stability::size_claims(run, metric);
-    let ord = stability::ordering_claims(run, metric);
+    let ord = crate::analysis::ordering::ordering_claims(run, metric);
     if secs.stability {
         let _ = writeln!(o, "## Verdicts\n");
         for (name, claims) in [
