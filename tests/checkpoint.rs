@@ -413,6 +413,8 @@ fn killed_runs_resume_to_the_same_files() {
                 std::thread::sleep(Duration::from_millis(5));
             }
             let mut kills = 0;
+            // Killed after its results were complete (while it exited): nothing to resume.
+            let mut done_before_kill = false;
             for f in fractions {
                 std::thread::sleep(full.mul_f64(*f));
                 if child.try_wait().unwrap().is_some() {
@@ -420,11 +422,11 @@ fn killed_runs_resume_to_the_same_files() {
                 }
                 child.kill().unwrap();
                 child.wait().unwrap();
+                kills += 1;
                 if !dir.join("checkpoint").exists() {
-                    // Killed after it completed (while it exited).
+                    done_before_kill = true;
                     break;
                 }
-                kills += 1;
                 child = std::process::Command::new(sbo)
                     .args(["run", "--quiet", "--resume"])
                     .arg(&dir)
@@ -432,7 +434,10 @@ fn killed_runs_resume_to_the_same_files() {
                     .unwrap();
             }
             let status = child.wait().unwrap();
-            assert!(status.success(), "{backend} kill set {k}: {status}");
+            assert!(
+                done_before_kill || status.success(),
+                "{backend} kill set {k}: {status}"
+            );
             eprintln!("{backend} kill set {k}: {kills} kill(s)");
             assert!(
                 kills > 0,

@@ -383,7 +383,7 @@ beta = 0.1
 batch = 16
 "#;
     let run = run_into(text, tmp.path());
-    let claims = sbo::analysis::ordering::ordering_claims(&run, Metric::DistXy);
+    let claims = sbo::analysis::stability::claims(&run, Metric::DistXy).ordering;
     let t: Vec<_> = claims
         .iter()
         .filter(|c| c.subject.contains("over T"))

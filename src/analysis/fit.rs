@@ -31,12 +31,28 @@ pub struct Fit {
     /// Seeds whose curves entered the fit (per-seed method).
     pub seeds: usize,
     pub method: FitMethod,
+    /// Standard error of the exponent and its degrees of freedom (seeds - 1, or points - 2
+    /// for one regression; 0 when unknown): what an interval at another level needs.
+    pub se: f64,
+    pub df: usize,
 }
 
 impl Fit {
     /// Whether the interval contains `v`.
     pub fn contains(&self, v: f64) -> bool {
         self.ci_low <= v && v <= self.ci_high
+    }
+
+    /// The two-sided Student-t interval at level 1 - `alpha` (NaN when it cannot be
+    /// estimated): a wider one than the 95 % interval when several rows are corrected
+    /// together.
+    pub fn interval(&self, alpha: f64) -> (f64, f64) {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        let q = StudentsT::new(0.0, 1.0, self.df as f64)
+            .ok()
+            .filter(|_| self.df > 0 && self.se.is_finite())
+            .map_or(f64::NAN, |t| t.inverse_cdf(1.0 - alpha / 2.0));
+        (self.slope - q * self.se, self.slope + q * self.se)
     }
 
     /// `a = 0.52 [0.48, 0.57]`.
@@ -102,6 +118,8 @@ pub fn fit_curve(x: &[f64], y: &[f64]) -> Option<Fit> {
         points: n,
         seeds: 1,
         method: FitMethod::Regression,
+        se,
+        df: n.saturating_sub(2),
     })
 }
 
@@ -158,6 +176,8 @@ pub fn fit_seeds(x: &[f64], ys: &[Vec<f64>]) -> Option<Fit> {
         points: mean_fit.map_or(x.len(), |f| f.points),
         seeds: s.count,
         method: FitMethod::PerSeed,
+        se: s.std / (s.count as f64).sqrt(),
+        df: s.count - 1,
     })
 }
 
@@ -187,6 +207,11 @@ mod tests {
         assert_eq!(f.method, FitMethod::PerSeed);
         assert!((f.slope + 1.0).abs() < 1e-9);
         assert!(f.contains(-1.0) && f.ci_low < -1.1 && f.ci_high > -0.9);
+        // The 95 % interval again through the t quantile, and a wider one at a stricter level.
+        let (lo, hi) = f.interval(0.05);
+        assert!((lo - f.ci_low).abs() < 1e-3 && (hi - f.ci_high).abs() < 1e-3);
+        let (lo2, hi2) = f.interval(0.05 / 6.0);
+        assert!(lo2 < lo && hi2 > hi);
     }
 
     #[test]

@@ -94,8 +94,13 @@ fn preset_of(run: &RunData, c: &ConfigData) -> String {
     )
 }
 
-/// The ordering claims of a run, judged together.
+/// The ordering claims of a run, judged together at family-wise level [`ALPHA`].
 pub fn ordering_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
+    ordering_claims_at(run, metric, ALPHA)
+}
+
+/// The ordering claims of a run, judged together at family-wise level `alpha`.
+pub fn ordering_claims_at(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
     let mut pending = Vec::new();
     let group_by = |blank: &[&str]| {
         let mut groups: Vec<(String, Vec<&ConfigData>)> = Vec::new();
@@ -267,11 +272,12 @@ pub fn ordering_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
             });
         }
     }
-    judge(pending)
+    judge(pending, alpha)
 }
 
-/// Verdicts for the pending claims, Holm-corrected across every judged comparison.
-fn judge(pending: Vec<Pending>) -> Vec<Claim> {
+/// Verdicts for the pending claims, Holm-corrected across every judged comparison at
+/// family-wise level `alpha`.
+fn judge(pending: Vec<Pending>, alpha: f64) -> Vec<Claim> {
     let judged = |p: &Pending| p.expect != Expect::Observe;
     let ps: Vec<f64> = pending
         .iter()
@@ -294,9 +300,9 @@ fn judge(pending: Vec<Pending>) -> Vec<Claim> {
                         let adj = adjusted.next().unwrap_or(f64::NAN);
                         parts.push(format!("{label}: {}, Holm p = {adj:.2e}", d.text()));
                         verdicts.push(match p.expect {
-                            Expect::Larger => directional(d, adj, true),
-                            Expect::Smaller => directional(d, adj, false),
-                            _ if adj < ALPHA => Verdict::Holds,
+                            Expect::Larger => directional(d, adj, true, alpha),
+                            Expect::Smaller => directional(d, adj, false, alpha),
+                            _ if adj < alpha => Verdict::Holds,
                             _ if adj.is_finite() => Verdict::Inconclusive,
                             _ => Verdict::NotJudged,
                         });
@@ -364,10 +370,10 @@ mod tests {
         let mut rng = 7;
         let (a, b) = draws(&mut rng, 10, 0.2);
         let d = PairedDiff::of(&a, &b);
-        let c = judge(vec![pending(vec![("x".into(), d)])]);
+        let c = judge(vec![pending(vec![("x".into(), d)])], ALPHA);
         assert_eq!(c[0].verdict, Verdict::Holds, "{}", c[0].observed);
         let d = PairedDiff::of(&b, &a);
-        let c = judge(vec![pending(vec![("x".into(), d)])]);
+        let c = judge(vec![pending(vec![("x".into(), d)])], ALPHA);
         assert_eq!(c[0].verdict, Verdict::Fails, "{}", c[0].observed);
     }
 
@@ -386,7 +392,7 @@ mod tests {
                     (format!("{i}"), PairedDiff::of(&a, &b))
                 })
                 .collect();
-            let c = judge(vec![pending(tests)]);
+            let c = judge(vec![pending(tests)], ALPHA);
             if c[0].verdict != Verdict::Inconclusive {
                 wrong += 1;
             }
@@ -409,11 +415,11 @@ mod tests {
             ci_high: 1.9,
             p: 0.03,
         };
-        let alone = judge(vec![pending(vec![("x".into(), Some(d))])]);
+        let alone = judge(vec![pending(vec![("x".into(), Some(d))])], ALPHA);
         assert_eq!(alone[0].verdict, Verdict::Holds);
         let null = PairedDiff { p: 0.8, ..d };
         let mut many = vec![pending(vec![("x".into(), Some(d))])];
         many.extend((0..10).map(|_| pending(vec![("y".into(), Some(null))])));
-        assert_eq!(judge(many)[0].verdict, Verdict::Inconclusive);
+        assert_eq!(judge(many, ALPHA)[0].verdict, Verdict::Inconclusive);
     }
 }

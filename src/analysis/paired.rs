@@ -86,16 +86,21 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     adjusted
 }
 
-/// What a corrected paired test says about the prediction "b > a" (or "b < a" with
+/// What a corrected paired test at family-wise level `alpha` says about the prediction "b > a" (or "b < a" with
 /// `larger = false`): holds when the difference is significant in the predicted direction,
 /// does not hold when it is significant the other way, inconclusive otherwise (no
 /// difference shown — which is not evidence of none).
-pub fn directional(d: &PairedDiff, adjusted_p: f64, larger: bool) -> super::stability::Verdict {
+pub fn directional(
+    d: &PairedDiff,
+    adjusted_p: f64,
+    larger: bool,
+    alpha: f64,
+) -> super::stability::Verdict {
     use super::stability::Verdict;
     if !d.mean.is_finite() || !adjusted_p.is_finite() {
         return Verdict::NotJudged;
     }
-    if adjusted_p >= ALPHA {
+    if adjusted_p >= alpha {
         return Verdict::Inconclusive;
     }
     if (d.mean > 0.0) == larger {

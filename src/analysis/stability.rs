@@ -5,6 +5,7 @@
 //! and whether they agree, so disagreements are said plainly rather than hidden in a figure.
 
 use super::fit::{fit_seeds, Fit};
+use super::paired::ALPHA;
 use super::run_data::{ConfigData, RunData};
 use crate::algo::Schedule;
 use crate::metrics::Metric;
@@ -118,8 +119,52 @@ pub(super) fn preset_grows(preset: &str) -> Option<bool> {
     }
 }
 
-/// Growth with iterations, per configuration.
-pub fn growth_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
+/// Every claim of a report on `metric`, corrected together so that the report's verdicts
+/// ("holds", "does not hold") are wrong with probability at most [`ALPHA`] in all: half of
+/// it for the exponent rows (Bonferroni: each judged row's interval at level
+/// 1 - ALPHA / 2k), half for the orderings (Holm over their paired tests).
+pub fn claims(run: &RunData, metric: Metric) -> Claims {
+    let judged = |cs: Vec<Claim>| {
+        cs.iter()
+            .filter(|c| c.verdict.is_judged() || c.verdict == Verdict::Inconclusive)
+            .count()
+    };
+    let k = judged(growth_claims(run, metric, ALPHA)) + judged(size_claims(run, metric, ALPHA));
+    let alpha = ALPHA / 2.0 / k.max(1) as f64;
+    Claims {
+        growth: growth_claims(run, metric, alpha),
+        size: size_claims(run, metric, alpha),
+        ordering: super::ordering::ordering_claims_at(run, metric, ALPHA / 2.0),
+        exponent_rows: k,
+    }
+}
+
+/// The claims of one report, corrected together ([`claims`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct Claims {
+    pub growth: Vec<Claim>,
+    pub size: Vec<Claim>,
+    pub ordering: Vec<Claim>,
+    /// Exponent rows the Bonferroni correction spans.
+    pub exponent_rows: usize,
+}
+
+/// `a = 0.52 [0.48, 0.57] (95 %), [0.45, 0.60] at the report's corrected level`.
+fn fit_text(name: &str, f: &Fit, alpha: f64, points: bool) -> String {
+    let (lo, hi) = f.interval(alpha);
+    let mut t = format!("{name} = {}", f.text());
+    if points {
+        t.push_str(&format!(" ({} points)", f.points));
+    }
+    if alpha < ALPHA && lo.is_finite() {
+        t.push_str(&format!("; corrected [{lo:.2}, {hi:.2}]"));
+    }
+    t
+}
+
+/// Growth with iterations, per configuration, each judged on its interval at level
+/// 1 - `alpha`.
+pub fn growth_claims(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
     growth_fits(run, metric)
         .into_iter()
         .zip(&run.configs)
@@ -137,12 +182,18 @@ pub fn growth_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
                     Verdict::NotJudged,
                 ),
                 (Some(false), Some(f)) => (
-                    format!("levels off: late exponent a near 0 (holds when a's interval lies below {LEVEL_OFF_MAX})"),
-                    Verdict::of_interval(f.ci_low, f.ci_high, |a| a < LEVEL_OFF_MAX),
+                    format!("levels off: late exponent a near 0 (holds when a's corrected interval lies below {LEVEL_OFF_MAX})"),
+                    {
+                        let (lo, hi) = f.interval(alpha);
+                        Verdict::of_interval(lo, hi, |a| a < LEVEL_OFF_MAX)
+                    },
                 ),
                 (Some(true), Some(f)) => (
-                    "keeps growing: a > 0 (holds when a's interval lies above 0)".to_string(),
-                    Verdict::of_interval(f.ci_low, f.ci_high, |a| a > 0.0),
+                    "keeps growing: a > 0 (holds when a's corrected interval lies above 0)".to_string(),
+                    {
+                        let (lo, hi) = f.interval(alpha);
+                        Verdict::of_interval(lo, hi, |a| a > 0.0)
+                    },
                 ),
                 (None, _) => ("no prediction for this problem".into(), Verdict::NotJudged),
                 (_, None) => (
@@ -155,7 +206,7 @@ pub fn growth_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
                 prediction,
                 source: SOURCE_GROWTH.into(),
                 observed: fit.map_or("not enough points to fit".into(), |f| {
-                    format!("a = {} ({} points)", f.text(), f.points)
+                    fit_text("a", &f, alpha, true)
                 }),
                 verdict,
             }
@@ -201,7 +252,8 @@ pub fn size_fits(run: &RunData, key: &str, metric: Metric) -> Vec<SizeCurve> {
         .collect()
 }
 
-pub fn size_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
+/// The size exponents, each judged on its interval at level 1 - `alpha`.
+pub fn size_claims(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
     let mut out = Vec::new();
     for (key, side, name) in [
         ("data.n_upper", ReplaceSide::Upper, "m (upper-level size)"),
@@ -233,12 +285,13 @@ pub fn size_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
                 ),
                 (Some(f), true, true) => (
                     format!(
-                        "stability ~ {name}^-1 when its samples are replaced (holds when b's interval lies within -1 +- {SIZE_EXPONENT_MARGIN})"
+                        "stability ~ {name}^-1 when its samples are replaced (holds when b's corrected interval lies within -1 +- {SIZE_EXPONENT_MARGIN})"
                     ),
                     SOURCE_SIZE.into(),
-                    Verdict::of_interval(f.ci_low, f.ci_high, |b| {
-                        (b + 1.0).abs() <= SIZE_EXPONENT_MARGIN
-                    }),
+                    {
+                        let (lo, hi) = f.interval(alpha);
+                        Verdict::of_interval(lo, hi, |b| (b + 1.0).abs() <= SIZE_EXPONENT_MARGIN)
+                    },
                 ),
                 (Some(_), false, true) => (
                     format!("no prediction: {name} varies but the other set's samples are replaced"),
@@ -251,7 +304,7 @@ pub fn size_claims(run: &RunData, metric: Metric) -> Vec<Claim> {
                 prediction,
                 source,
                 observed: fit.map_or("not enough points to fit".into(), |f| {
-                    format!("b = {}", f.text())
+                    fit_text("b", &f, alpha, false)
                 }),
                 verdict,
             });

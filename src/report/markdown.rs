@@ -125,11 +125,23 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     let metric = cfg.report.stability_metric;
 
     // The verdicts first, so a reader sees at once where the run disagrees with the theory.
-    let growth = stability::growth_claims(run, metric);
-    let size = stability::size_claims(run, metric);
-    let ord = crate::analysis::ordering::ordering_claims(run, metric);
+    let stability::Claims {
+        growth,
+        size,
+        ordering: ord,
+        exponent_rows,
+    } = stability::claims(run, metric);
     if secs.stability {
         let _ = writeln!(o, "## Verdicts\n");
+        let _ = writeln!(
+            o,
+            "Corrected together: a wrong \"holds\" or \"does not hold\" anywhere in this report has \
+             probability at most 5 %, half of it for the {exponent_rows} exponent row(s) (each judged on \
+             its Student-t interval at level 1 - 0.025/{}, Bonferroni) and half for the orderings \
+             (paired per-seed t-tests, Holm). The intervals cover the algorithm's randomness over \
+             seeds on one draw of the data (`data.seed`).\n",
+            exponent_rows.max(1)
+        );
         for (name, claims) in [
             ("Growth with iterations", &growth),
             ("Effect of the sample sizes", &size),

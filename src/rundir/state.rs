@@ -259,9 +259,19 @@ impl Checkpoints {
         Ok(())
     }
 
-    /// Removes the checkpoint of a run that completed: its results are written.
+    /// Removes the checkpoint of a run that completed: its results are written. The
+    /// directory is first renamed away (one atomic step), so that a kill while its files are
+    /// being deleted never leaves half a checkpoint that `--resume` would misread.
     pub fn remove(self) {
-        let _ = fs::remove_dir_all(self.dir.join(CHECKPOINT_DIR));
+        let cp = self.dir.join(CHECKPOINT_DIR);
+        let gone = self
+            .dir
+            .join(format!("{CHECKPOINT_DIR}.removed-{}", std::process::id()));
+        if fs::rename(&cp, &gone).is_ok() {
+            let _ = fs::remove_dir_all(&gone);
+        } else {
+            let _ = fs::remove_dir_all(&cp);
+        }
     }
 }
 
