@@ -351,6 +351,64 @@ batch = 8
     }
 }
 
+/// With `report.select_seeds`, the choice is made on the first seeds only: the scores are
+/// those of a run with just those seeds, and every candidate also has a held-out score on
+/// the others; too many selection seeds are refused.
+#[test]
+fn selection_on_some_seeds_reports_on_the_others() {
+    let text = |seeds: usize, select: usize| {
+        format!(
+            r#"
+name = "select-held-out"
+[problem]
+preset = "sc-sc"
+[data]
+kind = "synthetic"
+d = 4
+n_lower = 60
+n_upper = 30
+n_test = 50
+n_pool = 10
+kappa = 5.0
+[run]
+steps = 40
+log_scale = "log"
+log_points = 6
+seeds = {seeds}
+neighbours = 0
+exact = true
+backend = "cpu"
+[report]
+select_metric = "hypergrad_norm_sq"
+select_seeds = {select}
+[[algo]]
+name = "ssaid"
+alpha = [0.05, 0.1, 0.2]
+beta = 0.2
+gamma = 0.2
+batch = 8
+"#
+        )
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let held = run_into(&text(5, 2), &tmp.path().join("held"));
+    let first = run_into(&text(2, 0), &tmp.path().join("first"));
+    let a = sbo::analysis::select::select(&held).expect("selection");
+    let b = sbo::analysis::select::select(&first).expect("selection");
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.config, y.config);
+        assert_eq!(x.score.to_bits(), y.score.to_bits(), "{x:?} vs {y:?}");
+        assert_eq!(x.chosen, y.chosen);
+        assert!(x.held_out.is_some_and(f64::is_finite), "{x:?}");
+        assert!(y.held_out.is_none());
+    }
+    let e = Plan::prepare(&SweepConfig::from_toml(&text(3, 3)).unwrap(), None)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("report.select_seeds"), "{e}");
+}
+
 /// Orderings are judged only where the theory speaks, on paired per-seed differences with
 /// the report's Holm correction: on sc-sc a T-ordering is shown, not judged; a step-size
 /// ordering names its source and shows the paired difference and the corrected p.

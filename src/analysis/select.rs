@@ -1,18 +1,26 @@
 //! Step-size selection from a grid search run by sbo itself: among configurations of one
 //! algorithm within one variant, keep the one whose metric is smallest on average (geometric
-//! mean over seeds and the last part of the logging points). A configuration with a diverged
+//! mean over seeds and the last part of the logging points). With `report.select_seeds` the
+//! choice is made on the first seeds only and the winner's score is also given on the others:
+//! the minimum over a grid is optimistic on the seeds that chose it. A configuration with a diverged
 //! lane (NaN in any seed) is never chosen, so a step size on the edge of stability does not
 //! win on the seeds that happened to survive.
 
 use super::run_data::RunData;
 use serde::Serialize;
 
+/// Per-seed rows of one metric: `rows[seed][log point]`.
+type Seeds = [Vec<f64>];
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Candidate {
     pub config: String,
     pub group: String,
-    /// Geometric mean of the metric over seeds and the selection window (NaN: diverged).
+    /// Geometric mean of the metric over the selection seeds and window (NaN: diverged).
     pub score: f64,
+    /// The same on the seeds the selection did not see (`report.select_seeds`); `None` when
+    /// every seed was used to pick.
+    pub held_out: Option<f64>,
     pub diverged: bool,
     /// The run did not measure the metric (e.g. `hypergrad_norm_sq` without `run.exact`).
     pub missing: bool,
@@ -52,19 +60,35 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
             } else {
                 format!("{} ({})", c.algorithm, c.variant_without(""))
             };
-            let vals = c.per_seed.get(&metric);
-            let missing = vals.is_none();
+            let all = c.per_seed.get(&metric);
+            let missing = all.is_none();
+            let k = r.select_seeds;
+            // The seeds the choice is made on, and those it never sees.
+            let (pick, rest): (Option<&Seeds>, Option<&Seeds>) = match all {
+                Some(v) if k > 0 && k < v.len() => (Some(&v[..k]), Some(&v[k..])),
+                Some(v) => (Some(&v[..]), None),
+                None => (None, None),
+            };
             let tail = |row: &Vec<f64>| row.get(from..).unwrap_or(&[]).to_vec();
-            let diverged =
-                vals.is_some_and(|v| v.iter().any(|row| tail(row).iter().any(|x| !x.is_finite())));
-            let score = match vals {
-                Some(v) if !diverged => score(&v.iter().flat_map(tail).collect::<Vec<_>>()),
+            let diverged_in =
+                |v: &[Vec<f64>]| v.iter().any(|row| tail(row).iter().any(|x| !x.is_finite()));
+            let diverged = pick.is_some_and(diverged_in);
+            let score_of = |v: &[Vec<f64>]| {
+                if diverged_in(v) {
+                    f64::NAN
+                } else {
+                    score(&v.iter().flat_map(tail).collect::<Vec<_>>())
+                }
+            };
+            let score = match pick {
+                Some(v) if !diverged => score_of(v),
                 _ => f64::NAN,
             };
             Candidate {
                 config: c.label.clone(),
                 group,
                 score,
+                held_out: rest.map(score_of),
                 diverged,
                 missing,
                 chosen: false,

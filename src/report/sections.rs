@@ -69,12 +69,30 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             cfg.report.select_metric.map_or("", Metric::name),
             cfg.report.select_window * 100.0
         );
-        let _ = writeln!(o, "| group | configuration | score | chosen |");
-        let _ = writeln!(o, "|---|---|---|---|");
+        let k = cfg.report.select_seeds;
+        if k > 0 {
+            let _ = writeln!(
+                o,
+                "Picked on seeds {}..{} (the first {k}); the held-out score is the same mean on the other {} seeds, which the choice never saw: that is the winner's honest score.\n",
+                cfg.run.seed_base,
+                cfg.run.seed_base + k as u64 - 1,
+                cfg.run.seeds.saturating_sub(k)
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "Picked and scored on the same seeds (`report.select_seeds = 0`): the winner's score is optimistic (the minimum over a grid is biased low); set `report.select_seeds` to hold seeds out.\n"
+            );
+        }
+        let _ = writeln!(
+            o,
+            "| group | configuration | score | held-out score | chosen |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|");
         for c in &cands {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 c.group,
                 c.config.replace('|', "\\|"),
                 if c.diverged {
@@ -82,6 +100,7 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
                 } else {
                     e(c.score)
                 },
+                c.held_out.map_or("-".into(), e),
                 if c.chosen { "**yes**" } else { "" }
             );
         }

@@ -370,6 +370,10 @@ pub struct ReportConfig {
     /// fraction of logging points; configurations with diverged lanes lose.
     pub select_metric: Option<Metric>,
     pub select_window: f64,
+    /// Seeds the selection picks on (the first ones); the winner's score is then also
+    /// reported on the other seeds, which the choice never saw. 0: pick and report on every
+    /// seed (the report says that the winner's score is then optimistic).
+    pub select_seeds: usize,
     /// Write figures at the end of `sbo run` (`sbo plot` makes them later otherwise).
     pub plots: bool,
 }
@@ -386,6 +390,7 @@ impl Default for ReportConfig {
             relative_target: None,
             select_metric: None,
             select_window: 0.2,
+            select_seeds: 0,
             plots: true,
         }
     }

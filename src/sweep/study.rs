@@ -38,6 +38,16 @@ impl Study {
             ));
         }
         config.report.validate()?;
+        if config.report.select_seeds > 0 && config.report.select_seeds >= config.run.seeds {
+            return Err(SboError::config(
+                "report.select_seeds",
+                format!(
+                    "{} of {} seeds leaves none to report the selection on: choose fewer than \
+                     run.seeds (or 0 to pick and report on every seed)",
+                    config.report.select_seeds, config.run.seeds
+                ),
+            ));
+        }
         if !config.vary.is_empty() {
             // A study is one variant; silently running the base values would mislead.
             return Err(SboError::config(
