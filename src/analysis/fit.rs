@@ -177,7 +177,7 @@ pub fn fit_seeds(x: &[f64], ys: &[Vec<f64>]) -> Option<Fit> {
         seeds: s.count,
         method: FitMethod::PerSeed,
         se: s.std / (s.count as f64).sqrt(),
-        df: s.count - 1,
+        df: s.count.saturating_sub(1),
     })
 }
 

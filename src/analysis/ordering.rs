@@ -150,7 +150,13 @@ pub fn ordering_claims_at(run: &RunData, metric: Metric, alpha: f64) -> Vec<Clai
                 "alpha" => c.settings.alpha,
                 _ => c.settings.beta,
             };
-            let shape = |c: &ConfigData| std::mem::discriminant(&get(c));
+            // A schedule's shape: constant, or its decay law with its exponent (poly(c, p)
+            // with different p are different schedules, not larger or smaller steps).
+            let shape = |c: &ConfigData| match get(c) {
+                Schedule::Constant(_) => "constant".to_string(),
+                Schedule::Poly(_, p) => format!("poly p={p}"),
+                Schedule::Inv(_) => "inv".to_string(),
+            };
             let mut shapes: Vec<&ConfigData> = Vec::new();
             for c in &cs {
                 if !shapes.iter().any(|s| shape(s) == shape(c)) {
@@ -163,7 +169,10 @@ pub fn ordering_claims_at(run: &RunData, metric: Metric, alpha: f64) -> Vec<Clai
                     .filter(|c| shape(c) == shape(s))
                     .map(|c| (constant_of(&get(c)), *c))
                     .collect();
-                if items.len() < 2 {
+                let mut constants: Vec<f64> = items.iter().map(|i| i.0).collect();
+                constants.sort_by(f64::total_cmp);
+                constants.dedup();
+                if items.len() < 2 || constants.len() < items.len() {
                     continue;
                 }
                 let kind = if matches!(get(s), Schedule::Constant(_)) {

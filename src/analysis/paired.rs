@@ -45,7 +45,8 @@ impl PairedDiff {
         let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?;
         let q = t.inverse_cdf(0.975);
         let p = if se > 0.0 {
-            2.0 * (1.0 - t.cdf((mean / se).abs()))
+            // The upper tail directly: 1 - cdf would round small p-values to 0.
+            2.0 * t.sf((mean / se).abs())
         } else if mean == 0.0 {
             1.0
         } else {

@@ -150,13 +150,13 @@ pub struct Claims {
 }
 
 /// `a = 0.52 [0.48, 0.57] (95 %), [0.45, 0.60] at the report's corrected level`.
-fn fit_text(name: &str, f: &Fit, alpha: f64, points: bool) -> String {
+fn fit_text(name: &str, f: &Fit, alpha: f64, points: bool, judged: bool) -> String {
     let (lo, hi) = f.interval(alpha);
     let mut t = format!("{name} = {}", f.text());
     if points {
         t.push_str(&format!(" ({} points)", f.points));
     }
-    if alpha < ALPHA && lo.is_finite() {
+    if judged && alpha < ALPHA && lo.is_finite() {
         t.push_str(&format!("; corrected [{lo:.2}, {hi:.2}]"));
     }
     t
@@ -171,9 +171,24 @@ pub fn growth_claims(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
         .map(|((label, fit), c)| {
             let preset = setting(c, "problem.preset", run.config.problem.preset.name().to_string());
             let fit = fit.filter(|f| f.points >= MIN_FIT_POINTS);
+            // The statements are for neighbours that replace an upper (validation) sample,
+            // and their intervals need seeds: one curve's regression over log-time points
+            // understates its uncertainty.
+            let upper = replace_side(run, c) == ReplaceSide::Upper;
+            let per_seed = fit.is_some_and(|f| f.method == super::fit::FitMethod::PerSeed);
             let decaying = !matches!(c.settings.alpha, Schedule::Constant(_))
                 || !matches!(c.settings.beta, Schedule::Constant(_));
             let (prediction, verdict) = match (preset_grows(&preset), &fit) {
+                (Some(_), Some(_)) if !upper => (
+                    "no prediction: the statements are for replaced upper (validation) samples"
+                        .to_string(),
+                    Verdict::NotJudged,
+                ),
+                (Some(_), Some(_)) if !per_seed => (
+                    "not judged: one seed (its regression interval over logging points is too narrow to judge on)"
+                        .to_string(),
+                    Verdict::NotJudged,
+                ),
                 // The sc-sc statement is for constant steps; with decaying steps the run may
                 // still be settling at the end of the horizon.
                 (Some(false), Some(_)) if decaying => (
@@ -206,7 +221,7 @@ pub fn growth_claims(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
                 prediction,
                 source: SOURCE_GROWTH.into(),
                 observed: fit.map_or("not enough points to fit".into(), |f| {
-                    fit_text("a", &f, alpha, true)
+                    fit_text("a", &f, alpha, true, verdict != Verdict::NotJudged)
                 }),
                 verdict,
             }
@@ -272,7 +287,14 @@ pub fn size_claims(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
             }
             let replaced = replace == side || replace == ReplaceSide::Both;
             let theory = side == ReplaceSide::Upper;
+            let per_seed = fit.is_some_and(|f| f.method == super::fit::FitMethod::PerSeed);
             let (prediction, source, verdict) = match (&fit, replaced, theory) {
+                (Some(_), true, true) if !per_seed => (
+                    "not judged: one seed (its regression interval is too narrow to judge on)"
+                        .into(),
+                    SOURCE_SIZE.into(),
+                    Verdict::NotJudged,
+                ),
                 (None, _, _) => (
                     "not enough points to fit".into(),
                     SOURCE_SIZE.into(),
@@ -304,7 +326,7 @@ pub fn size_claims(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
                 prediction,
                 source,
                 observed: fit.map_or("not enough points to fit".into(), |f| {
-                    fit_text("b", &f, alpha, false)
+                    fit_text("b", &f, alpha, false, verdict != Verdict::NotJudged)
                 }),
                 verdict,
             });

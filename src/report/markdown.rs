@@ -133,14 +133,21 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     } = stability::claims(run, metric);
     if secs.stability {
         let _ = writeln!(o, "## Verdicts\n");
+        let exponents = if exponent_rows > 0 {
+            format!(
+                "half of it for the {exponent_rows} judged exponent row(s) (each on its Student-t \
+                 interval over seeds at level 1 - 0.025/{exponent_rows}, Bonferroni)"
+            )
+        } else {
+            "half of it for the exponent rows (none is judged here)".to_string()
+        };
         let _ = writeln!(
             o,
             "Corrected together: a wrong \"holds\" or \"does not hold\" anywhere in this report has \
-             probability at most 5 %, half of it for the {exponent_rows} exponent row(s) (each judged on \
-             its Student-t interval at level 1 - 0.025/{}, Bonferroni) and half for the orderings \
-             (paired per-seed t-tests, Holm). The intervals cover the algorithm's randomness over \
-             seeds on one draw of the data (`data.seed`).\n",
-            exponent_rows.max(1)
+             probability at most 5 % (nominally: the t-intervals assume roughly normal per-seed \
+             values), {exponents}, and half for the orderings (paired per-seed t-tests, Holm). \
+             The intervals cover the algorithm's randomness over seeds on one draw of the data \
+             (`data.seed`).\n"
         );
         for (name, claims) in [
             ("Growth with iterations", &growth),

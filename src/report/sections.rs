@@ -70,18 +70,19 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             cfg.report.select_window * 100.0
         );
         let k = cfg.report.select_seeds;
-        if k > 0 {
+        let n = run.seeds.len();
+        if k > 0 && k < n {
             let _ = writeln!(
                 o,
                 "Picked on seeds {}..{} (the first {k}); the held-out score is the same mean on the other {} seeds, which the choice never saw: that is the winner's honest score.\n",
-                cfg.run.seed_base,
-                cfg.run.seed_base + k as u64 - 1,
-                cfg.run.seeds.saturating_sub(k)
+                run.seeds[0],
+                run.seeds[k - 1],
+                n - k
             );
         } else {
             let _ = writeln!(
                 o,
-                "Picked and scored on the same seeds (`report.select_seeds = 0`): the winner's score is optimistic (the minimum over a grid is biased low); set `report.select_seeds` to hold seeds out.\n"
+                "Picked and scored on the same seeds: the winner's score is optimistic (the minimum over a grid is biased low); set `report.select_seeds` below the number of seeds to hold seeds out.\n"
             );
         }
         let _ = writeln!(
