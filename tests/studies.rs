@@ -471,3 +471,61 @@ batch = 16
         );
     }
 }
+
+/// The report's correction spans exactly the rows it judges, and decaying schedules with
+/// different exponents are never ordered as larger or smaller steps.
+#[test]
+fn the_correction_counts_the_judged_rows_and_schedules_keep_their_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "shapes"
+[problem]
+preset = "sc-sc"
+[data]
+kind = "synthetic"
+d = 4
+n_lower = 200
+n_upper = 60
+n_pool = 20
+kappa = 5
+[run]
+steps = 400
+log_scale = "log"
+log_points = 12
+seeds = 4
+neighbours = 2
+replace = "upper"
+backend = "cpu"
+[[algo]]
+name = "ssgd"
+alpha = [0.1, "poly(0.1, 0.6)", "poly(0.1, 0.9)"]
+beta = 0.1
+batch = 8
+"#;
+    let run = run_into(text, tmp.path());
+    let c = sbo::analysis::stability::claims(&run, Metric::DistXy);
+    use sbo::analysis::stability::Verdict;
+    let judged = c
+        .growth
+        .iter()
+        .chain(&c.size)
+        .filter(|r| r.verdict != Verdict::NotJudged)
+        .count();
+    assert_eq!(c.exponent_rows, judged, "{c:#?}");
+    // Constant 0.1 is judged on sc-sc; the decaying ones are not (the statement is for
+    // constant steps).
+    assert_eq!(judged, 1, "{c:#?}");
+    assert!(
+        !c.ordering
+            .iter()
+            .any(|o| o.subject.contains("over decaying")),
+        "{:#?}",
+        c.ordering
+    );
+    let vs: Vec<_> = c
+        .ordering
+        .iter()
+        .filter(|o| o.prediction.contains("decaying alpha gives smaller"))
+        .collect();
+    assert_eq!(vs.len(), 2, "{:#?}", c.ordering);
+}
