@@ -54,51 +54,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a sweep and write config.toml, metrics.csv, lanes.csv and summary.json.
-    Run {
-        /// Sweep description (TOML). Without it, the built-in default study runs.
-        config: Option<PathBuf>,
-        /// Continue the interrupted run in this directory from its last checkpoint (killed,
-        /// stopped with Ctrl-C or SIGTERM, or failed); the result is the same, bit for bit, as
-        /// an uninterrupted run on the same engine (a part checkpointed on another engine
-        /// starts over, with a warning).
-        #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "out", "force", "seeds", "steps", "shard"])]
-        resume: Option<PathBuf>,
-        /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken; for a shard
-        /// runs/NAME.shards/I]. An existing, non-empty directory is refused unless --force or
-        /// --resume is given.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Replace an existing --out directory once the new run completes (a run that fails
-        /// leaves it untouched and writes what it completed to OUT.incomplete).
-        #[arg(long)]
-        force: bool,
-        /// Where lanes run: auto (a hardware GPU if there is one, else the CPU), gpu, or cpu;
-        /// overrides `run.backend` of the config (default auto).
-        #[arg(long, value_enum)]
-        backend: Option<BackendArg>,
-        /// Worker threads (0: all cores); overrides `run.threads`.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Number of seeds; overrides `run.seeds`.
-        #[arg(long)]
-        seeds: Option<usize>,
-        /// Outer steps per lane; overrides `run.steps`.
-        #[arg(long)]
-        steps: Option<u64>,
-        /// Run only shard I of N (0-based) of the sweep's (variant, configuration, seed)
-        /// groups, into a shard directory that `sbo merge` joins with the others; `auto`
-        /// takes I and N from a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT),
-        /// `auto/N` I from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX).
-        #[arg(long, value_name = "I/N|auto|auto/N")]
-        shard: Option<String>,
-        /// Least seconds between checkpoints, taken at logging steps (0: at every logging
-        /// step; never: only when stopped). A completed variant is always kept.
-        #[arg(long, value_name = "SECONDS|never", default_value = "60")]
-        checkpoint_every: String,
-        /// No progress bar and no final table.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Run(run_cmd::RunArgs),
     /// Join the shards of a sweep (`sbo run --shard I/N`, every I) into one run directory, the
     /// same as the unsharded run's; refuses shards of different sweeps, a missing or an
     /// incomplete shard.
@@ -458,31 +414,7 @@ fn real_main() -> Result<()> {
             );
             Ok(())
         }
-        Command::Run {
-            config,
-            resume,
-            out,
-            force,
-            backend,
-            threads,
-            seeds,
-            steps,
-            shard,
-            checkpoint_every,
-            quiet,
-        } => run_cmd::run(run_cmd::RunArgs {
-            config,
-            resume,
-            out,
-            force,
-            backend,
-            threads,
-            seeds,
-            steps,
-            shard,
-            checkpoint_every,
-            quiet,
-        }),
+        Command::Run(args) => run_cmd::run(args),
         Command::Merge {
             dirs,
             out,

@@ -13,17 +13,50 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// What `sbo run` was asked.
+#[derive(clap::Args)]
 pub struct RunArgs {
+    /// Sweep description (TOML). Without it, the built-in default study runs.
     pub config: Option<PathBuf>,
+    /// Continue the interrupted run in this directory from its last checkpoint (killed,
+    /// stopped with Ctrl-C or SIGTERM, or failed); the result is the same, bit for bit, as
+    /// an uninterrupted run on the same engine (a part checkpointed on another engine
+    /// starts over, with a warning).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "out", "force", "seeds", "steps", "shard"])]
     pub resume: Option<PathBuf>,
+    /// Output directory [default: runs/NAME, or runs/NAME-2, ... if taken; for a shard
+    /// runs/NAME.shards/I]. An existing, non-empty directory is refused unless --force or
+    /// --resume is given.
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace an existing --out directory once the new run completes (a run that fails
+    /// leaves it untouched and writes what it completed to OUT.incomplete).
+    #[arg(long)]
     pub force: bool,
+    /// Where lanes run: auto (a hardware GPU if there is one, else the CPU), gpu, or cpu;
+    /// overrides `run.backend` of the config (default auto).
+    #[arg(long, value_enum)]
     pub backend: Option<BackendArg>,
+    /// Worker threads (0: all cores); overrides `run.threads`.
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Number of seeds; overrides `run.seeds`.
+    #[arg(long)]
     pub seeds: Option<usize>,
+    /// Outer steps per lane; overrides `run.steps`.
+    #[arg(long)]
     pub steps: Option<u64>,
+    /// Run only shard I of N (0-based) of the sweep's (variant, configuration, seed)
+    /// groups, into a shard directory that `sbo merge` joins with the others; `auto`
+    /// takes I and N from a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT),
+    /// `auto/N` I from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX).
+    #[arg(long, value_name = "I/N|auto|auto/N")]
     pub shard: Option<String>,
+    /// Least seconds between checkpoints, taken at logging steps (0: at every logging
+    /// step; never: only when stopped). A completed variant is always kept.
+    #[arg(long, value_name = "SECONDS|never", default_value = "60")]
     pub checkpoint_every: String,
+    /// No progress bar and no final table.
+    #[arg(long, short)]
     pub quiet: bool,
 }
 
