@@ -6,13 +6,13 @@
 //!
 //! Owns: the names, contents and fingerprint of these files. Must not know: how pieces run.
 
+use super::write::write_atomic;
 use crate::error::{Result, SboError};
 use crate::run::{Piece, PieceOut, PieceProgress, Shard};
 use crate::sweep::{Backend, Plan};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const CHECKPOINT_DIR: &str = "checkpoint";
@@ -109,27 +109,13 @@ pub fn fingerprint(plan: &Plan) -> Result<String> {
 }
 
 fn write_cbor<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
     let mut bytes = Vec::new();
     ciborium::into_writer(value, &mut bytes).map_err(|e| SboError::Output {
         path: path.to_path_buf(),
         msg: e.to_string(),
     })?;
-    let mut f = fs::File::create(&tmp).map_err(|e| SboError::io(&tmp, e))?;
-    f.write_all(&bytes).map_err(|e| SboError::io(&tmp, e))?;
-    // On disk before it replaces the last good one: a checkpoint must survive a crash.
-    f.sync_all().map_err(|e| SboError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| SboError::io(path, e))?;
-    // The rename itself, on disk: the directory's entry is synced too (where the platform
-    // allows opening a directory; elsewhere this is best effort).
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+    // Synced before it replaces the last good one: a checkpoint must survive a crash.
+    write_atomic(path, &bytes, true)
 }
 
 fn read_cbor<T: DeserializeOwned>(path: &Path) -> Result<T> {
@@ -146,11 +132,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         path: path.to_path_buf(),
         msg: e.to_string(),
     })?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    fs::write(&tmp, text).map_err(|e| SboError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| SboError::io(path, e))
+    write_atomic(path, text.as_bytes(), false)
 }
 
 fn piece_file(dir: &Path, piece: usize) -> PathBuf {

@@ -15,11 +15,33 @@ use std::path::{Path, PathBuf};
 /// Writes `text` to a temporary file beside `path`, then renames it: a file of a run
 /// directory is either the old one or the whole new one, never half written.
 fn write(path: PathBuf, text: &str) -> Result<()> {
-    let mut tmp = path.clone().into_os_string();
+    write_atomic(&path, text.as_bytes(), false)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename. `durable`: the file and
+/// the rename are synced to disk first (what a checkpoint needs to survive a crash, not only
+/// a kill).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    fs::write(&tmp, text).map_err(|e| SboError::io(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| SboError::io(path, e))
+    let mut f = fs::File::create(&tmp).map_err(|e| SboError::io(&tmp, e))?;
+    std::io::Write::write_all(&mut f, bytes).map_err(|e| SboError::io(&tmp, e))?;
+    if durable {
+        f.sync_all().map_err(|e| SboError::io(&tmp, e))?;
+    }
+    drop(f);
+    fs::rename(&tmp, path).map_err(|e| SboError::io(path, e))?;
+    if durable {
+        // The directory's entry too (where the platform allows opening a directory;
+        // elsewhere best effort).
+        if let Some(dir) = path.parent() {
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+    }
+    Ok(())
 }
 
 fn csv_error(file: &str, e: impl std::fmt::Display) -> SboError {
