@@ -93,11 +93,6 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
     };
     let time_col = metrics.iter().position(|&m| m == Metric::Seconds);
     let summary = &files.summary;
-    let configs: HashMap<&str, &ConfigFacts> = summary
-        .configs
-        .iter()
-        .map(|c| (c.label.as_str(), c))
-        .collect();
     // Columns of every configuration's settings and variant, in order of appearance.
     let mut solver_keys: Vec<String> = Vec::new();
     let mut data_keys: Vec<String> = Vec::new();
@@ -158,6 +153,11 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
     );
 
     let objective_name = format!("sbo {} [{}]", summary.name, objective.name());
+    let description = format!(
+        "{} ({:?} loss, {:?} coupling)",
+        summary.name, summary.problem.loss, summary.problem.coupling
+    )
+    .to_lowercase();
     let data = data_name(files);
     let seed_base = summary.seed_base.unwrap_or(0);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -165,9 +165,65 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
+    let system = [
+        std::env::consts::OS.to_string(),
+        release,
+        std::env::consts::ARCH.to_string(),
+        cpus.to_string(),
+        String::new(),
+        summary.versions.sbo.clone(),
+        summary.backend.clone(),
+        summary.precision.clone(),
+    ];
+    // What a configuration's rows share, made once per configuration: the text columns
+    // before the seed's, and the settings and variant columns after its values.
+    let per_config: HashMap<&str, (Vec<String>, Vec<String>)> = summary
+        .configs
+        .iter()
+        .map(|c| {
+            let params: HashMap<String, String> = solver_params(c).into_iter().collect();
+            let variant: HashMap<&str, &str> = c
+                .variant
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let dataset = if c.variant.is_empty() {
+                data.clone()
+            } else {
+                let vals: Vec<String> = c
+                    .variant
+                    .iter()
+                    .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+                    .collect();
+                format!("{data}[{}]", vals.join(","))
+            };
+            let head = vec![
+                objective_name.clone(),
+                description.clone(),
+                c.algo_label.clone().unwrap_or_else(|| c.label.clone()),
+                AlgoKind::parse(&c.algorithm)
+                    .map(|k| k.descriptor().summary.to_string())
+                    .unwrap_or_default(),
+                dataset,
+            ];
+            let mut tail: Vec<String> = solver_keys
+                .iter()
+                .map(|k| params.get(k).cloned().unwrap_or_default())
+                .collect();
+            tail.extend(data_keys.iter().map(|k| {
+                variant
+                    .get(k.as_str())
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string()
+            }));
+            tail.extend(system.iter().cloned());
+            (c.label.as_str(), (head, tail))
+        })
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let Some(c) = configs.get(r.config.as_str()) else {
+        let Some((head, tail)) = per_config.get(r.config.as_str()) else {
             return Err(SboError::Output {
                 path: files.dir.clone(),
                 msg: format!(
@@ -176,41 +232,15 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
                 ),
             });
         };
-        let params: HashMap<String, String> = solver_params(c).into_iter().collect();
-        let variant: HashMap<&str, &str> = c
-            .variant
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let dataset = if c.variant.is_empty() {
-            data.clone()
-        } else {
-            let vals: Vec<String> = c
-                .variant
-                .iter()
-                .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
-                .collect();
-            format!("{data}[{}]", vals.join(","))
-        };
         let value = |i: usize| r.values.get(i).map_or("nan".into(), |v| Num(*v).text());
-        let mut row = vec![
-            objective_name.clone(),
-            format!(
-                "{} ({:?} loss, {:?} coupling)",
-                summary.name, summary.problem.loss, summary.problem.coupling
-            )
-            .to_lowercase(),
-            c.algo_label.clone().unwrap_or_else(|| c.label.clone()),
-            AlgoKind::parse(&c.algorithm)
-                .map(|k| k.descriptor().summary.to_string())
-                .unwrap_or_default(),
-            dataset,
+        let mut row = head.clone();
+        row.extend([
             r.seed.saturating_sub(seed_base).to_string(),
             r.t.to_string(),
             time_col.map_or("nan".into(), value),
             "iteration".into(),
             value(obj_col),
-        ];
+        ]);
         row.extend(
             metrics
                 .iter()
@@ -218,28 +248,7 @@ pub fn benchopt_table(files: &RunFiles, objective: Metric) -> Result<Table> {
                 .filter(|(_, &m)| m != Metric::Seconds)
                 .map(|(i, _)| value(i)),
         );
-        row.extend(
-            solver_keys
-                .iter()
-                .map(|k| params.get(k).cloned().unwrap_or_default()),
-        );
-        row.extend(data_keys.iter().map(|k| {
-            variant
-                .get(k.as_str())
-                .copied()
-                .unwrap_or_default()
-                .to_string()
-        }));
-        row.extend([
-            std::env::consts::OS.to_string(),
-            release.clone(),
-            std::env::consts::ARCH.to_string(),
-            cpus.to_string(),
-            String::new(),
-            summary.versions.sbo.clone(),
-            summary.backend.clone(),
-            summary.precision.clone(),
-        ]);
+        row.extend(tail.iter().cloned());
         out.push(row);
     }
     Ok(Table { header, rows: out })
