@@ -191,16 +191,13 @@ impl Job {
 
     /// Lanes the job runs (a shard's only).
     pub fn lanes(&self) -> usize {
-        self.pieces
-            .iter()
-            .map(|p| p.groups() * group_size(&self.plan, p))
-            .sum()
+        self.pieces.iter().map(|p| p.lanes(&self.plan)).sum()
     }
 
     /// Lane-steps the job takes in all, and those its checkpoint already holds.
     pub fn lane_steps(&self) -> (u64, u64) {
         let steps = |p: &Piece| self.plan.variants[p.variant].study.config.run.steps;
-        let lanes = |p: &Piece| (p.groups() * group_size(&self.plan, p)) as u64;
+        let lanes = |p: &Piece| p.lanes(&self.plan) as u64;
         let total = self.pieces.iter().map(|p| lanes(p) * steps(p)).sum();
         let mut done: u64 = self.pieces[..self.resume.completed.len()]
             .iter()
@@ -259,10 +256,7 @@ impl Job {
                     failure,
                     fingerprint: start.fingerprint.clone(),
                     groups: pieces.iter().map(Piece::groups).sum(),
-                    lanes: pieces
-                        .iter()
-                        .map(|p| p.groups() * group_size(&plan, p))
-                        .sum(),
+                    lanes: pieces.iter().map(|p| p.lanes(&plan)).sum(),
                     seconds: run.outs.iter().map(|o| o.seconds).sum(),
                     warnings: run.outs.iter().flat_map(|o| o.warnings.clone()).collect(),
                 };
@@ -298,10 +292,6 @@ impl Job {
             }
         }
     }
-}
-
-fn group_size(plan: &Plan, p: &Piece) -> usize {
-    plan.variants[p.variant].study.config.run.neighbours + 1
 }
 
 /// Joins the complete shards in `dirs` (every shard of one sweep, in any order) into one run

@@ -69,6 +69,11 @@ impl Piece {
         self.configs.len() * self.seeds.len()
     }
 
+    /// Lanes the piece runs: its groups, each a base lane and its neighbours.
+    pub fn lanes(&self, plan: &Plan) -> usize {
+        self.groups() * (plan.variants[self.variant].study.config.run.neighbours + 1)
+    }
+
     /// The study this piece runs: the variant's own when the piece is all of it.
     pub fn study<'p>(&self, plan: &'p Plan) -> Cow<'p, Study> {
         let s = &plan.variants[self.variant].study;
