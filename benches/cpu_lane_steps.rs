@@ -48,10 +48,11 @@ fn bench(c: &mut Criterion) {
     for algo in ["ssaid", "tsgd"] {
         let s = study(algo, 1, 1, 1);
         let cfg = &s.configs[0].algo;
+        let sets = s.data.sets(0).expect("seed 0 has data");
         let o = Oracles {
             spec: &s.spec,
-            lower: s.splits.lower.view(),
-            upper: s.splits.upper.view(),
+            lower: sets.lower,
+            upper: sets.upper,
         };
         let rng = LaneRng::new(0);
         let steps = 1000u64;

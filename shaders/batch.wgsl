@@ -2,14 +2,17 @@
 // set of n samples, written as global rows into `rows[first..first + count]`, with the lane's
 // replaced sample swapped for its pool row. Full batches take every row in order.
 
-// Global row of sample `i` of the lower (upper = false) or upper set, as this lane sees it.
+// Global row of sample `i` of the lower (upper = false) or upper set, as this lane sees it:
+// through its seed's row maps, with its replaced sample swapped for its pool row.
 fn lane_row(ln: Lane, upper: bool, i: u32) -> u32 {
+    var k = prm.row_lower + i;
     if (upper) {
-        if (i == ln.rep_upper) { return prm.row_pool + ln.pool_upper; }
-        return prm.row_upper + i;
+        k = prm.row_upper + i;
+        if (i == ln.rep_upper) { k = prm.row_pool + ln.pool_upper; }
+    } else if (i == ln.rep_lower) {
+        k = prm.row_pool + ln.pool_lower;
     }
-    if (i == ln.rep_lower) { return prm.row_pool + ln.pool_lower; }
-    return prm.row_lower + i;
+    return rowmap[ln.map_base + k];
 }
 
 // Step counter k * mult + add as (lo, hi): the inner steps of outer step k.

@@ -15,6 +15,9 @@
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
 // Per lane, `scratch_stride` floats (tsgd/ud: the unrolled inner iterates).
 @group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
+// Per seed (one block when seeds share their data), the rows of `feats` that make its lower,
+// upper, pool and test sets, starting at prm.row_lower, row_upper, row_pool, row_test.
+@group(0) @binding(7) var<storage, read> rowmap: array<u32>;
 
 // ---- workgroup state of the lane ----
 var<workgroup> sx: array<f32, P>;

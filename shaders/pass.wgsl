@@ -160,9 +160,14 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
     var l = 0.0;
     var acc = 0.0;
     for (var i = tid; i < count; i += WG) {
-        var r = prm.row_test + i;
-        if (which == 0u) { r = lane_row(ln, false, i); }
-        if (which == 1u) { r = lane_row(ln, true, i); }
+        var r: u32;
+        if (which == 0u) {
+            r = lane_row(ln, false, i);
+        } else if (which == 1u) {
+            r = lane_row(ln, true, i);
+        } else {
+            r = rowmap[ln.map_base + prm.row_test + i];
+        }
         var z = 0.0;
         for (var j = 0u; j < D; j++) { z = z + feats[r * D + j] * sy[j]; }
         let b = labels[r];

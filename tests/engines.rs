@@ -178,25 +178,28 @@ fn identical_neighbour_stays_at_exactly_zero_distance(u: Under) {
     let r = study.config.run.clone();
     let mut used = HashMap::new();
     for s in 0..r.seeds as u64 {
+        let seed = r.seed_base + s;
+        let sets = study.data.sets(seed).unwrap();
+        let pool_rows = &study.data.slots()[study.data.slot(seed).unwrap()].pool;
         for i in 1..=r.neighbours {
-            let c = NeighbourChoice::new(&study.splits, r.replace, r.seed_base + s, i);
-            for (set, choice) in [
-                (&study.splits.lower, c.lower),
-                (&study.splits.upper, c.upper),
-            ] {
+            let c = NeighbourChoice::new(study.data.sizes(), r.replace, seed, i);
+            for (set, choice) in [(sets.lower, c.lower), (sets.upper, c.upper)] {
                 let (idx, p) = choice.expect("replace = both");
-                let row = (set.row(idx).to_vec(), set.label(idx));
-                if let Some(prev) = used.insert(p, row.clone()) {
+                let (row, label) = set.original(idx);
+                let row = (row.to_vec(), label);
+                // The pool row's place in the study's table.
+                let t = pool_rows[p] as usize;
+                if let Some(prev) = used.insert(t, row.clone()) {
                     assert_eq!(prev, row, "test setup: two neighbours share pool row {p}");
                 }
             }
         }
     }
-    let d = study.splits.pool.d;
-    let splits = std::sync::Arc::make_mut(&mut study.splits);
-    for (p, (row, label)) in used {
-        splits.pool.features[p * d..(p + 1) * d].copy_from_slice(&row);
-        splits.pool.labels[p] = label;
+    let data = std::sync::Arc::make_mut(&mut study.data);
+    let d = data.table.d;
+    for (t, (row, label)) in used {
+        data.table.features[t * d..(t + 1) * d].copy_from_slice(&row);
+        data.table.labels[t] = label;
     }
     let same = run(u.engine.as_ref(), &study);
     for (cs, cr) in same.configs.iter().zip(&real.configs) {

@@ -289,13 +289,19 @@ fn check_case(
     let pool = dataset(m, spec.loss, N_POOL, d);
     let lns = lanes(m, spec, sh);
 
-    // Device inputs: the sets back to back as `upload_data` lays them out.
+    // Device inputs: the sets' rows back to back in reverse order, and the row map that
+    // undoes it, so every row the kernels read goes through the map as a resampled seed's do.
     let mut feats = Vec::new();
     let mut labels = Vec::new();
-    for s in [&lower, &upper, &pool] {
-        feats.extend_from_slice(&s.features);
-        labels.extend_from_slice(&s.labels);
+    let sets = [&lower, &upper, &pool];
+    let total: usize = sets.iter().map(|s| s.n).sum();
+    for s in sets.iter().rev() {
+        for i in (0..s.n).rev() {
+            feats.extend_from_slice(s.row(i));
+            labels.push(s.label(i));
+        }
     }
+    let rowmap: Vec<u32> = (0..total).map(|k| (total - 1 - k) as u32).collect();
     let stride = p + 2 * d;
     let idx_stride = sh.bl + sh.bu;
     let mut state = Vec::with_capacity(N_LANES * stride);
@@ -372,6 +378,7 @@ fn check_case(
         "out",
         ctx.storage_buffer("oracles out", &vec![f32::NAN; N_LANES * out_stride]),
     );
+    let rowmap_buf = buf("rowmap", ctx.storage_buffer("oracles row map", &rowmap));
     let bg = bind(
         ctx,
         layout,
@@ -384,6 +391,7 @@ fn check_case(
             &state_buf,
             &idx_buf,
             &out_buf,
+            &rowmap_buf,
         ],
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -233,6 +233,27 @@ fn sbo_verify_reports_every_metric_and_passes_on_a_tiny_sweep() {
 
 /// A wide problem (d = 200, so 256 threads per lane) with small and large batches, which
 /// take the two dot-product paths of `shaders/pass.wgsl`.
+/// `run.resample = "data"`: every seed's lanes read their own rows through the row maps, on
+/// the test set too (nc-nc is logistic, so its test loss comes from the test rows rather than
+/// the population). A GPU that read another seed's rows would miss by far more than the
+/// tolerances above.
+#[test]
+fn resampled_data_matches_the_cpu() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    for (preset, steps, rtol, atol) in [("sc-sc", 200, 2e-3, 2e-5), ("nc-nc", 40, 5e-3, 5e-5)] {
+        let mut cfg = config(preset, steps, "per_feature");
+        cfg.run.resample = sbo::sweep::Resample::Data;
+        cfg.run.seeds = 3;
+        let study = Study::prepare(&cfg, None).unwrap();
+        assert!(study.data.resampled());
+        let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
+        let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
+        assert_results_close(&format!("{preset} resampled"), &gpu, &cpu, rtol, atol);
+    }
+}
+
 #[test]
 fn wide_problems_match_the_cpu() {
     let Some(ctx) = gpu_support::context() else {

@@ -204,11 +204,10 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
         let base_cfg = w.config(8, 1);
         let mut study = Study::prepare(&base_cfg, opts.data_dir.as_deref())?;
         study.config.run.threads = opts.cpu_threads;
-        let (d, p) = (study.d(), study.p());
+        let (d, p, sizes) = (study.d(), study.p(), study.data.sizes());
         let algo = study.configs[0].algo.clone();
-        let (flops, bytes) =
-            work_per_lane_step_n(&algo, d, p, study.splits.lower.n, study.splits.upper.n);
-        let batch = algo.batch_lower.len(study.splits.lower.n);
+        let (flops, bytes) = work_per_lane_step_n(&algo, d, p, sizes.lower, sizes.upper);
+        let batch = algo.batch_lower.len(sizes.lower);
         let row0 = |backend: BenchBackend, lanes: usize| BenchRow {
             workload: w.name.clone(),
             algo: w.algo.name().to_string(),

@@ -48,8 +48,8 @@ impl Engine for CpuEngine {
         pool: &'s rayon::ThreadPool,
     ) -> Result<Box<dyn EngineRun + 's>> {
         Ok(match study.config.run.precision {
-            Precision::F64 => Box::new(CpuRun::<f64>::new(study, pool)),
-            Precision::F32 => Box::new(CpuRun::<f32>::new(study, pool)),
+            Precision::F64 => Box::new(CpuRun::<f64>::new(study, pool)?),
+            Precision::F32 => Box::new(CpuRun::<f32>::new(study, pool)?),
         })
     }
 }
@@ -72,6 +72,8 @@ struct Group<'s, T> {
     config: usize,
     rng: LaneRng,
     oracles: Vec<Oracles<'s>>,
+    /// The seed's test set.
+    test: DataView<'s>,
     lanes: Vec<LaneState<T>>,
     diverged_at: Vec<Option<u64>>,
     /// Stepping seconds of the base lane (the `seconds` metric) and of all lanes.
@@ -90,7 +92,7 @@ struct CpuRun<'s, T> {
 }
 
 impl<'s, T: StepReal> CpuRun<'s, T> {
-    fn new(study: &'s Study, pool: &'s rayon::ThreadPool) -> Self {
+    fn new(study: &'s Study, pool: &'s rayon::ThreadPool) -> Result<Self> {
         let run = &study.config.run;
         let layout = Layout::of(study);
         let (p, d) = (study.p(), study.d());
@@ -100,17 +102,18 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
             .map(|g| {
                 let (config, seed) = layout.group(g);
                 let cfg = &study.configs[config].algo;
-                Group {
+                let sets = study.data.sets(seed)?;
+                Ok(Group {
                     config,
+                    test: sets.test,
                     rng: LaneRng::new(seed),
                     oracles: (0..layout.group_size)
                         .map(|i| {
-                            let (lr, ur) =
-                                neighbour_replacements(&study.splits, run.replace, seed, i);
+                            let (lr, ur) = neighbour_replacements(&sets, run.replace, seed, i);
                             Oracles {
                                 spec: &study.spec,
-                                lower: DataView::with_replacement(&study.splits.lower, lr),
-                                upper: DataView::with_replacement(&study.splits.upper, ur),
+                                lower: sets.lower.replacing(lr),
+                                upper: sets.upper.replacing(ur),
                             }
                         })
                         .collect(),
@@ -121,15 +124,15 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
                     base_seconds: 0.0,
                     seconds: 0.0,
                     kept: [vec![T::zero(); p], vec![T::zero(); d], vec![T::zero(); d]],
-                }
+                })
             })
-            .collect();
-        CpuRun {
+            .collect::<Result<_>>()?;
+        Ok(CpuRun {
             study,
             pool,
             groups,
             t: 0,
-        }
+        })
     }
 }
 
@@ -186,7 +189,7 @@ impl<T: StepReal> Group<'_, T> {
         let base_diverged = self.diverged_at[0].is_some();
         let measure = !base_diverged;
         let logistic = spec.loss == Loss::Logistic;
-        let test = study.splits.test.view();
+        let test = self.test;
         GroupRecord {
             base_diverged,
             stability,

@@ -58,6 +58,7 @@ impl Dataset {
     pub fn view(&self) -> DataView<'_> {
         DataView {
             data: self,
+            rows: None,
             replaced: None,
         }
     }
@@ -72,21 +73,39 @@ pub struct Replacement<'a> {
     pub label: f32,
 }
 
-/// A dataset as one lane sees it: the shared rows, with at most one of them replaced.
+/// A dataset as one lane sees it: some rows of a shared table (all of them, in order, when
+/// `rows` is `None`), with at most one of them replaced. Row maps let every seed of a study
+/// draw its own sets from one table stored (and uploaded) once.
 #[derive(Clone, Copy, Debug)]
 pub struct DataView<'a> {
     pub data: &'a Dataset,
+    /// Sample `i` is row `rows[i]` of `data`.
+    pub rows: Option<&'a [u32]>,
     pub replaced: Option<Replacement<'a>>,
 }
 
 impl<'a> DataView<'a> {
     pub fn with_replacement(data: &'a Dataset, replaced: Option<Replacement<'a>>) -> Self {
-        DataView { data, replaced }
+        data.view().replacing(replaced)
+    }
+
+    /// This view with `replaced` (a neighbour's swapped sample) instead of its own.
+    pub fn replacing(self, replaced: Option<Replacement<'a>>) -> Self {
+        DataView { replaced, ..self }
+    }
+
+    /// Rows `rows` of `data`, in that order. Every index must be below `data.n`.
+    pub fn of_rows(data: &'a Dataset, rows: &'a [u32]) -> Self {
+        DataView {
+            data,
+            rows: Some(rows),
+            replaced: None,
+        }
     }
 
     #[inline(always)]
     pub fn n(&self) -> usize {
-        self.data.n
+        self.rows.map_or(self.data.n, <[u32]>::len)
     }
 
     #[inline(always)]
@@ -94,12 +113,37 @@ impl<'a> DataView<'a> {
         self.data.d
     }
 
+    /// Sample `i` (row and label) before any replacement.
+    #[inline(always)]
+    pub fn original(&self, i: usize) -> (&'a [f32], f32) {
+        let r = self.rows.map_or(i, |m| m[i] as usize);
+        (self.data.row(r), self.data.labels[r])
+    }
+
     /// Row `i` and its label, substituted when `i` is the replaced index.
     #[inline(always)]
     pub fn sample(&self, i: usize) -> (&'a [f32], f32) {
         match self.replaced {
             Some(r) if r.index == i => (r.row, r.label),
-            _ => (self.data.row(i), self.data.labels[i]),
+            _ => self.original(i),
+        }
+    }
+
+    /// The samples as a dataset of their own (copies the rows).
+    pub fn to_dataset(&self) -> Dataset {
+        let (n, d) = (self.n(), self.d());
+        let mut features = Vec::with_capacity(n * d);
+        let mut labels = Vec::with_capacity(n);
+        for i in 0..n {
+            let (row, label) = self.sample(i);
+            features.extend_from_slice(row);
+            labels.push(label);
+        }
+        Dataset {
+            n,
+            d,
+            features,
+            labels,
         }
     }
 }

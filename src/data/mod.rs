@@ -6,9 +6,11 @@
 pub mod csv;
 mod dataset;
 pub mod libsvm;
+pub mod sets;
 pub mod split;
 pub mod synthetic;
 
 pub use dataset::{DataView, Dataset, Replacement};
-pub use split::{split, SplitSpec, Splits};
-pub use synthetic::{generate_quadratic, Population, SyntheticSpec};
+pub use sets::{RowMaps, SeedSets, SetSizes, StudyData};
+pub use split::{split, split_rows, SplitSpec, Splits};
+pub use synthetic::{generate_quadratic, Population, QuadraticModel, SyntheticSpec};

@@ -6,7 +6,7 @@
 //! of a test file (only when `n_test` is given) uses the same seed on ChaCha stream 1. Parts are
 //! consecutive blocks of the training permutation: lower, then upper, then pool, then (without
 //! a test file) test. The rows of each part keep the permutation's order.
-use crate::data::Dataset;
+use crate::data::{Dataset, RowMaps};
 use crate::error::{Result, SboError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -74,7 +74,47 @@ pub fn split(train: &Dataset, test: Option<&Dataset>, spec: &SplitSpec) -> Resul
             });
         }
     }
-    let have = train.n;
+    let maps = split_rows(train.n, test.map(|t| t.n), spec)?;
+    let pick = |rows: &[u32]| -> Dataset {
+        let mut set = Dataset {
+            d: train.d,
+            ..Dataset::default()
+        };
+        for &r in rows {
+            let r = r as usize;
+            let (row, label) = match test {
+                Some(t) if r >= train.n => (t.row(r - train.n), t.label(r - train.n)),
+                _ => (train.row(r), train.label(r)),
+            };
+            set.features.extend_from_slice(row);
+            set.labels.push(label);
+            set.n += 1;
+        }
+        set
+    };
+    Ok(Splits {
+        lower: pick(&maps.lower),
+        upper: pick(&maps.upper),
+        test: pick(&maps.test),
+        pool: pick(&maps.pool),
+    })
+}
+
+/// The rows [`split`] takes for each part, as indices into the training file's rows followed
+/// by the test file's (`n_test_file` rows, if there is one). Same errors as [`split`] for the
+/// sizes.
+pub fn split_rows(n_train: usize, n_test_file: Option<usize>, spec: &SplitSpec) -> Result<RowMaps> {
+    let have = n_train;
+    if n_train
+        .saturating_add(n_test_file.unwrap_or(0))
+        .saturating_sub(1)
+        > u32::MAX as usize
+    {
+        return Err(SboError::config(
+            "data.train",
+            format!("{n_train} rows are more than 32-bit row indices reach"),
+        ));
+    }
     // Part `what` takes rows start..end of the shuffled training file.
     let take = |what: &str, start: usize, len: usize| -> Result<usize> {
         let end = start.saturating_add(len);
@@ -93,7 +133,7 @@ pub fn split(train: &Dataset, test: Option<&Dataset>, spec: &SplitSpec) -> Resul
     let end_lower = take("lower set", 0, spec.n_lower)?;
     let end_upper = take("upper set", end_lower, spec.n_upper)?;
     let end_pool = take("replacement pool", end_upper, spec.n_pool)?;
-    let end_test = match (test, spec.n_test) {
+    let end_test = match (n_test_file, spec.n_test) {
         (Some(_), _) => end_pool,
         (None, Some(k)) => take("test set", end_pool, k)?,
         (None, None) => {
@@ -103,30 +143,31 @@ pub fn split(train: &Dataset, test: Option<&Dataset>, spec: &SplitSpec) -> Resul
     };
 
     let perm = seeded_permutation(have, spec.seed, 0);
-    let lower = train.select(&perm[..end_lower]);
-    let upper = train.select(&perm[end_lower..end_upper]);
-    let pool = train.select(&perm[end_upper..end_pool]);
-    let test = match test {
-        None => train.select(&perm[end_pool..end_test]),
-        Some(t) => match spec.n_test {
-            None => t.clone(),
-            Some(k) => {
-                if k > t.n {
-                    return Err(SboError::NotEnoughSamples {
-                        what: format!("test set (test file has {} rows)", t.n),
-                        need: k,
-                        have: t.n,
-                    });
+    let rows = |r: &[usize]| r.iter().map(|&i| i as u32).collect::<Vec<u32>>();
+    let test = match n_test_file {
+        None => rows(&perm[end_pool..end_test]),
+        Some(nt) => {
+            let offset = |i: usize| (n_train + i) as u32;
+            match spec.n_test {
+                None => (0..nt).map(offset).collect(),
+                Some(k) => {
+                    if k > nt {
+                        return Err(SboError::NotEnoughSamples {
+                            what: format!("test set (test file has {nt} rows)"),
+                            need: k,
+                            have: nt,
+                        });
+                    }
+                    let tperm = seeded_permutation(nt, spec.seed, 1);
+                    tperm[..k].iter().map(|&i| offset(i)).collect()
                 }
-                let tperm = seeded_permutation(t.n, spec.seed, 1);
-                t.select(&tperm[..k])
             }
-        },
+        }
     };
-    Ok(Splits {
-        lower,
-        upper,
+    Ok(RowMaps {
+        lower: rows(&perm[..end_lower]),
+        upper: rows(&perm[end_lower..end_upper]),
+        pool: rows(&perm[end_upper..end_pool]),
         test,
-        pool,
     })
 }

@@ -206,56 +206,83 @@ fn draw(
 /// recipe). Errors: [`SboError::Config`] naming `data.d`, `data.s_min`, `data.s_max` or
 /// `data.sigma` for an impossible value.
 pub fn generate_quadratic(spec: &SyntheticSpec) -> Result<(Splits, Population)> {
-    check_spec(spec)?;
-    let d = spec.d;
-    let s = log_spaced_spectrum(d, spec.s_min, spec.s_max);
+    let model = QuadraticModel::new(spec)?;
+    let splits = model.draw_sets(spec.seed)?;
+    Ok((splits, model.population))
+}
 
-    // U: Haar orthogonal from the QR of a Gaussian matrix (stream 0), then w*.
-    let mut g0 = Gauss::new(spec.seed, 0);
-    let mut gm = DMatrix::<f64>::zeros(d, d);
-    for i in 0..d {
-        for j in 0..d {
-            gm[(i, j)] = g0.next();
-        }
-    }
-    let inv_sqrt_d = 1.0 / (d as f64).sqrt();
-    let w_star: Vec<f64> = (0..d).map(|_| g0.next() * inv_sqrt_d).collect();
-    let qr = gm.qr();
-    let r = qr.r();
-    let mut u = qr.q();
-    for j in 0..d {
-        if r[(j, j)] < 0.0 {
-            for i in 0..d {
-                u[(i, j)] = -u[(i, j)];
+/// The population of the synthetic generator (U, the spectrum and w*, all from `spec.seed`'s
+/// stream 0), from which any number of independent samples can be drawn.
+pub struct QuadraticModel {
+    spec: SyntheticSpec,
+    /// U diag(sqrt s), row-major d x d.
+    m: Vec<f64>,
+    pub population: Population,
+}
+
+impl QuadraticModel {
+    /// Errors as [`generate_quadratic`].
+    pub fn new(spec: &SyntheticSpec) -> Result<QuadraticModel> {
+        check_spec(spec)?;
+        let d = spec.d;
+        let s = log_spaced_spectrum(d, spec.s_min, spec.s_max);
+
+        // U: Haar orthogonal from the QR of a Gaussian matrix (stream 0), then w*.
+        let mut g0 = Gauss::new(spec.seed, 0);
+        let mut gm = DMatrix::<f64>::zeros(d, d);
+        for i in 0..d {
+            for j in 0..d {
+                gm[(i, j)] = g0.next();
             }
         }
-    }
-
-    // S = U diag(s) U^T (symmetrised against rounding) and M = U diag(sqrt s).
-    let sd = DVector::from_vec(s.clone());
-    let us = &u * DMatrix::from_diagonal(&sd);
-    let smat = &us * u.transpose();
-    let mut cov = vec![0.0f64; d * d];
-    let mut m = vec![0.0f64; d * d];
-    for i in 0..d {
+        let inv_sqrt_d = 1.0 / (d as f64).sqrt();
+        let w_star: Vec<f64> = (0..d).map(|_| g0.next() * inv_sqrt_d).collect();
+        let qr = gm.qr();
+        let r = qr.r();
+        let mut u = qr.q();
         for j in 0..d {
-            cov[i * d + j] = 0.5 * (smat[(i, j)] + smat[(j, i)]);
-            m[i * d + j] = u[(i, j)] * s[j].sqrt();
+            if r[(j, j)] < 0.0 {
+                for i in 0..d {
+                    u[(i, j)] = -u[(i, j)];
+                }
+            }
         }
+
+        // S = U diag(s) U^T (symmetrised against rounding) and M = U diag(sqrt s).
+        let sd = DVector::from_vec(s.clone());
+        let us = &u * DMatrix::from_diagonal(&sd);
+        let smat = &us * u.transpose();
+        let mut cov = vec![0.0f64; d * d];
+        let mut m = vec![0.0f64; d * d];
+        for i in 0..d {
+            for j in 0..d {
+                cov[i * d + j] = 0.5 * (smat[(i, j)] + smat[(j, i)]);
+                m[i * d + j] = u[(i, j)] * s[j].sqrt();
+            }
+        }
+        Ok(QuadraticModel {
+            spec: spec.clone(),
+            m,
+            population: Population {
+                d,
+                cov,
+                w_star,
+                sigma: spec.sigma,
+            },
+        })
     }
 
-    let draw_part = |n: usize, stream: u64| draw(n, &m, &w_star, spec.sigma, spec.seed, stream);
-    let splits = Splits {
-        lower: draw_part(spec.n_lower, 1)?,
-        upper: draw_part(spec.n_upper, 2)?,
-        test: draw_part(spec.n_test, 3)?,
-        pool: draw_part(spec.n_pool, 4)?,
-    };
-    let pop = Population {
-        d,
-        cov,
-        w_star,
-        sigma: spec.sigma,
-    };
-    Ok((splits, pop))
+    /// The four sets drawn on streams 1-4 of `seed` (`spec.seed` gives
+    /// [`generate_quadratic`]'s sets; another seed an independent sample of the same
+    /// population).
+    pub fn draw_sets(&self, seed: u64) -> Result<Splits> {
+        let (spec, pop) = (&self.spec, &self.population);
+        let part = |n: usize, stream: u64| draw(n, &self.m, &pop.w_star, spec.sigma, seed, stream);
+        Ok(Splits {
+            lower: part(spec.n_lower, 1)?,
+            upper: part(spec.n_upper, 2)?,
+            test: part(spec.n_test, 3)?,
+            pool: part(spec.n_pool, 4)?,
+        })
+    }
 }

@@ -53,7 +53,7 @@ wgsl_struct! {
         n_lanes: u32,
         n_lower: u32,
         n_upper: u32,
-        /// First row of each set in `feats` / `labels`.
+        /// Where each set's rows start within a seed's block of `rowmap`.
         row_lower: u32,
         row_upper: u32,
         row_pool: u32,
@@ -95,6 +95,8 @@ wgsl_struct! {
         base: u32,
         /// 1 once the lane has diverged: the step kernels leave it alone.
         dead: u32,
+        /// First entry of its seed's row maps in `rowmap` (0 when every seed shares them).
+        map_base: u32,
     }
 }
 

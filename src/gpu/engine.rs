@@ -115,15 +115,20 @@ impl Engine for GpuEngine {
         // The largest buffers: every lane's state (twice: the last logging step's copy) and
         // the datasets.
         let layout = Layout::of(study);
-        let s = &study.splits;
-        let rows = (s.lower.n + s.upper.n + s.pool.n + s.test.n) as u64;
+        let s = study.data.sizes();
+        let table = study.data.table.n as u64;
+        let maps = (study.data.slots().len() * (s.lower + s.upper + s.pool + s.test)) as u64;
         let max = self.ctx.limits().max_storage_buffer_binding_size;
         for (what, need) in [
             (
                 "the lane states",
                 layout.lanes() as u64 * (study.p() + 2 * study.d()) as u64 * 4,
             ),
-            ("the datasets", rows * study.d() as u64 * 4),
+            ("the data table", table * study.d() as u64 * 4),
+            (
+                "the row maps (lower run.seeds or give data.n_test)",
+                maps * 4,
+            ),
         ] {
             if need > max {
                 return Err(SboError::GpuLimit {
@@ -258,8 +263,16 @@ fn check_config(
     wg: u32,
     workgroup_limit: u32,
 ) -> Result<((usize, bool), (usize, bool))> {
-    let (bl, full_l) = batch_len(cfg.batch_lower, study.splits.lower.n, "algo.batch_lower")?;
-    let (bu, full_u) = batch_len(cfg.batch_upper, study.splits.upper.n, "algo.batch_upper")?;
+    let (bl, full_l) = batch_len(
+        cfg.batch_lower,
+        study.data.sizes().lower,
+        "algo.batch_lower",
+    )?;
+    let (bu, full_u) = batch_len(
+        cfg.batch_upper,
+        study.data.sizes().upper,
+        "algo.batch_upper",
+    )?;
     // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the lane's vectors,
     // the reduction buffers.
     let need = 16 * (2 * bl + bu) + 4 * (9 * study.d() + 2 * study.p()) + 12 * wg as usize + 16;
@@ -415,7 +428,7 @@ impl<'s> GpuRun<'s> {
         }
         let data = upload_data(ctx, study)?;
         let lane_layout = lane_layout(ctx)?;
-        let lanes_buf = ctx.storage_buffer("sbo lanes", &lane_descs(study))?;
+        let lanes_buf = ctx.storage_buffer("sbo lanes", &lane_descs(study)?)?;
         let state = ctx.create_buffer(
             "sbo lane state",
             (init.len() * 4) as u64,
@@ -521,6 +534,7 @@ impl<'s> GpuRun<'s> {
                         &state,
                         &scratch,
                         &dummy,
+                        &data.rowmap,
                     ],
                 )?;
                 chunks.push(Chunk {
@@ -564,14 +578,14 @@ impl<'s> GpuRun<'s> {
                 &state,
                 &finite,
                 &records,
+                &data.rowmap,
             ],
         )?;
+        let sizes = study.data.sizes();
         let per_step = study
             .configs
             .iter()
-            .map(|c| {
-                OracleCounts::nominal_per_step(&c.algo, study.splits.lower.n, study.splits.upper.n)
-            })
+            .map(|c| OracleCounts::nominal_per_step(&c.algo, sizes.lower, sizes.upper))
             .collect();
         Ok(GpuRun {
             ctx,

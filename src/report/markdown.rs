@@ -12,7 +12,7 @@ use crate::analysis::stability::Verdict;
 use crate::analysis::RunData;
 use crate::error::{Result, SboError};
 use crate::metrics::Metric;
-use crate::sweep::{DataKind, StudyKind};
+use crate::sweep::{DataKind, Resample, StudyKind};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -62,6 +62,25 @@ fn rel(run: &RunData, p: &Path) -> String {
         .replace('\\', "/")
 }
 
+/// Which randomness an interval over this run's seeds covers.
+fn randomness(run: &RunData) -> &'static str {
+    match (run.config.run.resample, run.config.data.kind) {
+        (Resample::Data, DataKind::Synthetic) => {
+            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
+             draws its own sample of the synthetic population (`run.resample = \"data\"`)"
+        }
+        (Resample::Data, _) => {
+            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
+             draws its own lower / upper / pool / test split of the file \
+             (`run.resample = \"data\"`)"
+        }
+        (Resample::None, _) => {
+            "the algorithm's randomness (batches, neighbour choice) on one draw of the data \
+             (`data.seed`), not the data's sampling error (`run.resample = \"data\"` covers it)"
+        }
+    }
+}
+
 /// The Markdown text of the report.
 pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     let mut o = String::new();
@@ -83,7 +102,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     );
     let _ = writeln!(
         o,
-        "Problem `{}`; data `{:?}`{}{}. Intervals are Student-t 95% over the {} seeds.\n",
+        "Problem `{}`; data `{:?}`{}{}. Intervals are Student-t 95% over the {} seeds; they cover {}.\n",
         if run.vary_keys().iter().any(|k| k == "problem.preset") {
             "varies (see the labels)".to_string()
         } else {
@@ -104,7 +123,8 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         } else {
             String::new()
         },
-        run.seeds.len()
+        run.seeds.len(),
+        randomness(run)
     );
     if !s.complete {
         let _ = writeln!(
@@ -146,8 +166,8 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
             "Corrected together: a wrong \"holds\" or \"does not hold\" anywhere in this report has \
              probability at most 5 % (nominally: the t-intervals assume roughly normal per-seed \
              values), {exponents}, and half for the orderings (paired per-seed t-tests, Holm). \
-             The intervals cover the algorithm's randomness over seeds on one draw of the data \
-             (`data.seed`).\n"
+             The intervals cover {}.\n",
+            randomness(run)
         );
         for (name, claims) in [
             ("Growth with iterations", &growth),

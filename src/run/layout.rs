@@ -4,7 +4,7 @@
 //!
 //! Owns: lane and group numbering, the replaced-sample choice. Must not know: engines.
 
-use crate::data::{Replacement, Splits};
+use crate::data::{Replacement, SeedSets, SetSizes};
 use crate::rng::{bounded, stream, LaneRng};
 use crate::sweep::{ReplaceSide, Study};
 
@@ -59,8 +59,8 @@ pub struct NeighbourChoice {
 }
 
 impl NeighbourChoice {
-    pub fn new(splits: &Splits, side: ReplaceSide, seed: u64, i: usize) -> Self {
-        let np = splits.pool.n;
+    pub fn new(sizes: SetSizes, side: ReplaceSide, seed: u64, i: usize) -> Self {
+        let np = sizes.pool;
         if i == 0 || np == 0 {
             return NeighbourChoice::default();
         }
@@ -73,25 +73,30 @@ impl NeighbourChoice {
         };
         NeighbourChoice {
             lower: matches!(side, ReplaceSide::Lower | ReplaceSide::Both)
-                .then(|| pick(splits.lower.n, w[2], w[3])),
+                .then(|| pick(sizes.lower, w[2], w[3])),
             upper: matches!(side, ReplaceSide::Upper | ReplaceSide::Both)
-                .then(|| pick(splits.upper.n, w[0], w[1])),
+                .then(|| pick(sizes.upper, w[0], w[1])),
         }
     }
 }
 
 /// The (lower, upper) replacements of neighbour `i` of seed `seed` (see [`NeighbourChoice`]).
 pub fn neighbour_replacements<'a>(
-    splits: &'a Splits,
+    sets: &SeedSets<'a>,
     side: ReplaceSide,
     seed: u64,
     i: usize,
 ) -> (Option<Replacement<'a>>, Option<Replacement<'a>>) {
-    let c = NeighbourChoice::new(splits, side, seed, i);
-    let make = |(index, p): (usize, usize)| Replacement {
-        index,
-        row: splits.pool.row(p),
-        label: splits.pool.label(p),
+    let sizes = SetSizes {
+        lower: sets.lower.n(),
+        upper: sets.upper.n(),
+        pool: sets.pool.n(),
+        test: sets.test.n(),
+    };
+    let c = NeighbourChoice::new(sizes, side, seed, i);
+    let make = |(index, p): (usize, usize)| {
+        let (row, label) = sets.pool.original(p);
+        Replacement { index, row, label }
     };
     (c.lower.map(make), c.upper.map(make))
 }

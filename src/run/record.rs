@@ -139,10 +139,17 @@ impl GroupMeter {
         x: &[f64],
         y: &[f64],
     ) {
+        let sets = match study.data.sets(seed) {
+            Ok(s) => s,
+            Err(e) => {
+                self.warnings.push(format!("seed {seed}: {e}"));
+                return;
+            }
+        };
         match exact::hypergradient(
             &study.spec,
-            study.splits.lower.view(),
-            study.splits.upper.view(),
+            sets.lower,
+            sets.upper,
             x,
             &self.y_star_prev,
             study.config.run.exact_tol,

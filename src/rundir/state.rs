@@ -98,11 +98,15 @@ pub fn fingerprint(plan: &Plan) -> Result<String> {
     h.bytes(env!("CARGO_PKG_VERSION").as_bytes());
     h.bytes(text.as_bytes());
     for v in &plan.variants {
-        let s = &v.study.splits;
-        for d in [&s.lower, &s.upper, &s.test, &s.pool] {
-            h.word(d.d as u64);
-            h.floats(&d.features);
-            h.floats(&d.labels);
+        let data = &v.study.data;
+        h.word(data.table.d as u64);
+        h.floats(&data.table.features);
+        h.floats(&data.table.labels);
+        for m in data.slots() {
+            for part in m.parts() {
+                h.word(part.len() as u64);
+                part.iter().for_each(|&r| h.word(r as u64));
+            }
         }
     }
     Ok(format!("{:016x}", h.0))

@@ -370,13 +370,14 @@ pub fn lanes_csv(rows: &[LaneRow]) -> Result<String> {
 }
 
 fn data_facts(study: &Study) -> DataFacts {
+    let sizes = study.data.sizes();
     DataFacts {
         d: study.d(),
         p: study.p(),
-        n_lower: study.splits.lower.n,
-        n_upper: study.splits.upper.n,
-        n_test: study.splits.test.n,
-        n_pool: study.splits.pool.n,
+        n_lower: sizes.lower,
+        n_upper: sizes.upper,
+        n_test: sizes.test,
+        n_pool: sizes.pool,
         kappa: study.config.data.kappa,
     }
 }

@@ -213,6 +213,26 @@ impl ReplaceSide {
     }
 }
 
+/// What each seed draws besides the algorithm's randomness (batches, neighbour choice).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resample {
+    /// Every seed runs on the same data (`data.seed`'s split or synthetic sample): intervals
+    /// over seeds cover the algorithm's randomness only.
+    #[default]
+    None,
+    /// Every seed draws its own lower / upper / pool / test split of a real dataset, or its
+    /// own synthetic sample of the same population, from `data.seed` and the run seed: seed
+    /// averages estimate expectations over the dataset too.
+    Data,
+}
+
+impl Resample {
+    pub fn is_none(&self) -> bool {
+        *self == Resample::None
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
@@ -252,6 +272,8 @@ pub struct RunConfig {
     /// Neighbour lanes per seed (besides the base lane).
     pub neighbours: usize,
     pub replace: ReplaceSide,
+    #[serde(skip_serializing_if = "Resample::is_none")]
+    pub resample: Resample,
     pub precision: Precision,
     pub backend: Backend,
     /// Track |grad F(x_t)| with the inner problem solved exactly (f64) at every logging step.
@@ -438,6 +460,7 @@ impl Default for RunConfig {
             seed_base: 0,
             neighbours: 4,
             replace: ReplaceSide::Upper,
+            resample: Resample::None,
             precision: Precision::F64,
             backend: Backend::Auto,
             exact: false,

@@ -80,8 +80,27 @@ pub(super) fn check_synthetic(rows: usize, d: usize) -> Result<()> {
             "data.d",
             format!(
                 "synthetic data of {rows} rows x {d} features needs about {}, more than the {} \
-                 this run may use (SBO_MEMORY_LIMIT or half the available memory): lower data.d \
-                 or the set sizes",
+                 this run may use (SBO_MEMORY_LIMIT or half the available memory): lower data.d, \
+                 the set sizes or, with run.resample = \"data\", run.seeds",
+                human_bytes(need as f64),
+                human_bytes(budget as f64)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The per-seed row maps of a resampled real dataset: at most every row of the training file
+/// per seed, as 32-bit indices.
+pub(super) fn check_row_maps(seeds: usize, rows: usize) -> Result<()> {
+    let need = seeds as u128 * rows as u128 * 4;
+    let budget = memory_budget() as u128;
+    if need > budget {
+        return Err(SboError::config(
+            "run.resample",
+            format!(
+                "a split of {rows} rows for each of {seeds} seeds needs about {}, more than the \
+                 {} this run may use: lower run.seeds or give data.n_test",
                 human_bytes(need as f64),
                 human_bytes(budget as f64)
             ),

@@ -1,9 +1,12 @@
 //! A sweep made ready to run: the configuration resolved and validated, the data read and
 //! split (or generated), the grid of configurations expanded.
 
-use super::config::{DataKind, SweepConfig};
+use super::config::{DataKind, Resample, SweepConfig};
 use super::grid::{self, LabeledAlgo};
-use crate::data::{self, Dataset, Population, SplitSpec, Splits, SyntheticSpec};
+use crate::data::sets::seed_of;
+use crate::data::{
+    self, Dataset, Population, QuadraticModel, RowMaps, SplitSpec, Splits, StudyData, SyntheticSpec,
+};
 use crate::error::{Result, SboError};
 use crate::problem::{Loss, ProblemSpec};
 use std::ops::Range;
@@ -15,9 +18,9 @@ pub struct Study {
     /// The configuration with every default filled in and the grid written out.
     pub config: SweepConfig,
     pub spec: ProblemSpec,
-    /// Shared with the pieces of the study a shard or a resumed run takes
-    /// ([`Study::piece`]).
-    pub splits: Arc<Splits>,
+    /// Every seed's lower, upper, pool and test sets. Shared with the pieces of the study a
+    /// shard or a resumed run takes ([`Study::piece`]).
+    pub data: Arc<StudyData>,
     /// The sampling distribution of synthetic data (exact population risk).
     pub population: Option<Arc<Population>>,
     pub configs: Vec<LabeledAlgo>,
@@ -56,8 +59,9 @@ impl Study {
             ));
         }
         let mut configs = grid::expand(&config.algos);
-        let (splits, population) = load_data(config, &spec, config_dir)?;
-        if config.run.neighbours > 0 && splits.pool.n == 0 {
+        let (data, population) = load_data(config, &spec, config_dir)?;
+        let sizes = data.sizes();
+        if config.run.neighbours > 0 && sizes.pool == 0 {
             return Err(SboError::config(
                 "data.n_pool",
                 "neighbours need a replacement pool: set n_pool >= 1",
@@ -65,14 +69,14 @@ impl Study {
         }
         for (i, c) in configs.iter().enumerate() {
             c.algo.validate(
-                splits.lower.n,
-                splits.upper.n,
+                sizes.lower,
+                sizes.upper,
                 &format!("algo[{i}] ({})", c.label),
             )?;
         }
         let mut resolved = config.clone();
         resolved.problem = config.problem.resolved()?;
-        resolved.data.dim = Some(splits.lower.d);
+        resolved.data.dim = Some(data.d());
         if config.data.kind == DataKind::Synthetic {
             let (s_min, s_max) = synthetic_spectrum(config, &spec)?;
             resolved.data.s_max = Some(s_max);
@@ -102,17 +106,17 @@ impl Study {
         super::size::check_study(
             config,
             &algos,
-            spec.p(splits.lower.d),
-            splits.lower.d,
-            splits.lower.n,
-            splits.upper.n,
+            spec.p(data.d()),
+            data.d(),
+            sizes.lower,
+            sizes.upper,
             log_steps.len(),
         )?;
         Ok(Study {
             log_steps,
             config: resolved,
             spec,
-            splits: Arc::new(splits),
+            data: Arc::new(data),
             population: population.map(Arc::new),
             configs,
         })
@@ -132,7 +136,7 @@ impl Study {
         Study {
             config,
             spec: self.spec.clone(),
-            splits: Arc::clone(&self.splits),
+            data: Arc::clone(&self.data),
             population: self.population.clone(),
             configs: self.configs[configs].to_vec(),
             log_steps: self.log_steps.clone(),
@@ -140,7 +144,7 @@ impl Study {
     }
 
     pub fn d(&self) -> usize {
-        self.splits.lower.d
+        self.data.d()
     }
 
     pub fn p(&self) -> usize {
@@ -201,7 +205,7 @@ fn load_data(
     config: &SweepConfig,
     spec: &ProblemSpec,
     config_dir: Option<&Path>,
-) -> Result<(Splits, Option<Population>)> {
+) -> Result<(StudyData, Option<Population>)> {
     let dc = &config.data;
     let split_spec = SplitSpec {
         n_lower: dc.n_lower,
@@ -210,6 +214,11 @@ fn load_data(
         n_pool: dc.n_pool,
         seed: dc.seed,
     };
+    // With resampling, seeds seed_base.. each get their own split or sample.
+    let run = &config.run;
+    let per_seed = (run.resample == Resample::Data)
+        .then(|| run.seed_base..run.seed_base.saturating_add(run.seeds as u64));
+    let samples = per_seed.as_ref().map_or(1, |s| (s.end - s.start) as usize);
     if dc.n_lower == 0 || dc.n_upper == 0 {
         return Err(SboError::config(
             "data.n_lower/n_upper",
@@ -225,8 +234,8 @@ fn load_data(
             let rows = [dc.n_lower, dc.n_upper, dc.n_test.unwrap_or(1000), dc.n_pool]
                 .iter()
                 .fold(0usize, |a, &n| a.saturating_add(n));
-            super::size::check_synthetic(rows, dc.d)?;
-            let (mut splits, pop) = data::generate_quadratic(&SyntheticSpec {
+            super::size::check_synthetic(rows.saturating_mul(samples), dc.d)?;
+            let model = QuadraticModel::new(&SyntheticSpec {
                 d: dc.d,
                 n_lower: dc.n_lower,
                 n_upper: dc.n_upper,
@@ -237,22 +246,35 @@ fn load_data(
                 sigma: dc.sigma,
                 seed: dc.seed,
             })?;
-            if spec.loss == Loss::Logistic {
-                // Logistic loss needs labels in {-1, +1}: keep the sign of the linear model.
-                for set in [
-                    &mut splits.lower,
-                    &mut splits.upper,
-                    &mut splits.test,
-                    &mut splits.pool,
-                ] {
-                    set.labels
-                        .iter_mut()
-                        .for_each(|b| *b = if *b > 0.0 { 1.0 } else { -1.0 });
+            let logistic = spec.loss == Loss::Logistic;
+            let draw = |seed: u64| -> Result<Splits> {
+                let mut splits = model.draw_sets(seed)?;
+                if logistic {
+                    // Logistic loss needs labels in {-1, +1}: keep the sign of the linear model.
+                    for set in [
+                        &mut splits.lower,
+                        &mut splits.upper,
+                        &mut splits.test,
+                        &mut splits.pool,
+                    ] {
+                        set.labels
+                            .iter_mut()
+                            .for_each(|b| *b = if *b > 0.0 { 1.0 } else { -1.0 });
+                    }
                 }
-                Ok((splits, None))
-            } else {
-                Ok((splits, Some(pop)))
-            }
+                Ok(splits)
+            };
+            let data = match per_seed {
+                None => StudyData::from_splits(&draw(dc.seed)?)?,
+                Some(seeds) => {
+                    let splits = seeds
+                        .clone()
+                        .map(|s| draw(seed_of(dc.seed, s)))
+                        .collect::<Result<Vec<_>>>()?;
+                    StudyData::stacked(Some(seeds.start), &splits)?
+                }
+            };
+            Ok((data, (!logistic).then_some(model.population)))
         }
         DataKind::Libsvm | DataKind::Csv => {
             let train_path = dc.train.as_ref().ok_or_else(|| {
@@ -308,7 +330,48 @@ fn load_data(
                     data::libsvm::map_labels_pm1(t, "data.test")?;
                 }
             }
-            Ok((data::split(&train, test.as_ref(), &split_spec)?, None))
+            if let Some(t) = &test {
+                if t.d != train.d {
+                    return Err(SboError::Dimension {
+                        what: "test file features (columns) vs training file".into(),
+                        expected: train.d,
+                        got: t.d,
+                    });
+                }
+            }
+            let (n_train, n_test_file) = (train.n, test.as_ref().map(|t| t.n));
+            let maps_of = |seed: u64| -> Result<RowMaps> {
+                data::split_rows(
+                    n_train,
+                    n_test_file,
+                    &SplitSpec {
+                        seed,
+                        ..split_spec.clone()
+                    },
+                )
+            };
+            let maps = match &per_seed {
+                None => vec![maps_of(dc.seed)?],
+                Some(seeds) => {
+                    super::size::check_row_maps(samples, n_train + n_test_file.unwrap_or(0))?;
+                    seeds
+                        .clone()
+                        .map(|s| maps_of(seed_of(dc.seed, s)))
+                        .collect::<Result<Vec<_>>>()?
+                }
+            };
+            // One table: the training rows, then the test file's.
+            let mut table = train;
+            if let Some(t) = test {
+                table.features.extend_from_slice(&t.features);
+                table.labels.extend_from_slice(&t.labels);
+                table.n += t.n;
+            }
+            let data = match per_seed {
+                None => StudyData::shared(table, maps.into_iter().next().unwrap_or_default())?,
+                Some(seeds) => StudyData::per_seed(table, seeds.start, maps)?,
+            };
+            Ok((data, None))
         }
     }
 }

@@ -1,0 +1,201 @@
+//! `run.resample = "data"`: every seed draws its own split of a real dataset (or its own sample
+//! of the synthetic population), by a documented recipe, the same whichever piece of the study
+//! runs it; without it every seed shares `data.seed`'s data. The GPU's use of per-seed row
+//! maps is checked against the CPU in `tests/gpu_sweep.rs`.
+
+use sbo::cpu::CpuEngine;
+use sbo::data::sets::seed_of;
+use sbo::data::{split_rows, RowMaps, SplitSpec};
+use sbo::run::{run_study, RunOptions};
+use sbo::sweep::{Study, SweepConfig};
+use std::collections::HashSet;
+
+fn config(data: &str, resample: bool) -> SweepConfig {
+    let text = format!(
+        r#"
+name = "resample"
+[problem]
+preset = "sc-sc"
+[data]
+{data}
+n_lower = 200
+n_upper = 80
+n_test = 100
+n_pool = 20
+seed = 5
+[run]
+steps = 40
+log_every = 20
+seeds = 4
+seed_base = 10
+neighbours = 2
+{resample}
+[[algo]]
+name = "ssaid"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = 16
+"#,
+        resample = if resample { "resample = \"data\"" } else { "" }
+    );
+    SweepConfig::from_toml(&text).expect("test config")
+}
+
+const IJCNN1: &str = "kind = \"libsvm\"\ntrain = \"data/ijcnn1.trn.bz2\"";
+const SYNTHETIC: &str = "kind = \"synthetic\"\nd = 6\nkappa = 10.0";
+
+fn study(data: &str, resample: bool) -> Study {
+    Study::prepare(&config(data, resample), None).expect("study")
+}
+
+fn maps(study: &Study, seed: u64) -> &RowMaps {
+    &study.data.slots()[study.data.slot(seed).expect("seed has data")]
+}
+
+#[test]
+fn each_seed_draws_its_own_split_of_a_real_dataset() {
+    let s = study(IJCNN1, true);
+    assert!(s.data.resampled());
+    let n_train = s.data.table.n;
+    let spec = |seed| SplitSpec {
+        n_lower: 200,
+        n_upper: 80,
+        n_test: Some(100),
+        n_pool: 20,
+        seed,
+    };
+    let mut lowers = HashSet::new();
+    for seed in 10..14 {
+        let m = maps(&s, seed);
+        // The documented recipe: data.seed's split procedure on seed_of(data.seed, seed).
+        let want = split_rows(n_train, None, &spec(seed_of(5, seed))).unwrap();
+        assert_eq!(m, &want, "seed {seed}: row maps differ from the recipe");
+        // Within a seed the four sets never share a row.
+        let all: Vec<u32> = m.parts().concat();
+        let distinct: HashSet<u32> = all.iter().copied().collect();
+        assert_eq!(all.len(), distinct.len(), "seed {seed}: sets overlap");
+        assert!(
+            lowers.insert(m.lower.clone()),
+            "seed {seed}: same lower set"
+        );
+    }
+    // Out of the study's seeds there is no data, rather than another seed's.
+    assert!(s.data.sets(9).is_err() && s.data.sets(14).is_err());
+
+    // Without resampling every seed sees data.seed's split.
+    let shared = study(IJCNN1, false);
+    assert!(!shared.data.resampled());
+    let want = split_rows(n_train, None, &spec(5)).unwrap();
+    for seed in 10..14 {
+        assert_eq!(maps(&shared, seed), &want);
+    }
+}
+
+#[test]
+fn synthetic_seeds_draw_fresh_samples_of_one_population() {
+    let s = study(SYNTHETIC, true);
+    let pop = s
+        .population
+        .as_ref()
+        .expect("squared loss keeps the population");
+    let mut seen = HashSet::new();
+    for seed in 10..14 {
+        let sets = s.data.sets(seed).unwrap();
+        let lower = sets.lower.to_dataset();
+        assert_eq!(lower.n, 200);
+        assert!(
+            seen.insert(
+                lower
+                    .features
+                    .iter()
+                    .map(|f| f.to_bits())
+                    .collect::<Vec<_>>()
+            ),
+            "seed {seed}: same sample as another seed"
+        );
+        // Labels follow the one population's w*: b = a . w* + noise, so the least-squares fit
+        // of each seed's lower set is near w* (sigma 0.1, 200 samples, d = 6).
+        let d = lower.d;
+        let mut ata = nalgebra::DMatrix::<f64>::zeros(d, d);
+        let mut atb = nalgebra::DVector::<f64>::zeros(d);
+        for i in 0..lower.n {
+            let a = nalgebra::DVector::from_iterator(d, lower.row(i).iter().map(|&v| v as f64));
+            ata += &a * a.transpose();
+            atb += &a * lower.label(i) as f64;
+        }
+        let w = ata.lu().solve(&atb).expect("full rank");
+        let err = (0..d)
+            .map(|j| (w[j] - pop.w_star[j]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(err < 0.2, "seed {seed}: fitted w {w} is {err} from w*");
+    }
+}
+
+#[test]
+fn a_seed_runs_on_the_same_data_in_any_piece_of_the_study() {
+    for data in [IJCNN1, SYNTHETIC] {
+        let whole = study(data, true);
+        let piece = whole.piece(0..1, 2..4);
+        for seed in 12..14 {
+            assert_eq!(maps(&whole, seed), maps(&piece, seed));
+        }
+        let opts = RunOptions::default();
+        let a = run_study(&CpuEngine, &whole, &opts).unwrap();
+        let b = run_study(&CpuEngine, &piece, &opts).unwrap();
+        let of_seed = |r: &sbo::run::SweepResult, seed: u64| {
+            r.lanes
+                .iter()
+                .filter(|l| l.seed == seed)
+                .map(|l| {
+                    l.x.iter()
+                        .chain(&l.y)
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        for seed in 12..14 {
+            assert_eq!(of_seed(&a, seed), of_seed(&b, seed), "seed {seed}");
+        }
+        // And resampling changes what a seed computes.
+        let shared = run_study(&CpuEngine, &study(data, false), &opts).unwrap();
+        assert_ne!(of_seed(&a, 12), of_seed(&shared, 12));
+    }
+}
+
+/// Runs `config` on the CPU into `dir` the way `sbo run` does and renders its report.
+fn report_of(config: &SweepConfig, dir: &std::path::Path) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plan = sbo::sweep::Plan::prepare(config, Some(root)).expect("prepare");
+    sbo::rundir::start_run_dir(dir, &plan).expect("start");
+    let parts: Vec<_> = plan
+        .variants
+        .iter()
+        .map(|v| run_study(&CpuEngine, &v.study, &RunOptions::default()).expect("run"))
+        .collect();
+    let result = sbo::run::merge(&plan, parts);
+    sbo::rundir::finish_run_dir(dir, &plan, &result).expect("finish");
+    let run = sbo::analysis::RunData::load(dir).expect("load");
+    sbo::report::markdown::render(&run, &[])
+}
+
+#[test]
+fn the_report_says_which_randomness_its_intervals_cover() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (data, resample, want) in [
+        (IJCNN1, true, "each seed draws its own lower / upper / pool / test split"),
+        (SYNTHETIC, true, "each seed draws its own sample of the synthetic population"),
+        (SYNTHETIC, false, "on one draw of the data (`data.seed`), not the data's"),
+    ] {
+        let mut cfg = config(data, resample);
+        cfg.run.backend = sbo::sweep::Backend::Cpu;
+        let dir = tmp.path().join(format!("{resample}-{}", data.len()));
+        let text = report_of(&cfg, &dir);
+        assert!(
+            text.contains(want),
+            "report of {data:?} (resample {resample}) lacks {want:?}:\n{text}"
+        );
+    }
+}
