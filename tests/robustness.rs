@@ -126,6 +126,28 @@ fn a_csv_with_a_byte_order_mark_keeps_its_first_row() {
     assert_eq!(d.row(0), &[0.5, 1.0]);
 }
 
+/// data.kappa names the lower condition number only on sc-sc's quadratic family; elsewhere a
+/// study labelled with kappa would misstate its constants.
+#[test]
+fn kappa_is_refused_where_it_sets_no_condition_number() {
+    let dir = tempfile::tempdir().unwrap();
+    for preset in ["c-c", "nc-nc"] {
+        let text = TINY.replace(
+            "name = \"tiny\"",
+            &format!("name = \"tiny\"\n[problem]\npreset = \"{preset}\""),
+        );
+        let text = text.replace("d = 3", "d = 3\nkappa = 10.0");
+        check_fails(dir.path(), &text, &["data.kappa", "sc-sc", "s_min"]);
+    }
+    let squared_logweight = TINY
+        .replace(
+            "name = \"tiny\"",
+            "name = \"tiny\"\n[problem]\ncoupling = \"logweight\"",
+        )
+        .replace("d = 3", "d = 3\nkappa = 10.0");
+    check_fails(dir.path(), &squared_logweight, &["data.kappa", "logweight"]);
+}
+
 #[test]
 fn too_many_logging_points_are_refused_by_check() {
     let dir = tempfile::tempdir().unwrap();

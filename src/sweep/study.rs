@@ -174,6 +174,22 @@ fn synthetic_spectrum(config: &SweepConfig, spec: &ProblemSpec) -> Result<(f64, 
             "give either kappa or s_min, not both",
         )),
         (Some(kappa), None) => {
+            if spec.loss != Loss::Squared || spec.coupling != crate::problem::Coupling::Prior {
+                // Elsewhere the lower Hessian moves with x and y (exp(x) weights, the logistic
+                // curvature, phi''), so the configured kappa would name no actual constant.
+                return Err(SboError::config(
+                    "data.kappa",
+                    format!(
+                        "kappa is the lower level's condition number (s_max + mu + lam_y) / \
+                         (s_min + mu + lam_y) only with squared loss and the prior coupling \
+                         (sc-sc); with {} loss and the {} coupling the lower Hessian depends on \
+                         x and y, so no kappa is set: shape the features with data.s_min and \
+                         data.s_max instead",
+                        format!("{:?}", spec.loss).to_lowercase(),
+                        format!("{:?}", spec.coupling).to_lowercase()
+                    ),
+                ));
+            }
             if !(kappa.is_finite() && kappa >= 1.0) {
                 return Err(SboError::config(
                     "data.kappa",
