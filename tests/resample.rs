@@ -185,9 +185,21 @@ fn report_of(config: &SweepConfig, dir: &std::path::Path) -> String {
 fn the_report_says_which_randomness_its_intervals_cover() {
     let tmp = tempfile::tempdir().unwrap();
     for (data, resample, want) in [
-        (IJCNN1, true, "each seed draws its own lower / upper / pool / test split"),
-        (SYNTHETIC, true, "each seed draws its own sample of the synthetic population"),
-        (SYNTHETIC, false, "on one draw of the data (`data.seed`), not the data's"),
+        (
+            IJCNN1,
+            true,
+            "each seed draws its own lower / upper / pool / test split",
+        ),
+        (
+            SYNTHETIC,
+            true,
+            "each seed draws its own sample of the synthetic population",
+        ),
+        (
+            SYNTHETIC,
+            false,
+            "on one draw of the data (`data.seed`), not the data's",
+        ),
     ] {
         let mut cfg = config(data, resample);
         cfg.run.backend = sbo::sweep::Backend::Cpu;

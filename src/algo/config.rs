@@ -164,6 +164,17 @@ impl AlgoConfig {
                 }
             }
         }
+        // alpha = 0 is the untuned model (x stays at x0); a zero beta or gamma would only
+        // freeze y or v, which no method intends.
+        for (name, sched) in [("beta", self.beta), ("gamma", self.gamma)] {
+            if sched == Schedule::Constant(0.0) {
+                return Err(SboError::config(
+                    format!("{field}.{name}"),
+                    "step size must be a finite number > 0, got 0 (only alpha may be 0: the \
+                     untuned model)",
+                ));
+            }
+        }
         if self.inner_steps == 0 {
             return Err(SboError::config(
                 format!("{field}.{}", self.kind.descriptor().inner_key),

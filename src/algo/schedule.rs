@@ -71,7 +71,10 @@ impl Schedule {
             Schedule::Constant(c) | Schedule::Inv(c) => (c, 0.0),
             Schedule::Poly(c, e) => (c, e),
         };
-        if !(c.is_finite() && c > 0.0) {
+        // A constant 0 is accepted here for alpha's sake (the untuned model: x never moves);
+        // `AlgoConfig::validate` refuses it for the other step sizes.
+        let zero_ok = matches!(self, Schedule::Constant(_)) && c == 0.0;
+        if !(c.is_finite() && (c > 0.0 || zero_ok)) {
             return Err(format!("step size must be a finite number > 0, got {c}"));
         }
         if !(e.is_finite() && e >= 0.0) {

@@ -17,3 +17,4 @@ pub mod kappa;
 pub mod ordering;
 pub mod paired;
 pub mod stability;
+pub mod tuning;

@@ -4,7 +4,8 @@
 //! choice is made on the first seeds only and the winner's score is also given on the others:
 //! the minimum over a grid is optimistic on the seeds that chose it. A configuration with a diverged
 //! lane (NaN in any seed) is never chosen, so a step size on the edge of stability does not
-//! win on the seeds that happened to survive.
+//! win on the seeds that happened to survive; nor is an untuned model (alpha = 0), which is
+//! the baseline the winners are compared with ([`super::tuning`]).
 
 use super::run_data::RunData;
 use serde::Serialize;
@@ -25,6 +26,8 @@ pub struct Candidate {
     /// The run did not measure the metric (e.g. `hypergrad_norm_sq` without `run.exact`).
     pub missing: bool,
     pub chosen: bool,
+    /// An untuned model (`alpha = 0`, see [`super::tuning`]): scored, never chosen.
+    pub untuned: bool,
     /// For a winner at the edge of its grid: which setting, and how.
     pub edge: Option<String>,
 }
@@ -92,6 +95,7 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
                 diverged,
                 missing,
                 chosen: false,
+                untuned: super::tuning::is_untuned(c),
                 edge: None,
             }
         })
@@ -106,7 +110,7 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
         let best = out
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.group == g && c.score.is_finite())
+            .filter(|(_, c)| c.group == g && c.score.is_finite() && !c.untuned)
             .min_by(|a, b| a.1.score.total_cmp(&b.1.score))
             .map(|(i, _)| i);
         if let Some(i) = best {
@@ -133,10 +137,9 @@ fn grid_edge(run: &RunData, cands: &[Candidate], winner: usize) -> Option<String
     for (key, wv) in &w {
         let Some(wx) = wv.as_f64() else { continue };
         let mut values = vec![wx];
-        for c in cands
-            .iter()
-            .filter(|c| c.group == cands[winner].group && c.config != cands[winner].config)
-        {
+        for c in cands.iter().filter(|c| {
+            c.group == cands[winner].group && c.config != cands[winner].config && !c.untuned
+        }) {
             let Some(o) = settings(&c.config) else {
                 continue;
             };

@@ -40,7 +40,7 @@ pub(super) fn spread(s: &Spread) -> String {
     }
 }
 
-fn verdict(v: Verdict) -> &'static str {
+pub(super) fn verdict(v: Verdict) -> &'static str {
     match v {
         Verdict::Holds => "holds",
         Verdict::Fails => "**does not hold**",

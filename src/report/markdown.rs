@@ -63,7 +63,7 @@ fn rel(run: &RunData, p: &Path) -> String {
 }
 
 /// Which randomness an interval over this run's seeds covers.
-fn randomness(run: &RunData) -> &'static str {
+pub(super) fn randomness(run: &RunData) -> &'static str {
     match (run.config.run.resample, run.config.data.kind) {
         (Resample::Data, DataKind::Synthetic) => {
             "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \

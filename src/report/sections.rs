@@ -124,6 +124,7 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             );
         }
         o.push('\n');
+        tuning(o, run, &cands);
     }
     let _ = writeln!(o, "### At the last step\n");
     let _ = writeln!(
@@ -245,4 +246,51 @@ pub(super) fn kappa(o: &mut String, run: &RunData) {
         o,
         "\nOnly kappas that every seed brought to the target enter a fit. The theory's exponents are worst-case upper bounds over all problems with this kappa; a measured exponent below them agrees with the theory, one above them would contradict it.\n"
     );
+}
+
+/// The selected configurations against the untuned model (`alpha = 0`), when the run has one.
+fn tuning(o: &mut String, run: &RunData, cands: &[crate::analysis::select::Candidate]) {
+    let rows = crate::analysis::tuning::tuning_rows(run, cands);
+    let Some(first) = rows.first() else {
+        return;
+    };
+    let k = run.config.report.select_seeds;
+    let n = run.seeds.len();
+    let seeds = if k > 0 && k < n {
+        format!("the {} seeds the selection never saw", n - k)
+    } else {
+        format!(
+            "all {n} seeds, which also made the selection (optimistic: set `report.select_seeds`)"
+        )
+    };
+    let _ = writeln!(
+        o,
+        "### Does tuning matter?\n\nEach chosen configuration against the untuned model (the same lower-level training with `alpha = 0`, so x stays at `run.x0 = {}`): final `{}` on held-out data, paired per seed on {seeds}; tuned - untuned with its 95 % Student-t interval; verdicts Holm-corrected across these rows at 5 %. The interval covers {}.\n",
+        run.config.run.x0,
+        first.metric,
+        super::markdown::randomness(run),
+    );
+    let _ = writeln!(
+        o,
+        "| tuned | untuned | tuned - untuned | Holm p | tuning improves `{}` |",
+        first.metric
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|");
+    for r in &rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            r.tuned.replace('|', "\\|"),
+            r.untuned.replace('|', "\\|"),
+            r.diff
+                .map_or("fewer than 2 paired seeds".into(), |d| d.text()),
+            if r.p_adjusted.is_finite() {
+                format!("{:.2e}", r.p_adjusted)
+            } else {
+                "-".into()
+            },
+            super::cells::verdict(r.verdict)
+        );
+    }
+    o.push('\n');
 }
