@@ -43,7 +43,12 @@ fn grad_g(s: &ProblemSpec, data: &Dataset, x: &[f64], y: &[f64]) -> Vec<f64> {
 fn all_specs() -> Vec<ProblemSpec> {
     let mut v = vec![];
     for loss in [Loss::Squared, Loss::Logistic] {
-        for c in [Coupling::Prior, Coupling::Logweight, Coupling::Nonconvex] {
+        for c in [
+            Coupling::Prior,
+            Coupling::Logweight,
+            Coupling::Nonconvex,
+            Coupling::Bilinear,
+        ] {
             for h in [HyperShape::PerFeature, HyperShape::Scalar] {
                 v.push(spec(loss, c, h, 0.1, 0.2));
             }
@@ -194,9 +199,14 @@ fn hypergradient_matches_finite_differences_of_f() {
 #[test]
 fn quadratic_optimum_is_stationary_and_minimal() {
     let mut g = Gen(25);
-    for hyper in [HyperShape::PerFeature, HyperShape::Scalar] {
+    for (coupling, hyper) in [
+        (Coupling::Prior, HyperShape::PerFeature),
+        (Coupling::Prior, HyperShape::Scalar),
+        (Coupling::Bilinear, HyperShape::PerFeature),
+        (Coupling::Bilinear, HyperShape::Scalar),
+    ] {
         for (nu, lam_y) in [(0.1, 0.0), (0.0, 0.2), (0.5, 0.1)] {
-            let s = spec(Loss::Squared, Coupling::Prior, hyper, lam_y, nu);
+            let s = spec(Loss::Squared, coupling, hyper, lam_y, nu);
             let lower = g.dataset(14, D);
             let upper = g.dataset(10, D); // m >= p, so nu = 0 is still well posed
             let (xs, ys) = quadratic_optimum(&s, lower.view(), upper.view()).unwrap();
@@ -273,4 +283,62 @@ fn solve_inner_reports_failure() {
         solve_inner(&s, data.view(), &[0.0, 1.0], &[0.0; D], 1e-12),
         Err(SboError::Dimension { .. })
     ));
+}
+
+/// The constants of the bilinear family against closed forms on a diagonal design: with
+/// A^T A / n = diag(s) and A'^T A' / m = diag(q), L_g = max s, mu_g = min s, |grad y*| =
+/// mu / min s, L_F = max_j (mu^2 q_j / s_j^2 + nu); zero labels put the optimum at 0, so v* = 0.
+#[test]
+fn quadratic_constants_match_closed_forms() {
+    use sbo::problem::exact::quadratic_constants;
+    let diag = |vals: &[f64], labels: f64| {
+        let d = vals.len();
+        let n = d;
+        let mut f = vec![0.0f32; n * d];
+        for (j, v) in vals.iter().enumerate() {
+            f[j * d + j] = (n as f64 * v).sqrt() as f32;
+        }
+        Dataset::new(d, f, vec![labels as f32; n]).unwrap()
+    };
+    let (s, q) = ([0.01, 0.5, 1.0], [2.0, 1.0, 0.25]);
+    let (lower, upper) = (diag(&s, 0.0), diag(&q, 0.0));
+    let (mu, nu) = (0.7, 0.05);
+    let spec = ProblemSpec {
+        loss: Loss::Squared,
+        coupling: Coupling::Bilinear,
+        hyper: HyperShape::PerFeature,
+        mu,
+        lam_y: 0.0,
+        nu,
+    };
+    let c = quadratic_constants(&spec, lower.view(), upper.view()).unwrap();
+    let close = |what: &str, got: f64, want: f64| {
+        assert!(
+            (got - want).abs() <= 1e-6 * want.abs().max(1e-12),
+            "{what}: {got} vs closed form {want}"
+        );
+    };
+    close("L_g", c.l_g, 1.0);
+    close("mu_g", c.mu_g, 0.01);
+    close("kappa", c.kappa, 100.0);
+    close("|grad y*|", c.lip_y_star, mu / 0.01);
+    let l_f = (0..3)
+        .map(|j| mu * mu * q[j] / (s[j] * s[j]) + nu)
+        .fold(0.0, f64::max);
+    close("L_F", c.l_f, l_f);
+    assert!(c.v_star.abs() < 1e-9, "v* = {}", c.v_star);
+    // The prior coupling adds mu to the curvature and caps |grad y*| at 1.
+    let prior = ProblemSpec {
+        coupling: Coupling::Prior,
+        ..spec.clone()
+    };
+    let c = quadratic_constants(&prior, lower.view(), upper.view()).unwrap();
+    close("prior mu_g", c.mu_g, 0.01 + mu);
+    close("prior |grad y*|", c.lip_y_star, mu / (0.01 + mu));
+    assert!(quadratic_constants(
+        &ProblemSpec::preset("c-c").unwrap(),
+        lower.view(),
+        upper.view()
+    )
+    .is_err());
 }

@@ -554,3 +554,13 @@ fn logistic_logweight() {
 fn logistic_nonconvex() {
     check_problems(Loss::Logistic, Coupling::Nonconvex, 5);
 }
+
+#[test]
+fn squared_bilinear() {
+    check_problems(Loss::Squared, Coupling::Bilinear, 6);
+}
+
+#[test]
+fn logistic_bilinear() {
+    check_problems(Loss::Logistic, Coupling::Bilinear, 7);
+}

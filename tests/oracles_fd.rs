@@ -14,7 +14,12 @@ const ABS: f64 = 1e-7;
 use common::Gen;
 
 const LOSSES: [Loss; 2] = [Loss::Squared, Loss::Logistic];
-const COUPLINGS: [Coupling; 3] = [Coupling::Prior, Coupling::Logweight, Coupling::Nonconvex];
+const COUPLINGS: [Coupling; 4] = [
+    Coupling::Prior,
+    Coupling::Logweight,
+    Coupling::Nonconvex,
+    Coupling::Bilinear,
+];
 const SHAPES: [HyperShape; 2] = [HyperShape::PerFeature, HyperShape::Scalar];
 
 fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
@@ -78,6 +83,7 @@ fn naive_r(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Prior => 0.5 * mu * (y - x).powi(2),
         Coupling::Logweight => x.exp() * y * y / 2.0,
         Coupling::Nonconvex => x.exp() * y * y / (1.0 + y * y),
+        Coupling::Bilinear => -mu * x * y,
     }
 }
 

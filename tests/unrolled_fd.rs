@@ -106,6 +106,7 @@ fn r_dy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Prior => mu * (y - x),
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * 2.0 * y / (1.0 + y * y).powi(2),
+        Coupling::Bilinear => -mu * x,
     }
 }
 fn r_dyy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
@@ -113,6 +114,7 @@ fn r_dyy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Prior => mu,
         Coupling::Logweight => x.exp(),
         Coupling::Nonconvex => x.exp() * (2.0 - 6.0 * y * y) / (1.0 + y * y).powi(3),
+        Coupling::Bilinear => 0.0,
     }
 }
 fn r_dxy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
@@ -120,6 +122,7 @@ fn r_dxy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Prior => -mu,
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * 2.0 * y / (1.0 + y * y).powi(2),
+        Coupling::Bilinear => -mu,
     }
 }
 

@@ -151,6 +151,7 @@ pub fn coupling_code(c: Coupling) -> u32 {
         Coupling::Prior => 0,
         Coupling::Logweight => 1,
         Coupling::Nonconvex => 2,
+        Coupling::Bilinear => 3,
     }
 }
 
@@ -228,7 +229,7 @@ overrides! {
     pub struct Overrides {
         /// loss code (LOSS_SQUARED, LOSS_LOGISTIC)
         loss: u32 => "LOSS": "u32",
-        /// coupling code (COUPLING_PRIOR, COUPLING_LOGWEIGHT, COUPLING_NONCONVEX)
+        /// coupling code (COUPLING_PRIOR, _LOGWEIGHT, _NONCONVEX, _BILINEAR)
         coupling: u32 => "COUPLING": "u32",
         /// hyperparameter shape (HYPER_PER_FEATURE: P = D, HYPER_SCALAR: P = 1)
         hyper: u32 => "HYPER": "u32",
@@ -277,12 +278,13 @@ pub fn declarations() -> String {
     );
     s.push_str(&Overrides::declarations());
     s.push('\n');
-    let consts: [(&str, u32); 16] = [
+    let consts: [(&str, u32); 17] = [
         ("LOSS_SQUARED", loss_code(Loss::Squared)),
         ("LOSS_LOGISTIC", loss_code(Loss::Logistic)),
         ("COUPLING_PRIOR", coupling_code(Coupling::Prior)),
         ("COUPLING_LOGWEIGHT", coupling_code(Coupling::Logweight)),
         ("COUPLING_NONCONVEX", coupling_code(Coupling::Nonconvex)),
+        ("COUPLING_BILINEAR", coupling_code(Coupling::Bilinear)),
         ("HYPER_PER_FEATURE", hyper_code(HyperShape::PerFeature)),
         ("HYPER_SCALAR", hyper_code(HyperShape::Scalar)),
         // Random streams (`rng::stream`).

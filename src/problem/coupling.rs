@@ -1,7 +1,7 @@
 //! Scalar couplings r(x_k, y_j) of DESIGN section 2 (k = `ProblemSpec::k(j)`) and the
 //! derivatives the oracles need: dr/dy, d2r/dy2 and d2r/dxdy.
 //!
-//! `mu` is only read by the `prior` coupling. These are the formulas the WGSL oracles mirror.
+//! `mu` is only read by the `prior` and `bilinear` couplings. These are the formulas the WGSL oracles mirror.
 use crate::problem::Coupling;
 use crate::real::Real;
 
@@ -27,7 +27,8 @@ pub fn phi_d2<T: Real>(y: T) -> T {
     (T::of(2.0) - T::of(6.0) * y2) / (q * q * q)
 }
 
-/// r(x, y): prior (mu/2)(y - x)^2, logweight exp(x) y^2 / 2, nonconvex exp(x) phi(y).
+/// r(x, y): prior (mu/2)(y - x)^2, logweight exp(x) y^2 / 2, nonconvex exp(x) phi(y),
+/// bilinear -mu x y.
 #[inline(always)]
 pub fn value<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
@@ -37,20 +38,25 @@ pub fn value<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         }
         Coupling::Logweight => T::of(0.5) * x.exp() * y * y,
         Coupling::Nonconvex => x.exp() * phi(y),
+        Coupling::Bilinear => -mu * x * y,
     }
 }
 
-/// dr/dy: prior mu (y - x), logweight exp(x) y, nonconvex exp(x) phi'(y).
+/// dr/dy: prior mu (y - x), logweight exp(x) y, nonconvex exp(x) phi'(y), bilinear -mu x.
 #[inline(always)]
 pub fn dy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
         Coupling::Prior => mu * (y - x),
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * phi_d1(y),
+        Coupling::Bilinear => {
+            let _ = y;
+            -mu * x
+        }
     }
 }
 
-/// d2r/dy2: prior mu, logweight exp(x), nonconvex exp(x) phi''(y).
+/// d2r/dy2: prior mu, logweight exp(x), nonconvex exp(x) phi''(y), bilinear 0.
 #[inline(always)]
 pub fn dyy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
@@ -63,10 +69,14 @@ pub fn dyy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
             x.exp()
         }
         Coupling::Nonconvex => x.exp() * phi_d2(y),
+        Coupling::Bilinear => {
+            let _ = (x, y);
+            T::zero()
+        }
     }
 }
 
-/// d2r/dxdy: prior -mu, logweight exp(x) y, nonconvex exp(x) phi'(y).
+/// d2r/dxdy: prior -mu, logweight exp(x) y, nonconvex exp(x) phi'(y), bilinear -mu.
 #[inline(always)]
 pub fn dxy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
@@ -76,5 +86,9 @@ pub fn dxy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         }
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * phi_d1(y),
+        Coupling::Bilinear => {
+            let _ = (x, y);
+            -mu
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! Everything here works on the full lower/upper sets with dense d x d matrices (nalgebra).
 use crate::data::DataView;
 use crate::error::{Result, SboError};
-use crate::problem::{coupling, loss, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
+use crate::problem::{coupling, loss, Batch, HyperShape, Oracles, ProblemSpec};
 use nalgebra::{DMatrix, DVector};
 
 /// Maximal number of Newton iterations of [`solve_inner`].
@@ -175,7 +175,7 @@ pub fn solve_inner(
     let thresh = tol * g0.max(1.0);
 
     let mut y: Vec<f64> = y0.to_vec();
-    if spec.loss == Loss::Squared && spec.coupling == Coupling::Prior {
+    if spec.is_quadratic() {
         let h = full_hessian(spec, lower, x, &y);
         let mut rhs = DVector::<f64>::zeros(d);
         for i in 0..lower.n() {
@@ -328,7 +328,7 @@ fn design(set: DataView) -> (DMatrix<f64>, DVector<f64>) {
 
 /// The closed-form bilevel optimum (x*, y*(x*)) of a squared-loss prior-coupling problem.
 ///
-/// With M = A^T A / n + (mu + lam_y) I, c = A^T b / n and P = I (per feature) or the all-ones
+/// With M = A^T A / n + (mu + lam_y) I (prior) or A^T A / n + lam_y I (bilinear), c = A^T b / n and P = I (per feature) or the all-ones
 /// d x 1 column (scalar): y*(x) = M^-1 (c + mu P x) = y0 + K x, and x* solves
 /// (K^T G K + nu I) x = -K^T A'^T (A' y0 - b') / m with G = A'^T A' / m.
 /// Any other loss or coupling is a `Config` error on field `problem`; a singular system
@@ -338,10 +338,11 @@ pub fn quadratic_optimum(
     lower: DataView,
     upper: DataView,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
-    if spec.loss != Loss::Squared || spec.coupling != Coupling::Prior {
+    if !spec.is_quadratic() {
         return Err(SboError::config(
             "problem",
-            "the closed-form bilevel optimum needs loss = squared and coupling = prior",
+            "the closed-form bilevel optimum needs loss = squared and coupling = prior or \
+             bilinear",
         ));
     }
     if upper.d() != lower.d() {
@@ -363,8 +364,9 @@ pub fn quadratic_optimum(
     let m = upper.n() as f64;
 
     let mut mm = a.tr_mul(&a) / n;
+    let curvature = spec.coupling_curvature().unwrap_or(0.0);
     for j in 0..d {
-        mm[(j, j)] += spec.mu + spec.lam_y;
+        mm[(j, j)] += curvature + spec.lam_y;
     }
     let c = a.tr_mul(&b) / n;
     let pmat = match spec.hyper {
@@ -400,4 +402,76 @@ pub fn quadratic_optimum(
     let x = solve_checked(lhs, r, "quadratic_optimum: upper system")?;
     let y = &y0 + &k * &x;
     Ok((x.iter().copied().collect(), y.iter().copied().collect()))
+}
+
+/// The constants the kappa bounds are stated in, computed exactly (f64, dense) on the sets of
+/// a quadratic problem ([`ProblemSpec::is_quadratic`]): the sample, not the population, is
+/// what the algorithms run on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QuadraticConstants {
+    /// Largest and smallest eigenvalue of the lower Hessian M = A^T A / n + (curvature +
+    /// lam_y) I: the smoothness L_g and the strong convexity mu_g of g in y.
+    pub l_g: f64,
+    pub mu_g: f64,
+    /// L_g / mu_g.
+    pub kappa: f64,
+    /// |grad y*(x)| = |M^-1 mu P| (spectral): y* is affine, so also its Lipschitz constant.
+    pub lip_y_star: f64,
+    /// The largest eigenvalue of the hypergradient's Jacobian K^T G K + nu I (G = A'^T A' /
+    /// m): the Lipschitz constant L_F of grad F.
+    pub l_f: f64,
+    /// |v*| = |M^-1 grad_y f(x*, y*)| at the bilevel optimum.
+    pub v_star: f64,
+}
+
+/// [`QuadraticConstants`] of `spec` on `lower` and `upper`. Errors: `Config` on field
+/// `problem` for a problem that is not quadratic; `Numerical` for a singular system.
+pub fn quadratic_constants(
+    spec: &ProblemSpec,
+    lower: DataView,
+    upper: DataView,
+) -> Result<QuadraticConstants> {
+    let (xs, ys) = quadratic_optimum(spec, lower, upper)?;
+    let d = lower.d();
+    let p = spec.p(d);
+    let (a, _) = design(lower);
+    let (au, bu) = design(upper);
+    let (n, m) = (lower.n() as f64, upper.n() as f64);
+    let mut mm = a.tr_mul(&a) / n;
+    let curvature = spec.coupling_curvature().unwrap_or(0.0);
+    for j in 0..d {
+        mm[(j, j)] += curvature + spec.lam_y;
+    }
+    let eig = mm.clone().symmetric_eigen();
+    let l_g = eig.eigenvalues.max();
+    let mu_g = eig.eigenvalues.min();
+    let what = "quadratic_constants";
+    let inv = mm
+        .try_inverse()
+        .ok_or_else(|| SboError::numerical(what, "singular lower Hessian"))?;
+    let pmat = match spec.hyper {
+        HyperShape::PerFeature => DMatrix::<f64>::identity(d, p),
+        HyperShape::Scalar => DMatrix::<f64>::from_element(d, 1, 1.0),
+    };
+    let k = &inv * &pmat * spec.mu;
+    let lip_y_star = k.singular_values().max();
+    let g = au.tr_mul(&au) / m;
+    let mut hf = k.tr_mul(&(&g * &k));
+    for i in 0..p {
+        hf[(i, i)] += spec.nu;
+    }
+    let hf = (&hf + hf.transpose()) * 0.5;
+    let l_f = hf.symmetric_eigen().eigenvalues.max();
+    let y = DVector::from_vec(ys);
+    let grad_f = &g * &y - au.tr_mul(&bu) / m;
+    let v_star = (&inv * grad_f).norm();
+    let _ = xs;
+    Ok(QuadraticConstants {
+        l_g,
+        mu_g,
+        kappa: l_g / mu_g,
+        lip_y_star,
+        l_f,
+        v_star,
+    })
 }

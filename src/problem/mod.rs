@@ -31,6 +31,9 @@ pub enum Coupling {
     Logweight,
     /// r = exp(x) y^2 / (1 + y^2)
     Nonconvex,
+    /// r = -mu x y: a cross term whose size does not shrink with the lower level's curvature
+    /// (the worst case behind kappa bounds: |grad y*| = mu / mu_g grows like kappa).
+    Bilinear,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +134,22 @@ impl ProblemSpec {
             })
     }
 
+    /// Whether both levels are quadratic in y (squared loss with the prior or bilinear
+    /// coupling): y*(x) is affine and the bilevel optimum has a closed form.
+    pub fn is_quadratic(&self) -> bool {
+        self.loss == Loss::Squared && matches!(self.coupling, Coupling::Prior | Coupling::Bilinear)
+    }
+
+    /// The curvature the coupling adds to every coordinate of the lower Hessian where it is
+    /// constant: mu (prior), 0 (bilinear); `None` where it depends on x or y.
+    pub fn coupling_curvature(&self) -> Option<f64> {
+        match self.coupling {
+            Coupling::Prior => Some(self.mu),
+            Coupling::Bilinear => Some(0.0),
+            Coupling::Logweight | Coupling::Nonconvex => None,
+        }
+    }
+
     /// Dimension of x for a d-dimensional y.
     pub fn p(&self, d: usize) -> usize {
         match self.hyper {
@@ -156,6 +175,12 @@ impl ProblemSpec {
                     format!("must be a finite number >= 0, got {v}"),
                 ));
             }
+        }
+        if self.coupling == Coupling::Bilinear && self.mu <= 0.0 {
+            return Err(SboError::config(
+                "problem.mu",
+                "the bilinear coupling needs mu > 0: with mu = 0 x never reaches the lower level",
+            ));
         }
         if self.coupling == Coupling::Prior && self.mu <= 0.0 && self.lam_y <= 0.0 {
             return Err(SboError::config(
