@@ -20,7 +20,7 @@ fn planted(untuned: &[f64], tuned: &[f64], select_seeds: usize, untuned_best: bo
     let n = untuned.len();
     let mut config = SweepConfig::default();
     config.report.select_metric = Some(Metric::ValLoss);
-    config.report.select_seeds = select_seeds;
+    config.report.select_seeds = Some(select_seeds);
     let make = |label: &str, alpha: f64, acc: &[f64], val: f64| {
         let mut settings = sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::SSGD);
         settings.alpha = sbo::algo::Schedule::Constant(alpha);

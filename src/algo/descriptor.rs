@@ -147,8 +147,9 @@ pub struct Work {
 /// Which claims of the literature an algorithm is the subject of (used by `analysis`).
 #[derive(Clone, Copy, Debug)]
 pub struct Theory {
-    /// Oracle complexity ~ kappa^c eps^-2: (c, source).
-    pub kappa_exponent: Option<(f64, &'static str)>,
+    /// Complexity bounds ~ kappa^c eps^-2, per kind of cost: what the analysis counts, c, and
+    /// the statement it comes from.
+    pub kappa_bounds: &'static [KappaBound],
     /// Unrolls T inner steps whose number the stability bounds depend on.
     pub unrolled_inner_steps: bool,
     /// The algorithm this one is with the inner variable re-initialised at every outer step
@@ -159,10 +160,59 @@ pub struct Theory {
 impl Theory {
     /// No claim.
     pub const NONE: Theory = Theory {
-        kappa_exponent: None,
+        kappa_bounds: &[],
         unrolled_inner_steps: false,
         reinitialised_twin_of: None,
     };
+}
+
+/// What a complexity bound counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostKind {
+    /// Outer iterations.
+    Iterations,
+    /// Every oracle call (gradients of g and f, Hessian- and Jacobian-vector products).
+    OracleCalls,
+    /// Samples read by all oracles.
+    Samples,
+    /// Stochastic gradients of g (calls; with fixed batches proportional to samples).
+    GradG,
+    GradF,
+    Hvp,
+    Jvp,
+}
+
+impl CostKind {
+    pub const ALL: [CostKind; 7] = [
+        CostKind::Iterations,
+        CostKind::OracleCalls,
+        CostKind::Samples,
+        CostKind::GradG,
+        CostKind::GradF,
+        CostKind::Hvp,
+        CostKind::Jvp,
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            CostKind::Iterations => "iterations",
+            CostKind::OracleCalls => "oracle calls",
+            CostKind::Samples => "samples",
+            CostKind::GradG => "grad g calls",
+            CostKind::GradF => "grad f calls",
+            CostKind::Hvp => "Hessian-vector products",
+            CostKind::Jvp => "Jacobian-vector products",
+        }
+    }
+}
+
+/// A bound cost ~ kappa^exponent eps^-2 on one kind of cost.
+#[derive(Clone, Copy, Debug)]
+pub struct KappaBound {
+    pub cost: CostKind,
+    pub exponent: f64,
+    pub source: &'static str,
 }
 
 /// Everything the rest of sbo needs to know about one algorithm.

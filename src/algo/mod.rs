@@ -25,7 +25,8 @@ pub mod work;
 
 pub use config::{AlgoConfig, AlgoKind, BatchSize};
 pub use descriptor::{
-    Algorithm, KernelFlags, KernelSpec, Setting, StepReal, Theory, Work, WorkShape,
+    Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting, StepReal, Theory, Work,
+    WorkShape,
 };
 pub use lane::{LaneState, OracleCounts};
 pub use registry::names_list;

@@ -8,7 +8,9 @@
 //! zeta' = zeta unless `independent_hvp_batch`. J needs no batch (only the coupling depends
 //! on x). An optional radius projects v back onto a ball, as in the analysis of SSAID.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::descriptor::{
+    Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting::*, Theory,
+};
 use super::shared::{draw, sub_scaled};
 use super::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
@@ -119,7 +121,13 @@ pub(super) static SSAID: Algorithm = Algorithm {
     },
     kappa_scaled: &[Alpha, Beta, Gamma],
     theory: Theory {
-        kappa_exponent: Some((7.0, "SSAID paper: O(kappa^7 eps^-2) oracle calls")),
+        // Single loop with fixed batches: every kind of cost is a fixed multiple of the
+        // iterations, so one bound covers them all.
+        kappa_bounds: &[KappaBound {
+            cost: CostKind::OracleCalls,
+            exponent: 7.0,
+            source: "SSAID paper: O(kappa^7 eps^-2) oracle calls",
+        }],
         ..Theory::NONE
     },
 };

@@ -4,7 +4,9 @@
 //!   r = grad_y f_xi(x, y);  s = r;  for q = 1..Q-1: r -= eta H_{zeta_q}(x, y) r;  s += r
 //!   v = eta s;   x+ = x - alpha (grad_x f_xi(x, y) - J(x, y) v)
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::descriptor::{
+    Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting::*, Theory,
+};
 use super::shared::{draw, multiloop_work, sub_scaled};
 use super::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
@@ -85,10 +87,29 @@ pub(super) static STOCBIO: Algorithm = Algorithm {
     work: multiloop_work,
     kappa_scaled: &[Alpha, Beta, Eta, InnerSteps, Terms],
     theory: Theory {
-        kappa_exponent: Some((
-            9.0,
-            "stocBiO (Ji et al. 2021): O(kappa^9 eps^-2) lower-level gradients",
-        )),
+        kappa_bounds: &[
+            KappaBound {
+                cost: CostKind::GradG,
+                exponent: 9.0,
+                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): Gc(g) = O(kappa^9 eps^-2)",
+            },
+            KappaBound {
+                cost: CostKind::GradF,
+                exponent: 5.0,
+                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): Gc(f) = O(kappa^5 eps^-2)",
+            },
+            KappaBound {
+                cost: CostKind::Jvp,
+                exponent: 5.0,
+                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): JV(g) = O(kappa^5 eps^-2)",
+            },
+            KappaBound {
+                cost: CostKind::Hvp,
+                exponent: 6.0,
+                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): HV(g) = O(kappa^6 eps^-2), \
+                         up to a log factor",
+            },
+        ],
         ..Theory::NONE
     },
 };

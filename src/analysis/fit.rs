@@ -14,6 +14,8 @@ pub enum FitMethod {
     PerSeed,
     /// One regression, interval from its residuals.
     Regression,
+    /// One regression, interval from a percentile bootstrap over seeds.
+    Bootstrap,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

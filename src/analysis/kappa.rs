@@ -1,11 +1,13 @@
 //! The kappa study: for each algorithm configuration, what it costs to reach the target at
 //! each condition number, and the exponent of cost ~ kappa^c beside the theory's.
 
-use super::fit::{fit_seeds, Fit};
-use super::run_data::RunData;
-use super::target::{resolve_target, time_to_target, TargetHit};
-use crate::algo::Schedule;
+use super::eps::{bootstrap_fit, cost_to_eps, EpsCost};
+use super::fit::{ols_loglog, Fit};
+use super::run_data::{ConfigData, RunData};
+use super::stability::Verdict;
+use crate::algo::{CostKind, Schedule};
 use crate::metrics::Metric;
+use crate::problem::exact::QuadraticConstants;
 use serde::Serialize;
 
 pub const KEY: &str = "data.kappa";
@@ -21,26 +23,52 @@ pub struct KappaPoint {
     /// T or D, and Q, at this kappa.
     pub inner_steps: usize,
     pub terms: usize,
-    pub hit: TargetHit,
+    pub cost: EpsCost,
+}
+
+/// One exponent of cost ~ kappa^c and the bound it is compared with.
+#[derive(Clone, Debug, Serialize)]
+pub struct KappaFit {
+    pub cost: CostKind,
+    /// Least squares on log-log axes over the kappas where eps was reached; the interval is
+    /// a percentile bootstrap over seeds (the same seeds drawn at every kappa).
+    pub fit: Option<Fit>,
+    /// (exponent, source) of the algorithm's bound on this kind of cost.
+    pub bound: Option<(f64, &'static str)>,
+    /// "cost grows no faster than kappa^bound": holds when the whole interval is at or below
+    /// it, does not hold when all of it is above.
+    pub verdict: Verdict,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct KappaCurve {
-    /// The configuration within a variant (`ssaid[alpha=0.1]`).
+    /// The configuration within a variant (`ssaid[alpha=0.1]`), or `ssaid (tuned per kappa)`.
     pub algo_label: String,
     pub algorithm: String,
+    /// Made of the configuration that reached eps cheapest at each kappa on the selection
+    /// seeds, measured on the others.
+    pub tuned: bool,
     pub points: Vec<KappaPoint>,
-    /// Exponent of oracle calls to target ~ kappa^c, over the kappas every seed reached.
-    pub fit: Option<Fit>,
+    pub fits: Vec<KappaFit>,
 }
 
-/// The exponent of the oracle complexity bound the literature gives for an algorithm, with
-/// its source; the biased (truncated) methods and the deterministic CG baseline have none
-/// in this setting.
-pub fn theory_exponent(algorithm: &str) -> Option<(f64, &'static str)> {
-    crate::algo::AlgoKind::parse(algorithm)
-        .ok()
-        .and_then(|k| k.descriptor().theory.kappa_exponent)
+/// The problem's constants at one kappa (from `summary.json`).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct KappaConstants {
+    pub kappa: f64,
+    pub constants: QuadraticConstants,
+}
+
+/// The algorithm's bound on `kind`, if its analysis gives one.
+pub fn bound(algorithm: &str, kind: CostKind) -> Option<(f64, &'static str)> {
+    crate::algo::AlgoKind::parse(algorithm).ok().and_then(|k| {
+        k.descriptor()
+            .theory
+            .kappa_bounds
+            .iter()
+            .find(|b| b.cost == kind)
+            .map(|b| (b.exponent, b.source))
+    })
 }
 
 /// A schedule with 4 significant digits (scaled step sizes are not round numbers).
@@ -68,53 +96,199 @@ pub fn is_kappa_study(run: &RunData) -> bool {
     run.configs.iter().any(|c| c.variant_value(KEY).is_some())
 }
 
-pub fn curves(run: &RunData, metric: Metric) -> Vec<KappaCurve> {
-    run.groups_along(KEY)
-        .into_iter()
-        .map(|(g, cs)| {
-            let points: Vec<KappaPoint> = cs
+/// eps of a configuration: `report.target`, or `report.relative_target` times its initial
+/// seed-mean `metric` (which moves with kappa; the report says so).
+pub fn eps_of(run: &RunData, c: &ConfigData, metric: Metric) -> Option<f64> {
+    super::target::resolve_target(run, c, metric)
+}
+
+/// The problem's constants per kappa, where the run recorded them (quadratic problems).
+pub fn constants(run: &RunData) -> Vec<KappaConstants> {
+    let mut out: Vec<KappaConstants> = run
+        .summary
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let kappa = v
+                .values
                 .iter()
-                .filter_map(|c| {
-                    let target = resolve_target(run, c, metric)?;
-                    Some(KappaPoint {
-                        kappa: c.variant_value(KEY)?,
-                        config: c.label.clone(),
-                        alpha: short(&c.settings.alpha),
-                        beta: short(&c.settings.beta),
-                        gamma: short(&c.settings.gamma),
-                        inner_steps: c.settings.inner_steps,
-                        terms: c.settings.terms,
-                        hit: time_to_target(run, c, metric, target),
-                    })
-                })
-                .collect();
-            // Only kappas every seed reached enter the fit: a mean over the seeds that happened
-            // to make it would understate the cost exactly where it is largest.
-            let full: Vec<&KappaPoint> = points
-                .iter()
-                .filter(|p| p.hit.reached == p.hit.seeds && p.hit.seeds > 0)
-                .collect();
-            let x: Vec<f64> = full.iter().map(|p| p.kappa).collect();
-            let n_seeds = full
-                .iter()
-                .map(|p| p.hit.oracle_calls_per_seed.len())
-                .min()
-                .unwrap_or(0);
-            let ys: Vec<Vec<f64>> = (0..n_seeds)
-                .map(|s| {
-                    full.iter()
-                        .map(|p| p.hit.oracle_calls_per_seed[s])
-                        .collect()
-                })
-                .collect();
-            KappaCurve {
-                algo_label: g,
-                algorithm: cs[0].algorithm.clone(),
-                fit: fit_seeds(&x, &ys),
-                points,
+                .find(|(k, _)| k == KEY)
+                .and_then(|(_, x)| x.parse().ok())?;
+            Some(KappaConstants {
+                kappa,
+                constants: v.data.constants?,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.kappa.total_cmp(&b.kappa));
+    out.dedup_by(|a, b| a.kappa == b.kappa);
+    out
+}
+
+/// Seeds the tuned curves select on, and the seeds every reported cost is measured on.
+fn seed_split(run: &RunData) -> (Vec<usize>, Vec<usize>) {
+    let n = run.seeds.len();
+    let k = run.config.report.selection_seeds(run.seeds.len());
+    if k > 0 && k < n {
+        ((0..k).collect(), (k..n).collect())
+    } else {
+        ((0..n).collect(), (0..n).collect())
+    }
+}
+
+fn point(run: &RunData, c: &ConfigData, metric: Metric, seeds: &[usize]) -> Option<KappaPoint> {
+    let eps = eps_of(run, c, metric)?;
+    Some(KappaPoint {
+        kappa: c.variant_value(KEY)?,
+        config: c.label.clone(),
+        alpha: short(&c.settings.alpha),
+        beta: short(&c.settings.beta),
+        gamma: short(&c.settings.gamma),
+        inner_steps: c.settings.inner_steps,
+        terms: c.settings.terms,
+        cost: cost_to_eps(run, c, metric, eps, seeds),
+    })
+}
+
+/// The exponent of `kind` over the kappas where every point reached eps, with a percentile
+/// bootstrap interval over `seeds` (each draw resamples the seeds once, for every kappa).
+fn fit_kind(
+    run: &RunData,
+    metric: Metric,
+    cfgs: &[&ConfigData],
+    points: &[KappaPoint],
+    seeds: &[usize],
+    kind: CostKind,
+) -> Option<Fit> {
+    let used: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].cost.step.is_some())
+        .collect();
+    let x: Vec<f64> = used.iter().map(|&i| points[i].kappa).collect();
+    let res: Vec<f64> = used.iter().map(|&i| points[i].cost.resolution).collect();
+    bootstrap_fit(&x, &res, seeds, kind as u64, |j, draw| {
+        let i = used[j];
+        let c = cost_to_eps(run, cfgs[i], metric, points[i].cost.eps, draw);
+        c.step.map(|_| c.cost(kind))
+    })
+}
+
+fn curve(
+    run: &RunData,
+    metric: Metric,
+    label: String,
+    tuned: bool,
+    cfgs: Vec<&ConfigData>,
+    points: Vec<KappaPoint>,
+    seeds: &[usize],
+) -> KappaCurve {
+    let algorithm = cfgs.first().map_or(String::new(), |c| c.algorithm.clone());
+    let fits = CostKind::ALL
+        .iter()
+        .map(|&kind| {
+            let fit = fit_kind(run, metric, &cfgs, &points, seeds, kind);
+            let bound = bound(&algorithm, kind);
+            let verdict = super::eps::against_bound(fit, bound.map(|b| b.0));
+            KappaFit {
+                cost: kind,
+                fit,
+                bound,
+                verdict,
             }
         })
-        .collect()
+        .collect();
+    KappaCurve {
+        algo_label: label,
+        algorithm,
+        tuned,
+        points,
+        fits,
+    }
+}
+
+/// One curve per configuration along kappa, and per algorithm with more than one
+/// configuration a curve tuned per kappa.
+pub fn curves(run: &RunData, metric: Metric) -> Vec<KappaCurve> {
+    let (pick, report) = seed_split(run);
+    let mut out = Vec::new();
+    let groups = run.groups_along(KEY);
+    for (g, cs) in &groups {
+        let pts: Vec<(KappaPoint, &ConfigData)> = cs
+            .iter()
+            .filter_map(|c| point(run, c, metric, &report).map(|p| (p, *c)))
+            .collect();
+        let (points, cfgs): (Vec<_>, Vec<_>) = pts.into_iter().unzip();
+        out.push(curve(run, metric, g.clone(), false, cfgs, points, &report));
+    }
+    // Tuned per kappa: among an algorithm's configurations (in the same other variant
+    // values), the one with the fewest oracle calls to eps on the selection seeds.
+    let mut algos: Vec<(String, String)> = Vec::new();
+    for c in run
+        .configs
+        .iter()
+        .filter(|c| c.variant_value(KEY).is_some())
+    {
+        let key = (c.variant_without(KEY), c.algorithm.clone());
+        if !algos.contains(&key) {
+            algos.push(key);
+        }
+    }
+    for (rest, algorithm) in algos {
+        let members: Vec<&ConfigData> = run
+            .configs
+            .iter()
+            .filter(|c| {
+                c.variant_value(KEY).is_some()
+                    && c.algorithm == algorithm
+                    && c.variant_without(KEY) == rest
+            })
+            .collect();
+        let mut kappas: Vec<f64> = members
+            .iter()
+            .filter_map(|c| c.variant_value(KEY))
+            .collect();
+        kappas.sort_by(f64::total_cmp);
+        kappas.dedup();
+        if members.len() <= kappas.len() {
+            continue; // one configuration per kappa: nothing to tune
+        }
+        let mut cfgs = Vec::new();
+        let mut points = Vec::new();
+        for k in kappas {
+            let best = members
+                .iter()
+                .filter(|c| c.variant_value(KEY) == Some(k))
+                .filter_map(|c| {
+                    let p = point(run, c, metric, &pick)?;
+                    let calls = p.cost.cost(CostKind::OracleCalls);
+                    calls.is_finite().then_some((calls, *c))
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((_, c)) = best {
+                if let Some(p) = point(run, c, metric, &report) {
+                    cfgs.push(c);
+                    points.push(p);
+                }
+            }
+        }
+        let label = if rest.is_empty() {
+            format!("{algorithm} (tuned per kappa)")
+        } else {
+            format!("{rest} | {algorithm} (tuned per kappa)")
+        };
+        out.push(curve(run, metric, label, true, cfgs, points, &report));
+    }
+    out
+}
+
+/// The exponent of a constant against kappa (regime check: does the family exercise the
+/// worst case the bounds are about?).
+pub fn constant_exponent(
+    rows: &[KappaConstants],
+    f: impl Fn(&QuadraticConstants) -> f64,
+) -> Option<f64> {
+    let x: Vec<f64> = rows.iter().map(|r| r.kappa).collect();
+    let y: Vec<f64> = rows.iter().map(|r| f(&r.constants)).collect();
+    ols_loglog(&x, &y).map(|(s, ..)| s)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod run_data;
 
 pub use run_data::{ConfigData, RunData, Series};
+pub mod eps;
 pub mod fit;
 pub mod select;
 pub mod target;

@@ -65,7 +65,7 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
             };
             let all = c.per_seed.get(&metric);
             let missing = all.is_none();
-            let k = r.select_seeds;
+            let k = r.selection_seeds(run.seeds.len());
             // The seeds the choice is made on, and those it never sees.
             let (pick, rest): (Option<&Seeds>, Option<&Seeds>) = match all {
                 Some(v) if k > 0 && k < v.len() => (Some(&v[..k]), Some(&v[k..])),

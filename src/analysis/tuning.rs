@@ -54,7 +54,7 @@ fn held_out_metric(run: &RunData) -> (Metric, bool) {
 /// (empty without a selection or without an untuned configuration).
 pub fn tuning_rows(run: &RunData, candidates: &[Candidate]) -> Vec<TuningRow> {
     let (metric, larger) = held_out_metric(run);
-    let held_from = run.config.report.select_seeds;
+    let held_from = run.config.report.selection_seeds(run.seeds.len());
     let finals = |c: &ConfigData| -> Vec<f64> {
         let v = c.final_values(metric);
         // Only seeds the selection never saw, when some were held out.

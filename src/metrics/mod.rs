@@ -64,6 +64,12 @@ metrics! {
     HypergradNormSq => "hypergrad_norm_sq",
     /// |y_t - y*(x_t)|.
     YErr => "y_err",
+    /// Nonconvex coupling only: the share of coordinates j of y at which the lower level's
+    /// curvature from the coupling and the ridge, exp(x_k(j)) phi''(y_j) + lam_y, is negative
+    /// at the base lane's (x_t, y_t): where along the run the problem is nonconvex in y (the
+    /// data term adds nonnegative curvature, so a negative entry is necessary, not
+    /// sufficient, for an indefinite Hessian).
+    NegCurvatureShare => "neg_curvature_share",
     OracleGradG => "oracle_grad_g",
     OracleGradF => "oracle_grad_f",
     OracleHvp => "oracle_hvp",

@@ -3,6 +3,7 @@
 //! stability against the sample size with its fit. `sbo plot` draws them next to the
 //! standard figures of [`crate::plot`].
 
+use crate::algo::CostKind;
 use crate::analysis::kappa;
 use crate::analysis::select::select;
 use crate::analysis::stability::{size_fits, SizeCurve};
@@ -32,21 +33,27 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
         let mut lines = Vec::new();
         for cv in kappa::curves(run, metric) {
             let pts: Vec<&kappa::KappaPoint> =
-                cv.points.iter().filter(|p| p.hit.reached > 0).collect();
+                cv.points.iter().filter(|p| p.cost.step.is_some()).collect();
             let x: Vec<f64> = pts.iter().map(|p| p.kappa).collect();
-            let fit_text = cv
-                .fit
-                .map_or(String::new(), |f| format!(", c = {}", f.text()));
+            let fit = cv
+                .fits
+                .iter()
+                .find(|f| f.cost == CostKind::OracleCalls)
+                .and_then(|f| f.fit);
+            let fit_text = fit.map_or(String::new(), |f| format!(", c = {}", f.text()));
             lines.push(Line {
                 label: format!("{}{fit_text}", cv.algo_label),
-                y: pts.iter().map(|p| p.hit.oracle_calls.mean).collect(),
-                lo: Some(pts.iter().map(|p| p.hit.oracle_calls.min).collect()),
-                hi: Some(pts.iter().map(|p| p.hit.oracle_calls.max).collect()),
+                y: pts
+                    .iter()
+                    .map(|p| p.cost.cost(CostKind::OracleCalls))
+                    .collect(),
+                lo: None,
+                hi: None,
                 x: x.clone(),
-                dashed: false,
+                dashed: cv.tuned,
                 markers: true,
             });
-            if let Some(f) = cv.fit {
+            if let Some(f) = fit {
                 lines.push(Line {
                     label: format!("{} fit kappa^{:.2}", cv.algo_label, f.slope),
                     y: x.iter()
@@ -63,11 +70,11 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
         out.push((
             "kappa".into(),
             Figure {
-                title: format!("Oracle calls to reach the {metric} target against kappa"),
+                title: format!(
+                    "Oracle calls until the average over iterates of the seed-mean {metric} reaches eps"
+                ),
                 panels: vec![Panel {
-                    title:
-                        "oracle calls to target (mean over seeds that reached it; band: min to max)"
-                            .into(),
+                    title: "oracle calls to eps (mean over the reported seeds)".into(),
                     x_label: "kappa (lower-level condition number)".into(),
                     y_label: "oracle calls".into(),
                     log_x: true,

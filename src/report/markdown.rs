@@ -62,6 +62,84 @@ fn rel(run: &RunData, p: &Path) -> String {
         .replace('\\', "/")
 }
 
+/// A c-c or nc-nc run whose ridges make it strongly convex after all: said, since the
+/// stability claims for C-C and NC-NC are about problems without that.
+fn hidden_convexity(run: &RunData) -> Option<String> {
+    let p = &run.summary.problem;
+    let preset = run.config.problem.preset.name();
+    if !matches!(preset, "c-c" | "nc-nc") || (p.lam_y <= 0.0 && p.nu <= 0.0) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if p.lam_y > 0.0 {
+        parts.push(format!(
+            "lam_y = {} makes the lower level {}strongly convex (mu_g >= {}{})",
+            p.lam_y,
+            if preset == "nc-nc" {
+                "less nonconvex, and where the coupling's curvature is small "
+            } else {
+                ""
+            },
+            p.lam_y,
+            if preset == "nc-nc" {
+                " minus the coupling's negative curvature"
+            } else {
+                ""
+            }
+        ));
+    }
+    if p.nu > 0.0 {
+        parts.push(format!(
+            "nu = {} adds a ridge on x to the upper level",
+            p.nu
+        ));
+    }
+    Some(format!(
+        "**Note on the preset:** `{preset}` is defined without ridges, but this run sets them: {}. The theory's {} claims are about problems without uniform strong convexity; read its verdicts as those of a weakly regularised problem.",
+        parts.join("; "),
+        preset.to_uppercase()
+    ))
+}
+
+/// Where along the run a nonconvex coupling makes the lower level nonconvex: the share of
+/// coordinates with negative curvature (`neg_curvature_share`) at the start, half way and at
+/// the end, mean over seeds.
+fn nonconvexity(o: &mut String, run: &RunData) {
+    let rows: Vec<(&str, &crate::analysis::Series)> = run
+        .configs
+        .iter()
+        .filter_map(|c| Some((c.label.as_str(), c.series(Metric::NegCurvatureShare)?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "**Nonconvexity along the run** (share of coordinates j where exp(x_k(j)) phi''(y_j) + lam_y < 0 at the base lane, mean over seeds; a negative entry is necessary for the lower level to be nonconvex there):\n"
+    );
+    let _ = writeln!(
+        o,
+        "| configuration | t = {} | t = {} | t = {} |",
+        run.log_steps.first().unwrap_or(&0),
+        run.log_steps.get(run.log_steps.len() / 2).unwrap_or(&0),
+        run.log_steps.last().unwrap_or(&0)
+    );
+    let _ = writeln!(o, "|---|---|---|---|");
+    for (label, s) in rows {
+        let at = |i: usize| s.mean.get(i).map_or("-".to_string(), |v| format!("{v:.2}"));
+        let n = s.mean.len();
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            label.replace('|', "\\|"),
+            at(0),
+            at(n / 2),
+            at(n.saturating_sub(1))
+        );
+    }
+    o.push('\n');
+}
+
 /// Which randomness an interval over this run's seeds covers.
 pub(super) fn randomness(run: &RunData) -> &'static str {
     match (run.config.run.resample, run.config.data.kind) {
@@ -126,6 +204,10 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         run.seeds.len(),
         randomness(run)
     );
+    if let Some(note) = hidden_convexity(run) {
+        let _ = writeln!(o, "{note}\n");
+    }
+    nonconvexity(&mut o, run);
     if !s.complete {
         let _ = writeln!(
             o,
@@ -227,6 +309,9 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     }
     if secs.kappa {
         sections::kappa(&mut o, run);
+    }
+    if !cfg.report.eps.is_empty() {
+        sections::eps(&mut o, run);
     }
 
     let _ = writeln!(o, "## Configuration\n\n```toml");

@@ -7,7 +7,7 @@
 
 use crate::algo::OracleCounts;
 use crate::metrics::{Metric, MetricValues};
-use crate::problem::{exact, Loss};
+use crate::problem::{coupling, exact, Coupling, Loss};
 use crate::sweep::Study;
 
 /// Sums over a group's finite neighbours of their distances to the base lane.
@@ -116,6 +116,16 @@ impl GroupMeter {
         }
         if study.config.run.exact {
             self.exact(&mut row, study, config, seed, t, &r.x, &r.y);
+        }
+        if study.spec.coupling == Coupling::Nonconvex && !r.y.is_empty() {
+            let spec = &study.spec;
+            let negative = (0..r.y.len())
+                .filter(|&j| {
+                    let x = r.x.get(spec.k(j)).copied().unwrap_or(0.0);
+                    coupling::dyy(spec.coupling, spec.mu, x, r.y[j]) + spec.lam_y < 0.0
+                })
+                .count();
+            row[Metric::NegCurvatureShare] = negative as f64 / r.y.len() as f64;
         }
         let c = &r.counts;
         row[Metric::OracleGradG] = c.grad_g as f64;

@@ -124,6 +124,10 @@ pub struct DataFacts {
     pub n_test: usize,
     pub n_pool: usize,
     pub kappa: Option<f64>,
+    /// The constants of a quadratic problem on its first seed's sets (the kappa bounds'
+    /// L_g, mu_g, |grad y*|, L_F, |v*|); absent for other problems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constants: Option<crate::problem::exact::QuadraticConstants>,
 }
 
 /// One `[vary]` variant.

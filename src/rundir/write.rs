@@ -371,6 +371,12 @@ pub fn lanes_csv(rows: &[LaneRow]) -> Result<String> {
 
 fn data_facts(study: &Study) -> DataFacts {
     let sizes = study.data.sizes();
+    let constants = (study.spec.is_quadratic())
+        .then(|| study.data.sets(study.config.run.seed_base).ok())
+        .flatten()
+        .and_then(|s| {
+            crate::problem::exact::quadratic_constants(&study.spec, s.lower, s.upper).ok()
+        });
     DataFacts {
         d: study.d(),
         p: study.p(),
@@ -379,6 +385,7 @@ fn data_facts(study: &Study) -> DataFacts {
         n_test: sizes.test,
         n_pool: sizes.pool,
         kappa: study.config.data.kappa,
+        constants,
     }
 }
 

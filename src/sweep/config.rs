@@ -392,12 +392,20 @@ pub struct ReportConfig {
     /// fraction of logging points; configurations with diverged lanes lose.
     pub select_metric: Option<Metric>,
     pub select_window: f64,
-    /// Seeds the selection picks on (the first ones); the winner's score is then also
-    /// reported on the other seeds, which the choice never saw. 0: pick and report on every
-    /// seed (the report says that the winner's score is then optimistic).
-    pub select_seeds: usize,
+    /// Seeds the selection picks on (the first ones); the winner's score, the comparison with
+    /// the untuned model and the tuned kappa curves are then reported on the other seeds,
+    /// which the choice never saw. 0: pick and report on every seed (the report says that the
+    /// winner's score is then optimistic). Absent: half the seeds when something is selected
+    /// and there are at least 4 ([`ReportConfig::selection_seeds`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_seeds: Option<usize>,
     /// Write figures at the end of `sbo run` (`sbo plot` makes them later otherwise).
     pub plots: bool,
+    /// eps values of an eps study: the report gives each configuration's cost until the
+    /// average over iterates of the seed-mean `target_metric` reaches each, and the exponent
+    /// of cost ~ eps^-b beside the analyses' 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eps: Vec<f64>,
 }
 
 impl Default for ReportConfig {
@@ -412,13 +420,30 @@ impl Default for ReportConfig {
             relative_target: None,
             select_metric: None,
             select_window: 0.2,
-            select_seeds: 0,
+            select_seeds: None,
+            eps: Vec::new(),
             plots: true,
         }
     }
 }
 
 impl ReportConfig {
+    /// How many of `seeds` seeds the selection picks on: `select_seeds` when given, else half
+    /// of them when something is selected (a `select_metric`, or a kappa study's curves tuned
+    /// per kappa) and there are at least 4 (a selection and its report on the same seeds is
+    /// optimistic), else 0.
+    pub fn selection_seeds(&self, seeds: usize) -> usize {
+        match self.select_seeds {
+            Some(k) => k,
+            None if (self.select_metric.is_some() || self.kind == StudyKind::Kappa)
+                && seeds >= 4 =>
+            {
+                seeds / 2
+            }
+            None => 0,
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         if !(self.fit_from >= 0.0 && self.fit_from < 1.0) {
             return Err(SboError::config("report.fit_from", "must be in [0, 1)"));
@@ -438,6 +463,12 @@ impl ReportConfig {
                     return Err(SboError::config(f, format!("must be > 0, got {v}")));
                 }
             }
+        }
+        if let Some(v) = self.eps.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(SboError::config(
+                "report.eps",
+                format!("every eps must be > 0, got {v}"),
+            ));
         }
         if self.target.is_some() && self.relative_target.is_some() {
             return Err(SboError::config(
@@ -628,5 +659,35 @@ impl SweepConfig {
 
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string_pretty(self).map_err(|e| SboError::config("config", e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_holds_half_the_seeds_out_by_default() {
+        let mut r = ReportConfig::default();
+        assert_eq!(
+            r.selection_seeds(10),
+            0,
+            "nothing selected, nothing held out"
+        );
+        r.select_metric = Some(Metric::ValLoss);
+        assert_eq!(r.selection_seeds(10), 5);
+        assert_eq!(r.selection_seeds(7), 3);
+        assert_eq!(r.selection_seeds(3), 0, "too few seeds to split");
+        r.select_seeds = Some(0);
+        assert_eq!(
+            r.selection_seeds(10),
+            0,
+            "an explicit 0 picks on every seed"
+        );
+        let kappa = ReportConfig {
+            kind: StudyKind::Kappa,
+            ..ReportConfig::default()
+        };
+        assert_eq!(kappa.selection_seeds(8), 4, "curves tuned per kappa");
     }
 }

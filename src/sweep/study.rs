@@ -41,13 +41,14 @@ impl Study {
             ));
         }
         config.report.validate()?;
-        if config.report.select_seeds > 0 && config.report.select_seeds >= config.run.seeds {
+        let k = config.report.selection_seeds(config.run.seeds);
+        if k > 0 && k >= config.run.seeds {
             return Err(SboError::config(
                 "report.select_seeds",
                 format!(
                     "{} of {} seeds leaves none to report the selection on: choose fewer than \
                      run.seeds (or 0 to pick and report on every seed)",
-                    config.report.select_seeds, config.run.seeds
+                    k, config.run.seeds
                 ),
             ));
         }
@@ -159,22 +160,22 @@ impl Study {
 }
 
 /// The covariance spectrum [s_min, s_max] of the synthetic generator, from either s_min or
-/// kappa = (s_max + c) / (s_min + c), c = mu + lam_y (prior coupling) or lam_y.
+/// kappa = (s_max + c) / (s_min + c), c = mu + lam_y (prior coupling) or lam_y (bilinear).
+///
+/// Without `data.s_max`, the prior family keeps mu_g = mu + lam_y and grows L with kappa
+/// (s_max = kappa c), while the bilinear family keeps L = 1 + lam_y and shrinks mu_g with kappa
+/// under a cross term of fixed size mu: the worst case the kappa bounds are about.
 fn synthetic_spectrum(config: &SweepConfig, spec: &ProblemSpec) -> Result<(f64, f64)> {
     let dc = &config.data;
-    let c = spec.lam_y
-        + if spec.coupling == crate::problem::Coupling::Prior {
-            spec.mu
-        } else {
-            0.0
-        };
+    let curvature = spec.coupling_curvature();
+    let c = spec.lam_y + curvature.unwrap_or(0.0);
     match (dc.kappa, dc.s_min) {
         (Some(_), Some(_)) => Err(SboError::config(
             "data.kappa",
             "give either kappa or s_min, not both",
         )),
         (Some(kappa), None) => {
-            if spec.loss != Loss::Squared || spec.coupling != crate::problem::Coupling::Prior {
+            if !spec.is_quadratic() {
                 // Elsewhere the lower Hessian moves with x and y (exp(x) weights, the logistic
                 // curvature, phi''), so the configured kappa would name no actual constant.
                 return Err(SboError::config(
@@ -182,9 +183,10 @@ fn synthetic_spectrum(config: &SweepConfig, spec: &ProblemSpec) -> Result<(f64, 
                     format!(
                         "kappa is the lower level's condition number (s_max + mu + lam_y) / \
                          (s_min + mu + lam_y) only with squared loss and the prior coupling \
-                         (sc-sc); with {} loss and the {} coupling the lower Hessian depends on \
-                         x and y, so no kappa is set: shape the features with data.s_min and \
-                         data.s_max instead",
+                         (sc-sc), or (s_max + lam_y) / (s_min + lam_y) with the bilinear one; \
+                         with {} loss and the {} coupling the lower Hessian depends on x and y, \
+                         so no kappa is set: shape the features with data.s_min and data.s_max \
+                         instead",
                         format!("{:?}", spec.loss).to_lowercase(),
                         format!("{:?}", spec.coupling).to_lowercase()
                     ),
@@ -196,14 +198,18 @@ fn synthetic_spectrum(config: &SweepConfig, spec: &ProblemSpec) -> Result<(f64, 
                     format!("must be >= 1, got {kappa}"),
                 ));
             }
-            let s_max = dc.s_max.unwrap_or(if c > 0.0 { kappa * c } else { 1.0 });
+            let prior = spec.coupling == crate::problem::Coupling::Prior;
+            let s_max = dc
+                .s_max
+                .unwrap_or(if prior && c > 0.0 { kappa * c } else { 1.0 });
             let s_min = (s_max + c) / kappa - c;
             if s_min <= 0.0 {
                 return Err(SboError::config(
                     "data.kappa",
                     format!(
-                        "kappa = {kappa} is out of reach with s_max = {s_max} and mu + lam_y = {c}: \
-                         the largest is {}; raise data.s_max or leave it out",
+                        "kappa = {kappa} is out of reach with s_max = {s_max} and a constant \
+                         lower curvature of {c}: the largest is {}; raise data.s_max or leave it \
+                         out",
                         (s_max + c) / c.max(f64::MIN_POSITIVE)
                     ),
                 ));
