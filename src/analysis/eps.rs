@@ -6,9 +6,9 @@
 //! logging grid, so such studies log on a geometric grid). A seed that diverged makes the mean
 //! undefined from there on: that configuration does not reach eps.
 
+use super::claim::Verdict;
 use super::fit::{ols_loglog, Fit, FitMethod};
 use super::run_data::{ConfigData, RunData};
-use super::stability::Verdict;
 use crate::algo::CostKind;
 use crate::metrics::Metric;
 use serde::Serialize;

@@ -1,10 +1,10 @@
 //! The kappa study: for each algorithm configuration, what it costs to reach the target at
 //! each condition number, and the exponent of cost ~ kappa^c beside the theory's.
 
+use super::claim::Verdict;
 use super::eps::{bootstrap_fit, cost_to_eps, EpsCost};
 use super::fit::{ols_loglog, Fit};
 use super::run_data::{ConfigData, RunData};
-use super::stability::Verdict;
 use crate::algo::{CostKind, Schedule};
 use crate::metrics::Metric;
 use crate::problem::exact::QuadraticConstants;

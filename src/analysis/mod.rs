@@ -5,6 +5,7 @@
 //! Owns: the statistics and the verdicts. Must not know: how a run was computed (it reads run
 //! directories through `rundir`), how results are drawn or written up (`plot`, `report`).
 
+pub mod claim;
 pub mod run_data;
 
 pub use run_data::{ConfigData, RunData, Series};

@@ -4,9 +4,9 @@
 //! correction across every comparison of the report. A prediction is only judged in the
 //! settings its source covers; elsewhere the comparison is shown with the reason.
 
+use super::claim::{preset_grows, setting, Claim, Verdict, NOT_THEORY};
 use super::paired::{directional, holm, PairedDiff, ALPHA};
 use super::run_data::{ConfigData, RunData};
-use super::stability::{preset_grows, setting, Claim, Verdict, NOT_THEORY};
 use crate::algo::Schedule;
 use crate::metrics::Metric;
 

@@ -96,8 +96,8 @@ pub fn directional(
     adjusted_p: f64,
     larger: bool,
     alpha: f64,
-) -> super::stability::Verdict {
-    use super::stability::Verdict;
+) -> super::claim::Verdict {
+    use super::claim::Verdict;
     if !d.mean.is_finite() || !adjusted_p.is_finite() {
         return Verdict::NotJudged;
     }

@@ -56,6 +56,12 @@ impl ConfigData {
         self.series.get(&metric)
     }
 
+    /// Whether this is an untuned model: its hyperparameters never move (`alpha = 0`), the
+    /// baseline the selected configurations are compared with (`analysis::tuning`).
+    pub fn is_untuned(&self) -> bool {
+        self.settings.alpha == crate::algo::Schedule::Constant(0.0)
+    }
+
     /// Each seed's value of `metric` at the last logging step (NaN where missing).
     pub fn final_values(&self, metric: Metric) -> Vec<f64> {
         self.per_seed

@@ -26,7 +26,7 @@ pub struct Candidate {
     /// The run did not measure the metric (e.g. `hypergrad_norm_sq` without `run.exact`).
     pub missing: bool,
     pub chosen: bool,
-    /// An untuned model (`alpha = 0`, see [`super::tuning`]): scored, never chosen.
+    /// An untuned model (`alpha = 0`, [`super::ConfigData::is_untuned`]): scored, never chosen.
     pub untuned: bool,
     /// For a winner at the edge of its grid: which setting, and how.
     pub edge: Option<String>,
@@ -95,7 +95,7 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
                 diverged,
                 missing,
                 chosen: false,
-                untuned: super::tuning::is_untuned(c),
+                untuned: c.is_untuned(),
                 edge: None,
             }
         })

@@ -4,6 +4,8 @@
 //! re-initialisation (`ud`). Each check states what the theory predicts, what the run shows
 //! and whether they agree, so disagreements are said plainly rather than hidden in a figure.
 
+use super::claim::{preset_grows, setting};
+pub use super::claim::{Claim, Verdict, NOT_THEORY};
 use super::fit::{fit_seeds, Fit};
 use super::paired::ALPHA;
 use super::run_data::{ConfigData, RunData};
@@ -18,48 +20,6 @@ pub const SIZE_EXPONENT_MARGIN: f64 = 0.35;
 /// Fewer logging points than this in a fit window leave the growth claim unjudged.
 pub const MIN_FIT_POINTS: usize = 5;
 
-/// The outcome of checking one claim. A fitted exponent is judged by its interval, so a
-/// verdict is only given when the run can tell: an interval that straddles the threshold is
-/// `Inconclusive`, not a pass or a failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Verdict {
-    Holds,
-    Fails,
-    Inconclusive,
-    /// The theory predicts nothing here, or there is too little data.
-    NotJudged,
-}
-
-impl Verdict {
-    /// From an interval [lo, hi] and the predicate "value is on the predicted side of a
-    /// threshold": holds when the whole interval is, fails when none of it is.
-    fn of_interval(lo: f64, hi: f64, ok: impl Fn(f64) -> bool) -> Verdict {
-        if !(lo.is_finite() && hi.is_finite()) {
-            return Verdict::NotJudged;
-        }
-        match (ok(lo), ok(hi)) {
-            (true, true) => Verdict::Holds,
-            (false, false) => Verdict::Fails,
-            _ => Verdict::Inconclusive,
-        }
-    }
-
-    pub fn is_judged(&self) -> bool {
-        matches!(self, Verdict::Holds | Verdict::Fails)
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Claim {
-    /// What is compared (a configuration or a group of them).
-    pub subject: String,
-    pub prediction: String,
-    /// Where the prediction comes from and the settings it covers.
-    pub source: String,
-    pub observed: String,
-    pub verdict: Verdict,
-}
-
 /// Sources of the predictions, as the report names them.
 pub const SOURCE_GROWTH: &str =
     "stability paper (SGD for bilevel problems, y not re-initialised): \
@@ -67,19 +27,6 @@ pub const SOURCE_GROWTH: &str =
      NC-NC; covers the sc-sc, c-c and nc-nc presets";
 pub const SOURCE_SIZE: &str = "stability paper: bounds O(1/m) in the number m of upper-level \
      (validation) samples; covers neighbours that replace an upper sample";
-pub const NOT_THEORY: &str = "no statement of the stability paper (its bounds are in m, the \
-     upper-level size): shown, not judged";
-
-/// A run setting as a configuration saw it: its variant's value when `[vary]` sets the key,
-/// else the run's.
-pub(super) fn setting(c: &ConfigData, key: &str, base: String) -> String {
-    c.variant
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or(base)
-}
-
 fn replace_side(run: &RunData, c: &ConfigData) -> ReplaceSide {
     let base = format!("{:?}", run.config.run.replace).to_lowercase();
     match setting(c, "run.replace", base).as_str() {
@@ -109,14 +56,6 @@ pub fn growth_fits(run: &RunData, metric: Metric) -> Vec<(String, Option<Fit>)> 
             (c.label.clone(), fit)
         })
         .collect()
-}
-
-pub(super) fn preset_grows(preset: &str) -> Option<bool> {
-    match preset {
-        "sc-sc" => Some(false),
-        "c-c" | "nc-nc" => Some(true),
-        _ => None,
-    }
 }
 
 /// Every claim of a report on `metric`, corrected together so that the report's verdicts

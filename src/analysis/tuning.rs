@@ -7,11 +7,10 @@
 //!
 //! Owns: the baseline rule and the comparison. Must not know: how a report is written.
 
+use super::claim::Verdict;
 use super::paired::{directional, holm, PairedDiff, ALPHA};
 use super::run_data::{ConfigData, RunData};
 use super::select::Candidate;
-use super::stability::Verdict;
-use crate::algo::Schedule;
 use crate::metrics::Metric;
 use serde::Serialize;
 
@@ -28,11 +27,6 @@ pub struct TuningRow {
     pub p_adjusted: f64,
     /// "tuning improves the held-out metric".
     pub verdict: Verdict,
-}
-
-/// Whether `c` is an untuned model: its hyperparameters never move.
-pub fn is_untuned(c: &ConfigData) -> bool {
-    c.settings.alpha == Schedule::Constant(0.0)
 }
 
 /// The held-out metric of a run: test accuracy where it was measured, else test loss; and
@@ -69,13 +63,13 @@ pub fn tuning_rows(run: &RunData, candidates: &[Candidate]) -> Vec<TuningRow> {
         let Some(tuned) = run.configs.iter().find(|c| c.label == cand.config) else {
             continue;
         };
-        if is_untuned(tuned) {
+        if tuned.is_untuned() {
             continue;
         }
         for base in run
             .configs
             .iter()
-            .filter(|c| is_untuned(c) && c.variant == tuned.variant)
+            .filter(|c| c.is_untuned() && c.variant == tuned.variant)
         {
             rows.push(TuningRow {
                 tuned: tuned.label.clone(),

@@ -1,9 +1,11 @@
 //! Table cells and tables of the Markdown report: numbers, intervals, spreads and the claims
 //! table with its verdicts.
 
-use crate::analysis::stability::{Claim, Verdict};
+use crate::analysis::claim::{Claim, Verdict};
 use crate::analysis::target::Spread;
+use crate::analysis::RunData;
 use crate::metrics::Summary;
+use crate::sweep::{DataKind, Resample};
 use std::fmt::Write as _;
 
 pub(super) fn e(v: f64) -> String {
@@ -94,4 +96,23 @@ pub(super) fn tally(claims: &[Claim]) -> String {
         parts.push(format!("is not judged in {}", n(Verdict::NotJudged)));
     }
     format!("{}.", parts.join(", "))
+}
+
+/// Which randomness an interval over this run's seeds covers.
+pub(super) fn randomness(run: &RunData) -> &'static str {
+    match (run.config.run.resample, run.config.data.kind) {
+        (Resample::Data, DataKind::Synthetic) => {
+            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
+             draws its own sample of the synthetic population (`run.resample = \"data\"`)"
+        }
+        (Resample::Data, _) => {
+            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
+             draws its own lower / upper / pool / test split of the file \
+             (`run.resample = \"data\"`)"
+        }
+        (Resample::None, _) => {
+            "the algorithm's randomness (batches, neighbour choice) on one draw of the data \
+             (`data.seed`), not the data's sampling error (`run.resample = \"data\"` covers it)"
+        }
+    }
 }

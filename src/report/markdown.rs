@@ -12,7 +12,7 @@ use crate::analysis::stability::Verdict;
 use crate::analysis::RunData;
 use crate::error::{Result, SboError};
 use crate::metrics::Metric;
-use crate::sweep::{DataKind, Resample, StudyKind};
+use crate::sweep::{DataKind, StudyKind};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -140,25 +140,6 @@ fn nonconvexity(o: &mut String, run: &RunData) {
     o.push('\n');
 }
 
-/// Which randomness an interval over this run's seeds covers.
-pub(super) fn randomness(run: &RunData) -> &'static str {
-    match (run.config.run.resample, run.config.data.kind) {
-        (Resample::Data, DataKind::Synthetic) => {
-            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
-             draws its own sample of the synthetic population (`run.resample = \"data\"`)"
-        }
-        (Resample::Data, _) => {
-            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
-             draws its own lower / upper / pool / test split of the file \
-             (`run.resample = \"data\"`)"
-        }
-        (Resample::None, _) => {
-            "the algorithm's randomness (batches, neighbour choice) on one draw of the data \
-             (`data.seed`), not the data's sampling error (`run.resample = \"data\"` covers it)"
-        }
-    }
-}
-
 /// The Markdown text of the report.
 pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     let mut o = String::new();
@@ -202,7 +183,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
             String::new()
         },
         run.seeds.len(),
-        randomness(run)
+        super::cells::randomness(run)
     );
     if let Some(note) = hidden_convexity(run) {
         let _ = writeln!(o, "{note}\n");
@@ -249,7 +230,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
              probability at most 5 % (nominally: the t-intervals assume roughly normal per-seed \
              values), {exponents}, and half for the orderings (paired per-seed t-tests, Holm). \
              The intervals cover {}.\n",
-            randomness(run)
+            super::cells::randomness(run)
         );
         for (name, claims) in [
             ("Growth with iterations", &growth),

@@ -295,7 +295,7 @@ pub(super) fn kappa(o: &mut String, run: &RunData) {
     let _ = writeln!(
         o,
         "cost ~ kappa^c by least squares on log-log axes over the kappas where eps was reached; the interval is a 95 % percentile bootstrap over seeds (1000 draws, the same seeds at every kappa), covering {}, widened by the logging grid's resolution (eps was crossed somewhere after the previous logging step). A bound is an upper bound over all problems with this kappa: \"holds\" when the whole interval is at or below it, \"does not hold\" when all of it is above, else inconclusive; with fewer than 3 kappas, or a cost kind the analysis does not bound, no verdict.\n",
-        super::markdown::randomness(run)
+        super::cells::randomness(run)
     );
     let _ = writeln!(o, "| configuration | cost | fitted c | kappas | bound | cost grows no faster than the bound |");
     let _ = writeln!(o, "|---|---|---|---|---|---|");
@@ -342,7 +342,7 @@ fn tuning(o: &mut String, run: &RunData, cands: &[crate::analysis::select::Candi
         "### Does tuning matter?\n\nEach chosen configuration against the untuned model (the same lower-level training with `alpha = 0`, so x stays at `run.x0 = {}`): final `{}` on held-out data, paired per seed on {seeds}; tuned - untuned with its 95 % Student-t interval; verdicts Holm-corrected across these rows at 5 %. The interval covers {}.\n",
         run.config.run.x0,
         first.metric,
-        super::markdown::randomness(run),
+        super::cells::randomness(run),
     );
     let _ = writeln!(
         o,
@@ -379,7 +379,7 @@ pub(super) fn eps(o: &mut String, run: &RunData) {
         o,
         "eps-stationarity as the analyses state it: the average over the iterates 0..t of `{tm}` (mean over all {} seeds; trapezoid rule on the logging steps) at or below eps. The exponent b of cost ~ (1/eps)^b is fitted by least squares on log-log axes over the eps reached, with a 95 % percentile bootstrap interval over seeds (the same seeds at every eps), covering {}, widened by the logging grid's resolution. Bound: the eps^-2 of the SSAID and stocBiO analyses (\"holds\" when the whole interval is at or below 2). A rate shows only in the noise regime: when the average at the end is far below the smallest eps, or eps is reached within the first logging steps, the costs describe the transient instead.\n",
         run.seeds.len(),
-        super::markdown::randomness(run)
+        super::cells::randomness(run)
     );
     let _ = writeln!(
         o,
