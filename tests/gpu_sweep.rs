@@ -231,8 +231,6 @@ fn sbo_verify_reports_every_metric_and_passes_on_a_tiny_sweep() {
     );
 }
 
-/// A wide problem (d = 200, so 256 threads per lane) with small and large batches, which
-/// take the two dot-product paths of `shaders/pass.wgsl`.
 /// `run.resample = "data"`: every seed's lanes read their own rows through the row maps, on
 /// the test set too (nc-nc is logistic, so its test loss comes from the test rows rather than
 /// the population). A GPU that read another seed's rows would miss by far more than the
@@ -254,6 +252,8 @@ fn resampled_data_matches_the_cpu() {
     }
 }
 
+/// A wide problem (d = 200, so 256 threads per lane) with small and large batches, which
+/// take the two dot-product paths of `shaders/pass.wgsl`.
 #[test]
 fn wide_problems_match_the_cpu() {
     let Some(ctx) = gpu_support::context() else {

@@ -211,3 +211,15 @@ fn the_report_says_which_randomness_its_intervals_cover() {
         );
     }
 }
+
+#[test]
+fn a_seed_range_past_64_bits_is_a_config_error_not_a_panic() {
+    let mut cfg = config(SYNTHETIC, true);
+    cfg.run.seed_base = u64::MAX;
+    cfg.run.seeds = 1;
+    let err = Study::prepare(&cfg, None)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("run.seed_base"), "{err}");
+}

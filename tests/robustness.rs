@@ -148,6 +148,19 @@ fn kappa_is_refused_where_it_sets_no_condition_number() {
     check_fails(dir.path(), &squared_logweight, &["data.kappa", "logweight"]);
 }
 
+/// The bilinear coupling adds no curvature: without lam_y the lower level needs n_lower >= d.
+#[test]
+fn an_unbounded_bilinear_lower_level_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY
+        .replace(
+            "name = \"tiny\"",
+            "name = \"tiny\"\n[problem]\ncoupling = \"bilinear\"\nlam_y = 0.0",
+        )
+        .replace("d = 3", "d = 50");
+    check_fails(dir.path(), &text, &["problem.lam_y", "n_lower >= d"]);
+}
+
 #[test]
 fn too_many_logging_points_are_refused_by_check() {
     let dir = tempfile::tempdir().unwrap();

@@ -147,7 +147,7 @@ fn planted_kappa_run(dir: &Path) -> RunData {
     log_steps.push(4_000_000_000);
     log_steps.sort();
     log_steps.dedup();
-    let n_seeds = 4;
+    let n_seeds = 5;
     let mut config = SweepConfig::default();
     config.report.target = Some(eps);
     let configs = kappas
@@ -221,10 +221,7 @@ fn kappa_fit_recovers_a_planted_exponent() {
         assert_eq!(p.cost.step, Some(t as u64), "kappa {k}");
         // Mean over seeds of (1 + s/10) t.
         let calls = p.cost.cost(sbo::algo::CostKind::OracleCalls);
-        assert!(
-            (calls - 1.15 * t).abs() < 1e-6 * calls,
-            "kappa {k}: {calls}"
-        );
+        assert!((calls - 1.2 * t).abs() < 1e-6 * calls, "kappa {k}: {calls}");
     }
     let fit = |kind| {
         cv.fits
@@ -244,6 +241,25 @@ fn kappa_fit_recovers_a_planted_exponent() {
         .find(|f| f.cost == sbo::algo::CostKind::OracleCalls)
         .unwrap();
     assert_eq!(judged.verdict, sbo::analysis::stability::Verdict::Holds);
+    // A larger kappa that never reaches eps: the fit keeps its 5 points, but "holds" on the
+    // reached range is no longer a verdict.
+    let mut censored = run.clone();
+    let mut hard = censored.configs[4].clone();
+    hard.label = "kappa=3162 | ssaid".into();
+    hard.variant = vec![("data.kappa".into(), "3162".into())];
+    for row in hard.per_seed.get_mut(&Metric::HypergradNormSq).unwrap() {
+        row.iter_mut().for_each(|v| *v = 1.0);
+    }
+    censored.configs.push(hard);
+    let cv = &kappa::curves(&censored, Metric::HypergradNormSq)[0];
+    let f = cv
+        .fits
+        .iter()
+        .find(|f| f.cost == sbo::algo::CostKind::OracleCalls)
+        .unwrap();
+    assert!(f.censored);
+    assert_eq!(f.fit.unwrap().points, 5);
+    assert_eq!(f.verdict, sbo::analysis::stability::Verdict::Inconclusive);
     // The report names the exponent next to the theory's.
     let text = sbo::report::markdown::render(&run, &[]);
     assert!(text.contains("## Cost against kappa"), "{text}");

@@ -33,6 +33,17 @@ impl Verdict {
         }
     }
 
+    /// A "holds" on the reached range only is no "holds" when a harder setting (a larger
+    /// kappa, a smaller eps) was not reached: the missing point is the one that would show a
+    /// cost outgrowing its bound.
+    pub fn unless_censored(self, censored: bool) -> Verdict {
+        if censored && self == Verdict::Holds {
+            Verdict::Inconclusive
+        } else {
+            self
+        }
+    }
+
     pub fn is_judged(&self) -> bool {
         matches!(self, Verdict::Holds | Verdict::Fails)
     }

@@ -159,6 +159,10 @@ pub fn cost_to_eps(
 /// Bootstrap draws behind an exponent's interval.
 pub const DRAWS: usize = 1000;
 
+/// Fewer seeds give no interval: with 2 or 3 the percentile bootstrap only spans the few
+/// distinct resamples, not a 95 % interval.
+pub const MIN_BOOTSTRAP_SEEDS: usize = 5;
+
 /// SplitMix64: the bootstrap's reproducible draws.
 struct Mix(u64);
 impl Mix {
@@ -204,7 +208,10 @@ pub fn bootstrap_fit(
             }
         }
     }
-    let (lo, hi) = if !slopes.is_empty() && slopes.len() * 10 >= DRAWS * 9 {
+    let (lo, hi) = if seeds.len() >= MIN_BOOTSTRAP_SEEDS
+        && !slopes.is_empty()
+        && slopes.len() * 10 >= DRAWS * 9
+    {
         slopes.sort_by(f64::total_cmp);
         let q = |p: f64| slopes[((slopes.len() - 1) as f64 * p).round() as usize];
         (q(0.025), q(0.975))
@@ -268,6 +275,8 @@ pub struct EpsCurve {
     /// Per cost kind: the exponent b of cost ~ (1/eps)^b, and the verdict against the
     /// analyses' eps^-2.
     pub fits: Vec<(CostKind, Option<Fit>, Verdict)>,
+    /// An eps smaller than the fitted ones was not reached.
+    pub censored: bool,
 }
 
 /// The exponent every analysis sbo cites gives in eps: O(eps^-2).
@@ -290,6 +299,11 @@ pub fn eps_curves(run: &RunData, metric: Metric) -> Vec<EpsCurve> {
             let used: Vec<usize> = (0..eps.len())
                 .filter(|&i| points[i].step.is_some())
                 .collect();
+            // A smaller eps than the fitted ones that was not reached: the cost there is the
+            // one that could outgrow the bound.
+            let smallest = used.iter().map(|&i| eps[i]).fold(f64::INFINITY, f64::min);
+            let censored = (0..eps.len())
+                .any(|i| points[i].step.is_none() && !points[i].at_start && eps[i] < smallest);
             let x: Vec<f64> = used.iter().map(|&i| 1.0 / eps[i]).collect();
             let res: Vec<f64> = used.iter().map(|&i| points[i].resolution).collect();
             let fits = CostKind::ALL
@@ -301,7 +315,8 @@ pub fn eps_curves(run: &RunData, metric: Metric) -> Vec<EpsCurve> {
                     });
                     let bounded = crate::algo::AlgoKind::parse(&c.algorithm)
                         .is_ok_and(|k| !k.descriptor().theory.kappa_bounds.is_empty());
-                    let verdict = against_bound(fit, bounded.then_some(EPS_BOUND));
+                    let verdict =
+                        against_bound(fit, bounded.then_some(EPS_BOUND)).unless_censored(censored);
                     (kind, fit, verdict)
                 })
                 .collect();
@@ -310,6 +325,7 @@ pub fn eps_curves(run: &RunData, metric: Metric) -> Vec<EpsCurve> {
                 algorithm: c.algorithm.clone(),
                 points,
                 fits,
+                censored,
             }
         })
         .collect()

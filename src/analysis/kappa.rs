@@ -36,8 +36,12 @@ pub struct KappaFit {
     /// (exponent, source) of the algorithm's bound on this kind of cost.
     pub bound: Option<(f64, &'static str)>,
     /// "cost grows no faster than kappa^bound": holds when the whole interval is at or below
-    /// it, does not hold when all of it is above.
+    /// it, does not hold when all of it is above; inconclusive rather than "holds" when a
+    /// larger kappa was not reached (the cost that outgrows a bound is the one that is
+    /// missing from the fit).
     pub verdict: Verdict,
+    /// A kappa beyond the fitted range did not reach eps.
+    pub censored: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -182,17 +186,27 @@ fn curve(
     seeds: &[usize],
 ) -> KappaCurve {
     let algorithm = cfgs.first().map_or(String::new(), |c| c.algorithm.clone());
+    let reached_max = points
+        .iter()
+        .filter(|p| p.cost.step.is_some())
+        .map(|p| p.kappa)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let censored = points
+        .iter()
+        .any(|p| p.cost.step.is_none() && !p.cost.at_start && p.kappa > reached_max);
     let fits = CostKind::ALL
         .iter()
         .map(|&kind| {
             let fit = fit_kind(run, metric, &cfgs, &points, seeds, kind);
             let bound = bound(&algorithm, kind);
-            let verdict = super::eps::against_bound(fit, bound.map(|b| b.0));
+            let verdict =
+                super::eps::against_bound(fit, bound.map(|b| b.0)).unless_censored(censored);
             KappaFit {
                 cost: kind,
                 fit,
                 bound,
                 verdict,
+                censored,
             }
         })
         .collect();
@@ -212,12 +226,14 @@ pub fn curves(run: &RunData, metric: Metric) -> Vec<KappaCurve> {
     let mut out = Vec::new();
     let groups = run.groups_along(KEY);
     for (g, cs) in &groups {
+        // Configured curves are not selected: every seed measures them.
+        let all: Vec<usize> = (0..run.seeds.len()).collect();
         let pts: Vec<(KappaPoint, &ConfigData)> = cs
             .iter()
-            .filter_map(|c| point(run, c, metric, &report).map(|p| (p, *c)))
+            .filter_map(|c| point(run, c, metric, &all).map(|p| (p, *c)))
             .collect();
         let (points, cfgs): (Vec<_>, Vec<_>) = pts.into_iter().unzip();
-        out.push(curve(run, metric, g.clone(), false, cfgs, points, &report));
+        out.push(curve(run, metric, g.clone(), false, cfgs, points, &all));
     }
     // Tuned per kappa: among an algorithm's configurations (in the same other variant
     // values), the one with the fewest oracle calls to eps on the selection seeds.

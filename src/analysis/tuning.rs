@@ -1,6 +1,9 @@
 //! Does tuning matter? Each algorithm's selected configuration against the untuned model: a
 //! configuration of the same run (and variant) whose hyperparameter step is zero (`alpha = 0`),
-//! so its x stays at `run.x0` while its y is trained exactly as the others'. They are compared on
+//! so its x stays at `run.x0` while its y is trained by its own lower-level steps. The untuned
+//! configurations of the winner's algorithm are its baselines (y then trained the same way);
+//! without one, every untuned configuration of the variant is, and the row names which. They
+//! are compared on
 //! held-out data (test accuracy for logistic problems, else test loss) at the last logging step,
 //! paired per seed, on the seeds the selection did not see when `report.select_seeds` holds
 //! some out, Holm-corrected across the rows at 5 %.
@@ -66,11 +69,15 @@ pub fn tuning_rows(run: &RunData, candidates: &[Candidate]) -> Vec<TuningRow> {
         if tuned.is_untuned() {
             continue;
         }
-        for base in run
-            .configs
-            .iter()
-            .filter(|c| c.is_untuned() && c.variant == tuned.variant)
-        {
+        let untuned = |same: bool| {
+            run.configs.iter().filter(move |c| {
+                c.is_untuned()
+                    && c.variant == tuned.variant
+                    && (!same || c.algorithm == tuned.algorithm)
+            })
+        };
+        let same_algorithm = untuned(true).next().is_some();
+        for base in untuned(same_algorithm) {
             rows.push(TuningRow {
                 tuned: tuned.label.clone(),
                 untuned: base.label.clone(),

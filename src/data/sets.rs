@@ -91,8 +91,14 @@ impl StudyData {
         })
     }
 
-    /// Seed `first + k` uses `maps[k]`; every seed's sets have the same sizes.
+    /// Seed `first + k` uses `maps[k]`; every seed's sets have the same sizes. Errors:
+    /// [`SboError::Engine`] without any maps, or with seeds past `u64::MAX`.
     pub fn per_seed(table: Dataset, first: u64, maps: Vec<RowMaps>) -> Result<StudyData> {
+        if maps.is_empty() || first.checked_add(maps.len() as u64 - 1).is_none() {
+            return Err(SboError::Engine {
+                msg: format!("{} seeds' sets from seed {first}", maps.len()),
+            });
+        }
         check_maps(&table, &maps)?;
         Ok(StudyData {
             table,
@@ -151,10 +157,9 @@ impl StudyData {
     }
 
     pub fn sizes(&self) -> SetSizes {
-        let m = match &self.maps {
-            SeedMaps::Shared(m) => m,
-            SeedMaps::PerSeed { maps, .. } => &maps[0],
-        };
+        // `per_seed` refuses an empty list, so there is always a first slot.
+        let empty = RowMaps::default();
+        let m = self.slots().first().unwrap_or(&empty);
         SetSizes {
             lower: m.lower.len(),
             upper: m.upper.len(),

@@ -1,7 +1,8 @@
 //! Scalar couplings r(x_k, y_j) of DESIGN section 2 (k = `ProblemSpec::k(j)`) and the
 //! derivatives the oracles need: dr/dy, d2r/dy2 and d2r/dxdy.
 //!
-//! `mu` is only read by the `prior` and `bilinear` couplings. These are the formulas the WGSL oracles mirror.
+//! `mu` is only read by the `prior` and `bilinear` couplings. These are the formulas the WGSL
+//! oracles mirror.
 use crate::problem::Coupling;
 use crate::real::Real;
 
@@ -49,10 +50,7 @@ pub fn dy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         Coupling::Prior => mu * (y - x),
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * phi_d1(y),
-        Coupling::Bilinear => {
-            let _ = y;
-            -mu * x
-        }
+        Coupling::Bilinear => -mu * x,
     }
 }
 
@@ -69,10 +67,7 @@ pub fn dyy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
             x.exp()
         }
         Coupling::Nonconvex => x.exp() * phi_d2(y),
-        Coupling::Bilinear => {
-            let _ = (x, y);
-            T::zero()
-        }
+        Coupling::Bilinear => T::zero(),
     }
 }
 
@@ -86,9 +81,6 @@ pub fn dxy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         }
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * phi_d1(y),
-        Coupling::Bilinear => {
-            let _ = (x, y);
-            -mu
-        }
+        Coupling::Bilinear => -mu,
     }
 }

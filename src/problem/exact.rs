@@ -326,9 +326,11 @@ fn design(set: DataView) -> (DMatrix<f64>, DVector<f64>) {
     (a, b)
 }
 
-/// The closed-form bilevel optimum (x*, y*(x*)) of a squared-loss prior-coupling problem.
+/// The closed-form bilevel optimum (x*, y*(x*)) of a quadratic problem (squared loss with the
+/// prior or bilinear coupling).
 ///
-/// With M = A^T A / n + (mu + lam_y) I (prior) or A^T A / n + lam_y I (bilinear), c = A^T b / n and P = I (per feature) or the all-ones
+/// With M = A^T A / n + (mu + lam_y) I (prior) or A^T A / n + lam_y I (bilinear),
+/// c = A^T b / n and P = I (per feature) or the all-ones
 /// d x 1 column (scalar): y*(x) = M^-1 (c + mu P x) = y0 + K x, and x* solves
 /// (K^T G K + nu I) x = -K^T A'^T (A' y0 - b') / m with G = A'^T A' / m.
 /// Any other loss or coupling is a `Config` error on field `problem`; a singular system
@@ -431,7 +433,7 @@ pub fn quadratic_constants(
     lower: DataView,
     upper: DataView,
 ) -> Result<QuadraticConstants> {
-    let (xs, ys) = quadratic_optimum(spec, lower, upper)?;
+    let (_, ys) = quadratic_optimum(spec, lower, upper)?;
     let d = lower.d();
     let p = spec.p(d);
     let (a, _) = design(lower);
@@ -465,7 +467,6 @@ pub fn quadratic_constants(
     let y = DVector::from_vec(ys);
     let grad_f = &g * &y - au.tr_mul(&bu) / m;
     let v_star = (&inv * grad_f).norm();
-    let _ = xs;
     Ok(QuadraticConstants {
         l_g,
         mu_g,

@@ -62,8 +62,9 @@ fn rel(run: &RunData, p: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// A c-c or nc-nc run whose ridges make it strongly convex after all: said, since the
-/// stability claims for C-C and NC-NC are about problems without that.
+/// A c-c or nc-nc run with ridges on y or x: said, since the stability claims for C-C and
+/// NC-NC are about problems without uniform strong convexity, which a ridge on y gives the
+/// convex lower level of c-c and moves nc-nc's towards.
 fn hidden_convexity(run: &RunData) -> Option<String> {
     let p = &run.summary.problem;
     let preset = run.config.problem.preset.name();
@@ -72,21 +73,18 @@ fn hidden_convexity(run: &RunData) -> Option<String> {
     }
     let mut parts = Vec::new();
     if p.lam_y > 0.0 {
-        parts.push(format!(
-            "lam_y = {} makes the lower level {}strongly convex (mu_g >= {}{})",
-            p.lam_y,
-            if preset == "nc-nc" {
-                "less nonconvex, and where the coupling's curvature is small "
-            } else {
-                ""
-            },
-            p.lam_y,
-            if preset == "nc-nc" {
-                " minus the coupling's negative curvature"
-            } else {
-                ""
-            }
-        ));
+        parts.push(if preset == "nc-nc" {
+            format!(
+                "lam_y = {0} adds curvature to every coordinate of the lower level, so it is \
+                 nonconvex only where the coupling's curvature is below -{0}",
+                p.lam_y
+            )
+        } else {
+            format!(
+                "lam_y = {0} makes the lower level strongly convex (mu_g >= {0})",
+                p.lam_y
+            )
+        });
     }
     if p.nu > 0.0 {
         parts.push(format!(
@@ -226,7 +224,7 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
         };
         let _ = writeln!(
             o,
-            "Corrected together: a wrong \"holds\" or \"does not hold\" anywhere in this report has \
+            "Corrected together: a wrong \"holds\" or \"does not hold\" anywhere in this section has \
              probability at most 5 % (nominally: the t-intervals assume roughly normal per-seed \
              values), {exponents}, and half for the orderings (paired per-seed t-tests, Holm). \
              The intervals cover {}.\n",

@@ -75,7 +75,7 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
         if k > 0 && k < n {
             let _ = writeln!(
                 o,
-                "Picked on seeds {}..{} (the first {k}); the held-out score is the same mean on the other {} seeds, which the choice never saw: that is the winner's honest score.\n",
+                "Picked on seeds {}–{} (the first {k}); the held-out score is the same mean on the other {} seeds, which the choice never saw: that is the winner's honest score.\n",
                 run.seeds[0],
                 run.seeds[k - 1],
                 n - k
@@ -207,17 +207,22 @@ pub(super) fn kappa(o: &mut String, run: &RunData) {
         let k = cfg.report.selection_seeds(run.seeds.len());
         if k > 0 && k < n {
             (
-                format!("seeds {}..{}", run.seeds[0], run.seeds[k - 1]),
-                format!("the other {} seeds", n - k),
+                format!("seeds {}–{}", run.seeds[0], run.seeds[k - 1]),
+                format!("the other {} seeds, which the choice never saw", n - k),
             )
         } else {
-            ("all seeds".to_string(), format!("all {n} seeds"))
+            (
+                "all seeds".to_string(),
+                format!(
+                    "the same {n} seeds (optimistic: the cheapest of a grid is biased low on the seeds that chose it; set `report.select_seeds`)"
+                ),
+            )
         }
     };
     if curves.iter().any(|c| c.tuned) {
         let _ = writeln!(
             o,
-            "A curve \"tuned per kappa\" takes, at each kappa, the configuration of its algorithm that reached eps with the fewest oracle calls on {pick}; every cost below is measured on {report}.\n"
+            "A curve \"tuned per kappa\" takes, at each kappa, the configuration of its algorithm that reached eps with the fewest oracle calls on {pick}, and is measured on {report}. The configured curves are measured on every seed.\n"
         );
     }
     let consts = kappa::constants(run);
@@ -294,7 +299,7 @@ pub(super) fn kappa(o: &mut String, run: &RunData) {
     let _ = writeln!(o, "\n### Fitted exponents\n");
     let _ = writeln!(
         o,
-        "cost ~ kappa^c by least squares on log-log axes over the kappas where eps was reached; the interval is a 95 % percentile bootstrap over seeds (1000 draws, the same seeds at every kappa), covering {}, widened by the logging grid's resolution (eps was crossed somewhere after the previous logging step). A bound is an upper bound over all problems with this kappa: \"holds\" when the whole interval is at or below it, \"does not hold\" when all of it is above, else inconclusive; with fewer than 3 kappas, or a cost kind the analysis does not bound, no verdict.\n",
+        "cost ~ kappa^c by least squares on log-log axes over the kappas where eps was reached; the interval is a 95 % percentile bootstrap over seeds (1000 draws, the same seeds at every kappa), covering {}, widened by the logging grid's resolution (eps was crossed somewhere after the previous logging step). A bound is an upper bound over all problems with this kappa: \"holds\" when the whole interval is at or below it, \"does not hold\" when all of it is above, else inconclusive, and inconclusive rather than \"holds\" when a larger kappa did not reach eps (the cost that would outgrow the bound is the one missing from the fit); with fewer than 3 kappas, fewer than 5 seeds (no interval) or a cost kind the analysis does not bound, no verdict. Each row stands at its own 95 %: these rows are not corrected together.\n",
         super::cells::randomness(run)
     );
     let _ = writeln!(o, "| configuration | cost | fitted c | kappas | bound | cost grows no faster than the bound |");
@@ -308,11 +313,16 @@ pub(super) fn kappa(o: &mut String, run: &RunData) {
             }
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {}{} | {} | {} |",
                 cv.algo_label.replace('|', "\\|"),
                 f.cost.name(),
                 f.fit.map_or("not enough points".into(), |x| x.text()),
                 f.fit.map_or(0, |x| x.points),
+                if f.censored {
+                    " (a larger kappa not reached)"
+                } else {
+                    ""
+                },
                 f.bound
                     .map_or("-".into(), |(b, src)| format!("{b} ({src})")),
                 super::cells::verdict(f.verdict)
@@ -339,7 +349,7 @@ fn tuning(o: &mut String, run: &RunData, cands: &[crate::analysis::select::Candi
     };
     let _ = writeln!(
         o,
-        "### Does tuning matter?\n\nEach chosen configuration against the untuned model (the same lower-level training with `alpha = 0`, so x stays at `run.x0 = {}`): final `{}` on held-out data, paired per seed on {seeds}; tuned - untuned with its 95 % Student-t interval; verdicts Holm-corrected across these rows at 5 %. The interval covers {}.\n",
+        "### Does tuning matter?\n\nEach chosen configuration against the untuned model (a configuration with `alpha = 0`, so x stays at `run.x0 = {}` while y trains; one of the same algorithm where the run has one, so that y trains the same way, else every untuned configuration, named in the row): final `{}` on held-out data, paired per seed on {seeds}; tuned - untuned with its 95 % Student-t interval; verdicts Holm-corrected across these rows at 5 %. The interval covers {}.\n",
         run.config.run.x0,
         first.metric,
         super::cells::randomness(run),
@@ -377,7 +387,7 @@ pub(super) fn eps(o: &mut String, run: &RunData) {
     let _ = writeln!(o, "## Cost against eps\n");
     let _ = writeln!(
         o,
-        "eps-stationarity as the analyses state it: the average over the iterates 0..t of `{tm}` (mean over all {} seeds; trapezoid rule on the logging steps) at or below eps. The exponent b of cost ~ (1/eps)^b is fitted by least squares on log-log axes over the eps reached, with a 95 % percentile bootstrap interval over seeds (the same seeds at every eps), covering {}, widened by the logging grid's resolution. Bound: the eps^-2 of the SSAID and stocBiO analyses (\"holds\" when the whole interval is at or below 2). A rate shows only in the noise regime: when the average at the end is far below the smallest eps, or eps is reached within the first logging steps, the costs describe the transient instead.\n",
+        "eps-stationarity as the analyses state it: the average over the iterates 0..t of `{tm}` (mean over all {} seeds; trapezoid rule on the logging steps) at or below eps. The exponent b of cost ~ (1/eps)^b is fitted by least squares on log-log axes over the eps reached, with a 95 % percentile bootstrap interval over seeds (the same seeds at every eps), covering {}, widened by the logging grid's resolution. Bound: the eps^-2 of the SSAID and stocBiO analyses (\"holds\" when the whole interval is at or below 2; inconclusive rather than \"holds\" when a smaller eps was not reached; no verdict with fewer than 3 eps or 5 seeds). Each row stands at its own 95 %, not corrected together. A rate shows only in the noise regime: when the average at the end is far below the smallest eps, or eps is reached within the first logging steps, the costs describe the transient instead.\n",
         run.seeds.len(),
         super::cells::randomness(run)
     );
@@ -412,11 +422,16 @@ pub(super) fn eps(o: &mut String, run: &RunData) {
             }
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {}{} | {} |",
                 cv.config.replace('|', "\\|"),
                 kind.name(),
                 fit.map_or("not enough points".into(), |f| f.text()),
                 fit.map_or(0, |f| f.points),
+                if cv.censored {
+                    " (a smaller eps not reached)"
+                } else {
+                    ""
+                },
                 super::cells::verdict(*verdict)
             );
         }

@@ -62,6 +62,22 @@ impl Study {
         let mut configs = grid::expand(&config.algos);
         let (data, population) = load_data(config, &spec, config_dir)?;
         let sizes = data.sizes();
+        if spec.coupling == crate::problem::Coupling::Bilinear
+            && spec.lam_y <= 0.0
+            && sizes.lower < data.d()
+        {
+            // g is linear along the null space of A: unbounded below in y.
+            return Err(SboError::config(
+                "problem.lam_y",
+                format!(
+                    "the bilinear coupling adds no curvature, so with lam_y = 0 the lower level \
+                     needs n_lower >= d ({} < {}) to be strongly convex: set lam_y > 0 or use \
+                     more samples",
+                    sizes.lower,
+                    data.d()
+                ),
+            ));
+        }
         if config.run.neighbours > 0 && sizes.pool == 0 {
             return Err(SboError::config(
                 "data.n_pool",
@@ -77,6 +93,9 @@ impl Study {
         }
         let mut resolved = config.clone();
         resolved.problem = config.problem.resolved()?;
+        // The seed split as this run makes it, so a later change of the default rule cannot
+        // re-render the run differently.
+        resolved.report.select_seeds = Some(k);
         resolved.data.dim = Some(data.d());
         if config.data.kind == DataKind::Synthetic {
             let (s_min, s_max) = synthetic_spectrum(config, &spec)?;
@@ -238,8 +257,26 @@ fn load_data(
     };
     // With resampling, seeds seed_base.. each get their own split or sample.
     let run = &config.run;
-    let per_seed = (run.resample == Resample::Data)
-        .then(|| run.seed_base..run.seed_base.saturating_add(run.seeds as u64));
+    let per_seed = match run.resample {
+        Resample::None => None,
+        Resample::Data => Some(
+            run.seed_base
+                ..run
+                    .seed_base
+                    .checked_add(run.seeds as u64)
+                    .filter(|_| run.seeds > 0)
+                    .ok_or_else(|| {
+                        SboError::config(
+                            "run.seed_base",
+                            format!(
+                                "seeds {}, {} more do not fit in 64 bits (or there are none): \
+                                 lower run.seed_base",
+                                run.seed_base, run.seeds
+                            ),
+                        )
+                    })?,
+        ),
+    };
     let samples = per_seed.as_ref().map_or(1, |s| (s.end - s.start) as usize);
     if dc.n_lower == 0 || dc.n_upper == 0 {
         return Err(SboError::config(
