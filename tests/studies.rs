@@ -734,3 +734,63 @@ batch = 4
         .iter()
         .all(|row| row.metric != Metric::NegCurvatureShare));
 }
+
+/// The winners are shown on the seeds the selection never saw: the held-out view keeps those
+/// seeds' rows and summarises the series over them again.
+#[test]
+fn the_held_out_view_summarises_the_unseen_seeds_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = SweepConfig::default();
+    config.report.select_metric = Some(Metric::ValLoss);
+    let rows = vec![
+        vec![1.0, 1.0],
+        vec![1.0, 1.0],
+        vec![3.0, 5.0],
+        vec![3.0, 7.0],
+    ];
+    let mut per_seed = BTreeMap::new();
+    per_seed.insert(Metric::ValLoss, rows);
+    let mut series = BTreeMap::new();
+    series.insert(
+        Metric::ValLoss,
+        Series {
+            t: vec![0, 10],
+            mean: vec![2.0, 3.5],
+            std: vec![0.0; 2],
+            ci_low: vec![0.0; 2],
+            ci_high: vec![0.0; 2],
+            count: vec![4, 4],
+        },
+    );
+    let run = RunData {
+        dir: tmp.path().to_path_buf(),
+        config,
+        summary: sbo::rundir::RunSummary {
+            seeds: 4,
+            ..Default::default()
+        },
+        log_steps: vec![0, 10],
+        seeds: vec![0, 1, 2, 3],
+        configs: vec![ConfigData {
+            label: "ssgd".into(),
+            algo_label: "ssgd".into(),
+            algorithm: "ssgd".into(),
+            variant: vec![],
+            settings: sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::SSGD),
+            series,
+            per_seed,
+        }],
+    };
+    let held = run.held_out().expect("half the seeds held out");
+    assert_eq!(held.seeds, vec![2, 3]);
+    let s = held.configs[0].series(Metric::ValLoss).unwrap();
+    assert_eq!(s.mean, vec![3.0, 6.0]);
+    assert_eq!(s.count, vec![2, 2]);
+    assert_eq!(
+        held.configs[0].final_values(Metric::ValLoss),
+        vec![5.0, 7.0]
+    );
+    let mut all = run.clone();
+    all.config.report.select_seeds = Some(0);
+    assert!(all.held_out().is_none());
+}

@@ -113,6 +113,43 @@ pub struct RunData {
 }
 
 impl RunData {
+    /// The run as the seeds a selection never saw measured it: when
+    /// `report.selection_seeds` holds the first K seeds out for picking, every configuration's
+    /// per-seed rows keep seeds K.. only and its series are summarised over them again, so
+    /// that the winners' curves and last-step values are not the optimistic ones that chose
+    /// them. `None` when nothing is held out (the run is its own held-out view).
+    pub fn held_out(&self) -> Option<RunData> {
+        let n = self.seeds.len();
+        let k = self.config.report.selection_seeds(n);
+        if k == 0 || k >= n {
+            return None;
+        }
+        let mut out = self.clone();
+        out.seeds = self.seeds[k..].to_vec();
+        for c in &mut out.configs {
+            for rows in c.per_seed.values_mut() {
+                let keep = rows.len().saturating_sub(k);
+                rows.drain(..rows.len() - keep);
+            }
+            for (metric, series) in c.series.iter_mut() {
+                let Some(rows) = c.per_seed.get(metric) else {
+                    continue;
+                };
+                for i in 0..series.t.len() {
+                    let s = crate::metrics::summarize(
+                        rows.iter().map(|r| r.get(i).copied().unwrap_or(f64::NAN)),
+                    );
+                    series.mean[i] = s.mean;
+                    series.std[i] = s.std;
+                    series.ci_low[i] = s.ci_low;
+                    series.ci_high[i] = s.ci_high;
+                    series.count[i] = s.count;
+                }
+            }
+        }
+        Some(out)
+    }
+
     /// Reads a run directory (see [`crate::rundir`]): every configuration's summaries from
     /// `metrics.csv` and its per-seed values from `seeds.csv` (when present).
     pub fn load(dir: &Path) -> Result<RunData> {

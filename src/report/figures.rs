@@ -19,11 +19,20 @@ pub fn study_figures(run: &RunData) -> Vec<(String, Figure)> {
             .filter(|c| c.chosen)
             .map(|c| c.config.as_str())
             .collect();
-        let mut kept = run.clone();
+        // The winners as the seeds that did not choose them see them.
+        let held = run.held_out();
+        let shown = match &held {
+            Some(h) => format!(
+                "step sizes chosen by the grid search, shown on the {} held-out seeds",
+                h.seeds.len()
+            ),
+            None => "step sizes chosen by the grid search".to_string(),
+        };
+        let mut kept = held.unwrap_or_else(|| run.clone());
         kept.configs.retain(|c| chosen.contains(&c.label.as_str()));
         for (stem, mut fig) in standard_figures(&kept) {
             if stem == "convergence" || stem == "accuracy" {
-                fig.title = format!("{} — step sizes chosen by the grid search", fig.title);
+                fig.title = format!("{} — {shown}", fig.title);
                 out.push((format!("{stem}-selected"), fig));
             }
         }

@@ -47,7 +47,8 @@ pub fn write_report(run: &RunData, figures: &[PathBuf]) -> Result<PathBuf> {
     let text = render(run, figures);
     let path = run.dir.join("report.md");
     std::fs::write(&path, text).map_err(|err| SboError::io(&path, err))?;
-    let rows = target_rows(run);
+    // The same seeds as the report's table: those a selection never saw, if it held any out.
+    let rows = target_rows(run.held_out().as_ref().unwrap_or(run));
     if !rows.is_empty() {
         let p = run.dir.join("time_to_target.csv");
         std::fs::write(&p, target_csv(&rows)?).map_err(|err| SboError::io(&p, err))?;

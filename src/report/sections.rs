@@ -127,13 +127,28 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
         o.push('\n');
         tuning(o, run, &cands);
     }
-    let _ = writeln!(o, "### At the last step\n");
+    let held = run.held_out();
+    match &held {
+        Some(h) => {
+            let _ = writeln!(
+                o,
+                "### At the last step\n\nOn the {} seeds the selection never saw ({}–{}).\n",
+                h.seeds.len(),
+                h.seeds.first().copied().unwrap_or(0),
+                h.seeds.last().copied().unwrap_or(0)
+            );
+        }
+        None => {
+            let _ = writeln!(o, "### At the last step\n");
+        }
+    }
+    let shown = held.as_ref().unwrap_or(run);
     let _ = writeln!(
         o,
         "| configuration | `{tm}` | `y_err` = dist(y, y*(x)) | validation loss | test loss | test accuracy |"
     );
     let _ = writeln!(o, "|---|---|---|---|---|---|");
-    for c in &run.configs {
+    for c in &shown.configs {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} |",
@@ -146,7 +161,7 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
         );
     }
     o.push('\n');
-    let rows = target_rows(run);
+    let rows = target_rows(shown);
     if !rows.is_empty() {
         let _ = writeln!(
             o,
