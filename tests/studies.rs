@@ -651,6 +651,25 @@ fn eps_fit_recovers_a_planted_exponent() {
     let text = sbo::report::markdown::render(&run, &[]);
     assert!(text.contains("## Cost against eps"), "{text}");
     assert!(text.contains("1.00"), "{text}");
+    // A second, slower configuration of the same algorithm: the curve tuned per eps takes
+    // the faster one at every eps (picked on seeds 0-1, measured on seeds 2-4).
+    let mut two = run.clone();
+    let mut slow = two.configs[0].clone();
+    slow.label = "ssaid[slow]".into();
+    for row in slow.per_seed.get_mut(&Metric::HypergradNormSq).unwrap() {
+        for (v, &t) in row.iter_mut().zip(&log_steps) {
+            *v = if t <= 3 * h { 1.0 } else { 0.0 };
+        }
+    }
+    two.configs.push(slow);
+    let curves = sbo::analysis::eps::eps_curves(&two, Metric::HypergradNormSq);
+    assert_eq!(curves.len(), 3, "two configurations and one tuned curve");
+    let tuned = &curves[2];
+    assert_eq!(tuned.config, "ssaid (tuned per eps)");
+    for (p, q) in tuned.points.iter().zip(&curves[0].points) {
+        assert_eq!(p.step, q.step, "the faster configuration at eps {}", p.eps);
+        assert_eq!(p.seeds, 3);
+    }
 }
 
 /// A c-c run with ridges says so: the C-C claims are about problems without uniform strong

@@ -282,53 +282,122 @@ pub struct EpsCurve {
 /// The exponent every analysis sbo cites gives in eps: O(eps^-2).
 pub const EPS_BOUND: f64 = 2.0;
 
-/// Cost against eps for every configuration of the run (empty without `report.eps`).
+/// A curve from the configuration that runs at each eps (`cfgs[i]` for `eps[i]`: one
+/// configuration throughout, or the one tuned for each eps), measured on `seeds`.
+fn eps_curve(
+    run: &RunData,
+    metric: Metric,
+    label: String,
+    cfgs: &[&ConfigData],
+    seeds: &[usize],
+) -> EpsCurve {
+    let eps = &run.config.report.eps;
+    let algorithm = cfgs.first().map_or(String::new(), |c| c.algorithm.clone());
+    let points: Vec<EpsCost> = eps
+        .iter()
+        .zip(cfgs)
+        .map(|(&e, c)| cost_to_eps(run, c, metric, e, seeds))
+        .collect();
+    let used: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].step.is_some())
+        .collect();
+    // A smaller eps than the fitted ones that was not reached: the cost there is the one
+    // that could outgrow the bound.
+    let smallest = used.iter().map(|&i| eps[i]).fold(f64::INFINITY, f64::min);
+    let censored = (0..points.len())
+        .any(|i| points[i].step.is_none() && !points[i].at_start && eps[i] < smallest);
+    let x: Vec<f64> = used.iter().map(|&i| 1.0 / eps[i]).collect();
+    let res: Vec<f64> = used.iter().map(|&i| points[i].resolution).collect();
+    let bounded = crate::algo::AlgoKind::parse(&algorithm)
+        .is_ok_and(|k| !k.descriptor().theory.kappa_bounds.is_empty());
+    let fits = CostKind::ALL
+        .iter()
+        .map(|&kind| {
+            let fit = bootstrap_fit(&x, &res, seeds, kind as u64, |j, draw| {
+                let i = used[j];
+                let p = cost_to_eps(run, cfgs[i], metric, eps[i], draw);
+                p.step.map(|_| p.cost(kind))
+            });
+            let verdict =
+                against_bound(fit, bounded.then_some(EPS_BOUND)).unless_censored(censored);
+            (kind, fit, verdict)
+        })
+        .collect();
+    EpsCurve {
+        config: label,
+        algorithm,
+        points,
+        fits,
+        censored,
+    }
+}
+
+/// Cost against eps for every configuration of the run (on every seed), and per algorithm
+/// with several configurations a curve tuned per eps: at each eps the configuration that
+/// reached it with the fewest oracle calls on the selection seeds, measured on the others
+/// (empty without `report.eps`).
 pub fn eps_curves(run: &RunData, metric: Metric) -> Vec<EpsCurve> {
     let eps = &run.config.report.eps;
     if eps.is_empty() {
         return Vec::new();
     }
-    let seeds: Vec<usize> = (0..run.seeds.len()).collect();
-    run.configs
+    let n = run.seeds.len();
+    let all: Vec<usize> = (0..n).collect();
+    let mut out: Vec<EpsCurve> = run
+        .configs
         .iter()
-        .map(|c| {
-            let points: Vec<EpsCost> = eps
-                .iter()
-                .map(|&e| cost_to_eps(run, c, metric, e, &seeds))
-                .collect();
-            let used: Vec<usize> = (0..eps.len())
-                .filter(|&i| points[i].step.is_some())
-                .collect();
-            // A smaller eps than the fitted ones that was not reached: the cost there is the
-            // one that could outgrow the bound.
-            let smallest = used.iter().map(|&i| eps[i]).fold(f64::INFINITY, f64::min);
-            let censored = (0..eps.len())
-                .any(|i| points[i].step.is_none() && !points[i].at_start && eps[i] < smallest);
-            let x: Vec<f64> = used.iter().map(|&i| 1.0 / eps[i]).collect();
-            let res: Vec<f64> = used.iter().map(|&i| points[i].resolution).collect();
-            let fits = CostKind::ALL
-                .iter()
-                .map(|&kind| {
-                    let fit = bootstrap_fit(&x, &res, &seeds, kind as u64, |j, draw| {
-                        let p = cost_to_eps(run, c, metric, eps[used[j]], draw);
-                        p.step.map(|_| p.cost(kind))
-                    });
-                    let bounded = crate::algo::AlgoKind::parse(&c.algorithm)
-                        .is_ok_and(|k| !k.descriptor().theory.kappa_bounds.is_empty());
-                    let verdict =
-                        against_bound(fit, bounded.then_some(EPS_BOUND)).unless_censored(censored);
-                    (kind, fit, verdict)
-                })
-                .collect();
-            EpsCurve {
-                config: c.label.clone(),
-                algorithm: c.algorithm.clone(),
-                points,
-                fits,
-                censored,
-            }
-        })
-        .collect()
+        .map(|c| eps_curve(run, metric, c.label.clone(), &vec![c; eps.len()], &all))
+        .collect();
+    let k = run.config.report.selection_seeds(n);
+    let (pick, report): (Vec<usize>, Vec<usize>) = if k > 0 && k < n {
+        ((0..k).collect(), (k..n).collect())
+    } else {
+        (all.clone(), all.clone())
+    };
+    let mut groups: Vec<(Vec<(String, String)>, String)> = Vec::new();
+    for c in run.configs.iter().filter(|c| !c.is_untuned()) {
+        let key = (c.variant.clone(), c.algorithm.clone());
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    for (variant, algorithm) in groups {
+        let members: Vec<&ConfigData> = run
+            .configs
+            .iter()
+            .filter(|c| !c.is_untuned() && c.variant == variant && c.algorithm == algorithm)
+            .collect();
+        if members.len() < 2 {
+            continue;
+        }
+        let cfgs: Vec<&ConfigData> = eps
+            .iter()
+            .map(|&e| {
+                members
+                    .iter()
+                    .filter_map(|c| {
+                        let calls =
+                            cost_to_eps(run, c, metric, e, &pick).cost(CostKind::OracleCalls);
+                        calls.is_finite().then_some((calls, *c))
+                    })
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    // None reached this eps: any member stands for the miss.
+                    .map_or(members[0], |(_, c)| c)
+            })
+            .collect();
+        let prefix = variant
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let label = if prefix.is_empty() {
+            format!("{algorithm} (tuned per eps)")
+        } else {
+            format!("{prefix} | {algorithm} (tuned per eps)")
+        };
+        out.push(eps_curve(run, metric, label, &cfgs, &report));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -429,13 +429,15 @@ impl Default for ReportConfig {
 
 impl ReportConfig {
     /// How many of `seeds` seeds the selection picks on: `select_seeds` when given, else half
-    /// of them when something is selected (a `select_metric`, or a kappa study's curves tuned
-    /// per kappa) and there are at least 4 (a selection and its report on the same seeds is
+    /// of them when something is selected (a `select_metric`, or the curves a kappa or eps
+    /// study tunes per kappa or per eps) and there are at least 4 (a selection and its report on the same seeds is
     /// optimistic), else 0.
     pub fn selection_seeds(&self, seeds: usize) -> usize {
         match self.select_seeds {
             Some(k) => k,
-            None if (self.select_metric.is_some() || self.kind == StudyKind::Kappa)
+            None if (self.select_metric.is_some()
+                || self.kind == StudyKind::Kappa
+                || !self.eps.is_empty())
                 && seeds >= 4 =>
             {
                 seeds / 2
@@ -689,5 +691,10 @@ mod tests {
             ..ReportConfig::default()
         };
         assert_eq!(kappa.selection_seeds(8), 4, "curves tuned per kappa");
+        let eps = ReportConfig {
+            eps: vec![1e-3, 1e-4],
+            ..ReportConfig::default()
+        };
+        assert_eq!(eps.selection_seeds(10), 5, "curves tuned per eps");
     }
 }
