@@ -35,6 +35,19 @@ const PHILOX_M1: u32 = 0xCD9E_8D57;
 const PHILOX_W0: u32 = 0x9E37_79B9;
 const PHILOX_W1: u32 = 0xBB67_AE85;
 
+/// SplitMix64 (Steele, Lea, Flood 2014): the golden-ratio increment of its state and its
+/// finaliser. Host-side only, for derived seeds (per-seed data splits) and the analyses'
+/// reproducible bootstrap draws; the lanes' randomness is Philox below.
+pub const SPLITMIX_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// SplitMix64's output function of a state `z`.
+#[inline]
+pub fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// The full 64-bit product of two u32, split as `(hi, lo)`.
 ///
 /// Kept as its own function because it is the only place that needs more than 32 bits: the

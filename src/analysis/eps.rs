@@ -167,11 +167,8 @@ pub const MIN_BOOTSTRAP_SEEDS: usize = 5;
 struct Mix(u64);
 impl Mix {
     fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
+        self.0 = self.0.wrapping_add(crate::rng::SPLITMIX_GAMMA);
+        let z = crate::rng::splitmix64(self.0);
         ((z as u128 * n as u128) >> 64) as usize
     }
 }

@@ -349,11 +349,8 @@ mod tests {
         let mut next = || {
             // SplitMix64 to a uniform in (0, 1), then Box-Muller.
             let mut u = || {
-                *rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut z = *rng;
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 + 1e-18
+                *rng = rng.wrapping_add(crate::rng::SPLITMIX_GAMMA);
+                (crate::rng::splitmix64(*rng) >> 11) as f64 / (1u64 << 53) as f64 + 1e-18
             };
             let (a, b) = (u(), u());
             (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()

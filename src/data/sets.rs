@@ -238,12 +238,8 @@ fn check_maps(table: &Dataset, maps: &[RowMaps]) -> Result<()> {
 /// The seed of run seed `run_seed`'s own split or sample, from the configured `data_seed`:
 /// SplitMix64's finaliser of the pair, so neighbouring run seeds get unrelated splits.
 pub fn seed_of(data_seed: u64, run_seed: u64) -> u64 {
-    let mix = |mut z: u64| {
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    mix(data_seed ^ mix(run_seed.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+    use crate::rng::{splitmix64, SPLITMIX_GAMMA};
+    splitmix64(data_seed ^ splitmix64(run_seed.wrapping_add(SPLITMIX_GAMMA)))
 }
 
 #[cfg(test)]
