@@ -345,12 +345,7 @@ pub fn eps_curves(run: &RunData, metric: Metric) -> Vec<EpsCurve> {
         .iter()
         .map(|c| eps_curve(run, metric, c.label.clone(), &vec![c; eps.len()], &all))
         .collect();
-    let k = run.config.report.selection_seeds(n);
-    let (pick, report): (Vec<usize>, Vec<usize>) = if k > 0 && k < n {
-        ((0..k).collect(), (k..n).collect())
-    } else {
-        (all.clone(), all.clone())
-    };
+    let (pick, report) = run.seed_split();
     let mut groups: Vec<(Vec<(String, String)>, String)> = Vec::new();
     for c in run.configs.iter().filter(|c| !c.is_untuned()) {
         let key = (c.variant.clone(), c.algorithm.clone());

@@ -129,17 +129,6 @@ pub fn constants(run: &RunData) -> Vec<KappaConstants> {
     out
 }
 
-/// Seeds the tuned curves select on, and the seeds every reported cost is measured on.
-fn seed_split(run: &RunData) -> (Vec<usize>, Vec<usize>) {
-    let n = run.seeds.len();
-    let k = run.config.report.selection_seeds(run.seeds.len());
-    if k > 0 && k < n {
-        ((0..k).collect(), (k..n).collect())
-    } else {
-        ((0..n).collect(), (0..n).collect())
-    }
-}
-
 fn point(run: &RunData, c: &ConfigData, metric: Metric, seeds: &[usize]) -> Option<KappaPoint> {
     let eps = eps_of(run, c, metric)?;
     Some(KappaPoint {
@@ -222,7 +211,7 @@ fn curve(
 /// One curve per configuration along kappa, and per algorithm with more than one
 /// configuration a curve tuned per kappa.
 pub fn curves(run: &RunData, metric: Metric) -> Vec<KappaCurve> {
-    let (pick, report) = seed_split(run);
+    let (pick, report) = run.seed_split();
     let mut out = Vec::new();
     let groups = run.groups_along(KEY);
     for (g, cs) in &groups {

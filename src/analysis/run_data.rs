@@ -113,17 +113,32 @@ pub struct RunData {
 }
 
 impl RunData {
+    /// How many of the run's first seeds a selection picks on when it holds the others out
+    /// (`0 < K < seeds`, [`crate::sweep::ReportConfig::selection_seeds`]); `None` when picking
+    /// and reporting share every seed.
+    pub fn selection_k(&self) -> Option<usize> {
+        let n = self.seeds.len();
+        let k = self.config.report.selection_seeds(n);
+        (k > 0 && k < n).then_some(k)
+    }
+
+    /// (seeds a selection picks on, seeds it is reported on) as indices: the first K and the
+    /// others, or every seed for both.
+    pub fn seed_split(&self) -> (Vec<usize>, Vec<usize>) {
+        let n = self.seeds.len();
+        match self.selection_k() {
+            Some(k) => ((0..k).collect(), (k..n).collect()),
+            None => ((0..n).collect(), (0..n).collect()),
+        }
+    }
+
     /// The run as the seeds a selection never saw measured it: when
     /// `report.selection_seeds` holds the first K seeds out for picking, every configuration's
     /// per-seed rows keep seeds K.. only and its series are summarised over them again, so
     /// that the winners' curves and last-step values are not the optimistic ones that chose
     /// them. `None` when nothing is held out (the run is its own held-out view).
     pub fn held_out(&self) -> Option<RunData> {
-        let n = self.seeds.len();
-        let k = self.config.report.selection_seeds(n);
-        if k == 0 || k >= n {
-            return None;
-        }
+        let k = self.selection_k()?;
         let mut out = self.clone();
         out.seeds = self.seeds[k..].to_vec();
         for c in &mut out.configs {

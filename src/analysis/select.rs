@@ -65,12 +65,11 @@ pub fn select(run: &RunData) -> Option<Vec<Candidate>> {
             };
             let all = c.per_seed.get(&metric);
             let missing = all.is_none();
-            let k = r.selection_seeds(run.seeds.len());
             // The seeds the choice is made on, and those it never sees.
-            let (pick, rest): (Option<&Seeds>, Option<&Seeds>) = match all {
-                Some(v) if k > 0 && k < v.len() => (Some(&v[..k]), Some(&v[k..])),
-                Some(v) => (Some(&v[..]), None),
-                None => (None, None),
+            let (pick, rest): (Option<&Seeds>, Option<&Seeds>) = match (all, run.selection_k()) {
+                (Some(v), Some(k)) if k < v.len() => (Some(&v[..k]), Some(&v[k..])),
+                (Some(v), _) => (Some(&v[..]), None),
+                (None, _) => (None, None),
             };
             let tail = |row: &Vec<f64>| row.get(from..).unwrap_or(&[]).to_vec();
             let diverged_in =

@@ -51,15 +51,11 @@ fn held_out_metric(run: &RunData) -> (Metric, bool) {
 /// (empty without a selection or without an untuned configuration).
 pub fn tuning_rows(run: &RunData, candidates: &[Candidate]) -> Vec<TuningRow> {
     let (metric, larger) = held_out_metric(run);
-    let held_from = run.config.report.selection_seeds(run.seeds.len());
+    // Only the seeds the selection never saw, when some were held out.
+    let (_, report) = run.seed_split();
     let finals = |c: &ConfigData| -> Vec<f64> {
         let v = c.final_values(metric);
-        // Only seeds the selection never saw, when some were held out.
-        if held_from > 0 && held_from < v.len() {
-            v[held_from..].to_vec()
-        } else {
-            v
-        }
+        report.iter().filter_map(|&s| v.get(s).copied()).collect()
     };
     let mut rows: Vec<TuningRow> = Vec::new();
     for cand in candidates.iter().filter(|c| c.chosen) {

@@ -70,9 +70,8 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             cfg.report.select_metric.map_or("", Metric::name),
             cfg.report.select_window * 100.0
         );
-        let k = cfg.report.selection_seeds(run.seeds.len());
         let n = run.seeds.len();
-        if k > 0 && k < n {
+        if let Some(k) = run.selection_k() {
             let _ = writeln!(
                 o,
                 "Picked on seeds {}–{} (the first {k}); the held-out score is the same mean on the other {} seeds, which the choice never saw: that is the winner's honest score.\n",
@@ -219,8 +218,7 @@ pub(super) fn kappa(o: &mut String, run: &RunData) {
     }
     let (pick, report) = {
         let n = run.seeds.len();
-        let k = cfg.report.selection_seeds(run.seeds.len());
-        if k > 0 && k < n {
+        if let Some(k) = run.selection_k() {
             (
                 format!("seeds {}–{}", run.seeds[0], run.seeds[k - 1]),
                 format!("the other {} seeds, which the choice never saw", n - k),
@@ -353,9 +351,8 @@ fn tuning(o: &mut String, run: &RunData, cands: &[crate::analysis::select::Candi
     let Some(first) = rows.first() else {
         return;
     };
-    let k = run.config.report.selection_seeds(run.seeds.len());
     let n = run.seeds.len();
-    let seeds = if k > 0 && k < n {
+    let seeds = if let Some(k) = run.selection_k() {
         format!("the {} seeds the selection never saw", n - k)
     } else {
         format!(
