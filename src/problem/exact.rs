@@ -340,6 +340,25 @@ pub fn quadratic_optimum(
     lower: DataView,
     upper: DataView,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
+    let q = solve_quadratic(spec, lower, upper)?;
+    Ok((q.x.iter().copied().collect(), q.y.iter().copied().collect()))
+}
+
+/// The pieces of a quadratic bilevel problem that its optimum and its constants share.
+struct Quadratic {
+    /// The lower Hessian M.
+    mm: DMatrix<f64>,
+    /// K = M^-1 mu P: y*(x) = y0 + K x.
+    k: DMatrix<f64>,
+    /// G = A'^T A' / m and A'^T b' / m: grad_y f(y) = G y - that.
+    g: DMatrix<f64>,
+    atb_upper: DVector<f64>,
+    x: DVector<f64>,
+    y: DVector<f64>,
+}
+
+/// Builds and solves the systems of [`quadratic_optimum`] (same errors).
+fn solve_quadratic(spec: &ProblemSpec, lower: DataView, upper: DataView) -> Result<Quadratic> {
     if !spec.is_quadratic() {
         return Err(SboError::config(
             "problem",
@@ -383,7 +402,7 @@ pub fn quadratic_optimum(
         if mm.iter().any(|v| !v.is_finite()) {
             return Err(SboError::numerical(what, "non-finite lower Hessian"));
         }
-        let svd = mm.svd(true, true);
+        let svd = mm.clone().svd(true, true);
         let (smax, smin) = (svd.singular_values.max(), svd.singular_values.min());
         if smax.is_nan() || smax <= 0.0 || smin <= RCOND_MIN * smax {
             return Err(SboError::numerical(what, "singular lower Hessian"));
@@ -403,7 +422,14 @@ pub fn quadratic_optimum(
     let r = -(ak.tr_mul(&resid0) / m);
     let x = solve_checked(lhs, r, "quadratic_optimum: upper system")?;
     let y = &y0 + &k * &x;
-    Ok((x.iter().copied().collect(), y.iter().copied().collect()))
+    Ok(Quadratic {
+        g: au.tr_mul(&au) / m,
+        atb_upper: au.tr_mul(&bu) / m,
+        mm,
+        k,
+        x,
+        y,
+    })
 }
 
 /// The constants the kappa bounds are stated in, computed exactly (f64, dense) on the sets of
@@ -433,40 +459,23 @@ pub fn quadratic_constants(
     lower: DataView,
     upper: DataView,
 ) -> Result<QuadraticConstants> {
-    let (_, ys) = quadratic_optimum(spec, lower, upper)?;
-    let d = lower.d();
-    let p = spec.p(d);
-    let (a, _) = design(lower);
-    let (au, bu) = design(upper);
-    let (n, m) = (lower.n() as f64, upper.n() as f64);
-    let mut mm = a.tr_mul(&a) / n;
-    let curvature = spec.coupling_curvature().unwrap_or(0.0);
-    for j in 0..d {
-        mm[(j, j)] += curvature + spec.lam_y;
-    }
-    let eig = mm.clone().symmetric_eigen();
+    let q = solve_quadratic(spec, lower, upper)?;
+    let eig = q.mm.clone().symmetric_eigen();
     let l_g = eig.eigenvalues.max();
     let mu_g = eig.eigenvalues.min();
-    let what = "quadratic_constants";
-    let inv = mm
-        .try_inverse()
-        .ok_or_else(|| SboError::numerical(what, "singular lower Hessian"))?;
-    let pmat = match spec.hyper {
-        HyperShape::PerFeature => DMatrix::<f64>::identity(d, p),
-        HyperShape::Scalar => DMatrix::<f64>::from_element(d, 1, 1.0),
-    };
-    let k = &inv * &pmat * spec.mu;
-    let lip_y_star = k.singular_values().max();
-    let g = au.tr_mul(&au) / m;
-    let mut hf = k.tr_mul(&(&g * &k));
-    for i in 0..p {
+    let lip_y_star = q.k.singular_values().max();
+    let mut hf = q.k.tr_mul(&(&q.g * &q.k));
+    for i in 0..hf.nrows() {
         hf[(i, i)] += spec.nu;
     }
     let hf = (&hf + hf.transpose()) * 0.5;
     let l_f = hf.symmetric_eigen().eigenvalues.max();
-    let y = DVector::from_vec(ys);
-    let grad_f = &g * &y - au.tr_mul(&bu) / m;
-    let v_star = (&inv * grad_f).norm();
+    let grad_f = &q.g * &q.y - &q.atb_upper;
+    let v_star =
+        q.mm.lu()
+            .solve(&grad_f)
+            .ok_or_else(|| SboError::numerical("quadratic_constants", "singular lower Hessian"))?
+            .norm();
     Ok(QuadraticConstants {
         l_g,
         mu_g,
