@@ -28,6 +28,52 @@ fn run_into(text: &str, dir: &Path) -> RunData {
     RunData::load(dir).expect("load")
 }
 
+/// A run made by hand: `configs` over seeds 0..`seeds`, logged at `log_steps`.
+fn hand_run(
+    dir: &Path,
+    config: SweepConfig,
+    log_steps: Vec<u64>,
+    seeds: usize,
+    configs: Vec<ConfigData>,
+) -> RunData {
+    RunData {
+        dir: dir.to_path_buf(),
+        config,
+        summary: sbo::rundir::RunSummary {
+            neighbours: 0,
+            seeds,
+            ..Default::default()
+        },
+        log_steps,
+        seeds: (0..seeds as u64).collect(),
+        configs,
+    }
+}
+
+/// One configuration of a hand-made run (its label is also its label within the variant).
+fn hand_config(
+    label: String,
+    kind: sbo::algo::AlgoKind,
+    variant: Vec<(String, String)>,
+    series: BTreeMap<Metric, Series>,
+    per_seed: BTreeMap<Metric, Vec<Vec<f64>>>,
+) -> ConfigData {
+    let algorithm = kind.descriptor().name.to_string();
+    ConfigData {
+        algo_label: if variant.is_empty() {
+            label.clone()
+        } else {
+            algorithm.clone()
+        },
+        label,
+        algorithm,
+        variant,
+        settings: sbo::algo::AlgoConfig::new(kind),
+        series,
+        per_seed,
+    }
+}
+
 const SC_SC_M: &str = r#"
 name = "sc-sc-m"
 [problem]
@@ -182,29 +228,16 @@ fn planted_kappa_run(dir: &Path) -> RunData {
                     ..Series::default()
                 },
             );
-            ConfigData {
-                label: format!("kappa={k} | ssaid"),
-                algo_label: "ssaid".into(),
-                algorithm: "ssaid".into(),
-                variant: vec![("data.kappa".into(), k.to_string())],
-                settings: sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::SSAID),
+            hand_config(
+                format!("kappa={k} | ssaid"),
+                sbo::algo::AlgoKind::SSAID,
+                vec![("data.kappa".into(), k.to_string())],
                 series,
                 per_seed,
-            }
+            )
         })
         .collect();
-    RunData {
-        dir: dir.to_path_buf(),
-        config,
-        summary: sbo::rundir::RunSummary {
-            neighbours: 0,
-            seeds: n_seeds,
-            ..Default::default()
-        },
-        log_steps,
-        seeds: (0..n_seeds as u64).collect(),
-        configs,
-    }
+    hand_run(dir, config, log_steps, n_seeds, configs)
 }
 
 #[test]
@@ -615,25 +648,14 @@ fn eps_fit_recovers_a_planted_exponent() {
             })
             .collect::<Vec<Vec<f64>>>(),
     );
-    let run = RunData {
-        dir: tmp.path().to_path_buf(),
-        config,
-        summary: sbo::rundir::RunSummary {
-            seeds: n_seeds,
-            ..Default::default()
-        },
-        log_steps: log_steps.clone(),
-        seeds: (0..n_seeds as u64).collect(),
-        configs: vec![ConfigData {
-            label: "ssaid".into(),
-            algo_label: "ssaid".into(),
-            algorithm: "ssaid".into(),
-            variant: vec![],
-            settings: sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::SSAID),
-            series: BTreeMap::new(),
-            per_seed,
-        }],
-    };
+    let ssaid = hand_config(
+        "ssaid".into(),
+        sbo::algo::AlgoKind::SSAID,
+        vec![],
+        BTreeMap::new(),
+        per_seed,
+    );
+    let run = hand_run(tmp.path(), config, log_steps.clone(), n_seeds, vec![ssaid]);
     let curves = sbo::analysis::eps::eps_curves(&run, Metric::HypergradNormSq);
     assert_eq!(curves.len(), 1);
     for (p, e) in curves[0].points.iter().zip(eps) {
@@ -781,25 +803,14 @@ fn the_held_out_view_summarises_the_unseen_seeds_only() {
             count: vec![4, 4],
         },
     );
-    let run = RunData {
-        dir: tmp.path().to_path_buf(),
-        config,
-        summary: sbo::rundir::RunSummary {
-            seeds: 4,
-            ..Default::default()
-        },
-        log_steps: vec![0, 10],
-        seeds: vec![0, 1, 2, 3],
-        configs: vec![ConfigData {
-            label: "ssgd".into(),
-            algo_label: "ssgd".into(),
-            algorithm: "ssgd".into(),
-            variant: vec![],
-            settings: sbo::algo::AlgoConfig::new(sbo::algo::AlgoKind::SSGD),
-            series,
-            per_seed,
-        }],
-    };
+    let ssgd = hand_config(
+        "ssgd".into(),
+        sbo::algo::AlgoKind::SSGD,
+        vec![],
+        series,
+        per_seed,
+    );
+    let run = hand_run(tmp.path(), config, vec![0, 10], 4, vec![ssgd]);
     let held = run.held_out().expect("half the seeds held out");
     assert_eq!(held.seeds, vec![2, 3]);
     let s = held.configs[0].series(Metric::ValLoss).unwrap();
