@@ -83,12 +83,27 @@ fn each_seed_draws_its_own_split_of_a_real_dataset() {
     // Out of the study's seeds there is no data, rather than another seed's.
     assert!(s.data.sets(9).is_err() && s.data.sets(14).is_err());
 
-    // Without resampling every seed sees data.seed's split.
+    // Without resampling every seed sees data.seed's split: the same rows of the file, copied
+    // out in the recipe's order (the resampled study's table is the whole file).
     let shared = study(IJCNN1, false);
     assert!(!shared.data.resampled());
     let want = split_rows(n_train, None, &spec(5)).unwrap();
+    let file = &s.data.table;
     for seed in 10..14 {
-        assert_eq!(maps(&shared, seed), &want);
+        let sets = shared.data.sets(seed).unwrap();
+        let got = [&sets.lower, &sets.upper, &sets.pool, &sets.test];
+        for (part, (view, rows)) in got.iter().zip(want.parts()).enumerate() {
+            let set = view.to_dataset();
+            assert_eq!(set.n, rows.len(), "seed {seed}, part {part}: size");
+            for (i, &r) in rows.iter().enumerate() {
+                assert_eq!(
+                    set.row(i),
+                    file.row(r as usize),
+                    "seed {seed}, part {part}, row {i}"
+                );
+                assert_eq!(set.label(i), file.label(r as usize));
+            }
+        }
     }
 }
 
