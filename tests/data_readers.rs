@@ -1,7 +1,7 @@
 //! LIBSVM and CSV readers, label mapping and seeded splits.
 use sbo::data::csv::read_csv;
 use sbo::data::libsvm::{map_labels_pm1, read_libsvm, read_libsvm_with, IndexBase};
-use sbo::data::{split, Dataset, SplitSpec};
+use sbo::data::{file_rows, split, split_files, Dataset, SplitFiles, SplitSpec, ALL};
 use sbo::SboError;
 use std::collections::HashSet;
 use std::io::Write;
@@ -476,5 +476,127 @@ fn split_not_enough_samples() {
     match split(&train, Some(&test), &spec(1, Some(11))) {
         Err(e @ SboError::NotEnoughSamples { .. }) => assert!(e.to_string().contains("test")),
         other => panic!("expected NotEnoughSamples, got {other:?}"),
+    }
+}
+
+#[test]
+fn each_part_may_come_from_its_own_file() {
+    let train = numbered(100, 0);
+    let test = numbered(30, 1000);
+    let validation = numbered(50, 2000);
+    let pool = numbered(20, 3000);
+    let files = SplitFiles {
+        train: &train,
+        test: Some(&test),
+        validation: Some(&validation),
+        pool: Some(&pool),
+    };
+    // benchopt's shape: the whole training file lower, a whole file for validation.
+    let all = SplitSpec {
+        n_lower: ALL,
+        n_upper: ALL,
+        n_test: None,
+        n_pool: ALL,
+        seed: 4,
+    };
+    let s = split_files(&files, &all).unwrap();
+    let mut lower = ids(&s.lower);
+    lower.sort_unstable();
+    assert_eq!(
+        lower,
+        (0..100).collect::<Vec<_>>(),
+        "every training row, shuffled"
+    );
+    assert_eq!(
+        s.upper, validation,
+        "all of the validation file, in file order"
+    );
+    assert_eq!(s.pool, pool);
+    assert_eq!(s.test, test);
+
+    // A number of rows from a file of its own: the first k of that file's permutation (its
+    // own ChaCha stream), so a different subset for another seed.
+    let some = SplitSpec {
+        n_lower: 60,
+        n_upper: 10,
+        n_test: Some(5),
+        n_pool: 7,
+        seed: 4,
+    };
+    let a = split_files(&files, &some).unwrap();
+    assert_eq!((a.lower.n, a.upper.n, a.test.n, a.pool.n), (60, 10, 5, 7));
+    assert!(ids(&a.upper).iter().all(|i| (2000..2050).contains(i)));
+    assert!(ids(&a.pool).iter().all(|i| (3000..3020).contains(i)));
+    assert_eq!(ids(&a.upper).iter().collect::<HashSet<_>>().len(), 10);
+    let b = split_files(
+        &files,
+        &SplitSpec {
+            seed: 5,
+            ..some.clone()
+        },
+    )
+    .unwrap();
+    assert_ne!(ids(&a.upper), ids(&b.upper));
+    // The training file gives only the lower set: its rows are the same as without the files.
+    let alone = split(&train, None, &spec(4, Some(0))).unwrap();
+    assert_eq!(ids(&a.lower)[..40], ids(&alone.lower)[..]);
+
+    // The row maps index one table: train, test, validation, pool.
+    let maps = file_rows(&files.rows(), &some).unwrap();
+    assert!(maps.upper.iter().all(|&r| (130..180).contains(&r)));
+    assert!(maps.pool.iter().all(|&r| (180..200).contains(&r)));
+    assert!(maps.test.iter().all(|&r| (100..130).contains(&r)));
+}
+
+#[test]
+fn all_without_a_file_of_its_own_is_refused_by_name() {
+    let train = numbered(100, 0);
+    let field = |s: SplitSpec| match split(&train, None, &s) {
+        Err(SboError::Config { field, .. }) => field,
+        other => panic!("{s:?}: expected a config error, got {other:?}"),
+    };
+    assert_eq!(
+        field(SplitSpec {
+            n_upper: ALL,
+            ..spec(1, None)
+        }),
+        "data.n_upper"
+    );
+    assert_eq!(
+        field(SplitSpec {
+            n_pool: ALL,
+            ..spec(1, None)
+        }),
+        "data.n_pool"
+    );
+    assert_eq!(
+        field(SplitSpec {
+            n_lower: ALL,
+            ..spec(1, None)
+        }),
+        "data.n_lower",
+        "the test set would take the training file's rest too"
+    );
+    // With n_test given, the lower set takes what the other parts leave.
+    let s = split(
+        &train,
+        None,
+        &SplitSpec {
+            n_lower: ALL,
+            ..spec(1, Some(5))
+        },
+    )
+    .unwrap();
+    assert_eq!(s.lower.n, 100 - 25 - 10 - 5);
+    let wide = Dataset::new(3, vec![0.0; 3], vec![1.0]).unwrap();
+    let files = SplitFiles {
+        validation: Some(&wide),
+        ..SplitFiles::default_for(&train)
+    };
+    match split_files(&files, &spec(1, None)) {
+        Err(e @ SboError::Dimension { .. }) => {
+            assert!(e.to_string().contains("data.validation"), "{e}")
+        }
+        other => panic!("expected a dimension error, got {other:?}"),
     }
 }

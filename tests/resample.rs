@@ -238,3 +238,68 @@ fn a_seed_range_past_64_bits_is_a_config_error_not_a_panic() {
         .to_string();
     assert!(err.contains("run.seed_base"), "{err}");
 }
+
+/// benchopt's ijcnn1 problem: the training file is the lower set, the test file the validation
+/// set. A number of validation rows is a seeded subset of that file, each seed's own when
+/// seeds resample; `"all"` round-trips through the resolved config.
+#[test]
+fn a_validation_file_gives_the_upper_set() {
+    let text = |n_upper: &str, resample: &str| {
+        format!(
+            r#"
+[problem]
+preset = "c-c"
+[data]
+kind = "libsvm"
+train = "data/ijcnn1.trn.bz2"
+validation = "data/ijcnn1.tst.bz2"
+dim = 22
+n_lower = 300
+n_upper = {n_upper}
+n_test = 50
+n_pool = 0
+seed = 5
+[run]
+steps = 4
+seeds = 2
+neighbours = 0
+{resample}
+[[algo]]
+name = "ssaid"
+"#
+        )
+    };
+    let prepare = |t: String| {
+        let c = SweepConfig::from_toml(&t).expect("config");
+        Study::prepare(&c, None).expect("study")
+    };
+    let validation =
+        sbo::data::libsvm::read_libsvm(std::path::Path::new("data/ijcnn1.tst.bz2"), Some(22))
+            .expect("test file");
+    let row_in_file = |row: &[f32]| (0..validation.n).any(|i| validation.row(i) == row);
+
+    let s = prepare(text("200", "resample = \"data\""));
+    let mut uppers = HashSet::new();
+    for seed in 0..2 {
+        let upper = s.data.sets(seed).unwrap().upper.to_dataset();
+        assert_eq!(upper.n, 200);
+        assert!(
+            (0..upper.n).all(|i| row_in_file(upper.row(i))),
+            "seed {seed}: an upper row is not from the validation file"
+        );
+        let bits: Vec<u32> = upper.features.iter().map(|f| f.to_bits()).collect();
+        assert!(uppers.insert(bits), "seed {seed}: same validation subset");
+    }
+
+    let all = prepare(text("\"all\"", ""));
+    let sets = all.data.sets(0).unwrap();
+    assert_eq!(sets.upper.to_dataset().n, validation.n);
+    // The lower and test sets still come from the training file (disjoint, seeded).
+    assert_eq!(
+        (sets.lower.to_dataset().n, sets.test.to_dataset().n),
+        (300, 50)
+    );
+    let resolved = toml::to_string(&all.config).expect("resolved config");
+    assert!(resolved.contains("n_upper = \"all\""), "{resolved}");
+    assert!(SweepConfig::from_toml(&resolved).is_ok());
+}

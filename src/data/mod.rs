@@ -12,5 +12,7 @@ pub mod synthetic;
 
 pub use dataset::{DataView, Dataset, Replacement};
 pub use sets::{RowMaps, SeedSets, SetSizes, StudyData};
-pub use split::{split, split_rows, SplitSpec, Splits};
+pub use split::{
+    file_rows, split, split_files, split_rows, FileRows, SplitFiles, SplitSpec, Splits, ALL,
+};
 pub use synthetic::{generate_quadratic, Population, QuadraticModel, SyntheticSpec};

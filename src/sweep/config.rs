@@ -5,11 +5,12 @@
 //! table and field. Must not know: data files' contents, engines, output files.
 
 use super::algo_grid::AlgoGrid;
-use crate::algo::{AlgoConfig, Setting};
+use crate::algo::{AlgoConfig, AlgoKind, Setting};
 use crate::error::{Result, SboError};
 use crate::metrics::Metric;
 use crate::problem::{Coupling, HyperShape, Loss, Preset, ProblemSpec};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A whole sweep. Every field has a default, so a config file only names what it changes;
@@ -140,6 +141,12 @@ pub struct DataConfig {
     pub train: Option<PathBuf>,
     /// Test file; without one the test rows come from the training file.
     pub test: Option<PathBuf>,
+    /// Validation file: the upper set comes from it (`n_upper` rows of it, or `"all"`) instead
+    /// of the training file, as in benchopt's ijcnn1 problem (training file lower, test file
+    /// validation).
+    pub validation: Option<PathBuf>,
+    /// Replacement-pool file: neighbours swap in samples from it (`n_pool` rows, or `"all"`).
+    pub pool: Option<PathBuf>,
     /// Number of features; required when files may not show the largest index (adult: 123).
     pub dim: Option<usize>,
     /// LIBSVM: whether feature indices start at 1 (the format's definition), 0 (the shipped
@@ -147,11 +154,16 @@ pub struct DataConfig {
     pub index_base: crate::data::libsvm::IndexBase,
     /// CSV: column of the label (negative counts from the end).
     pub label_column: i64,
+    /// Lower-level rows; `"all"`: every training row the other parts leave.
+    #[serde(with = "count")]
     pub n_lower: usize,
+    /// Upper-level rows; `"all"` only with `validation` (all of that file).
+    #[serde(with = "count")]
     pub n_upper: usize,
     /// Test rows (all of the test file when absent).
     pub n_test: Option<usize>,
-    /// Replacement pool: the fresh samples neighbours swap in.
+    /// Replacement pool: the fresh samples neighbours swap in; `"all"` only with `pool`.
+    #[serde(with = "count")]
     pub n_pool: usize,
     /// Seed of the split (or of the synthetic generator).
     pub seed: u64,
@@ -175,6 +187,8 @@ impl Default for DataConfig {
             kind: DataKind::Synthetic,
             train: None,
             test: None,
+            validation: None,
+            pool: None,
             dim: None,
             index_base: crate::data::libsvm::IndexBase::One,
             label_column: -1,
@@ -189,6 +203,53 @@ impl Default for DataConfig {
             kappa: None,
             sigma: 0.1,
         }
+    }
+}
+
+/// A set size in a config: a number, or `"all"` ([`crate::data::ALL`]) for every row its
+/// source has; written back the same way.
+mod count {
+    use crate::data::ALL;
+    use serde::{de, Deserializer, Serializer};
+    use std::fmt;
+
+    pub fn serialize<S: Serializer>(n: &usize, s: S) -> Result<S::Ok, S::Error> {
+        if *n == ALL {
+            s.serialize_str("all")
+        } else {
+            s.serialize_u64(*n as u64)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        struct Count;
+        impl de::Visitor<'_> for Count {
+            type Value = usize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of rows or \"all\"")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<usize, E> {
+                usize::try_from(v)
+                    .ok()
+                    .filter(|&n| n != ALL)
+                    .ok_or_else(|| E::custom("too many rows"))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<usize, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom("a number of rows cannot be negative"))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
+                if v == "all" {
+                    Ok(ALL)
+                } else {
+                    Err(E::custom(format!(
+                        "expected a number of rows or \"all\", got \"{v}\""
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(Count)
     }
 }
 
@@ -315,6 +376,42 @@ pub struct StepScaling {
     /// Exponent of stocBiO's Neumann terms Q (its theory: Q ~ kappa log(1/eps) with eta ~ 1/L).
     /// CG (`aid-cg`) keeps its Q: it needs at most d iterations and is warm-started.
     pub neumann_terms: f64,
+    /// Per-algorithm exponents (`[run.step_scaling.algo.stocbio]`), because each analysis
+    /// prescribes its own: a multi-loop method that solves the inner problem to accuracy can
+    /// take a larger outer step than a single loop whose y and v must track x. Unset fields
+    /// keep the exponents above.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub algo: BTreeMap<String, AlgoScaling>,
+}
+
+/// One algorithm's exponents in [`StepScaling`], with the analysis they come from, which the
+/// kappa report prints beside the rule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlgoScaling {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub neumann_terms: Option<f64>,
+    /// Where the exponents come from (paper, statement), or how they were chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The exponents one algorithm runs with: [`StepScaling`]'s, overridden by its own entry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exponents {
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+    pub inner: f64,
+    pub neumann_terms: f64,
 }
 
 impl Default for StepScaling {
@@ -326,32 +423,45 @@ impl Default for StepScaling {
             gamma: -1.0,
             inner: 0.0,
             neumann_terms: 0.0,
+            algo: BTreeMap::new(),
         }
     }
 }
 
 impl StepScaling {
-    /// Factors (alpha, beta, gamma) at condition number `kappa`.
-    pub fn factors(&self, kappa: f64) -> (f64, f64, f64) {
-        let r = kappa / self.reference;
-        (r.powf(self.alpha), r.powf(self.beta), r.powf(self.gamma))
+    /// The exponents algorithm `kind` runs with.
+    pub fn exponents(&self, kind: AlgoKind) -> Exponents {
+        let own = self.algo.get(kind.name());
+        let pick = |f: fn(&AlgoScaling) -> Option<f64>, base: f64| own.and_then(f).unwrap_or(base);
+        Exponents {
+            alpha: pick(|a| a.alpha, self.alpha),
+            beta: pick(|a| a.beta, self.beta),
+            gamma: pick(|a| a.gamma, self.gamma),
+            inner: pick(|a| a.inner, self.inner),
+            neumann_terms: pick(|a| a.neumann_terms, self.neumann_terms),
+        }
+    }
+
+    /// Where algorithm `kind`'s exponents come from, when the config says.
+    pub fn source(&self, kind: AlgoKind) -> Option<&str> {
+        self.algo.get(kind.name())?.source.as_deref()
     }
 
     /// `cfg` at condition number `kappa`: the settings its algorithm's descriptor lists as
     /// kappa-scaled are multiplied (step sizes, eta with beta's factor) or grown (inner steps
     /// and Neumann terms, rounded, at least 1); the others stay as configured.
     pub fn apply(&self, kappa: f64, cfg: &mut AlgoConfig) {
-        let (fa, fb, fg) = self.factors(kappa);
+        let e = self.exponents(cfg.kind);
         let r = kappa / self.reference;
         let grow = |n: usize, e: f64| ((n as f64 * r.powf(e)).round() as usize).max(1);
         for s in cfg.kind.descriptor().kappa_scaled {
             match s {
-                Setting::Alpha => cfg.alpha = cfg.alpha.scaled(fa),
-                Setting::Beta => cfg.beta = cfg.beta.scaled(fb),
-                Setting::Gamma => cfg.gamma = cfg.gamma.scaled(fg),
-                Setting::Eta => cfg.eta *= fb,
-                Setting::InnerSteps => cfg.inner_steps = grow(cfg.inner_steps, self.inner),
-                Setting::Terms => cfg.terms = grow(cfg.terms, self.neumann_terms),
+                Setting::Alpha => cfg.alpha = cfg.alpha.scaled(r.powf(e.alpha)),
+                Setting::Beta => cfg.beta = cfg.beta.scaled(r.powf(e.beta)),
+                Setting::Gamma => cfg.gamma = cfg.gamma.scaled(r.powf(e.gamma)),
+                Setting::Eta => cfg.eta *= r.powf(e.beta),
+                Setting::InnerSteps => cfg.inner_steps = grow(cfg.inner_steps, e.inner),
+                Setting::Terms => cfg.terms = grow(cfg.terms, e.neumann_terms),
                 _ => {}
             }
         }
@@ -587,17 +697,35 @@ impl RunConfig {
                     "must be a kappa > 0",
                 ));
             }
-            for (f, v) in [
-                ("alpha", s.alpha),
-                ("beta", s.beta),
-                ("gamma", s.gamma),
-                ("inner", s.inner),
-                ("neumann_terms", s.neumann_terms),
-            ] {
-                if !v.is_finite() {
+            let own = s.algo.iter().map(|(name, a)| {
+                (
+                    format!("run.step_scaling.algo.{name}."),
+                    [a.alpha, a.beta, a.gamma, a.inner, a.neumann_terms],
+                )
+            });
+            let base = (
+                "run.step_scaling.".to_string(),
+                [s.alpha, s.beta, s.gamma, s.inner, s.neumann_terms].map(Some),
+            );
+            for (prefix, values) in std::iter::once(base).chain(own) {
+                let names = ["alpha", "beta", "gamma", "inner", "neumann_terms"];
+                for (f, v) in names.iter().zip(values) {
+                    if v.is_some_and(|v| !v.is_finite()) {
+                        return Err(SboError::config(
+                            format!("{prefix}{f}"),
+                            "must be a finite exponent",
+                        ));
+                    }
+                }
+            }
+            for name in s.algo.keys() {
+                let kind = AlgoKind::parse(name).map_err(|e| {
+                    SboError::config(format!("run.step_scaling.algo.{name}"), e.to_string())
+                })?;
+                if kind.descriptor().kappa_scaled.is_empty() {
                     return Err(SboError::config(
-                        format!("run.step_scaling.{f}"),
-                        "must be a finite exponent",
+                        format!("run.step_scaling.algo.{name}"),
+                        "this algorithm has no kappa-scaled settings",
                     ));
                 }
             }
@@ -696,5 +824,56 @@ mod tests {
             ..ReportConfig::default()
         };
         assert_eq!(eps.selection_seeds(10), 5, "curves tuned per eps");
+    }
+
+    fn scaling(text: &str) -> Result<SweepConfig> {
+        let c = SweepConfig::from_toml(&format!(
+            "[data]\nkind = \"synthetic\"\nkappa = 100.0\n[run.step_scaling]\nreference = 10.0\nalpha = -2.0\ninner = 1.0\n{text}"
+        ))?;
+        c.run.validate()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn each_algorithm_may_scale_by_its_own_exponents() {
+        let c = scaling(
+            "[run.step_scaling.algo.stocbio]\nalpha = -1.0\nneumann_terms = 1.0\nsource = \"paper\"",
+        )
+        .expect("config");
+        let sc = c.run.step_scaling.as_ref().expect("scaling");
+        let mut stocbio = AlgoConfig::new(AlgoKind::parse("stocbio").expect("stocbio"));
+        stocbio.alpha = crate::algo::Schedule::Constant(1.0);
+        stocbio.inner_steps = 10;
+        stocbio.terms = 10;
+        let mut ssaid = AlgoConfig::new(AlgoKind::parse("ssaid").expect("ssaid"));
+        ssaid.alpha = crate::algo::Schedule::Constant(1.0);
+        sc.apply(100.0, &mut stocbio);
+        sc.apply(100.0, &mut ssaid);
+        // kappa / reference = 10: stocBiO's own alpha exponent -1, the shared inner 1.
+        assert_eq!(stocbio.alpha, crate::algo::Schedule::Constant(0.1));
+        assert_eq!((stocbio.inner_steps, stocbio.terms), (100, 100));
+        assert_eq!(ssaid.alpha, crate::algo::Schedule::Constant(0.01));
+        assert_eq!(
+            sc.source(AlgoKind::parse("stocbio").expect("kind")),
+            Some("paper")
+        );
+        assert_eq!(sc.source(AlgoKind::parse("ssaid").expect("kind")), None);
+    }
+
+    #[test]
+    fn a_scaling_entry_for_an_unknown_algorithm_names_its_field() {
+        let field = |r: Result<SweepConfig>| match r {
+            Err(SboError::Config { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        assert_eq!(
+            field(scaling("[run.step_scaling.algo.sgdx]\nalpha = -1.0")),
+            "run.step_scaling.algo.sgdx"
+        );
+        assert_eq!(
+            field(scaling("[run.step_scaling.algo.stocbio]\nalpha = nan")),
+            "run.step_scaling.algo.stocbio.alpha"
+        );
+        assert!(scaling("[run.step_scaling.algo.stocbio]\nalphaa = 1.0").is_err());
     }
 }

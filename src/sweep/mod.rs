@@ -15,8 +15,8 @@ pub mod vary;
 pub use algo_grid::AlgoGrid;
 pub use axis::OneOrList;
 pub use config::{
-    Backend, DataConfig, DataKind, Precision, ProblemConfig, ReplaceSide, ReportConfig, Resample,
-    RunConfig, StepScaling, StudyKind, SweepConfig,
+    AlgoScaling, Backend, DataConfig, DataKind, Exponents, Precision, ProblemConfig, ReplaceSide,
+    ReportConfig, Resample, RunConfig, StepScaling, StudyKind, SweepConfig,
 };
 pub use grid::LabeledAlgo;
 pub use study::Study;

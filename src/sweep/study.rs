@@ -286,6 +286,18 @@ fn load_data(
     }
     match dc.kind {
         DataKind::Synthetic => {
+            for (field, n, file) in [
+                ("data.n_lower", dc.n_lower, &None),
+                ("data.n_upper", dc.n_upper, &dc.validation),
+                ("data.n_pool", dc.n_pool, &dc.pool),
+            ] {
+                if n == data::ALL || file.is_some() {
+                    return Err(SboError::config(
+                        field,
+                        "synthetic data has no files: give a number of rows, and no data.validation / data.pool",
+                    ));
+                }
+            }
             let (s_min, s_max) = synthetic_spectrum(config, spec)?;
             if dc.d == 0 {
                 return Err(SboError::config("data.d", "must be >= 1"));
@@ -348,27 +360,36 @@ fn load_data(
             };
             let mut train = read(train_path)?;
             let mut test = dc.test.as_ref().map(|p| read(p)).transpose()?;
+            let mut validation = dc.validation.as_ref().map(|p| read(p)).transpose()?;
+            let mut pool = dc.pool.as_ref().map(|p| read(p)).transpose()?;
             // Without a fixed dim, the dimension is the union over the files of the problem.
-            let d = train.d.max(test.as_ref().map_or(0, |t| t.d));
+            let d = [&test, &validation, &pool]
+                .iter()
+                .fold(train.d, |d, f| d.max(f.as_ref().map_or(0, |f| f.d)));
             if dc.dim.is_none() {
-                // Both files widened to the wider one's columns: check that before allocating.
-                let rows = train.n + test.as_ref().map_or(0, |t| t.n);
+                // Every file widened to the widest one's columns: check that before allocating.
+                let rows = [&test, &validation, &pool]
+                    .iter()
+                    .fold(train.n, |n, f| n + f.as_ref().map_or(0, |f| f.n));
                 let budget = crate::machine::memory_budget() as u128;
                 if rows as u128 * d as u128 * 4 > budget {
                     return Err(SboError::config(
                         "data.dim",
                         format!(
-                            "the train and test files widened to {d} columns ({rows} rows) would \
+                            "the data files widened to {d} columns ({rows} rows) would \
                              take {}, more than the {} this run may use: one file has an index \
-                             far beyond the other's; check the files or set data.dim",
+                             far beyond the others'; check the files or set data.dim",
                             crate::machine::human_bytes(rows as f64 * d as f64 * 4.0),
                             crate::machine::human_bytes(budget as f64)
                         ),
                     ));
                 }
                 pad(&mut train, d);
-                if let Some(t) = test.as_mut() {
-                    pad(t, d);
+                for f in [&mut test, &mut validation, &mut pool]
+                    .into_iter()
+                    .flatten()
+                {
+                    pad(f, d);
                 }
             }
             if spec.loss == Loss::Logistic {
@@ -385,34 +406,52 @@ fn load_data(
                         ));
                     }
                 }
-                if let Some(t) = test.as_mut() {
-                    data::libsvm::map_labels_pm1(t, "data.test")?;
+                for (f, field) in [
+                    (&mut test, "data.test"),
+                    (&mut validation, "data.validation"),
+                    (&mut pool, "data.pool"),
+                ] {
+                    if let Some(f) = f.as_mut() {
+                        data::libsvm::map_labels_pm1(f, field)?;
+                    }
                 }
             }
-            if let Some(t) = &test {
-                if t.d != train.d {
+            for (f, field) in [
+                (&test, "data.test"),
+                (&validation, "data.validation"),
+                (&pool, "data.pool"),
+            ] {
+                if let Some(f) = f.as_ref().filter(|f| f.d != train.d) {
                     return Err(SboError::Dimension {
-                        what: "test file features (columns) vs training file".into(),
+                        what: format!("{field} features (columns) vs training file"),
                         expected: train.d,
-                        got: t.d,
+                        got: f.d,
                     });
                 }
             }
+            let files = data::SplitFiles {
+                train: &train,
+                test: test.as_ref(),
+                validation: validation.as_ref(),
+                pool: pool.as_ref(),
+            };
             let Some(seeds) = per_seed else {
                 // Without resampling, every set is copied out contiguously: a lane's batch rows
                 // then sit close together in memory, which the CPU engine's caches reward
                 // (about 10 % on ssaid-ijcnn1 against reading through a map into the whole file).
-                let splits = data::split(&train, test.as_ref(), &split_spec)?;
+                let splits = data::split_files(&files, &split_spec)?;
                 return Ok((StudyData::from_splits(&splits)?, None));
             };
-            let (n_train, n_test_file) = (train.n, test.as_ref().map(|t| t.n));
-            super::size::check_row_maps(samples, n_train + n_test_file.unwrap_or(0))?;
+            let rows = files.rows();
+            let total = [rows.test, rows.validation, rows.pool]
+                .iter()
+                .fold(rows.train, |n, f| n + f.unwrap_or(0));
+            super::size::check_row_maps(samples, total)?;
             let maps = seeds
                 .clone()
                 .map(|s| {
-                    data::split_rows(
-                        n_train,
-                        n_test_file,
+                    data::file_rows(
+                        &rows,
                         &SplitSpec {
                             seed: seed_of(dc.seed, s),
                             ..split_spec.clone()
@@ -420,12 +459,12 @@ fn load_data(
                     )
                 })
                 .collect::<Result<Vec<_>>>()?;
-            // One table: the training rows, then the test file's.
+            // One table: the files stacked in the order file_rows indexes them.
             let mut table = train;
-            if let Some(t) = test {
-                table.features.extend_from_slice(&t.features);
-                table.labels.extend_from_slice(&t.labels);
-                table.n += t.n;
+            for f in [test, validation, pool].into_iter().flatten() {
+                table.features.extend_from_slice(&f.features);
+                table.labels.extend_from_slice(&f.labels);
+                table.n += f.n;
             }
             let data = StudyData::per_seed(table, seeds.start, maps)?;
             Ok((data, None))
