@@ -126,7 +126,9 @@ pub(super) static SSAID: Algorithm = Algorithm {
         kappa_bounds: &[KappaBound {
             cost: CostKind::OracleCalls,
             exponent: 7.0,
-            source: "SSAID paper: O(kappa^7 eps^-2) oracle calls",
+            source:
+                "SSAID (Zhou, Luo, Dai, Ye 2026, arXiv 2602.23633, main result as stated in the \
+                     abstract): O(kappa^7 eps^-2) oracle calls",
         }],
         ..Theory::NONE
     },

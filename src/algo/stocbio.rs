@@ -91,22 +91,22 @@ pub(super) static STOCBIO: Algorithm = Algorithm {
             KappaBound {
                 cost: CostKind::GradG,
                 exponent: 9.0,
-                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): Gc(g) = O(kappa^9 eps^-2)",
+                source: "stocBiO (Ji, Yang, Liang, ICML 2021; as tabulated in Huang et al. 2022, Table 2): Gc(g) = O(kappa^9 eps^-2)",
             },
             KappaBound {
                 cost: CostKind::GradF,
                 exponent: 5.0,
-                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): Gc(f) = O(kappa^5 eps^-2)",
+                source: "stocBiO (Ji, Yang, Liang, ICML 2021; as tabulated in Huang et al. 2022, Table 2): Gc(f) = O(kappa^5 eps^-2)",
             },
             KappaBound {
                 cost: CostKind::Jvp,
                 exponent: 5.0,
-                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): JV(g) = O(kappa^5 eps^-2)",
+                source: "stocBiO (Ji, Yang, Liang, ICML 2021; as tabulated in Huang et al. 2022, Table 2): JV(g) = O(kappa^5 eps^-2)",
             },
             KappaBound {
                 cost: CostKind::Hvp,
                 exponent: 6.0,
-                source: "stocBiO (Ji, Yang, Liang 2021, Theorem 4): HV(g) = O(kappa^6 eps^-2), \
+                source: "stocBiO (Ji, Yang, Liang, ICML 2021; as tabulated in Huang et al. 2022, Table 2): HV(g) = O(kappa^6 eps^-2), \
                          up to a log factor",
             },
         ],

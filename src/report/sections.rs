@@ -4,12 +4,14 @@
 
 use super::cells::{ci, claims_table, e, spread};
 use super::targets::target_rows;
+use crate::algo::AlgoKind;
 use crate::algo::CostKind;
 use crate::analysis::kappa;
 use crate::analysis::select::select;
 use crate::analysis::stability::Claim;
 use crate::analysis::RunData;
 use crate::metrics::Metric;
+use crate::sweep::{AlgoGrid, Exponents, StepScaling};
 use std::fmt::Write as _;
 
 pub(super) fn stability(
@@ -200,15 +202,12 @@ pub(super) fn kappa(o: &mut String, run: &RunData) {
     let curves = kappa::curves(run, tm);
     let _ = writeln!(o, "## Cost against kappa\n");
     let rule = match &cfg.run.step_scaling {
-        Some(sc) => format!(
-            "step sizes scaled with kappa: each constant times (kappa / {})^e with e = {} (alpha), {} (beta, and stocBiO's eta), {} (gamma); inner steps times (kappa / {0})^{}, stocBiO's Neumann terms times (kappa / {0})^{}",
-            sc.reference, sc.alpha, sc.beta, sc.gamma, sc.inner, sc.neumann_terms
-        ),
-        None => "fixed step sizes (the same at every kappa)".into(),
+        Some(sc) => scaling_rule(sc, &cfg.algos),
+        None => "fixed step sizes (the same at every kappa).\n".into(),
     };
     let _ = writeln!(
         o,
-        "Step-size rule of the configured curves: {rule}. eps-stationarity as the analyses state it: the average over the iterates 0..t of `{tm}` (mean over seeds; trapezoid rule on the logging steps) at or below eps. Costs are counted at the first logging step where that holds, by kind: iterations, oracle calls of every kind, samples read, and each oracle separately.\n"
+        "Step-size rule of the configured curves: {rule}\neps-stationarity as the analyses state it: the average over the iterates 0..t of `{tm}` (mean over seeds; trapezoid rule on the logging steps) at or below eps. Costs are counted at the first logging step where that holds, by kind: iterations, oracle calls of every kind, samples read, and each oracle separately.\n"
     );
     if cfg.report.target.is_none() && cfg.report.relative_target.is_some() {
         let _ = writeln!(
@@ -457,4 +456,40 @@ fn reached_text(c: &crate::analysis::eps::EpsCost) -> String {
         (None, true) => "at the start".into(),
         (None, false) => "not reached".into(),
     }
+}
+
+/// The kappa scaling in words, per algorithm of the run when their exponents differ, each
+/// with the source the config gives for it.
+fn scaling_rule(sc: &StepScaling, algos: &[AlgoGrid]) -> String {
+    let r = sc.reference;
+    let words = |e: Exponents| {
+        format!(
+            "each constant times (kappa / {r})^e with e = {} (alpha), {} (beta, and stocBiO's eta), {} (gamma); inner steps times (kappa / {r})^{}, stocBiO's Neumann terms times (kappa / {r})^{}",
+            e.alpha, e.beta, e.gamma, e.inner, e.neumann_terms
+        )
+    };
+    let mut kinds: Vec<AlgoKind> = algos.iter().map(|a| a.name).collect();
+    kinds.dedup();
+    let first = kinds.first().map(|&k| sc.exponents(k));
+    let same = kinds.iter().all(|&k| Some(sc.exponents(k)) == first);
+    if same && kinds.iter().all(|&k| sc.source(k).is_none()) {
+        return format!(
+            "step sizes scaled with kappa: {}.\n",
+            first.map(words).unwrap_or_default()
+        );
+    }
+    let per: Vec<String> = kinds
+        .iter()
+        .map(|&k| {
+            let src = sc
+                .source(k)
+                .map(|s| format!(". Source: {s}"))
+                .unwrap_or_default();
+            format!("- `{}`: {}{src}.\n", k.name(), words(sc.exponents(k)))
+        })
+        .collect();
+    format!(
+        "step sizes scaled with kappa, per algorithm:\n\n{}",
+        per.concat()
+    )
 }
