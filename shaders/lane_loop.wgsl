@@ -2,7 +2,7 @@
 // workgroup memory, takes `prm.n_steps` outer steps with the algorithm's
 // `fn step(tid, ln, ll, t)` (composed before this file), and stores the state back.
 // `ll` is the lane's index within this dispatch (for per-lane scratch). Diverged lanes
-// (`dead`) are not stepped.
+// (`dead`) are not stepped. With a box on x, x is projected onto it after every step.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -16,6 +16,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     workgroupBarrier();
     for (var it = 0u; it < prm.n_steps; it++) {
         step(tid, ln, lane - prm.lane_offset, prm.t0 + it);
+        // problem.x_box: the projection of ProblemSpec::project_x, between barriers because
+        // any thread of the step may have written any coordinate.
+        if (X_BOX) {
+            workgroupBarrier();
+            for (var j = tid; j < P; j += WG) {
+                // Comparisons, not clamp: a NaN stays NaN, so divergence is still detected.
+                let v = sx[j];
+                sx[j] = select(select(v, X_HI, v > X_HI), X_LO, v < X_LO);
+            }
+            workgroupBarrier();
+        }
     }
     store_state(tid, lane);
 }

@@ -17,6 +17,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         mu: 0.7,
         lam_y: 0.05,
         nu: 0.1,
+        x_box: None,
     }
 }
 
@@ -132,6 +133,7 @@ fn aid_cg_full_batch_reaches_the_closed_form_optimum() {
             mu: 1.0,
             lam_y: 0.0,
             nu: 0.1,
+            x_box: None,
         };
         let o = Oracles {
             spec: &s,

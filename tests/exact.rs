@@ -21,6 +21,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape, lam_y: f64, nu: f64) 
         mu: 0.8,
         lam_y,
         nu,
+        x_box: None,
     }
 }
 
@@ -310,6 +311,7 @@ fn quadratic_constants_match_closed_forms() {
         mu,
         lam_y: 0.0,
         nu,
+        x_box: None,
     };
     let c = quadratic_constants(&spec, lower.view(), upper.view()).unwrap();
     let close = |what: &str, got: f64, want: f64| {

@@ -155,6 +155,7 @@ fn specs(loss: Loss, coupling: Coupling) -> Vec<ProblemSpec> {
             mu: 0.75,
             lam_y: 0.0625,
             nu: 0.375,
+            x_box: None,
         })
         .collect()
 }
@@ -352,6 +353,9 @@ fn check_case(
         reset: false,
         clip: false,
         cg: false,
+        x_box: false,
+        x_lo: 0.0,
+        x_hi: 0.0,
     }
     .constants();
     let mut parts: Vec<&str> = shaders::lane_prelude();

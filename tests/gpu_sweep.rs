@@ -294,3 +294,41 @@ batch = 8
     let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
     assert_results_close("d = 200", &gpu, &cpu, 2e-3, 2e-5);
 }
+
+/// `problem.x_box` (benchopt's prox): a box tight enough that the large step keeps hitting
+/// it; the GPU projects as the CPU does, and every final x lies in the box.
+#[test]
+fn a_box_on_x_binds_the_same_on_both() {
+    let mut cfg = config("c-c", 40, "per_feature");
+    cfg.problem.x_box = Some([-0.3, 0.2]);
+    for a in &mut cfg.algos {
+        a.alpha = Some(5.0.into());
+    }
+    let mut outside = cfg.clone();
+    outside.run.x0 = 1.0;
+    match Study::prepare(&outside, None) {
+        Err(sbo::SboError::Config { field, .. }) => assert_eq!(field, "run.x0"),
+        Err(e) => panic!("expected a config error on run.x0, got {e}"),
+        Ok(_) => panic!("x0 outside the box was accepted"),
+    }
+    let study = Study::prepare(&cfg, None).unwrap();
+    let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
+    let at_bound = cpu
+        .lanes
+        .iter()
+        .flat_map(|l| &l.x)
+        .filter(|&&x| x == -0.3 || x == 0.2)
+        .count();
+    assert!(
+        at_bound > 0,
+        "the box never binds: the test cannot see a projection"
+    );
+    for l in &cpu.lanes {
+        assert!(l.x.iter().all(|&x| (-0.3..=0.2).contains(&x)), "{:?}", l.x);
+    }
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
+    assert_results_close("c-c with an x box", &gpu, &cpu, 5e-3, 5e-5);
+}

@@ -30,6 +30,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         mu: 0.7,
         lam_y: 0.3,
         nu: 0.2,
+        x_box: None,
     }
 }
 

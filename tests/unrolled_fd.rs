@@ -61,6 +61,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         lam_y: 0.05,
         // nu > 0 and x away from 0: the direct term grad_x f = nu x is visible.
         nu: 0.1,
+        x_box: None,
     }
 }
 

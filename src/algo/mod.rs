@@ -49,6 +49,7 @@ pub fn advance<T: StepReal>(
     for _ in 0..steps {
         let mut used = nominal;
         step(cfg, oracles, rng, lane, &mut used);
+        oracles.spec.project_x(&mut lane.x);
         lane.counts.add(&used);
         lane.t += 1;
     }

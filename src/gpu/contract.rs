@@ -267,6 +267,12 @@ overrides! {
         clip: bool => "CLIP": "bool" = "false",
         /// stocbio / aid-cg: conjugate gradient instead of Neumann
         cg: bool => "ALGO_CG": "bool" = "false",
+        /// project x onto [X_LO, X_HI] after every step (problem.x_box)
+        x_box: bool => "X_BOX": "bool" = "false",
+        /// lower end of the x box
+        x_lo: f64 => "X_LO": "f32" = "0.0",
+        /// upper end of the x box
+        x_hi: f64 => "X_HI": "f32" = "0.0",
     }
 }
 

@@ -225,6 +225,9 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         reset: false,
         clip: false,
         cg: false,
+        x_box: s.x_box.is_some(),
+        x_lo: s.x_box.map_or(0.0, |b| b[0]),
+        x_hi: s.x_box.map_or(0.0, |b| b[1]),
     }
 }
 

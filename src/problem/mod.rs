@@ -11,6 +11,7 @@ mod oracles;
 pub use oracles::{accuracy, data_loss, Batch, Oracles};
 
 use crate::error::{Result, SboError};
+use crate::real::Real;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +56,11 @@ pub struct ProblemSpec {
     pub mu: f64,
     pub lam_y: f64,
     pub nu: f64,
+    /// A box [lo, hi] for every coordinate of x: the upper problem is min over that box, and
+    /// every algorithm projects x onto it after each step (benchopt's `prox`, which keeps a
+    /// log ridge weight in [-12, 12]). The exact metrics stay the unconstrained grad F.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_box: Option<[f64; 2]>,
 }
 
 /// The problem families of the stability theory (DESIGN section 2).
@@ -92,6 +98,7 @@ impl Preset {
                 mu: 1.0,
                 lam_y: 0.0,
                 nu: 0.1,
+                x_box: None,
             },
             Preset::CC => ProblemSpec {
                 loss: Loss::Logistic,
@@ -100,6 +107,7 @@ impl Preset {
                 mu: 0.0,
                 lam_y: 0.0,
                 nu: 0.0,
+                x_box: None,
             },
             Preset::NcNc => ProblemSpec {
                 loss: Loss::Logistic,
@@ -108,6 +116,7 @@ impl Preset {
                 mu: 0.0,
                 lam_y: 0.0,
                 nu: 0.0,
+                x_box: None,
             },
         }
     }
@@ -188,6 +197,58 @@ impl ProblemSpec {
                 "the prior coupling needs mu > 0 (or lam_y > 0) for a well-posed lower level",
             ));
         }
+        if let Some([lo, hi]) = self.x_box {
+            // f32-representable, so the GPU projects onto the same box.
+            if !(lo.is_finite() && hi.is_finite() && lo < hi && lo.abs() < 1e30 && hi.abs() < 1e30)
+            {
+                return Err(SboError::config(
+                    "problem.x_box",
+                    format!("must be [lo, hi] with finite lo < hi, got [{lo}, {hi}]"),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// `x` projected onto [`ProblemSpec::x_box`] (unchanged without one).
+    pub fn project_x<T: Real>(&self, x: &mut [T]) {
+        if let Some([lo, hi]) = self.x_box {
+            let (lo, hi) = (T::of(lo), T::of(hi));
+            // Comparisons, not min/max: a NaN stays NaN, so divergence is still detected.
+            for xi in x {
+                if *xi < lo {
+                    *xi = lo;
+                } else if *xi > hi {
+                    *xi = hi;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_x_box_projects_without_hiding_a_nan() {
+        let spec = ProblemSpec {
+            x_box: Some([-1.0, 2.0]),
+            ..ProblemSpec::default()
+        };
+        let mut x = [-3.0f64, -1.0, 0.5, 2.0, 7.0, f64::NAN];
+        spec.project_x(&mut x);
+        assert_eq!(x[..5], [-1.0, -1.0, 0.5, 2.0, 2.0]);
+        assert!(x[5].is_nan(), "a diverged coordinate must stay visible");
+        let mut free = [-3.0f32, 7.0];
+        ProblemSpec::default().project_x(&mut free);
+        assert_eq!(free, [-3.0, 7.0]);
+        for bad in [[1.0, 1.0], [2.0, 1.0], [f64::NAN, 1.0], [0.0, 1e31]] {
+            let s = ProblemSpec {
+                x_box: Some(bad),
+                ..ProblemSpec::default()
+            };
+            assert!(s.validate().is_err(), "{bad:?}");
+        }
     }
 }

@@ -66,6 +66,9 @@ pub struct ProblemConfig {
     pub mu: Option<f64>,
     pub lam_y: Option<f64>,
     pub nu: Option<f64>,
+    /// Box [lo, hi] on every coordinate of x, projected onto after each step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_box: Option<[f64; 2]>,
 }
 
 impl Default for ProblemConfig {
@@ -78,6 +81,7 @@ impl Default for ProblemConfig {
             mu: None,
             lam_y: None,
             nu: None,
+            x_box: None,
         }
     }
 }
@@ -103,6 +107,7 @@ impl ProblemConfig {
         if let Some(v) = self.nu {
             s.nu = v;
         }
+        s.x_box = self.x_box;
         s.validate()?;
         Ok(s)
     }
@@ -118,6 +123,7 @@ impl ProblemConfig {
             mu: Some(s.mu),
             lam_y: Some(s.lam_y),
             nu: Some(s.nu),
+            x_box: s.x_box,
         })
     }
 }

@@ -34,6 +34,14 @@ impl Study {
     pub fn prepare(config: &SweepConfig, config_dir: Option<&Path>) -> Result<Study> {
         let spec = config.problem.resolve()?;
         config.run.validate()?;
+        if let Some([lo, hi]) = spec.x_box {
+            if !(lo..=hi).contains(&config.run.x0) {
+                return Err(SboError::config(
+                    "run.x0",
+                    format!("{} is outside problem.x_box [{lo}, {hi}]", config.run.x0),
+                ));
+            }
+        }
         if config.algos.is_empty() {
             return Err(SboError::config(
                 "algo",
