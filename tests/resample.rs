@@ -303,3 +303,51 @@ name = "ssaid"
     assert!(resolved.contains("n_upper = \"all\""), "{resolved}");
     assert!(SweepConfig::from_toml(&resolved).is_ok());
 }
+
+/// `data.corrupt`: a seeded fraction of each seed's lower labels flipped, the other sets
+/// clean, the positions recorded; refused where labels are not classes.
+#[test]
+fn corruption_flips_a_fraction_of_the_lower_labels_only() {
+    let text = |corrupt: f64, resample: bool| {
+        let mut c = config(IJCNN1, resample);
+        c.problem.preset = sbo::problem::Preset::CC;
+        c.data.corrupt = corrupt;
+        c
+    };
+    for resample in [false, true] {
+        let clean = Study::prepare(&text(0.0, resample), None).unwrap();
+        let noisy = Study::prepare(&text(0.25, resample), None).unwrap();
+        let mut positions = HashSet::new();
+        for seed in 10..14 {
+            let (a, b) = (
+                clean.data.sets(seed).unwrap(),
+                noisy.data.sets(seed).unwrap(),
+            );
+            let flipped = noisy.data.corrupted(seed).unwrap();
+            assert_eq!(flipped.len(), 50, "round(0.25 x 200)");
+            let (la, lb) = (a.lower.to_dataset(), b.lower.to_dataset());
+            assert_eq!(la.features, lb.features, "features untouched");
+            for i in 0..la.n {
+                let want = if flipped.contains(&(i as u32)) {
+                    -la.label(i)
+                } else {
+                    la.label(i)
+                };
+                assert_eq!(lb.label(i), want, "seed {seed}, lower sample {i}");
+            }
+            for (x, y) in [(&a.upper, &b.upper), (&a.pool, &b.pool), (&a.test, &b.test)] {
+                assert_eq!(x.to_dataset(), y.to_dataset(), "a clean set changed");
+            }
+            positions.insert(flipped.to_vec());
+        }
+        // Resampled seeds flip their own positions; shared data flips the same ones.
+        assert_eq!(positions.len(), if resample { 4 } else { 1 });
+    }
+    // Squared loss has no classes to flip.
+    let mut squared = config(IJCNN1, false);
+    squared.data.corrupt = 0.1;
+    match Study::prepare(&squared, None) {
+        Err(sbo::SboError::Config { field, .. }) => assert_eq!(field, "data.corrupt"),
+        other => panic!("expected a data.corrupt error, got {:?}", other.map(|_| ())),
+    }
+}

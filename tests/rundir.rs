@@ -140,3 +140,47 @@ fn a_run_directory_from_an_earlier_version_still_loads() {
     assert_eq!(data.seeds, vec![0, 1]);
     assert_eq!(data.configs.len(), result.configs.len());
 }
+
+/// `data.corrupt` leaves the flipped positions in `corrupted.csv`: per variant and seed, as
+/// the study's data holds them; a run without corruption has no such file.
+#[test]
+fn corrupted_positions_are_recorded() {
+    let (clean, _, _) = written_run();
+    assert!(!clean.path().join("corrupted.csv").exists());
+
+    let text = CONFIG.replace("n_pool = 10\n", "n_pool = 10\ncorrupt = 0.25\n");
+    let plan = Plan::prepare(&SweepConfig::from_toml(&text).unwrap(), None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    rundir::start_run_dir(dir.path(), &plan).unwrap();
+    let choice = EngineChoice {
+        engine: Box::new(CpuEngine),
+        fallback: None,
+        reason: String::new(),
+    };
+    let run = run_plan(&plan, &choice, &Default::default());
+    rundir::finish_run_dir(dir.path(), &plan, &run.result).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("corrupted.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("variant,seed,position"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 2 variants x 2 seeds x round(0.25 x 80).
+    assert_eq!(rows.len(), 2 * 2 * 20);
+    for v in &plan.variants {
+        for seed in 0..2u64 {
+            let want: Vec<String> = v
+                .study
+                .data
+                .corrupted(seed)
+                .unwrap()
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            let got: Vec<String> = rows
+                .iter()
+                .filter(|r| r[0] == v.variant.label && r[1] == seed.to_string())
+                .map(|r| r[2].to_string())
+                .collect();
+            assert_eq!(got, want, "{} seed {seed}", v.variant.label);
+        }
+    }
+}

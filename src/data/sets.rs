@@ -7,6 +7,7 @@
 //! each seed has its own maps (a fresh split of a real dataset, or a fresh synthetic sample
 //! stacked into the table), so averages over seeds estimate expectations over the dataset too,
 //! as the definitions of on-average stability and of the generalization gap take them.
+use crate::data::split::seeded_permutation;
 use crate::data::{DataView, Dataset, Splits};
 use crate::error::{Result, SboError};
 
@@ -79,6 +80,9 @@ enum SeedMaps {
 pub struct StudyData {
     pub table: Dataset,
     maps: SeedMaps,
+    /// Per slot (as [`StudyData::slots`]), the positions in the lower set whose labels
+    /// [`StudyData::corrupt_lower`] flipped, ascending; empty without corruption.
+    corrupted: Vec<Vec<u32>>,
 }
 
 impl StudyData {
@@ -88,6 +92,7 @@ impl StudyData {
         Ok(StudyData {
             table,
             maps: SeedMaps::Shared(maps),
+            corrupted: Vec::new(),
         })
     }
 
@@ -103,6 +108,7 @@ impl StudyData {
         Ok(StudyData {
             table,
             maps: SeedMaps::PerSeed { first, maps },
+            corrupted: Vec::new(),
         })
     }
 
@@ -192,6 +198,61 @@ impl StudyData {
                     ),
                 }),
         }
+    }
+
+    /// Flips the labels of a fraction `rate` of each slot's lower set (round(rate n_lower)
+    /// samples; labels in {-1, +1}): the noisy training set of data hyper-cleaning. Slot k's
+    /// positions are the first ones of a permutation of the lower set on `seed_of_slot(k)`,
+    /// ChaCha stream 4 (the split uses 0-3). The table is shared by every seed's sets, so a
+    /// corrupted sample is a flipped copy of its row appended to the table and the lower map
+    /// points at the copy: no other set, and no other seed, sees the flip. The validation,
+    /// pool and test sets stay clean.
+    pub fn corrupt_lower(&mut self, rate: f64, seed_of_slot: impl Fn(usize) -> u64) -> Result<()> {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(SboError::config(
+                "data.corrupt",
+                format!("must be a fraction in [0, 1], got {rate}"),
+            ));
+        }
+        let n_lower = self.sizes().lower;
+        let k = (rate * n_lower as f64).round() as usize;
+        let d = self.table.d;
+        let slots = match &mut self.maps {
+            SeedMaps::Shared(m) => std::slice::from_mut(m),
+            SeedMaps::PerSeed { maps, .. } => maps.as_mut_slice(),
+        };
+        let mut corrupted = Vec::with_capacity(slots.len());
+        for (slot, m) in slots.iter_mut().enumerate() {
+            let mut pos: Vec<u32> = seeded_permutation(n_lower, seed_of_slot(slot), 4)[..k]
+                .iter()
+                .map(|&i| i as u32)
+                .collect();
+            pos.sort_unstable();
+            for &i in &pos {
+                let r = m.lower[i as usize] as usize;
+                let label = self.table.labels[r];
+                if label != 1.0 && label != -1.0 {
+                    return Err(SboError::config(
+                        "data.corrupt",
+                        format!("flips labels in {{-1, +1}}; a lower sample has label {label}"),
+                    ));
+                }
+                let copy = u32::try_from(self.table.n).map_err(|_| too_many_rows(self.table.n))?;
+                self.table.features.extend_from_within(r * d..(r + 1) * d);
+                self.table.labels.push(-label);
+                self.table.n += 1;
+                m.lower[i as usize] = copy;
+            }
+            corrupted.push(pos);
+        }
+        self.corrupted = corrupted;
+        Ok(())
+    }
+
+    /// Positions in `seed`'s lower set whose labels were flipped (empty without corruption).
+    pub fn corrupted(&self, seed: u64) -> Result<&[u32]> {
+        let slot = self.slot(seed)?;
+        Ok(self.corrupted.get(slot).map_or(&[], Vec::as_slice))
     }
 
     /// `seed`'s four sets (errors as [`slot`](Self::slot)).

@@ -9,6 +9,9 @@
 //! - `lanes.csv`: one [`LaneRow`] per lane: its status and final x and y (columns `x_i`,
 //!   `y_i`; variants with smaller p or d leave theirs empty).
 //! - `summary.json`: [`RunSummary`].
+//! - `corrupted.csv` (only with `data.corrupt`): one [`CorruptedRow`] per flipped label: the
+//!   variant, the seed and the sample's position in that seed's lower set (the index of its
+//!   weight in hyper-cleaning).
 //!
 //! Numbers are written as Rust prints an f64 (the shortest text that reads back as the same
 //! value; `nan` for missing values), so files round-trip exactly.
@@ -25,6 +28,17 @@ pub const METRICS: &str = "metrics.csv";
 pub const SEEDS: &str = "seeds.csv";
 pub const LANES: &str = "lanes.csv";
 pub const SUMMARY: &str = "summary.json";
+pub const CORRUPTED: &str = "corrupted.csv";
+
+/// One flipped label of `data.corrupt`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorruptedRow {
+    /// The `[vary]` variant's label (empty without `[vary]`).
+    pub variant: String,
+    pub seed: u64,
+    /// Position in the seed's lower set.
+    pub position: u32,
+}
 
 /// An f64 as a CSV field: Rust's shortest round-trip text, `nan` for NaN, empty reads as NaN.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -2,8 +2,8 @@
 //! records what was asked), the results when the run ends.
 
 use super::schema::{
-    ConfigFacts, DataFacts, LaneRow, MetricsRow, Num, RunSummary, SeedsRow, VariantFacts, Versions,
-    CONFIG, LANES, METRICS, SEEDS, SUMMARY,
+    ConfigFacts, CorruptedRow, DataFacts, LaneRow, MetricsRow, Num, RunSummary, SeedsRow,
+    VariantFacts, Versions, CONFIG, CORRUPTED, LANES, METRICS, SEEDS, SUMMARY,
 };
 use crate::error::{Result, SboError};
 use crate::metrics::Metric;
@@ -450,6 +450,33 @@ fn summary_of(plan: &Plan, result: &SweepResult, failure: Option<String>) -> Run
     }
 }
 
+/// `corrupted.csv`: every flipped label of every variant and seed, or `None` when no variant
+/// corrupts its data.
+pub fn corrupted_csv(plan: &Plan) -> Result<Option<String>> {
+    if plan
+        .variants
+        .iter()
+        .all(|v| v.study.config.data.corrupt == 0.0)
+    {
+        return Ok(None);
+    }
+    let mut w = writer();
+    for v in &plan.variants {
+        let run = &v.study.config.run;
+        for seed in run.seed_base..run.seed_base + run.seeds as u64 {
+            for &position in v.study.data.corrupted(seed)? {
+                w.serialize(CorruptedRow {
+                    variant: v.variant.label.clone(),
+                    seed,
+                    position,
+                })
+                .map_err(|e| csv_error(CORRUPTED, e))?;
+            }
+        }
+    }
+    finish(CORRUPTED, w).map(Some)
+}
+
 /// Writes the result files of a complete run into a directory made by [`start_run_dir`].
 pub fn finish_run_dir(dir: &Path, plan: &Plan, result: &SweepResult) -> Result<()> {
     write_results(dir, plan, result, None)
@@ -470,6 +497,9 @@ pub(crate) fn write_results(
     let (metrics, rows) = seeds_rows(result, plan.first().config.run.seed_base);
     write(dir.join(SEEDS), &seeds_csv(&metrics, &rows).map_err(e)?)?;
     write(dir.join(LANES), &lanes_csv(&lanes_rows(result)).map_err(e)?)?;
+    if let Some(text) = corrupted_csv(plan).map_err(e)? {
+        write(dir.join(CORRUPTED), &text)?;
+    }
     let json = serde_json::to_string_pretty(&summary_of(plan, result, failure))
         .map_err(|err| e(csv_error(SUMMARY, err)))?;
     write(dir.join(SUMMARY), &json)

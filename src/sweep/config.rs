@@ -185,6 +185,15 @@ pub struct DataConfig {
     pub kappa: Option<f64>,
     /// Synthetic: label noise.
     pub sigma: f64,
+    /// Fraction of the lower (training) set whose labels are flipped, per seed's lower set
+    /// (data hyper-cleaning's corrupted training set); the other sets stay clean, and the
+    /// flipped positions are written to `corrupted.csv` in the run directory.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub corrupt: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for DataConfig {
@@ -208,6 +217,7 @@ impl Default for DataConfig {
             s_max: None,
             kappa: None,
             sigma: 0.1,
+            corrupt: 0.0,
         }
     }
 }

@@ -68,7 +68,25 @@ impl Study {
             ));
         }
         let mut configs = grid::expand(&config.algos);
-        let (data, population) = load_data(config, &spec, config_dir)?;
+        let (mut data, population) = load_data(config, &spec, config_dir)?;
+        let corrupt = config.data.corrupt;
+        if corrupt != 0.0 {
+            if spec.loss != Loss::Logistic {
+                return Err(SboError::config(
+                    "data.corrupt",
+                    "flips class labels: it needs the logistic loss (labels in {-1, +1})",
+                ));
+            }
+            let (seed, base) = (config.data.seed, config.run.seed_base);
+            let resampled = data.resampled();
+            data.corrupt_lower(corrupt, |slot| {
+                if resampled {
+                    seed_of(seed, base + slot as u64)
+                } else {
+                    seed
+                }
+            })?;
+        }
         let sizes = data.sizes();
         if spec.coupling == crate::problem::Coupling::Bilinear
             && spec.lam_y <= 0.0
