@@ -22,6 +22,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             workgroupBarrier();
             for (var j = tid; j < P; j += WG) {
                 // Comparisons, not clamp: a NaN stays NaN, so divergence is still detected.
+                // (An infinite coordinate is projected; y or v diverge with it.)
                 let v = sx[j];
                 sx[j] = select(select(v, X_HI, v > X_HI), X_LO, v < X_LO);
             }

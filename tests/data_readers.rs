@@ -600,3 +600,27 @@ fn all_without_a_file_of_its_own_is_refused_by_name() {
         other => panic!("expected a dimension error, got {other:?}"),
     }
 }
+
+/// Every file maps a label as the training file does: a validation file holding one class
+/// keeps that class's sign, and a label the training file does not have is refused by name.
+#[test]
+fn other_files_map_labels_by_the_training_classes() {
+    use sbo::data::libsvm::{label_classes, map_labels_to};
+    let train = Dataset::new(1, vec![0.0; 4], vec![1.0, 2.0, 2.0, 1.0]).unwrap();
+    let classes = label_classes(&train, "data.train").unwrap();
+    let mut only_low = Dataset::new(1, vec![0.0; 2], vec![1.0, 1.0]).unwrap();
+    map_labels_to(&mut only_low, &classes, "data.validation").unwrap();
+    assert_eq!(
+        only_low.labels,
+        [-1.0, -1.0],
+        "1 is the lower class of {{1, 2}}"
+    );
+    let mut foreign = Dataset::new(1, vec![0.0; 2], vec![1.0, 3.0]).unwrap();
+    match map_labels_to(&mut foreign, &classes, "data.validation") {
+        Err(SboError::Config { field, msg }) => {
+            assert_eq!(field, "data.validation");
+            assert!(msg.contains('3'), "{msg}");
+        }
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}

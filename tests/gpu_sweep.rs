@@ -300,7 +300,7 @@ batch = 8
 #[test]
 fn a_box_on_x_binds_the_same_on_both() {
     let mut cfg = config("c-c", 40, "per_feature");
-    cfg.problem.x_box = Some([-0.3, 0.2]);
+    cfg.problem.x_box = Some(vec![-0.3, 0.2]);
     for a in &mut cfg.algos {
         a.alpha = Some(5.0.into());
     }

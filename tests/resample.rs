@@ -203,7 +203,7 @@ fn the_report_says_which_randomness_its_intervals_cover() {
         (
             IJCNN1,
             true,
-            "each seed draws its own lower / upper / pool / test split",
+            "each seed draws its own lower / upper / pool / test set(s)",
         ),
         (
             SYNTHETIC,
@@ -350,4 +350,67 @@ fn corruption_flips_a_fraction_of_the_lower_labels_only() {
         Err(sbo::SboError::Config { field, .. }) => assert_eq!(field, "data.corrupt"),
         other => panic!("expected a data.corrupt error, got {:?}", other.map(|_| ())),
     }
+}
+
+/// One file serves one set: sets drawn from it independently would share rows. The one
+/// exception is a test set that is the whole validation file.
+#[test]
+fn a_file_given_for_two_sets_is_refused_by_name() {
+    let prepare = |extra: &str, n_upper: &str, n_test: &str| {
+        let text = format!(
+            r#"
+[problem]
+preset = "c-c"
+[data]
+kind = "libsvm"
+train = "data/ijcnn1.trn.bz2"
+dim = 22
+n_lower = 300
+n_upper = {n_upper}
+{n_test}
+n_pool = 10
+{extra}
+[run]
+steps = 2
+seeds = 1
+neighbours = 0
+[[algo]]
+name = "ssaid"
+"#
+        );
+        Study::prepare(&SweepConfig::from_toml(&text).expect("config"), None)
+    };
+    let field = |r: sbo::Result<Study>| match r {
+        Err(sbo::SboError::Config { field, .. }) => field,
+        Err(e) => panic!("expected a config error, got {e}"),
+        Ok(_) => panic!("two sets from one file were accepted"),
+    };
+    let tst = "\"data/ijcnn1.tst.bz2\"";
+    assert_eq!(
+        field(prepare(
+            "validation = \"data/ijcnn1.trn.bz2\"",
+            "100",
+            "n_test = 50"
+        )),
+        "data.validation"
+    );
+    assert_eq!(
+        field(prepare(
+            &format!("validation = {tst}\npool = {tst}"),
+            "100",
+            "n_test = 50"
+        )),
+        "data.pool"
+    );
+    assert_eq!(
+        field(prepare(
+            &format!("validation = {tst}\ntest = {tst}"),
+            "100",
+            ""
+        )),
+        "data.test",
+        "a subset of the validation file as the test set would overlap it"
+    );
+    // The whole validation file as the test set too: allowed, stated by the config.
+    assert!(prepare(&format!("validation = {tst}\ntest = {tst}"), "\"all\"", "").is_ok());
 }

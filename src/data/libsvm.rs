@@ -450,6 +450,13 @@ pub fn read_libsvm_with(path: &Path, dim: Option<usize>, base: IndexBase) -> Res
 /// `v <= 0` to -1. An empty dataset is left as is. Errors are [`SboError::Config`] with
 /// `what` as the field, naming the distinct values found.
 pub fn map_labels_pm1(data: &mut Dataset, what: &str) -> Result<()> {
+    let classes = label_classes(data, what)?;
+    map_labels_to(data, &classes, what)
+}
+
+/// The distinct labels of `data` (at most two, finite), in order of first appearance: the
+/// classes [`map_labels_to`] maps other files by. Errors as [`map_labels_pm1`].
+pub fn label_classes(data: &Dataset, what: &str) -> Result<Vec<f32>> {
     let mut distinct: Vec<f32> = Vec::with_capacity(3);
     for &l in &data.labels {
         if !l.is_finite() {
@@ -473,19 +480,33 @@ pub fn map_labels_pm1(data: &mut Dataset, what: &str) -> Result<()> {
             }
         }
     }
-    match distinct.as_slice() {
-        [] => {}
-        [v] => {
-            let m = if *v > 0.0 { 1.0 } else { -1.0 };
-            data.labels.iter_mut().for_each(|l| *l = m);
-        }
-        [a, b] => {
-            let hi = a.max(*b);
-            data.labels
-                .iter_mut()
-                .for_each(|l| *l = if *l == hi { 1.0 } else { -1.0 });
-        }
-        _ => unreachable!("at most two distinct labels are collected"),
+    Ok(distinct)
+}
+
+/// Maps `data`'s labels to {-1, +1} by `classes` (another file's [`label_classes`]: the larger
+/// of two maps to +1; a single class `v` maps by its sign), so that every file of a problem
+/// maps a label the same way whatever values it happens to contain. A label outside `classes`
+/// is an error naming `what`.
+pub fn map_labels_to(data: &mut Dataset, classes: &[f32], what: &str) -> Result<()> {
+    let hi = classes.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if let Some(&l) = data.labels.iter().find(|l| !classes.contains(l)) {
+        let shown: Vec<String> = classes.iter().map(|v| v.to_string()).collect();
+        return Err(SboError::config(
+            what,
+            format!(
+                "label {l} is not one of the training file's classes ({}): the files must \
+                 spell their classes the same way",
+                shown.join(", ")
+            ),
+        ));
     }
+    let single = classes.len() == 1;
+    data.labels.iter_mut().for_each(|l| {
+        *l = if (single && *l > 0.0) || (!single && *l == hi) {
+            1.0
+        } else {
+            -1.0
+        }
+    });
     Ok(())
 }

@@ -214,7 +214,8 @@ impl ProblemSpec {
     pub fn project_x<T: Real>(&self, x: &mut [T]) {
         if let Some([lo, hi]) = self.x_box {
             let (lo, hi) = (T::of(lo), T::of(hi));
-            // Comparisons, not min/max: a NaN stays NaN, so divergence is still detected.
+            // Comparisons, not min/max: a NaN stays NaN, so divergence is still detected (an
+            // infinite coordinate is projected, but then y or v diverge with it).
             for xi in x {
                 if *xi < lo {
                     *xi = lo;

@@ -98,21 +98,65 @@ pub(super) fn tally(claims: &[Claim]) -> String {
     format!("{}.", parts.join(", "))
 }
 
-/// Which randomness an interval over this run's seeds covers.
-pub(super) fn randomness(run: &RunData) -> &'static str {
-    match (run.config.run.resample, run.config.data.kind) {
-        (Resample::Data, DataKind::Synthetic) => {
-            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
-             draws its own sample of the synthetic population (`run.resample = \"data\"`)"
-        }
-        (Resample::Data, _) => {
-            "the algorithm's randomness (batches, neighbour choice) and the data's: each seed \
-             draws its own lower / upper / pool / test split of the file \
+/// Which randomness an interval over this run's seeds covers. With resampling, only the sets
+/// a seed actually draws count: a set that is a whole file of its own (`"all"`, or a test
+/// file without `n_test`) is the same for every seed.
+pub(super) fn randomness(run: &RunData) -> String {
+    let d = &run.config.data;
+    match (run.config.run.resample, d.kind) {
+        (Resample::Data, DataKind::Synthetic) => "the algorithm's randomness (batches, neighbour \
+             choice) and the data's: each seed draws its own sample of the synthetic population \
              (`run.resample = \"data\"`)"
+            .into(),
+        (Resample::Data, _) => {
+            let all = crate::data::ALL;
+            let fixed = |own_file: bool, n: Option<usize>| own_file && n.is_none_or(|n| n == all);
+            // The lower set with "all" has the same rows for every seed unless another set
+            // also comes from the training file and takes a different share of it.
+            let shares_train =
+                d.validation.is_none() || (d.pool.is_none() && d.n_pool > 0) || d.test.is_none();
+            let sets = [
+                (Some("lower"), d.n_lower != all || shares_train),
+                (
+                    Some("upper"),
+                    !fixed(d.validation.is_some(), Some(d.n_upper)),
+                ),
+                (
+                    (d.n_pool > 0).then_some("pool"),
+                    !fixed(d.pool.is_some(), Some(d.n_pool)),
+                ),
+                (Some("test"), !fixed(d.test.is_some(), d.n_test)),
+            ];
+            let pick = |varies: bool| -> Vec<&str> {
+                sets.iter()
+                    .filter(|s| s.1 == varies)
+                    .filter_map(|s| s.0)
+                    .collect()
+            };
+            let (drawn, same) = (pick(true), pick(false));
+            if drawn.is_empty() {
+                "the algorithm's randomness (batches, neighbour choice) only: `run.resample = \
+                 \"data\"` is set, but every set is a whole file, the same for every seed"
+                    .into()
+            } else {
+                let tail = if same.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the {} set(s) are whole files, the same for every seed",
+                        same.join(", ")
+                    )
+                };
+                format!(
+                    "the algorithm's randomness (batches, neighbour choice) and the data's: each \
+                     seed draws its own {} set(s) (`run.resample = \"data\"`){tail}",
+                    drawn.join(" / ")
+                )
+            }
         }
-        (Resample::None, _) => {
-            "the algorithm's randomness (batches, neighbour choice) on one draw of the data \
-             (`data.seed`), not the data's sampling error (`run.resample = \"data\"` covers it)"
-        }
+        (Resample::None, _) => "the algorithm's randomness (batches, neighbour choice) on one \
+             draw of the data (`data.seed`), not the data's sampling error (`run.resample = \
+             \"data\"` covers it)"
+            .into(),
     }
 }

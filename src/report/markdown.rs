@@ -187,6 +187,15 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     if let Some(note) = hidden_convexity(run) {
         let _ = writeln!(o, "{note}\n");
     }
+    if let Some([lo, hi]) = run.config.problem.resolve().ok().and_then(|p| p.x_box) {
+        let _ = writeln!(
+            o,
+            "x is constrained to the box [{lo}, {hi}] (`problem.x_box`), projected onto after \
+             every step. `hypergrad_norm_sq` is the unconstrained |grad F(x)|^2: where x sits on \
+             the box's boundary it does not measure stationarity of the constrained problem, \
+             and targets and eps reached there are the unconstrained gradient's.\n"
+        );
+    }
     nonconvexity(&mut o, run);
     if !s.complete {
         let _ = writeln!(

@@ -4,14 +4,14 @@
 
 use super::cells::{ci, claims_table, e, spread};
 use super::targets::target_rows;
-use crate::algo::AlgoKind;
 use crate::algo::CostKind;
+use crate::algo::{AlgoKind, Setting};
 use crate::analysis::kappa;
 use crate::analysis::select::select;
 use crate::analysis::stability::Claim;
 use crate::analysis::RunData;
 use crate::metrics::Metric;
-use crate::sweep::{AlgoGrid, Exponents, StepScaling};
+use crate::sweep::{AlgoGrid, StepScaling};
 use std::fmt::Write as _;
 
 pub(super) fn stability(
@@ -459,24 +459,40 @@ fn reached_text(c: &crate::analysis::eps::EpsCost) -> String {
 }
 
 /// The kappa scaling in words, per algorithm of the run when their exponents differ, each
-/// with the source the config gives for it.
+/// naming only the settings it scales, with the source the config gives for it.
 fn scaling_rule(sc: &StepScaling, algos: &[AlgoGrid]) -> String {
     let r = sc.reference;
-    let words = |e: Exponents| {
-        format!(
-            "each constant times (kappa / {r})^e with e = {} (alpha), {} (beta, and stocBiO's eta), {} (gamma); inner steps times (kappa / {r})^{}, stocBiO's Neumann terms times (kappa / {r})^{}",
-            e.alpha, e.beta, e.gamma, e.inner, e.neumann_terms
-        )
+    let words = |k: AlgoKind| {
+        let e = sc.exponents(k);
+        let parts: Vec<String> = k
+            .descriptor()
+            .kappa_scaled
+            .iter()
+            .filter_map(|s| match s {
+                Setting::Alpha => Some(format!("alpha x (kappa / {r})^{}", e.alpha)),
+                Setting::Beta => Some(format!("beta x (kappa / {r})^{}", e.beta)),
+                Setting::Gamma => Some(format!("gamma x (kappa / {r})^{}", e.gamma)),
+                Setting::Eta => Some(format!("eta x (kappa / {r})^{} (beta's)", e.beta)),
+                Setting::InnerSteps => Some(format!("inner steps x (kappa / {r})^{}", e.inner)),
+                Setting::Terms => {
+                    Some(format!("Neumann terms x (kappa / {r})^{}", e.neumann_terms))
+                }
+                _ => None,
+            })
+            .collect();
+        parts.join(", ")
     };
-    let mut kinds: Vec<AlgoKind> = algos.iter().map(|a| a.name).collect();
-    kinds.dedup();
-    let first = kinds.first().map(|&k| sc.exponents(k));
-    let same = kinds.iter().all(|&k| Some(sc.exponents(k)) == first);
-    if same && kinds.iter().all(|&k| sc.source(k).is_none()) {
-        return format!(
-            "step sizes scaled with kappa: {}.\n",
-            first.map(words).unwrap_or_default()
-        );
+    // Each algorithm once, in the order the run lists them.
+    let mut kinds: Vec<AlgoKind> = Vec::new();
+    for a in algos {
+        if !kinds.contains(&a.name) {
+            kinds.push(a.name);
+        }
+    }
+    if let [k] = kinds.as_slice() {
+        if sc.source(*k).is_none() {
+            return format!("step sizes scaled with kappa: {}.\n", words(*k));
+        }
     }
     let per: Vec<String> = kinds
         .iter()
@@ -485,7 +501,7 @@ fn scaling_rule(sc: &StepScaling, algos: &[AlgoGrid]) -> String {
                 .source(k)
                 .map(|s| format!(". Source: {s}"))
                 .unwrap_or_default();
-            format!("- `{}`: {}{src}.\n", k.name(), words(sc.exponents(k)))
+            format!("- `{}`: {}{src}.\n", k.name(), words(k))
         })
         .collect();
     format!(

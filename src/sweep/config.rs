@@ -66,9 +66,10 @@ pub struct ProblemConfig {
     pub mu: Option<f64>,
     pub lam_y: Option<f64>,
     pub nu: Option<f64>,
-    /// Box [lo, hi] on every coordinate of x, projected onto after each step.
+    /// Box [lo, hi] on every coordinate of x, projected onto after each step. A list rather
+    /// than a pair, so that a third number is an error instead of being dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub x_box: Option<[f64; 2]>,
+    pub x_box: Option<Vec<f64>>,
 }
 
 impl Default for ProblemConfig {
@@ -107,7 +108,16 @@ impl ProblemConfig {
         if let Some(v) = self.nu {
             s.nu = v;
         }
-        s.x_box = self.x_box;
+        s.x_box = match self.x_box.as_deref() {
+            None => None,
+            Some(&[lo, hi]) => Some([lo, hi]),
+            Some(other) => {
+                return Err(SboError::config(
+                    "problem.x_box",
+                    format!("must be [lo, hi], got {} numbers", other.len()),
+                ))
+            }
+        };
         s.validate()?;
         Ok(s)
     }
@@ -123,7 +133,7 @@ impl ProblemConfig {
             mu: Some(s.mu),
             lam_y: Some(s.lam_y),
             nu: Some(s.nu),
-            x_box: s.x_box,
+            x_box: s.x_box.map(Vec::from),
         })
     }
 }
@@ -298,7 +308,8 @@ pub enum Resample {
     /// over seeds cover the algorithm's randomness only.
     #[default]
     None,
-    /// Every seed draws its own lower / upper / pool / test split of a real dataset, or its
+    /// Every seed draws its own lower / upper / pool / test split of a real dataset (a set that
+    /// is a whole file of its own stays the same), or its
     /// own synthetic sample of the same population, from `data.seed` and the run seed: seed
     /// averages estimate expectations over the dataset too.
     Data,
@@ -734,13 +745,31 @@ impl RunConfig {
                     }
                 }
             }
-            for name in s.algo.keys() {
-                let kind = AlgoKind::parse(name).map_err(|e| {
-                    SboError::config(format!("run.step_scaling.algo.{name}"), e.to_string())
+            for (name, own) in &s.algo {
+                let field = format!("run.step_scaling.algo.{name}");
+                let kind = AlgoKind::parse(name).map_err(|e| match e {
+                    SboError::Config { msg, .. } => SboError::config(&field, msg),
+                    other => other,
                 })?;
-                if kind.descriptor().kappa_scaled.is_empty() {
+                let scaled = kind.descriptor().kappa_scaled;
+                // An exponent for a setting the algorithm keeps fixed would be ignored.
+                for (key, value, setting) in [
+                    ("alpha", own.alpha, Setting::Alpha),
+                    ("beta", own.beta, Setting::Beta),
+                    ("gamma", own.gamma, Setting::Gamma),
+                    ("inner", own.inner, Setting::InnerSteps),
+                    ("neumann_terms", own.neumann_terms, Setting::Terms),
+                ] {
+                    if value.is_some() && !scaled.contains(&setting) {
+                        return Err(SboError::config(
+                            format!("{field}.{key}"),
+                            format!("{name} does not scale this setting with kappa"),
+                        ));
+                    }
+                }
+                if scaled.is_empty() {
                     return Err(SboError::config(
-                        format!("run.step_scaling.algo.{name}"),
+                        field,
                         "this algorithm has no kappa-scaled settings",
                     ));
                 }
@@ -891,5 +920,27 @@ mod tests {
             "run.step_scaling.algo.stocbio.alpha"
         );
         assert!(scaling("[run.step_scaling.algo.stocbio]\nalphaa = 1.0").is_err());
+        // aid-cg keeps its CG iterations: an exponent for them would be silently ignored.
+        assert_eq!(
+            field(scaling(
+                "[run.step_scaling.algo.aid-cg]\nneumann_terms = 1.0"
+            )),
+            "run.step_scaling.algo.aid-cg.neumann_terms"
+        );
+    }
+
+    #[test]
+    fn an_x_box_is_exactly_two_numbers() {
+        let resolve = |text: &str| {
+            SweepConfig::from_toml(&format!("[problem]\npreset = \"c-c\"\nx_box = {text}"))
+                .and_then(|c| c.problem.resolve())
+        };
+        assert_eq!(resolve("[-1.0, 2.0]").unwrap().x_box, Some([-1.0, 2.0]));
+        for bad in ["[0.0, 1.0, 2.0]", "[1.0]", "[2.0, 1.0]"] {
+            match resolve(bad) {
+                Err(SboError::Config { field, .. }) => assert_eq!(field, "problem.x_box", "{bad}"),
+                other => panic!("{bad}: expected a problem.x_box error, got {other:?}"),
+            }
+        }
     }
 }

@@ -134,6 +134,16 @@ impl Study {
         // twice); the lanes run with the scaled ones, which summary.json records.
         resolved.algos = configs.iter().map(grid::exact).collect();
         if let Some(sc) = &config.run.step_scaling {
+            if let Some(name) = sc
+                .algo
+                .keys()
+                .find(|n| !config.algos.iter().any(|a| a.name.name() == n.as_str()))
+            {
+                return Err(SboError::config(
+                    format!("run.step_scaling.algo.{name}"),
+                    "no [[algo]] of this name in the study",
+                ));
+            }
             let kappa = match (config.data.kind, config.data.kappa) {
                 (DataKind::Synthetic, Some(k)) => k,
                 _ => {
@@ -377,6 +387,7 @@ fn load_data(
             let train_path = dc.train.as_ref().ok_or_else(|| {
                 SboError::config("data.train", "a data file is required for this data kind")
             })?;
+            check_distinct_files(dc, config_dir)?;
             let read = |p: &Path| -> Result<Dataset> {
                 let path = find_file(p, config_dir)?;
                 match dc.kind {
@@ -419,7 +430,9 @@ fn load_data(
                 }
             }
             if spec.loss == Loss::Logistic {
-                data::libsvm::map_labels_pm1(&mut train, "data.train")?;
+                // Every file maps a label as the training file does, whatever values it holds.
+                let classes = data::libsvm::label_classes(&train, "data.train")?;
+                data::libsvm::map_labels_to(&mut train, &classes, "data.train")?;
                 // One class has no decision boundary: every logistic model is degenerate.
                 if let Some(&first) = train.labels.first() {
                     if train.labels.iter().all(|&l| l == first) {
@@ -438,7 +451,7 @@ fn load_data(
                     (&mut pool, "data.pool"),
                 ] {
                     if let Some(f) = f.as_mut() {
-                        data::libsvm::map_labels_pm1(f, field)?;
+                        data::libsvm::map_labels_to(f, &classes, field)?;
                     }
                 }
             }
@@ -496,6 +509,43 @@ fn load_data(
             Ok((data, None))
         }
     }
+}
+
+/// Two sets read from one file would share rows (each takes its rows independently), so a
+/// file may serve one set only. The exception is a test set that is the whole validation file
+/// (`n_test` unset, `n_upper = "all"`): a problem without a third set, such as benchopt's
+/// ijcnn1, reports accuracy on its validation set, and saying so is the caller's choice.
+fn check_distinct_files(dc: &super::config::DataConfig, config_dir: Option<&Path>) -> Result<()> {
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for (field, p) in [
+        ("data.train", &dc.train),
+        ("data.validation", &dc.validation),
+        ("data.pool", &dc.pool),
+        ("data.test", &dc.test),
+    ] {
+        let Some(p) = p else { continue };
+        let path = find_file(p, config_dir)?;
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        if let Some((other, _)) = seen.iter().find(|(_, q)| *q == path) {
+            let whole_validation = *other == "data.validation"
+                && field == "data.test"
+                && dc.n_test.is_none()
+                && dc.n_upper == data::ALL;
+            if !whole_validation {
+                return Err(SboError::config(
+                    field,
+                    format!(
+                        "{} is also {other}: two sets from one file would share rows (only a \
+                         test set that is the whole validation file may repeat it: n_upper = \
+                         \"all\" and no n_test)",
+                        p.display()
+                    ),
+                ));
+            }
+        }
+        seen.push((field, path));
+    }
+    Ok(())
 }
 
 /// Widens a dataset to `d` columns with zeros.
