@@ -22,13 +22,16 @@
 #      (or with bench arguments: `bash .bench-carry/gpu-bench.sh run --lanes 1024,65536`).
 #      The script copies itself into .bench-carry, so it runs there even if scripts/ differs.
 #   3. The results come back under the reply's files_at: bench.json (the BenchReport),
-#      bench.txt (the table and progress), info.txt (`sbo info`), device.txt (nvidia-smi,
-#      driver, date, host).
+#      bench.txt (the table and progress), info.txt (`sbo info`), verify.txt (`sbo verify` on
+#      the sc-sc and c-c configs), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
+#      against the JAX peer on the same GPU, when the device's python has JAX), device.txt
+#      (nvidia-smi, driver, date, host).
 #
 # On the device `run` does: `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig`, points the
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-# when that file exists), then `./sbo info` and `./sbo bench --json`, with the results in
-# $OUT, or in benchmarks/ when $OUT is unset.
+# when that file exists), then `./sbo info`, `./sbo verify` on two configs, `./sbo bench --json`
+# and the JAX peers, with the results in $OUT, or in benchmarks/ when $OUT is unset; the steps
+# are time-boxed (60 + 60 + 330 + 150 s) so the whole run stays under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
 set -euo pipefail
@@ -104,15 +107,32 @@ run() {
     } >"$out/device.txt" 2>&1
     ./sbo info >"$out/info.txt" 2>&1 || true
     cat "$out/info.txt"
+    # The GPU against the CPU reference on two short studies (exit 2: a tolerance exceeded).
+    for c in sc-sc c-c; do
+        echo "== sbo verify examples/configs/$c.toml --steps 200" >>"$out/verify.txt"
+        (cd "$root" && timeout 60 "$carry/sbo" verify "examples/configs/$c.toml" --steps 200) \
+            >>"$out/verify.txt" 2>&1 || echo "verify $c: exit $?" >>"$out/verify.txt"
+    done
+    cat "$out/verify.txt"
     local bench=(./sbo bench)
     echo "gpu-bench: running ${bench[*]} --json $*"
-    # JSON on stdout; the table and progress on stderr.
-    if timeout 540 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
+    # JSON on stdout; the table and progress on stderr. Budget: the whole recipe under 9 min.
+    if timeout 330 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
         echo "gpu-bench: ok"
     else
         echo "gpu-bench: bench failed (exit $?)" | tee -a "$out/bench.txt"
     fi
     cat "$out/bench.txt"
+    # The JAX peers on the same GPU, paired with sbo bench run for run (benchmarks/peers).
+    local py="${PEER_PYTHON:-python3}"
+    if "$py" -c "import jax" 2>/dev/null; then
+        (cd "$root" && timeout 150 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
+            --backend gpu --lanes 1024,65536 --steps 64 --reps 2 --json "$out/peers.json" \
+            ssaid-ijcnn1 tsgd-ijcnn1) >"$out/peers.txt" 2>&1 || echo "peers: exit $?" >>"$out/peers.txt"
+    else
+        echo "peers: no JAX in $py" >"$out/peers.txt"
+    fi
+    cat "$out/peers.txt"
     ls -la "$out"
 }
 
