@@ -115,6 +115,8 @@ run() {
     done
     cat "$out/verify.txt"
     local bench=(./sbo bench)
+    # Issue 10's range by default: 1,024 to 1,048,576 lanes (the CPU rows stay at 1,024).
+    if [ $# -eq 0 ]; then set -- --lanes 1024,16384,262144,1048576; fi
     echo "gpu-bench: running ${bench[*]} --json $*"
     # JSON on stdout; the table and progress on stderr. Budget: the whole recipe under 9 min.
     if timeout 330 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then

@@ -297,7 +297,7 @@ fn kappa_fit_recovers_a_planted_exponent() {
     let text = sbo::report::markdown::render(&run, &[]);
     assert!(text.contains("## Cost against kappa"), "{text}");
     assert!(text.contains("2.00"), "{text}");
-    assert!(text.contains("SSAID paper"), "{text}");
+    assert!(text.contains("SSAID (Zhou, Luo, Dai, Ye 2026"), "{text}");
 }
 
 #[test]

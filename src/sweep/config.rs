@@ -176,7 +176,9 @@ pub struct DataConfig {
     /// Upper-level rows; `"all"` only with `validation` (all of that file).
     #[serde(with = "count")]
     pub n_upper: usize,
-    /// Test rows (all of the test file when absent).
+    /// Test rows; absent or `"all"`: all of the test file (or every training row the other
+    /// sets leave).
+    #[serde(deserialize_with = "count::optional")]
     pub n_test: Option<usize>,
     /// Replacement pool: the fresh samples neighbours swap in; `"all"` only with `pool`.
     #[serde(with = "count")]
@@ -276,6 +278,11 @@ mod count {
             }
         }
         d.deserialize_any(Count)
+    }
+
+    /// `n_test`: a number, or `"all"`, which means the same as leaving it out.
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        deserialize(d).map(|n| (n != ALL).then_some(n))
     }
 }
 
@@ -942,5 +949,18 @@ mod tests {
                 other => panic!("{bad}: expected a problem.x_box error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn n_test_takes_a_number_or_all() {
+        let n_test = |line: &str| {
+            SweepConfig::from_toml(&format!("[data]\n{line}"))
+                .map(|c| c.data.n_test)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(n_test("n_test = 5"), Ok(Some(5)));
+        assert_eq!(n_test("n_test = \"all\""), Ok(None));
+        assert_eq!(n_test(""), Ok(None));
+        assert!(n_test("n_test = \"most\"").is_err());
     }
 }
