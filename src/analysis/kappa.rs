@@ -5,7 +5,7 @@ use super::claim::Verdict;
 use super::eps::{bootstrap_fit, cost_to_eps, EpsCost};
 use super::fit::{ols_loglog, Fit};
 use super::run_data::{ConfigData, RunData};
-use crate::algo::{CostKind, Schedule};
+use crate::algo::{CostKind, Schedule, Setting};
 use crate::metrics::Metric;
 use crate::problem::exact::QuadraticConstants;
 use serde::Serialize;
@@ -19,10 +19,11 @@ pub struct KappaPoint {
     /// Step sizes the lanes ran with at this kappa.
     pub alpha: String,
     pub beta: String,
+    /// "–" for an algorithm that has no such setting (likewise T/D and Q below).
     pub gamma: String,
     /// T or D, and Q, at this kappa.
-    pub inner_steps: usize,
-    pub terms: usize,
+    pub inner_steps: String,
+    pub terms: String,
     pub cost: EpsCost,
 }
 
@@ -131,14 +132,22 @@ pub fn constants(run: &RunData) -> Vec<KappaConstants> {
 
 fn point(run: &RunData, c: &ConfigData, metric: Metric, seeds: &[usize]) -> Option<KappaPoint> {
     let eps = eps_of(run, c, metric)?;
+    let reads = c.settings.kind.descriptor().settings;
+    let shown = |s: Setting, text: String| {
+        if reads.contains(&s) {
+            text
+        } else {
+            "–".to_string()
+        }
+    };
     Some(KappaPoint {
         kappa: c.variant_value(KEY)?,
         config: c.label.clone(),
         alpha: short(&c.settings.alpha),
         beta: short(&c.settings.beta),
-        gamma: short(&c.settings.gamma),
-        inner_steps: c.settings.inner_steps,
-        terms: c.settings.terms,
+        gamma: shown(Setting::Gamma, short(&c.settings.gamma)),
+        inner_steps: shown(Setting::InnerSteps, c.settings.inner_steps.to_string()),
+        terms: shown(Setting::Terms, c.settings.terms.to_string()),
         cost: cost_to_eps(run, c, metric, eps, seeds),
     })
 }

@@ -8,6 +8,7 @@ pub mod algo_grid;
 pub mod axis;
 pub mod config;
 pub mod grid;
+pub mod scaling;
 mod size;
 pub mod study;
 pub mod vary;
@@ -15,9 +16,10 @@ pub mod vary;
 pub use algo_grid::AlgoGrid;
 pub use axis::OneOrList;
 pub use config::{
-    AlgoScaling, Backend, DataConfig, DataKind, Exponents, Precision, ProblemConfig, ReplaceSide,
-    ReportConfig, Resample, RunConfig, StepScaling, StudyKind, SweepConfig,
+    Backend, DataConfig, DataKind, Precision, ProblemConfig, ReplaceSide, ReportConfig, Resample,
+    RunConfig, StudyKind, SweepConfig,
 };
 pub use grid::LabeledAlgo;
+pub use scaling::{AlgoScaling, Exponents, StepScaling};
 pub use study::Study;
 pub use vary::{Plan, PlannedVariant, Variant};
