@@ -1,8 +1,10 @@
-// stocbio (Neumann series) and aid-cg (conjugate gradient) (twins of `src/algo/stocbio.rs`
-// and `src/algo/aid_cg.rs`). ALGO_CG selects the solver. Per outer step k:
+// stocbio (Neumann series), aid-cg (conjugate gradient) and amigo (SGD on v) (twins of
+// `src/algo/stocbio.rs`, `src/algo/aid_cg.rs` and `src/algo/amigo.rs`). ALGO_CG and V_SGD
+// select the solver. Per outer step k:
 //   D inner SGD steps on y (lower batches k D + s), warm-started;
 //   v ~ H^-1 grad_y f_xi: Neumann  r = b; s = r; r -= eta H_{zeta_q} r; s += r (q < Q); v = eta s
 //                         CG       Q iterations on one batch (stream HVP, step k), warm-started;
+//                         SGD      v -= gamma (H_{zeta_q} v - b), q < Q, warm-started;
 //   x+ = x - alpha (grad_x f - J(x, y) v)
 
 // D warm-started inner SGD steps: sy -= beta grad_y g (twin of `inner_sgd`).
@@ -39,7 +41,19 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     workgroupBarrier();
     grad_y_f(tid);   // b in gc
 
-    if (!ALGO_CG) {
+    if (V_SGD) {
+        let gamma = sched(prm.gamma, k);
+        for (var q = 0u; q < Q_TERMS; q++) {
+            draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
+            for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
+            workgroupBarrier();
+            hvp_full(tid, false);
+            for (var j = tid; j < D; j += WG) {
+                sv[j] = sv[j] - gamma * (gb[j] - gc[j]);
+            }
+            workgroupBarrier();
+        }
+    } else if (!ALGO_CG) {
         for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
         workgroupBarrier();
         for (var q = 1u; q < Q_TERMS; q++) {

@@ -353,6 +353,7 @@ fn check_case(
         reset: false,
         clip: false,
         cg: false,
+        v_sgd: false,
         x_box: false,
         x_lo: 0.0,
         x_hi: 0.0,

@@ -83,6 +83,14 @@ alpha = 0.05
 beta = 0.1
 batch = 16
 without_replacement = true
+[[algo]]
+name = "amigo"
+D = 2
+Q = 3
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = 16
 "#,
         log = steps / 4
     );

@@ -110,6 +110,9 @@ pub struct KernelFlags {
     pub clip: bool,
     /// `ALGO_CG`: conjugate gradient instead of a Neumann series (multi-loop kernel).
     pub cg: bool,
+    /// `V_SGD`: warm-started SGD steps on v instead of a Neumann series (multi-loop kernel,
+    /// AmIGO).
+    pub v_sgd: bool,
 }
 
 impl KernelFlags {
@@ -123,6 +126,7 @@ impl KernelFlags {
             reset: false,
             clip: c.v_radius.is_some(),
             cg: false,
+            v_sgd: false,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! the batch indices of its base lane and results do not depend on scheduling.
 
 mod aid_cg;
+mod amigo;
 mod config;
 pub mod descriptor;
 mod lane;

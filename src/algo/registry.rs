@@ -105,4 +105,5 @@ registry! {
     SSAID => super::ssaid::SSAID,
     STOCBIO => super::stocbio::STOCBIO,
     AID_CG => super::aid_cg::AID_CG,
+    AMIGO => super::amigo::AMIGO,
 }

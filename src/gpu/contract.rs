@@ -267,6 +267,8 @@ overrides! {
         clip: bool => "CLIP": "bool" = "false",
         /// stocbio / aid-cg: conjugate gradient instead of Neumann
         cg: bool => "ALGO_CG": "bool" = "false",
+        /// amigo: warm-started SGD steps on v instead of Neumann
+        v_sgd: bool => "V_SGD": "bool" = "false",
         /// project x onto [X_LO, X_HI] after every step (problem.x_box)
         x_box: bool => "X_BOX": "bool" = "false",
         /// lower end of the x box

@@ -225,6 +225,7 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         reset: false,
         clip: false,
         cg: false,
+        v_sgd: false,
         x_box: s.x_box.is_some(),
         x_lo: s.x_box.map_or(0.0, |b| b[0]),
         x_hi: s.x_box.map_or(0.0, |b| b[1]),
@@ -253,6 +254,7 @@ fn step_kernel(
         reset: f.reset,
         clip: f.clip,
         cg: f.cg,
+        v_sgd: f.v_sgd,
         ..problem_overrides(study, wg)
     };
     Ok((compose(&shaders::step_kernel(kernel.source)), o))
