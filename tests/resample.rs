@@ -343,6 +343,16 @@ fn corruption_flips_a_fraction_of_the_lower_labels_only() {
         // Resampled seeds flip their own positions; shared data flips the same ones.
         assert_eq!(positions.len(), if resample { 4 } else { 1 });
     }
+    // A rate that flips nothing, or is no fraction, names the field.
+    for bad in [0.001, -0.5, 1.5] {
+        match Study::prepare(&text(bad, false), None) {
+            Err(sbo::SboError::Config { field, .. }) => assert_eq!(field, "data.corrupt", "{bad}"),
+            other => panic!(
+                "{bad}: expected a data.corrupt error, got {:?}",
+                other.map(|_| ())
+            ),
+        }
+    }
     // Squared loss has no classes to flip.
     let mut squared = config(IJCNN1, false);
     squared.data.corrupt = 0.1;

@@ -98,7 +98,7 @@ pub struct KernelSpec {
 /// GPU engine adds the problem's and the batch sizes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelFlags {
-    /// `T_INNER`: inner steps T (tsgd, ud) or D (stocbio, aid-cg).
+    /// `T_INNER`: inner steps T (tsgd, ud) or D (stocbio, aid-cg, amigo).
     pub inner_steps: u32,
     /// `Q_TERMS`: Neumann terms or CG iterations.
     pub terms: u32,

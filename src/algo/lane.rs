@@ -39,7 +39,7 @@ pub(crate) struct Workspace<T> {
 pub struct LaneState<T> {
     pub x: Vec<T>,
     pub y: Vec<T>,
-    /// Linear-system iterate (ssaid, stocbio, aid-cg); zero for the others.
+    /// Linear-system iterate (ssaid, stocbio, aid-cg, amigo); zero for the others.
     pub v: Vec<T>,
     /// Initial y, kept for `ud`, which restarts from it at every outer step.
     pub y_init: Vec<T>,

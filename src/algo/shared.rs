@@ -42,7 +42,7 @@ pub(crate) fn sub_scaled<T: Real>(a: &mut [T], c: T, b: &[T]) {
     }
 }
 
-/// D warm-started SGD steps on y with the lower batches of outer step k (stocbio, aid-cg).
+/// D warm-started SGD steps on y with the lower batches of outer step k (stocbio, aid-cg, amigo).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub(crate) fn inner_sgd<T: Real>(
@@ -73,7 +73,7 @@ pub(crate) fn inner_sgd<T: Real>(
     }
 }
 
-/// The multi-loop prologue of outer step k (stocbio, aid-cg): D warm-started SGD steps on y,
+/// The multi-loop prologue of outer step k (stocbio, aid-cg, amigo): D warm-started SGD steps on y,
 /// then b = grad_y f_xi(x, y) into `ws.u`.
 pub(crate) fn inner_then_upper_grad<T: Real>(
     cfg: &AlgoConfig,

@@ -41,7 +41,7 @@
 //! | ssgd | grad g, grad f: 2 dots(1) + 2 accum(1) | 4 Bl d + 4 Bu d | 3 d |
 //! | ssaid | lower dots(2) + accum(2), upper dots(1) + accum(1) | 8 Bl d + 4 Bu d | 4 d + p |
 //! | tsgd, ud | T grad g, 1 grad f, T - 1 hvp: dots(2) + accum(1) | (4T + 6(T - 1)) Bl d + 4 Bu d | 3T d + p |
-//! | stocbio, aid-cg | T grad g, 1 grad f, n_hvp hvp | (4T + 6 n_hvp) Bl d + 4 Bu d | (T + 2 Q + 2) d + p |
+//! | stocbio, aid-cg, amigo | T grad g, 1 grad f, n_hvp hvp | (4T + 6 n_hvp) Bl d + 4 Bu d | (T + 2 Q + 2) d + p |
 //!
 //! With Bl = Bu = 32: ssaid is about 12 B d = 384 d flops and 4 row reads (16 B d = 512 d
 //! bytes) per lane-step, 0.75 flop/byte; tsgd with T = 4 about 38 B d = 1216 d flops and 16

@@ -11,6 +11,10 @@ use crate::data::split::seeded_permutation;
 use crate::data::{DataView, Dataset, Splits};
 use crate::error::{Result, SboError};
 
+/// The ChaCha stream of `data.corrupt`'s choice of samples: one no split or synthetic draw
+/// uses.
+pub const CORRUPT_STREAM: u64 = 5;
+
 /// Which rows of the table make each set of one seed, in the set's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RowMaps {
@@ -203,7 +207,8 @@ impl StudyData {
     /// Flips the labels of a fraction `rate` of each slot's lower set (round(rate n_lower)
     /// samples; labels in {-1, +1}): the noisy training set of data hyper-cleaning. Slot k's
     /// positions are the first ones of a permutation of the lower set on `seed_of_slot(k)`,
-    /// ChaCha stream 4 (the split uses 0-3). The table is shared by every seed's sets, so a
+    /// ChaCha stream [`CORRUPT_STREAM`] (splits use 0-3, the synthetic generator 0-4, so the
+    /// choice is independent of the data). The table is shared by every seed's sets, so a
     /// corrupted sample is a flipped copy of its row appended to the table and the lower map
     /// points at the copy: no other set, and no other seed, sees the flip. The validation,
     /// pool and test sets stay clean.
@@ -223,7 +228,8 @@ impl StudyData {
         };
         let mut corrupted = Vec::with_capacity(slots.len());
         for (slot, m) in slots.iter_mut().enumerate() {
-            let mut pos: Vec<u32> = seeded_permutation(n_lower, seed_of_slot(slot), 4)[..k]
+            let mut pos: Vec<u32> = seeded_permutation(n_lower, seed_of_slot(slot), CORRUPT_STREAM)
+                [..k]
                 .iter()
                 .map(|&i| i as u32)
                 .collect();

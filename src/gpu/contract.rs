@@ -255,7 +255,7 @@ overrides! {
         lam_y: f64 => "LAM_Y": "f32" = "0.0",
         /// ridge weight of the upper level on x
         nu: f64 => "NU": "f32" = "0.0",
-        /// T (tsgd, ud) or D (stocbio, aid-cg)
+        /// T (tsgd, ud) or D (stocbio, aid-cg, amigo)
         inner_steps: u32 => "T_INNER": "u32" = "1u",
         /// Neumann terms or CG iterations
         terms: u32 => "Q_TERMS": "u32" = "1u",

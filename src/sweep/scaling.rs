@@ -27,8 +27,9 @@ pub struct StepScaling {
     /// Exponent of the inner steps T / D (rounded, at least 1): the multi-loop theory takes
     /// D ~ kappa log(1/eps) inner steps.
     pub inner: f64,
-    /// Exponent of stocBiO's Neumann terms Q (its theory: Q ~ kappa log(1/eps) with eta ~ 1/L).
-    /// CG (`aid-cg`) keeps its Q: it needs at most d iterations and is warm-started.
+    /// Exponent of Q: stocBiO's Neumann terms (its theory: Q ~ kappa log(1/eps) with eta ~
+    /// 1/L) and amigo's SGD steps on v. CG (`aid-cg`) keeps its Q: it needs at most d
+    /// iterations and is warm-started.
     pub neumann_terms: f64,
     /// Per-algorithm exponents (`[run.step_scaling.algo.stocbio]`), because each analysis
     /// prescribes its own: a multi-loop method that solves the inner problem to accuracy can

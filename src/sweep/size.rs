@@ -108,3 +108,23 @@ pub(super) fn check_row_maps(seeds: usize, rows: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// `data.corrupt` appends `rows` flipped copies of `d` features to the table (a copy per
+/// flipped sample and seed): checked before they are made, so a rate over many resampled
+/// seeds is a clear error rather than an allocation failure or a device error later.
+pub(super) fn check_corrupted(rows: usize, d: usize) -> Result<()> {
+    let need = rows as u128 * d as u128 * 4;
+    let budget = memory_budget() as u128;
+    if need > budget {
+        return Err(SboError::config(
+            "data.corrupt",
+            format!(
+                "{rows} flipped copies of {d}-feature rows need about {}, more than the {} this \
+                 run may use: lower data.corrupt, data.n_lower or run.seeds",
+                human_bytes(need as f64),
+                human_bytes(budget as f64)
+            ),
+        ));
+    }
+    Ok(())
+}

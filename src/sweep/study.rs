@@ -77,6 +77,21 @@ impl Study {
                     "flips class labels: it needs the logistic loss (labels in {-1, +1})",
                 ));
             }
+            if !(0.0..=1.0).contains(&corrupt) {
+                return Err(SboError::config(
+                    "data.corrupt",
+                    format!("must be a fraction in [0, 1], got {corrupt}"),
+                ));
+            }
+            let n_lower = data.sizes().lower;
+            let flipped = (corrupt * n_lower as f64).round() as usize;
+            if flipped == 0 && corrupt > 0.0 {
+                return Err(SboError::config(
+                    "data.corrupt",
+                    format!("{corrupt} of {n_lower} lower samples flips none: raise the rate"),
+                ));
+            }
+            super::size::check_corrupted(flipped.saturating_mul(data.slots().len()), data.d())?;
             let (seed, base) = (config.data.seed, config.run.seed_base);
             let resampled = data.resampled();
             data.corrupt_lower(corrupt, |slot| {
