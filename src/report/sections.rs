@@ -474,9 +474,7 @@ fn scaling_rule(sc: &StepScaling, algos: &[AlgoGrid]) -> String {
                 Setting::Gamma => Some(format!("gamma x (kappa / {r})^{}", e.gamma)),
                 Setting::Eta => Some(format!("eta x (kappa / {r})^{} (beta's)", e.beta)),
                 Setting::InnerSteps => Some(format!("inner steps x (kappa / {r})^{}", e.inner)),
-                Setting::Terms => {
-                    Some(format!("Neumann terms x (kappa / {r})^{}", e.neumann_terms))
-                }
+                Setting::Terms => Some(format!("Q x (kappa / {r})^{}", e.neumann_terms)),
                 _ => None,
             })
             .collect();
