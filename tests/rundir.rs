@@ -46,8 +46,13 @@ batch = 8
 
 /// `CONFIG` run on the CPU into a fresh run directory.
 fn written_run() -> (tempfile::TempDir, Plan, SweepResult) {
+    written_run_of(CONFIG)
+}
+
+/// The config `text` run on the CPU into a fresh run directory.
+fn written_run_of(text: &str) -> (tempfile::TempDir, Plan, SweepResult) {
     let dir = tempfile::tempdir().unwrap();
-    let plan = Plan::prepare(&SweepConfig::from_toml(CONFIG).unwrap(), None).unwrap();
+    let plan = Plan::prepare(&SweepConfig::from_toml(text).unwrap(), None).unwrap();
     rundir::start_run_dir(dir.path(), &plan).unwrap();
     let choice = EngineChoice {
         engine: Box::new(CpuEngine),
@@ -149,16 +154,7 @@ fn corrupted_positions_are_recorded() {
     assert!(!clean.path().join("corrupted.csv").exists());
 
     let text = CONFIG.replace("n_pool = 10\n", "n_pool = 10\ncorrupt = 0.25\n");
-    let plan = Plan::prepare(&SweepConfig::from_toml(&text).unwrap(), None).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    rundir::start_run_dir(dir.path(), &plan).unwrap();
-    let choice = EngineChoice {
-        engine: Box::new(CpuEngine),
-        fallback: None,
-        reason: String::new(),
-    };
-    let run = run_plan(&plan, &choice, &Default::default());
-    rundir::finish_run_dir(dir.path(), &plan, &run.result).unwrap();
+    let (dir, plan, _) = written_run_of(&text);
     let csv = std::fs::read_to_string(dir.path().join("corrupted.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("variant,seed,position"));

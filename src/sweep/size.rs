@@ -71,60 +71,62 @@ pub(super) fn check_study(
     Ok(())
 }
 
-/// An error unless synthetic data of `rows` x `d` (and the generator's d x d basis) fits.
-pub(super) fn check_synthetic(rows: usize, d: usize) -> Result<()> {
-    let need = rows as u128 * d as u128 * 4 + d as u128 * d as u128 * 8 * 3;
+/// An error on `field` unless `need` bytes fit this run's memory budget; `msg` gets the need
+/// and the budget as text and says what to lower.
+fn within_budget(
+    need: u128,
+    field: &str,
+    msg: impl FnOnce(String, String) -> String,
+) -> Result<()> {
     let budget = memory_budget() as u128;
     if need > budget {
         return Err(SboError::config(
-            "data.d",
-            format!(
-                "synthetic data of {rows} rows x {d} features needs about {}, more than the {} \
-                 this run may use (SBO_MEMORY_LIMIT or half the available memory): lower data.d, \
-                 the set sizes or, with run.resample = \"data\", run.seeds",
-                human_bytes(need as f64),
-                human_bytes(budget as f64)
-            ),
+            field,
+            msg(human_bytes(need as f64), human_bytes(budget as f64)),
         ));
     }
     Ok(())
 }
 
+/// An error unless synthetic data of `rows` x `d` (and the generator's d x d basis) fits.
+pub(super) fn check_synthetic(rows: usize, d: usize) -> Result<()> {
+    let need = rows as u128 * d as u128 * 4 + d as u128 * d as u128 * 8 * 3;
+    within_budget(need, "data.d", |need, budget| {
+        format!(
+            "synthetic data of {rows} rows x {d} features needs about {need}, more than the \
+             {budget} this run may use (SBO_MEMORY_LIMIT or half the available memory): lower \
+             data.d, the set sizes or, with run.resample = \"data\", run.seeds"
+        )
+    })
+}
+
 /// The per-seed row maps of a resampled real dataset: at most every row of the training file
 /// per seed, as 32-bit indices.
 pub(super) fn check_row_maps(seeds: usize, rows: usize) -> Result<()> {
-    let need = seeds as u128 * rows as u128 * 4;
-    let budget = memory_budget() as u128;
-    if need > budget {
-        return Err(SboError::config(
-            "run.resample",
+    within_budget(
+        seeds as u128 * rows as u128 * 4,
+        "run.resample",
+        |need, budget| {
             format!(
-                "a split of {rows} rows for each of {seeds} seeds needs about {}, more than the \
-                 {} this run may use: lower run.seeds or give data.n_test",
-                human_bytes(need as f64),
-                human_bytes(budget as f64)
-            ),
-        ));
-    }
-    Ok(())
+            "a split of {rows} rows for each of {seeds} seeds needs about {need}, more than the \
+             {budget} this run may use: lower run.seeds or give data.n_test"
+        )
+        },
+    )
 }
 
 /// `data.corrupt` appends `rows` flipped copies of `d` features to the table (a copy per
 /// flipped sample and seed): checked before they are made, so a rate over many resampled
 /// seeds is a clear error rather than an allocation failure or a device error later.
 pub(super) fn check_corrupted(rows: usize, d: usize) -> Result<()> {
-    let need = rows as u128 * d as u128 * 4;
-    let budget = memory_budget() as u128;
-    if need > budget {
-        return Err(SboError::config(
-            "data.corrupt",
+    within_budget(
+        rows as u128 * d as u128 * 4,
+        "data.corrupt",
+        |need, budget| {
             format!(
-                "{rows} flipped copies of {d}-feature rows need about {}, more than the {} this \
-                 run may use: lower data.corrupt, data.n_lower or run.seeds",
-                human_bytes(need as f64),
-                human_bytes(budget as f64)
-            ),
-        ));
-    }
-    Ok(())
+            "{rows} flipped copies of {d}-feature rows need about {need}, more than the {budget} \
+             this run may use: lower data.corrupt, data.n_lower or run.seeds"
+        )
+        },
+    )
 }

@@ -399,21 +399,26 @@ fn load_data(
             Ok((data, (!logistic).then_some(model.population)))
         }
         DataKind::Libsvm | DataKind::Csv => {
-            let train_path = dc.train.as_ref().ok_or_else(|| {
+            let [train_at, validation_at, pool_at, test_at] = data_files(dc, config_dir)?;
+            let read = |path: &Option<PathBuf>| -> Result<Option<Dataset>> {
+                path.as_ref()
+                    .map(|path| match dc.kind {
+                        DataKind::Csv => data::csv::read_csv(path, dc.label_column),
+                        _ => data::libsvm::read_libsvm_with(path, dc.dim, dc.index_base),
+                    })
+                    .transpose()
+            };
+            let train_path = train_at.clone().ok_or_else(|| {
                 SboError::config("data.train", "a data file is required for this data kind")
             })?;
-            check_distinct_files(dc, config_dir)?;
-            let read = |p: &Path| -> Result<Dataset> {
-                let path = find_file(p, config_dir)?;
-                match dc.kind {
-                    DataKind::Csv => data::csv::read_csv(&path, dc.label_column),
-                    _ => data::libsvm::read_libsvm_with(&path, dc.dim, dc.index_base),
-                }
+            let mut train = read(&train_at)?.unwrap_or_default();
+            let mut validation = read(&validation_at)?;
+            let mut pool = read(&pool_at)?;
+            // A test set that is the whole validation file is that file, not a second read.
+            let mut test = match (&test_at, &validation) {
+                (Some(t), Some(v)) if Some(t) == validation_at.as_ref() => Some(v.clone()),
+                _ => read(&test_at)?,
             };
-            let mut train = read(train_path)?;
-            let mut test = dc.test.as_ref().map(|p| read(p)).transpose()?;
-            let mut validation = dc.validation.as_ref().map(|p| read(p)).transpose()?;
-            let mut pool = dc.pool.as_ref().map(|p| read(p)).transpose()?;
             // Without a fixed dim, the dimension is the union over the files of the problem.
             let d = [&test, &validation, &pool]
                 .iter()
@@ -526,29 +531,31 @@ fn load_data(
     }
 }
 
-/// Two sets read from one file would share rows (each takes its rows independently), so a
-/// file may serve one set only. The exception is a test set that is the whole validation file
+/// The data files (train, validation, pool, test), found and made canonical once. Two sets
+/// read from one file would share rows (each takes its rows independently), so a file may
+/// serve one set only. The exception is a test set that is the whole validation file
 /// (`n_test` unset, `n_upper = "all"`): a problem without a third set, such as benchopt's
 /// ijcnn1, reports accuracy on its validation set, and saying so is the caller's choice.
-fn check_distinct_files(dc: &super::config::DataConfig, config_dir: Option<&Path>) -> Result<()> {
-    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
-    for (field, p) in [
-        ("data.train", &dc.train),
-        ("data.validation", &dc.validation),
-        ("data.pool", &dc.pool),
-        ("data.test", &dc.test),
-    ] {
+fn data_files(
+    dc: &super::config::DataConfig,
+    config_dir: Option<&Path>,
+) -> Result<[Option<PathBuf>; 4]> {
+    let mut out: [Option<PathBuf>; 4] = Default::default();
+    let fields = ["data.train", "data.validation", "data.pool", "data.test"];
+    let given = [&dc.train, &dc.validation, &dc.pool, &dc.test];
+    for (i, (field, p)) in fields.iter().zip(given).enumerate() {
         let Some(p) = p else { continue };
         let path = find_file(p, config_dir)?;
         let path = std::fs::canonicalize(&path).unwrap_or(path);
-        if let Some((other, _)) = seen.iter().find(|(_, q)| *q == path) {
-            let whole_validation = *other == "data.validation"
-                && field == "data.test"
+        if let Some(j) = out[..i].iter().position(|q| q.as_ref() == Some(&path)) {
+            let other = fields[j];
+            let whole_validation = other == "data.validation"
+                && *field == "data.test"
                 && dc.n_test.is_none()
                 && dc.n_upper == data::ALL;
             if !whole_validation {
                 return Err(SboError::config(
-                    field,
+                    *field,
                     format!(
                         "{} is also {other}: two sets from one file would share rows (only a \
                          test set that is the whole validation file may repeat it: n_upper = \
@@ -558,9 +565,9 @@ fn check_distinct_files(dc: &super::config::DataConfig, config_dir: Option<&Path
                 ));
             }
         }
-        seen.push((field, path));
+        out[i] = Some(path);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Widens a dataset to `d` columns with zeros.
