@@ -22,6 +22,13 @@ fn cp_dy(x: f32, y: f32) -> f32 {
     return exp(x) * phi_d1(y);
 }
 
+fn cp_dx(x: f32, y: f32) -> f32 {
+    if (COUPLING == COUPLING_PRIOR) { return -MU * (y - x); }
+    if (COUPLING == COUPLING_LOGWEIGHT) { return 0.5 * exp(x) * y * y; }
+    if (COUPLING == COUPLING_BILINEAR) { return -MU * y; }
+    return exp(x) * phi(y);
+}
+
 fn cp_dyy(x: f32, y: f32) -> f32 {
     if (COUPLING == COUPLING_PRIOR) { return MU; }
     if (COUPLING == COUPLING_LOGWEIGHT) { return exp(x); }

@@ -2,6 +2,8 @@
 //   y+ = y - beta grad_y g_zeta(x, y)
 //   v+ = v - gamma (H_zeta'(x, y) v - grad_y f_xi(x, y))
 //   x+ = x - alpha (grad_x f - J(x, y) v)
+// With MA (ma-soba, twin of `src/algo/ma_soba.rs`), x moves along the moving average h of
+// that direction, kept in the lane's memory: h += rho (D - h); x -= alpha h.
 
 fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
     let alpha = sched(prm.alpha, t);
@@ -44,7 +46,7 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
         ga[j] = grad_y_g_at(j, ga[j], sy[j]);
         gb[j] = hvp_at(j, gb[j], sy[j], sv[j]);
     }
-    implicit_x_step(tid, alpha);
+    if (MA) { averaged_x_step(tid, ll, sched(prm.rho, t), alpha); } else { implicit_x_step(tid, alpha); }
     for (var j = tid; j < D; j += WG) {
         sy[j] = sy[j] - beta * ga[j];
         sv[j] = sv[j] - gamma * (gb[j] - gc[j]);
@@ -56,6 +58,34 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
         if (nrm > prm.v_radius) {
             let s = prm.v_radius / nrm;
             for (var j = tid; j < D; j += WG) { sv[j] = sv[j] * s; }
+        }
+    }
+    workgroupBarrier();
+}
+
+// ma-soba's x step at (sx, sy, sv): D = NU x - J(x, y) v, h += rho (D - h) in the lane's
+// memory, x -= alpha h. Ends with a barrier.
+fn averaged_x_step(tid: u32, ll: u32, rho: f32, alpha: f32) {
+    let mb = mem_base(ll);
+    var jv_part = 0.0;
+    for (var j = tid; j < D; j += WG) {
+        let jv = jvp_at(j, sy[j], sv[j]);
+        if (HYPER == HYPER_PER_FEATURE) {
+            let h = mem[mb + j];
+            let hn = h + rho * ((NU * sx[j] - jv) - h);
+            mem[mb + j] = hn;
+            sx[j] = sx[j] - alpha * hn;
+        } else {
+            jv_part = jv_part + jv;
+        }
+    }
+    if (HYPER == HYPER_SCALAR) {
+        let jv = wg_sum(tid, jv_part);
+        if (tid == 0u) {
+            let h = mem[mb];
+            let hn = h + rho * ((NU * sx[0] - jv) - h);
+            mem[mb] = hn;
+            sx[0] = sx[0] - alpha * hn;
         }
     }
     workgroupBarrier();

@@ -354,6 +354,7 @@ fn check_case(
         clip: false,
         cg: false,
         v_sgd: false,
+        moving_average: false,
         x_box: false,
         x_lo: 0.0,
         x_hi: 0.0,

@@ -91,6 +91,23 @@ alpha = 0.05
 beta = 0.1
 gamma = 0.1
 batch = 16
+[[algo]]
+name = "ma-soba"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+rho = ["poly(0.5, 0.3)", 1.0]
+batch = 16
+[[algo]]
+name = "f2sa"
+T = 2
+alpha = 0.05
+beta = 0.02
+gamma = 0.1
+lambda0 = 2.0
+delta_lambda = "poly(0.5, 0.5)"
+batch_lower = 16
+batch_upper = 24
 "#,
         log = steps / 4
     );

@@ -178,6 +178,14 @@ fn check_against_fd(label: &str, s: &ProblemSpec, c: &Case, batch: Batch, truth:
         .collect();
     check(label, "jvp", &got, &want);
 
+    // grad_x g: central differences of g's value in x (the first-order methods' x-gradient).
+    let mut got = vec![0.0; p];
+    o.grad_x_g(x, y, &mut got);
+    let want: Vec<f64> = (0..p)
+        .map(|k| fd(|xx| truth.lower_value(xx, y), x, &unit(p, k)))
+        .collect();
+    check(label, "grad_x_g", &got, &want);
+
     // grad_y f, grad_x f
     let mut got = vec![0.0; d];
     o.grad_y_f(x, y, batch, &mut got);

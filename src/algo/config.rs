@@ -101,6 +101,44 @@ pub struct AlgoConfig {
     pub independent_hvp_batch: bool,
     /// `ssaid`: clip |v| to this radius.
     pub v_radius: Option<f64>,
+    /// Weight of the newest estimate in a moving average or STORM momentum, in (0, 1]
+    /// (`ma-soba`'s theta; benchopt's `eta` of `fsla` and `mrbo`).
+    #[serde(default = "default_rho", skip_serializing_if = "is_default_rho")]
+    pub rho: Schedule,
+    /// `f2sa`: the penalty weight at the first step (benchopt's `lmbda0`).
+    #[serde(
+        default = "default_lambda0",
+        skip_serializing_if = "is_default_lambda0"
+    )]
+    pub lambda0: f64,
+    /// `f2sa`: what the penalty weight grows by after step t (benchopt's `delta_lmbda`
+    /// with its exponent); 0 keeps it at `lambda0`.
+    #[serde(
+        default = "default_delta_lambda",
+        skip_serializing_if = "is_default_delta_lambda"
+    )]
+    pub delta_lambda: Schedule,
+}
+
+// Settings added after the first run directories were written: absent in those, and left
+// out of the serialised form at their defaults so that older outputs keep their bytes.
+fn default_rho() -> Schedule {
+    Schedule::Constant(0.5)
+}
+fn is_default_rho(s: &Schedule) -> bool {
+    *s == default_rho()
+}
+fn default_lambda0() -> f64 {
+    1.0
+}
+fn is_default_lambda0(v: &f64) -> bool {
+    *v == default_lambda0()
+}
+fn default_delta_lambda() -> Schedule {
+    Schedule::Constant(0.0)
+}
+fn is_default_delta_lambda(s: &Schedule) -> bool {
+    *s == default_delta_lambda()
 }
 
 impl Default for AlgoConfig {
@@ -118,6 +156,9 @@ impl Default for AlgoConfig {
             without_replacement: false,
             independent_hvp_batch: false,
             v_radius: None,
+            rho: default_rho(),
+            lambda0: default_lambda0(),
+            delta_lambda: default_delta_lambda(),
         }
     }
 }
@@ -191,6 +232,17 @@ impl AlgoConfig {
             if !(r.is_finite() && r > 0.0) {
                 return Err(SboError::config(format!("{field}.v_radius"), "must be > 0"));
             }
+        }
+        // A schedule's largest value is its first: rho must be a weight in (0, 1].
+        let rho0 = self.rho.at(0);
+        if !(rho0 > 0.0 && rho0 <= 1.0) {
+            return Err(SboError::config(
+                format!("{field}.rho"),
+                format!("must be a weight in (0, 1], got {rho0} at the first step"),
+            ));
+        }
+        if !(self.lambda0.is_finite() && self.lambda0 > 0.0) {
+            return Err(SboError::config(format!("{field}.lambda0"), "must be > 0"));
         }
         Ok(())
     }

@@ -46,6 +46,9 @@ pub enum Setting {
     WithoutReplacement,
     IndependentHvpBatch,
     VRadius,
+    Rho,
+    Lambda0,
+    DeltaLambda,
 }
 
 impl Setting {
@@ -63,6 +66,9 @@ impl Setting {
             Setting::WithoutReplacement => "without_replacement",
             Setting::IndependentHvpBatch => "independent_hvp_batch",
             Setting::VRadius => "v_radius",
+            Setting::Rho => "rho",
+            Setting::Lambda0 => "lambda0",
+            Setting::DeltaLambda => "delta_lambda",
         }
     }
 
@@ -80,6 +86,9 @@ impl Setting {
             Setting::WithoutReplacement => "without_replacement",
             Setting::IndependentHvpBatch => "independent_hvp_batch",
             Setting::VRadius => "v_radius",
+            Setting::Rho => "rho",
+            Setting::Lambda0 => "lambda0",
+            Setting::DeltaLambda => "delta_lambda",
         }
     }
 }
@@ -113,6 +122,8 @@ pub struct KernelFlags {
     /// `V_SGD`: warm-started SGD steps on v instead of a Neumann series (multi-loop kernel,
     /// AmIGO).
     pub v_sgd: bool,
+    /// `MA`: x steps along a moving average of its direction (ssaid kernel, ma-soba).
+    pub moving_average: bool,
 }
 
 impl KernelFlags {
@@ -127,6 +138,7 @@ impl KernelFlags {
             clip: c.v_radius.is_some(),
             cg: false,
             v_sgd: false,
+            moving_average: false,
         }
     }
 }
@@ -239,6 +251,11 @@ pub struct Algorithm {
     pub nominal_counts: fn(&AlgoConfig, u64, u64) -> OracleCounts,
     /// Inner iterates y^0..y^T a lane keeps per outer step (0: none).
     pub unrolled_iterates: fn(&AlgoConfig) -> usize,
+    /// Floats a lane carries from step to step besides x, y and v, for dimensions (p, d):
+    /// momentum directions, previous iterates, a penalty weight. Zero at the start; a step
+    /// that needs another start sets it at t = 0. Kept in the lane on the CPU and in the
+    /// memory buffer on the GPU, checkpointed with the lane; never part of the metrics.
+    pub memory: fn(&AlgoConfig, usize, usize) -> usize,
     pub kernel: KernelSpec,
     /// The analytic work model of one lane-step (`bench` documents the conventions).
     pub work: fn(&AlgoConfig, &WorkShape) -> Work,

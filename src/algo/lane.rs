@@ -43,6 +43,9 @@ pub struct LaneState<T> {
     pub v: Vec<T>,
     /// Initial y, kept for `ud`, which restarts from it at every outer step.
     pub y_init: Vec<T>,
+    /// What the algorithm carries besides x, y and v (`Algorithm::memory`): momentum,
+    /// previous iterates, a penalty weight. Zero at the start.
+    pub m: Vec<T>,
     /// Outer steps taken.
     pub t: u64,
     pub counts: OracleCounts,
@@ -65,6 +68,7 @@ impl<T: Real> LaneState<T> {
             y: y0.to_vec(),
             v: vec![T::zero(); d],
             y_init: y0.to_vec(),
+            m: vec![T::zero(); (cfg.kind.descriptor().memory)(cfg, p, d)],
             t: 0,
             counts: OracleCounts::default(),
             ws: Workspace {

@@ -106,4 +106,6 @@ registry! {
     STOCBIO => super::stocbio::STOCBIO,
     AID_CG => super::aid_cg::AID_CG,
     AMIGO => super::amigo::AMIGO,
+    MA_SOBA => super::ma_soba::MA_SOBA,
+    F2SA => super::f2sa::F2SA,
 }

@@ -24,6 +24,21 @@ fn step<T: Real>(
     lane: &mut LaneState<T>,
     _: &mut OracleCounts,
 ) {
+    soba_step(cfg, o, rng, lane, |o, lane, alpha| {
+        super::shared::implicit_x_step(o, lane, alpha)
+    });
+}
+
+/// The SOBA step with its x update left to `x_step(oracles, lane, alpha)` (called with g, H v
+/// and grad_y f taken, before y and v move): ssaid steps along the fresh estimate, ma-soba
+/// along its moving average.
+pub(super) fn soba_step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    x_step: impl FnOnce(&Oracles, &mut LaneState<T>, T),
+) {
     let t = lane.t;
     let alpha = T::of(cfg.alpha.at(t));
     let beta = T::of(cfg.beta.at(t));
@@ -67,7 +82,7 @@ fn step<T: Real>(
     );
     o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
     // x first, at the old (y, v); g, H v and grad_y f are already taken at the old x.
-    super::shared::implicit_x_step(o, lane, alpha);
+    x_step(o, lane, alpha);
 
     let ws = &mut lane.ws;
     sub_scaled(&mut lane.y, beta, &ws.g);
@@ -106,6 +121,7 @@ pub(super) static SSAID: Algorithm = Algorithm {
         OracleCounts::new(1, 1, 1, 1, (1 + c.independent_hvp_batch as u64) * bl + bu)
     },
     unrolled_iterates: |_| 0,
+    memory: |_, _, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_ssaid.wgsl"),
         specialise: KernelFlags::of,

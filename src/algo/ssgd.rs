@@ -69,6 +69,7 @@ pub(super) static SSGD: Algorithm = Algorithm {
     // Samples are counted when drawn: J shares the lower batch.
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
     unrolled_iterates: |_| 0,
+    memory: |_, _, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_ssgd.wgsl"),
         specialise: KernelFlags::of,

@@ -80,6 +80,7 @@ pub(super) static STOCBIO: Algorithm = Algorithm {
         OracleCounts::new(t, 1, hvp, 1, t * bl + hvp * bl + bu)
     },
     unrolled_iterates: |_| 0,
+    memory: |_, _, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_multiloop.wgsl"),
         specialise: KernelFlags::of,

@@ -145,6 +145,7 @@ pub(super) static TSGD: Algorithm = Algorithm {
     step_f32: step_tsgd::<f32>,
     nominal_counts: counts,
     unrolled_iterates: |c| c.inner_steps + 1,
+    memory: |_, _, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_tsgd.wgsl"),
         specialise: KernelFlags::of,

@@ -276,6 +276,7 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
                         x: wide(&l.x),
                         y: wide(&l.y),
                         v: wide(&l.v),
+                        m: wide(&l.m),
                         counts: l.counts,
                         diverged_at: *div,
                     })
@@ -310,6 +311,7 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
                     (&mut lane.x, &s.x),
                     (&mut lane.y, &s.y),
                     (&mut lane.v, &s.v),
+                    (&mut lane.m, &s.m),
                 ] {
                     if to.len() != from.len() {
                         return Err(SboError::config(

@@ -66,7 +66,9 @@ wgsl_struct! {
         n_pool: u32,
         /// Lanes per (configuration, seed) group: 1 + neighbours.
         group_size: u32,
-        _pad1: u32,
+        /// Floats of memory per lane (`Algorithm::memory`; the largest of the study's
+        /// configurations).
+        mem_stride: u32,
         /// Step-size schedules as (kind, c, e, 0): kind 0 constant, 1 poly, 2 inv.
         alpha: vec4f,
         beta: vec4f,
@@ -76,6 +78,14 @@ wgsl_struct! {
         y0: f32,
         /// `run.divergence_bound`: a lane with a coordinate beyond it has diverged.
         bound: f32,
+        /// Moving-average / momentum weight and the penalty's growth (schedules as above).
+        rho: vec4f,
+        delta_lambda: vec4f,
+        /// f2sa's penalty weight at the first step.
+        lambda0: f32,
+        _pad2: u32,
+        _pad3: u32,
+        _pad4: u32,
     }
 }
 
@@ -269,6 +279,8 @@ overrides! {
         cg: bool => "ALGO_CG": "bool" = "false",
         /// amigo: warm-started SGD steps on v instead of Neumann
         v_sgd: bool => "V_SGD": "bool" = "false",
+        /// ma-soba: x steps along a moving average of its direction
+        moving_average: bool => "MA": "bool" = "false",
         /// project x onto [X_LO, X_HI] after every step (problem.x_box)
         x_box: bool => "X_BOX": "bool" = "false",
         /// lower end of the x box

@@ -124,6 +124,10 @@ impl Engine for GpuEngine {
                 "the lane states",
                 layout.lanes() as u64 * (study.p() + 2 * study.d()) as u64 * 4,
             ),
+            (
+                "the lanes' memory (momentum, previous iterates)",
+                layout.lanes() as u64 * mem_stride(study) as u64 * 4,
+            ),
             ("the data table", table * study.d() as u64 * 4),
             (
                 "the row maps (lower run.seeds or give data.n_test)",
@@ -163,6 +167,17 @@ impl Engine for GpuEngine {
         }
         Ok(())
     }
+}
+
+/// Floats of memory per lane in the memory buffer: the most any configuration needs.
+fn mem_stride(study: &Study) -> usize {
+    let (p, d) = (study.p(), study.d());
+    study
+        .configs
+        .iter()
+        .map(|c| (c.algo.kind.descriptor().memory)(&c.algo, p, d))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Outer steps per dispatch on software adapters (see [`GpuRun::new`]).
@@ -226,6 +241,7 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         clip: false,
         cg: false,
         v_sgd: false,
+        moving_average: false,
         x_box: s.x_box.is_some(),
         x_lo: s.x_box.map_or(0.0, |b| b[0]),
         x_hi: s.x_box.map_or(0.0, |b| b[1]),
@@ -255,6 +271,7 @@ fn step_kernel(
         clip: f.clip,
         cg: f.cg,
         v_sgd: f.v_sgd,
+        moving_average: f.moving_average,
         ..problem_overrides(study, wg)
     };
     Ok((compose(&shaders::step_kernel(kernel.source)), o))
@@ -393,6 +410,9 @@ struct GpuRun<'s> {
     per_step: Vec<OracleCounts>,
     diverged_at: Vec<Option<u64>>,
     t: u64,
+    /// Per lane `mem_stride` floats of algorithm memory (binding 6 of the step kernels).
+    memory: wgpu::Buffer,
+    mem_stride: usize,
     // Bound by the bind groups; kept alive with them.
     _data: DeviceData,
     _buffers: Vec<wgpu::Buffer>,
@@ -461,6 +481,18 @@ impl<'s> GpuRun<'s> {
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         )?;
         let dummy = ctx.create_buffer("sbo unused binding", 16, wgpu::BufferUsages::STORAGE)?;
+        // The lanes' memory, zero at the start (`Algorithm::memory`).
+        let mem_stride = mem_stride(study);
+        let memory = ctx.create_buffer(
+            "sbo lane memory",
+            (n_lanes * mem_stride * 4).max(16) as u64,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+        )?;
+        if mem_stride > 0 {
+            ctx.write_buffer(&memory, 0, &vec![0f32; n_lanes * mem_stride])?;
+        }
 
         // Scratch: the unrolled inner iterates (tsgd/ud keep T + 1 per lane); chunks are
         // sized so that it fits.
@@ -524,6 +556,10 @@ impl<'s> GpuRun<'s> {
                     gamma: sched(&c.algo.gamma),
                     eta: c.algo.eta as f32,
                     v_radius: c.algo.v_radius.unwrap_or(0.0) as f32,
+                    mem_stride: mem_stride as u32,
+                    rho: sched(&c.algo.rho),
+                    delta_lambda: sched(&c.algo.delta_lambda),
+                    lambda0: c.algo.lambda0 as f32,
                     ..data.base
                 };
                 let params_buf = ctx.uniform_buffer("sbo step params", &params)?;
@@ -538,7 +574,7 @@ impl<'s> GpuRun<'s> {
                         &lanes_buf,
                         &state,
                         &scratch,
-                        &dummy,
+                        &memory,
                         &data.rowmap,
                     ],
                 )?;
@@ -612,8 +648,19 @@ impl<'s> GpuRun<'s> {
             diverged_at: vec![None; n_lanes],
             t: 0,
             _data: data,
+            memory,
+            mem_stride,
             _buffers: vec![scratch, dummy, mparams_buf],
         })
+    }
+
+    /// Every lane's memory (empty when no configuration has any).
+    fn read_memory(&self) -> Result<Vec<f32>> {
+        if self.mem_stride == 0 {
+            return Ok(Vec::new());
+        }
+        self.ctx
+            .read_back(&self.memory, 0, self.layout.lanes() * self.mem_stride)
     }
 
     /// Copies `bytes` at `offset` of one lane-state buffer to the other, on the device.
@@ -776,16 +823,21 @@ impl EngineRun for GpuRun<'_> {
         let state: Vec<f32> = self
             .ctx
             .read_back(&self.state, 0, self.layout.lanes() * stride)?;
+        let memory = self.read_memory()?;
         let wide = |v: &[f32]| v.iter().map(|x| *x as f64).collect();
         let lanes = state
             .chunks(stride)
             .enumerate()
             .map(|(l, s)| {
                 let (config, _, _) = self.layout.lane(l);
+                let c = &self.study.configs[config].algo;
+                let m = (c.kind.descriptor().memory)(c, p, d);
+                let at = l * self.mem_stride;
                 LaneSnapshot {
                     x: wide(&s[..p]),
                     y: wide(&s[p..p + d]),
                     v: wide(&s[p + d..]),
+                    m: wide(&memory[at..at + m]),
                     counts: self.per_step[config].times(self.diverged_at[l].unwrap_or(self.t)),
                     diverged_at: self.diverged_at[l],
                 }
@@ -825,6 +877,24 @@ impl EngineRun for GpuRun<'_> {
             words.extend(l.x.iter().chain(&l.y).chain(&l.v).map(|v| *v as f32));
         }
         self.ctx.write_buffer(&self.state, 0, &words)?;
+        if self.mem_stride > 0 {
+            let mut memory = vec![0f32; lanes.len() * self.mem_stride];
+            for (i, l) in lanes.iter().enumerate() {
+                let (config, _, _) = self.layout.lane(i);
+                let c = &self.study.configs[config].algo;
+                if l.m.len() != (c.kind.descriptor().memory)(c, p, d) {
+                    return Err(SboError::config(
+                        "resume",
+                        "a checkpointed lane's memory differs from its algorithm's",
+                    ));
+                }
+                let at = i * self.mem_stride;
+                for (to, from) in memory[at..at + l.m.len()].iter_mut().zip(&l.m) {
+                    *to = *from as f32;
+                }
+            }
+            self.ctx.write_buffer(&self.memory, 0, &memory)?;
+        }
         for (i, l) in lanes.iter().enumerate() {
             self.diverged_at[i] = l.diverged_at;
             if l.diverged_at.is_some() {

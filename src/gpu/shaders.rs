@@ -20,6 +20,8 @@ pub const COUPLING: &str = include_str!("../../shaders/coupling.wgsl");
 pub const BATCH: &str = include_str!("../../shaders/batch.wgsl");
 /// The oracles, named after their CPU twins, and the data passes they are made of.
 pub const PASS: &str = include_str!("../../shaders/pass.wgsl");
+/// The lane memory of the step kernels (binding 6), composed before the algorithm's step.
+pub const MEMORY: &str = include_str!("../../shaders/memory.wgsl");
 /// The entry point of every step kernel, composed after the algorithm's `fn step`.
 pub const LANE_LOOP: &str = include_str!("../../shaders/lane_loop.wgsl");
 /// Per-group metrics at a logging step.
@@ -39,6 +41,7 @@ pub fn lane_prelude() -> Vec<&'static str> {
 /// The parts of an algorithm's step kernel: the prelude, its step file, the lane loop.
 pub fn step_kernel(step_source: &'static str) -> Vec<&'static str> {
     let mut parts = lane_prelude();
+    parts.push(MEMORY);
     parts.push(step_source);
     parts.push(LANE_LOOP);
     parts

@@ -54,6 +54,18 @@ pub fn dy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
     }
 }
 
+/// dr/dx: prior -mu (y - x), logweight exp(x) y^2 / 2, nonconvex exp(x) phi(y), bilinear
+/// -mu y (the first-order methods' x-gradient of g, which reads no data in sbo's problems).
+#[inline(always)]
+pub fn dx<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
+    match c {
+        Coupling::Prior => -mu * (y - x),
+        Coupling::Logweight => T::of(0.5) * x.exp() * y * y,
+        Coupling::Nonconvex => x.exp() * phi(y),
+        Coupling::Bilinear => -mu * y,
+    }
+}
+
 /// d2r/dy2: prior mu, logweight exp(x), nonconvex exp(x) phi''(y), bilinear 0.
 #[inline(always)]
 pub fn dyy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {

@@ -214,6 +214,21 @@ impl<'a> Oracles<'a> {
         }
     }
 
+    /// out = grad_x g(x, y) = sum_j dr/dx(x_k(j), y_j)   (len p; no data pass: only the
+    /// coupling depends on x). Summed in j order, as `jvp`.
+    pub fn grad_x_g<T: Real>(&self, x: &[T], y: &[T], out: &mut [T]) {
+        debug_assert_eq!(x.len(), self.p());
+        debug_assert_eq!(y.len(), self.d());
+        debug_assert_eq!(out.len(), self.p());
+        let spec = self.spec;
+        let mu = T::of(spec.mu);
+        out.fill(T::zero());
+        for (j, &yj) in y.iter().enumerate() {
+            let k = spec.k(j);
+            out[k] += coupling::dx(spec.coupling, mu, x[k], yj);
+        }
+    }
+
     /// out = grad_y f_B(x, y)   (len d)
     pub fn grad_y_f<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         let _ = x;

@@ -23,6 +23,10 @@ pub struct LaneSnapshot {
     pub y: Vec<f64>,
     /// The linear-system iterate (zero for algorithms without one).
     pub v: Vec<f64>,
+    /// The algorithm's memory (`Algorithm::memory`; empty for most). Absent in checkpoints
+    /// written before it existed, which were all of algorithms without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub m: Vec<f64>,
     pub counts: OracleCounts,
     pub diverged_at: Option<u64>,
 }

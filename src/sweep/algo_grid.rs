@@ -38,6 +38,9 @@ pub struct AlgoGrid {
     pub independent_hvp_batch: Option<OneOrList<bool>>,
     pub v_radius: Option<OneOrList<f64>>,
     pub without_replacement: Option<OneOrList<bool>>,
+    pub rho: Option<OneOrList<Schedule>>,
+    pub lambda0: Option<OneOrList<f64>>,
+    pub delta_lambda: Option<OneOrList<Schedule>>,
 }
 
 /// The inner-step counts with the key they were written with (`T` for tsgd and ud, `D` for
@@ -67,6 +70,9 @@ impl AlgoGrid {
             independent_hvp_batch: None,
             v_radius: None,
             without_replacement: None,
+            rho: None,
+            lambda0: None,
+            delta_lambda: None,
         }
     }
 
@@ -138,6 +144,21 @@ impl AlgoGrid {
         self.without_replacement = Some(v.into());
         self
     }
+
+    pub fn rho(mut self, v: impl Into<OneOrList<Schedule>>) -> Self {
+        self.rho = Some(v.into());
+        self
+    }
+
+    pub fn lambda0(mut self, v: impl Into<OneOrList<f64>>) -> Self {
+        self.lambda0 = Some(v.into());
+        self
+    }
+
+    pub fn delta_lambda(mut self, v: impl Into<OneOrList<Schedule>>) -> Self {
+        self.delta_lambda = Some(v.into());
+        self
+    }
 }
 
 /// Step sizes are written as numbers (`alpha = 0.1`) or schedules; these let a program write
@@ -201,6 +222,12 @@ struct AlgoGridRepr {
     v_radius: Option<OneOrList<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     without_replacement: Option<OneOrList<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rho: Option<OneOrList<Schedule>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lambda0: Option<OneOrList<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delta_lambda: Option<OneOrList<Schedule>>,
 }
 
 impl TryFrom<AlgoGridRepr> for AlgoGrid {
@@ -238,6 +265,9 @@ impl TryFrom<AlgoGridRepr> for AlgoGrid {
             independent_hvp_batch: r.independent_hvp_batch,
             v_radius: r.v_radius,
             without_replacement: r.without_replacement,
+            rho: r.rho,
+            lambda0: r.lambda0,
+            delta_lambda: r.delta_lambda,
         })
     }
 }
@@ -268,6 +298,9 @@ impl From<AlgoGrid> for AlgoGridRepr {
             independent_hvp_batch: g.independent_hvp_batch,
             v_radius: g.v_radius,
             without_replacement: g.without_replacement,
+            rho: g.rho,
+            lambda0: g.lambda0,
+            delta_lambda: g.delta_lambda,
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use super::algo_grid::{AlgoGrid, InnerSteps};
 use super::axis::OneOrList;
-use crate::algo::{AlgoConfig, BatchSize, Schedule};
+use crate::algo::{AlgoConfig, BatchSize, Schedule, Setting};
 use serde::{Deserialize, Serialize};
 
 /// One configuration of a sweep: an algorithm with all its settings, and a readable label.
@@ -69,6 +69,9 @@ fn axes(g: &AlgoGrid) -> Vec<Axis<'_>> {
             c.independent_hvp_batch = v
         }),
         axis("v_radius", &g.v_radius, |c, v| c.v_radius = Some(v)),
+        axis("rho", &g.rho, |c, v| c.rho = v),
+        axis("lambda0", &g.lambda0, |c, v| c.lambda0 = v),
+        axis("delta_lambda", &g.delta_lambda, |c, v| c.delta_lambda = v),
         axis("without_replacement", &g.without_replacement, |c, v| {
             c.without_replacement = v
         }),
@@ -140,6 +143,18 @@ pub fn exact(c: &LabeledAlgo) -> AlgoGrid {
         .independent_hvp_batch(a.independent_hvp_batch);
     if let Some(r) = a.v_radius {
         g = g.v_radius(r);
+    }
+    // Written only for the algorithms that read them, so that the other algorithms'
+    // resolved configs are what they were before these settings existed.
+    let reads = |s: Setting| a.kind.descriptor().settings.contains(&s);
+    if reads(Setting::Rho) {
+        g = g.rho(a.rho);
+    }
+    if reads(Setting::Lambda0) {
+        g = g.lambda0(a.lambda0);
+    }
+    if reads(Setting::DeltaLambda) {
+        g = g.delta_lambda(a.delta_lambda);
     }
     g
 }

@@ -1,0 +1,143 @@
+//! `f2sa`: fully first-order stochastic approximation (Kwon, Kwon, Wright and Nowak, "A Fully
+//! First-Order Method for Stochastic Bilevel Optimization", ICML 2023). No Hessian or Jacobian
+//! products: the hypergradient is replaced by the x-gradient of the penalised Lagrangian
+//! f(x, y) + lambda (g(x, y) - g(x, z)), with y minimising f + lambda g and z minimising g.
+//! Per outer step k, with lambda the lane's current penalty:
+//!
+//!   T steps, s = 0..T-1, each on fresh batches (lower zeta, lower zeta', upper xi):
+//!     y -= beta_k  (lambda grad_y g_zeta(x, y) + grad_y f_xi(x, y))
+//!     z -= gamma_k grad_y g_zeta'(x, z)
+//!   x -= alpha_k (grad_x f(x, y) + lambda (grad_x g(x, y) - grad_x g(x, z)))
+//!   lambda += delta_lambda_k
+//!
+//! z lives in the lane's v (the slot of the other methods' linear-system iterate) and lambda
+//! in its memory, starting at `lambda0`. The x step reads no samples: in sbo's problems g
+//! and f depend on x only through the coupling and nu |x|^2 / 2.
+//!
+//! benchopt's `F2SA` maps as: step_size -> beta and gamma, step_size / outer_ratio -> alpha,
+//! lmbda0 -> lambda0, delta_lmbda -> delta_lambda, n_inner_steps -> T; its schedules are
+//! beta = poly(c, 5/7), gamma = alpha = poly(c, 4/7), delta_lambda = poly(c, 1/7). y
+//! is what sbo measures (its validation loss, its distance between neighbours): the
+//! penalised solution that benchopt also reports.
+
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{draw, sub_scaled};
+use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::problem::Oracles;
+use crate::real::Real;
+use crate::rng::{stream, LaneRng};
+
+fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
+    let k = lane.t;
+    if k == 0 {
+        lane.m[0] = T::of(cfg.lambda0);
+    }
+    let lam = lane.m[0];
+    let alpha = T::of(cfg.alpha.at(k));
+    let beta = T::of(cfg.beta.at(k));
+    let gamma = T::of(cfg.gamma.at(k));
+    let (n, m) = (o.lower.n(), o.upper.n());
+    let tt = cfg.inner_steps as u64;
+    let wr = cfg.without_replacement;
+    let ws = &mut lane.ws;
+    for s in 0..tt {
+        let i = k * tt + s;
+        let zeta = draw(
+            rng,
+            stream::LOWER,
+            i,
+            n,
+            cfg.batch_lower,
+            wr,
+            &mut ws.idx_lower,
+        );
+        o.grad_y_g(&lane.x, &lane.y, zeta, &mut ws.g);
+        let xi = draw(
+            rng,
+            stream::UPPER,
+            i,
+            m,
+            cfg.batch_upper,
+            wr,
+            &mut ws.idx_upper,
+        );
+        o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
+        let zeta2 = draw(
+            rng,
+            stream::HVP,
+            i,
+            n,
+            cfg.batch_lower,
+            wr,
+            &mut ws.idx_extra,
+        );
+        o.grad_y_g(&lane.x, &lane.v, zeta2, &mut ws.hv);
+        // y -= beta (lam g + u), coordinate by coordinate (the GPU twin's order).
+        for ((y, g), u) in lane.y.iter_mut().zip(&ws.g).zip(&ws.u) {
+            *y -= beta * (lam * *g + *u);
+        }
+        sub_scaled(&mut lane.v, gamma, &ws.hv);
+    }
+    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
+    o.grad_x_g(&lane.x, &lane.y, &mut ws.jv);
+    o.grad_x_g(&lane.x, &lane.v, &mut ws.dir[..lane.x.len()]);
+    for ((x, h), (gy, gz)) in lane.x.iter_mut().zip(&ws.h).zip(ws.jv.iter().zip(&ws.dir)) {
+        *x -= alpha * (*h + lam * (*gy - *gz));
+    }
+    lane.m[0] = lam + T::of(cfg.delta_lambda.at(k));
+}
+
+pub(super) static F2SA: Algorithm = Algorithm {
+    name: "f2sa",
+    summary:
+        "fully first-order: penalised Lagrangian, y and z by SGD, no Hessians (Kwon et al. 2023)",
+    inner_key: "T",
+    settings: &[
+        Alpha,
+        Beta,
+        Gamma,
+        BatchLower,
+        BatchUpper,
+        WithoutReplacement,
+        InnerSteps,
+        Lambda0,
+        DeltaLambda,
+    ],
+    // benchopt's defaults (step_size 0.01, lmbda0 1, delta_lmbda 0.1, 10 inner steps)
+    // without its schedules: constant steps, as sbo's other defaults.
+    defaults: |c| {
+        c.alpha = super::Schedule::Constant(0.01);
+        c.beta = super::Schedule::Constant(0.01);
+        c.gamma = super::Schedule::Constant(0.01);
+        c.inner_steps = 10;
+        c.lambda0 = 1.0;
+        c.delta_lambda = super::Schedule::Poly(0.1, 1.0 / 7.0);
+    },
+    step_f64: step::<f64>,
+    step_f32: step::<f32>,
+    // Per inner step: grad g at y and at z, grad f at y. The x step's partial derivatives
+    // read no data and, like grad_x f everywhere in sbo, are not counted.
+    nominal_counts: |c, bl, bu| {
+        let t = c.inner_steps as u64;
+        OracleCounts::new(2 * t, t, 0, 0, t * (2 * bl + bu))
+    },
+    unrolled_iterates: |_| 0,
+    memory: |_, _, _| 1,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_f2sa.wgsl"),
+        specialise: KernelFlags::of,
+    },
+    work: |c, s| {
+        let t = c.inner_steps as f64;
+        (t * (2.0 * work::grad(s, s.batch_lower) + work::grad(s, s.batch_upper)))
+            .plus_vector_ops(t * 2.0 * s.d + 3.0 * s.d + s.p)
+    },
+    kappa_scaled: &[Alpha, Beta, Gamma],
+    theory: Theory::NONE,
+};
