@@ -4,7 +4,8 @@
 // Only step kernels bind it (binding 6; the metrics kernel has its records there). A step
 // reads and writes the coordinates it owns (j = tid, tid + WG, ...), so it needs no
 // barrier of its own; a value every thread reads (a scalar) is written by thread 0 after
-// the barrier that ends the step's reads.
+// the barrier that ends the step's reads, followed by a `storageBarrier` (a workgroup
+// barrier does not order storage memory).
 @group(0) @binding(6) var<storage, read_write> mem: array<f32>;
 
 // Index of the lane's first memory float.

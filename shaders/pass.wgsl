@@ -98,11 +98,13 @@ fn lab(k: u32) -> f32 {
     return labels[rows[k]];
 }
 
-// Writes v to feature j of work vector `dst` (0 ga, 1 gb, 2 gc).
+// Writes v to feature j of work vector `dst` (0 ga, 1 gb, 2 gc, 3 su, 4 sr).
 fn put(dst: u32, j: u32, v: f32) {
     switch dst {
         case 0u: { ga[j] = v; }
         case 1u: { gb[j] = v; }
+        case 3u: { su[j] = v; }
+        case 4u: { sr[j] = v; }
         default: { gc[j] = v; }
     }
 }

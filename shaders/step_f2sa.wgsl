@@ -61,4 +61,6 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     }
     workgroupBarrier();
     if (tid == 0u) { mem[mb] = lam + sched(prm.delta_lambda, k); }
+    // Every thread reads lambda next step: thread 0's write must be visible.
+    storageBarrier();
 }

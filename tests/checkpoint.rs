@@ -84,6 +84,21 @@ gamma = 0.1
 lambda0 = 2.0
 delta_lambda = 0.5
 batch = 8
+[[algo]]
+name = "mrbo"
+Q = 3
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+rho = 0.4
+batch = 8
+[[algo]]
+name = "fsla"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+rho = 0.4
+batch = 8
 "#
     ))
     .unwrap()
@@ -480,11 +495,11 @@ fn a_checkpoint_continues_on_its_own_engine_or_starts_over() {
 
     let stop_early = |dir: &Path| {
         let job = Job::start(Plan::prepare(&cfg, None).unwrap(), None, dir, false, None).unwrap();
-        // Into the second (last) variant: 63 lanes x 12 steps make the first.
+        // Into the second (last) variant: 81 lanes x 12 steps make the first.
         let stop = AtomicBool::new(false);
         let count = AtomicU64::new(0);
         let progress = |n: u64| {
-            if count.fetch_add(n, Ordering::SeqCst) + n > 1000 {
+            if count.fetch_add(n, Ordering::SeqCst) + n > 1200 {
                 stop.store(true, Ordering::SeqCst);
             }
         };

@@ -498,6 +498,32 @@ fn ma_soba_full_batch_converges_to_the_bilevel_optimum() {
     check_reaches_optimum(&c, 250, 600, 1e-10);
 }
 
+/// MRBO with full batches: the STORM corrections cancel (the previous point's gradients
+/// are the previous step's), so it is a single-loop method with stocBiO's Neumann series
+/// (Q = 50, eta = 0.25, bias 1.3e-9 as stocbio's) and must end at the optimum within it.
+#[test]
+fn mrbo_full_batch_converges_to_the_bilevel_optimum() {
+    let mut c = full_batch(AlgoKind::parse("mrbo").unwrap());
+    c.alpha = Schedule::Constant(0.25);
+    c.beta = Schedule::Constant(0.25);
+    c.eta = 0.25;
+    c.terms = 50;
+    c.rho = Schedule::Constant(0.5);
+    check_reaches_optimum(&c, 250, 600, 1e-8);
+}
+
+/// FSLA with full batches: SOBA with its updates in sequence (y, then v, then x); ssaid's
+/// step sizes, and the exact optimum at the end.
+#[test]
+fn fsla_full_batch_converges_to_the_bilevel_optimum() {
+    let mut c = full_batch(AlgoKind::parse("fsla").unwrap());
+    c.alpha = Schedule::Constant(0.25);
+    c.beta = Schedule::Constant(0.25);
+    c.gamma = Schedule::Constant(0.25);
+    c.rho = Schedule::Constant(0.5);
+    check_reaches_optimum(&c, 250, 600, 1e-10);
+}
+
 impl Dense {
     /// The penalised problem F2SA solves at a fixed penalty lambda: y_lam(x) minimises
     /// f(y) + lam g(x, y), i.e. (G + lam H) y = e + lam (c + mu x) with G = A'^T A' / m and

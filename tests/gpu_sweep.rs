@@ -108,6 +108,21 @@ lambda0 = 2.0
 delta_lambda = "poly(0.5, 0.5)"
 batch_lower = 16
 batch_upper = 24
+[[algo]]
+name = "mrbo"
+Q = 4
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+rho = "poly(0.5, 0.3)"
+batch = 16
+[[algo]]
+name = "fsla"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+rho = 0.3
+batch = 16
 "#,
         log = steps / 4
     );

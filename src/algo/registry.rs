@@ -108,4 +108,6 @@ registry! {
     AMIGO => super::amigo::AMIGO,
     MA_SOBA => super::ma_soba::MA_SOBA,
     F2SA => super::f2sa::F2SA,
+    MRBO => super::mrbo::MRBO,
+    FSLA => super::fsla::FSLA,
 }

@@ -107,6 +107,52 @@ pub(crate) fn inner_then_upper_grad<T: Real>(
     o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
 }
 
+/// Scratch of [`neumann`]: the running term, a Hessian product, the batch indices.
+pub(crate) struct Neumann<'a, T> {
+    pub r: &'a mut [T],
+    pub hv: &'a mut [T],
+    pub idx: &'a mut [u32],
+}
+
+/// stocBiO's Neumann series for H(x, y)^-1 b with Q terms and scale eta, a fresh lower batch
+/// per term (stream NEUMANN, step k Q + q), into `out`:
+///   r = b; s = r; for q = 1..Q-1: r -= eta H_{zeta_q}(x, y) r; s += r;  out = eta s
+/// (stocbio; mrbo evaluates it at two points on the same batches).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn neumann<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    k: u64,
+    x: &[T],
+    y: &[T],
+    b: &[T],
+    s: Neumann<'_, T>,
+    out: &mut [T],
+) {
+    let eta = T::of(cfg.eta);
+    let qq = cfg.terms as u64;
+    s.r.copy_from_slice(b);
+    out.copy_from_slice(s.r);
+    for q in 1..qq {
+        let zq = draw(
+            rng,
+            crate::rng::stream::NEUMANN,
+            k * qq + q,
+            o.lower.n(),
+            cfg.batch_lower,
+            cfg.without_replacement,
+            s.idx,
+        );
+        o.hvp(x, y, s.r, zq, s.hv);
+        sub_scaled(s.r, eta, s.hv);
+        for (o, r) in out.iter_mut().zip(s.r.iter()) {
+            *o += *r;
+        }
+    }
+    out.iter_mut().for_each(|o| *o *= eta);
+}
+
 /// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v), at the lane's
 /// current y and v (twin of `implicit_x_step` in `shaders/pass.wgsl`).
 pub(crate) fn implicit_x_step<T: Real>(o: &Oracles, lane: &mut LaneState<T>, alpha: T) {

@@ -7,11 +7,11 @@
 use super::descriptor::{
     Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting::*, Theory,
 };
-use super::shared::{draw, multiloop_work, sub_scaled};
+use super::shared::{multiloop_work, neumann, Neumann};
 use super::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
-use crate::rng::{stream, LaneRng};
+use crate::rng::LaneRng;
 
 fn step<T: Real>(
     cfg: &AlgoConfig,
@@ -23,32 +23,25 @@ fn step<T: Real>(
     let k = lane.t;
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
-    let eta = T::of(cfg.eta);
-    let n = o.lower.n();
-    let qq = cfg.terms;
-    let wr = cfg.without_replacement;
 
     super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
-    ws.r.copy_from_slice(&ws.u);
-    lane.v.copy_from_slice(&ws.r);
-    for q in 1..qq {
-        let zq = draw(
-            rng,
-            stream::NEUMANN,
-            k * qq as u64 + q as u64,
-            n,
-            cfg.batch_lower,
-            wr,
-            &mut ws.idx_extra,
-        );
-        o.hvp(&lane.x, &lane.y, &ws.r, zq, &mut ws.hv);
-        sub_scaled(&mut ws.r, eta, &ws.hv);
-        for (s, r) in lane.v.iter_mut().zip(&ws.r) {
-            *s += *r;
-        }
-    }
-    lane.v.iter_mut().for_each(|s| *s *= eta);
+    let scratch = Neumann {
+        r: &mut ws.r,
+        hv: &mut ws.hv,
+        idx: &mut ws.idx_extra,
+    };
+    neumann(
+        cfg,
+        o,
+        rng,
+        k,
+        &lane.x,
+        &lane.y,
+        &ws.u,
+        scratch,
+        &mut lane.v,
+    );
 
     super::shared::implicit_x_step(o, lane, alpha);
 }
