@@ -181,3 +181,10 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
     let n = f32(max(count, 1u));
     return vec2<f32>(ls / n, ac / n);
 }
+
+// The number of terms p of a randomly truncated Neumann series at outer step k (ttsa, bsa,
+// sustain): uniform on {0, ..., Q - 1}, one word of stream S_TRUNC (twin of
+// `shared::truncation`). The same for every thread of the lane.
+fn truncation(ln: Lane, k: u32) -> u32 {
+    return bounded(rng_word(rng_key(ln.seed_lo, ln.seed_hi), S_TRUNC, k, 0u, 0u), Q_TERMS);
+}

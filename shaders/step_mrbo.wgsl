@@ -5,6 +5,8 @@
 //   m_x = D(x, y, v) + (1 - rho) (m_x - D(x', y', v')),  D = NU x - J v
 //   (x', y') <- (x, y);  y -= beta m_y;  x -= alpha m_x
 // The first step has no previous point: m = the fresh estimates.
+// With RAND_TRUNC (sustain, twin of `src/algo/sustain.rs`) both series are Ghadimi and
+// Wang's random truncation instead, with the same number of terms at both points.
 
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let alpha = sched(prm.alpha, k);
@@ -49,7 +51,10 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         if (!first) { gc[j] = su[j]; }
     }
     workgroupBarrier();
-    for (var q = 1u; q < Q_TERMS; q++) {
+    // sustain (RAND_TRUNC): p terms without the running sum, v = Q eta r.
+    var terms = Q_TERMS;
+    if (RAND_TRUNC) { terms = truncation(ln, k) + 1u; }
+    for (var q = 1u; q < terms; q++) {
         draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
         for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sr[j]; }
         workgroupBarrier();
@@ -57,7 +62,7 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         for (var j = tid; j < D; j += WG) {
             let r = sr[j] - prm.eta * hvp_at(j, gb[j], sy[j], sr[j]);
             sr[j] = r;
-            sv[j] = sv[j] + r;
+            if (!RAND_TRUNC) { sv[j] = sv[j] + r; }
         }
         workgroupBarrier();
         if (!first) {
@@ -69,7 +74,7 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
                 let hv = gb[j] + (cp_dyy(mem[xp + kx(j)], yo) + LAM_Y) * su[j];
                 let r = su[j] - prm.eta * hv;
                 su[j] = r;
-                gc[j] = gc[j] + r;
+                if (!RAND_TRUNC) { gc[j] = gc[j] + r; }
             }
             workgroupBarrier();
         }
@@ -78,11 +83,16 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     var jv_part = 0.0;
     var jv_old_part = 0.0;
     for (var j = tid; j < D; j += WG) {
-        let v = prm.eta * sv[j];
+        var v = prm.eta * sv[j];
+        var v_old = prm.eta * gc[j];
+        if (RAND_TRUNC) {
+            v = f32(Q_TERMS) * prm.eta * sr[j];
+            v_old = f32(Q_TERMS) * prm.eta * su[j];
+        }
         sv[j] = v;
         let jv = jvp_at(j, sy[j], v);
         var jv_old = 0.0;
-        if (!first) { jv_old = cp_dxy(mem[xp + kx(j)], mem[yp + j]) * (prm.eta * gc[j]); }
+        if (!first) { jv_old = cp_dxy(mem[xp + kx(j)], mem[yp + j]) * v_old; }
         if (HYPER == HYPER_PER_FEATURE) {
             let dd = NU * sx[j] - jv;
             var m = dd;

@@ -5,6 +5,8 @@
 //   v ~ H^-1 grad_y f_xi: Neumann  r = b; s = r; r -= eta H_{zeta_q} r; s += r (q < Q); v = eta s
 //                         CG       Q iterations on one batch (stream HVP, step k), warm-started;
 //                         SGD      v -= gamma (H_{zeta_q} v - b), q < Q, warm-started;
+//                         RAND_TRUNC  Ghadimi and Wang's truncation: p ~ U{0..Q-1} terms
+//                                     r -= eta H r without the sum, v = Q eta r (ttsa, bsa);
 //   x+ = x - alpha (grad_x f - J(x, y) v)
 
 // D warm-started inner SGD steps: sy -= beta grad_y g (twin of `inner_sgd`).
@@ -53,6 +55,20 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
             }
             workgroupBarrier();
         }
+    } else if (RAND_TRUNC) {
+        // ttsa / bsa: r = b; p times r -= eta H_{zeta_q} r; v = Q eta r.
+        let terms = truncation(ln, k) + 1u;
+        for (var j = tid; j < D; j += WG) { sv[j] = gc[j]; }
+        workgroupBarrier();
+        for (var q = 1u; q < terms; q++) {
+            draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
+            for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
+            workgroupBarrier();
+            hvp_full(tid, false);
+            for (var j = tid; j < D; j += WG) { sv[j] = sv[j] - prm.eta * gb[j]; }
+            workgroupBarrier();
+        }
+        for (var j = tid; j < D; j += WG) { sv[j] = f32(Q_TERMS) * prm.eta * sv[j]; }
     } else if (!ALGO_CG) {
         for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
         workgroupBarrier();

@@ -23,6 +23,8 @@ pub mod stream {
     pub const JVP: u32 = 3;
     /// stocBiO Neumann-series batches, one per term.
     pub const NEUMANN: u32 = 4;
+    /// The random truncation of a Neumann series (ttsa, bsa, sustain), one word per step.
+    pub const TRUNCATION: u32 = 6;
     /// Choice of replaced sample and pool row for neighbours.
     pub const NEIGHBOUR: u32 = 8;
 }

@@ -99,6 +99,29 @@ beta = 0.1
 gamma = 0.1
 rho = 0.4
 batch = 8
+[[algo]]
+name = "sustain"
+Q = 4
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+rho = 0.4
+batch = 8
+[[algo]]
+name = "bsa"
+D = 2
+Q = 4
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+batch = 8
+[[algo]]
+name = "ttsa"
+Q = 4
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+batch = 8
 "#
     ))
     .unwrap()
@@ -495,11 +518,11 @@ fn a_checkpoint_continues_on_its_own_engine_or_starts_over() {
 
     let stop_early = |dir: &Path| {
         let job = Job::start(Plan::prepare(&cfg, None).unwrap(), None, dir, false, None).unwrap();
-        // Into the second (last) variant: 81 lanes x 12 steps make the first.
+        // Into the second (last) variant: 108 lanes x 12 steps make the first.
         let stop = AtomicBool::new(false);
         let count = AtomicU64::new(0);
         let progress = |n: u64| {
-            if count.fetch_add(n, Ordering::SeqCst) + n > 1200 {
+            if count.fetch_add(n, Ordering::SeqCst) + n > 1600 {
                 stop.store(true, Ordering::SeqCst);
             }
         };

@@ -355,6 +355,7 @@ fn check_case(
         cg: false,
         v_sgd: false,
         moving_average: false,
+        truncated: false,
         x_box: false,
         x_lo: 0.0,
         x_hi: 0.0,

@@ -123,6 +123,29 @@ beta = 0.1
 gamma = 0.1
 rho = 0.3
 batch = 16
+[[algo]]
+name = "sustain"
+Q = 5
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+rho = 0.4
+batch = 16
+[[algo]]
+name = "bsa"
+D = 2
+Q = 5
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+batch = 16
+[[algo]]
+name = "ttsa"
+Q = 5
+eta = 0.2
+alpha = "poly(0.05, 0.6)"
+beta = "poly(0.1, 0.4)"
+batch = 16
 "#,
         log = steps / 4
     );

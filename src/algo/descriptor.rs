@@ -14,6 +14,10 @@ use crate::rng::LaneRng;
 /// counts on entry; a step that does less than written (CG stopping early) lowers them.
 pub type StepFn<T> = fn(&AlgoConfig, &Oracles, &LaneRng, &mut LaneState<T>, &mut OracleCounts);
 
+/// The random oracle counts of outer step k of a lane (`Algorithm::extra_counts`), given
+/// its generator and the lower batch size.
+pub type ExtraCountsFn = fn(&AlgoConfig, &LaneRng, u64, u64) -> OracleCounts;
+
 /// The precisions the CPU steps run in: picks the descriptor's step of that precision.
 pub trait StepReal: crate::real::Real {
     fn step(a: &Algorithm) -> StepFn<Self>;
@@ -124,6 +128,9 @@ pub struct KernelFlags {
     pub v_sgd: bool,
     /// `MA`: x steps along a moving average of its direction (ssaid kernel, ma-soba).
     pub moving_average: bool,
+    /// `RAND_TRUNC`: a randomly truncated Neumann series (multi-loop kernel: ttsa, bsa;
+    /// mrbo kernel: sustain).
+    pub truncated: bool,
 }
 
 impl KernelFlags {
@@ -139,6 +146,7 @@ impl KernelFlags {
             cg: false,
             v_sgd: false,
             moving_average: false,
+            truncated: false,
         }
     }
 }
@@ -249,6 +257,10 @@ pub struct Algorithm {
     /// Oracle calls and samples of one outer step as written, for batches of `bl` lower and
     /// `bu` upper samples.
     pub nominal_counts: fn(&AlgoConfig, u64, u64) -> OracleCounts,
+    /// Oracle calls and samples of outer step k beyond `nominal_counts`, for steps whose
+    /// work is random (a randomly truncated series), given the lane's generator and the
+    /// lower batch size; `None` for the others. Both engines add it, so their counts agree.
+    pub extra_counts: Option<ExtraCountsFn>,
     /// Inner iterates y^0..y^T a lane keeps per outer step (0: none).
     pub unrolled_iterates: fn(&AlgoConfig) -> usize,
     /// Floats a lane carries from step to step besides x, y and v, for dimensions (p, d):

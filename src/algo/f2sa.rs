@@ -127,6 +127,7 @@ pub(super) static F2SA: Algorithm = Algorithm {
         let t = c.inner_steps as u64;
         OracleCounts::new(2 * t, t, 0, 0, t * (2 * bl + bu))
     },
+    extra_counts: None,
     unrolled_iterates: |_| 0,
     memory: |_, _, _| 1,
     kernel: KernelSpec {

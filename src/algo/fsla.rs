@@ -123,6 +123,7 @@ pub(super) static FSLA: Algorithm = Algorithm {
     // One gradient of g (y), one Hessian product on its own batch, one gradient of f; the
     // Jacobian product at both points (it reads no samples).
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 2, 2 * bl + bu),
+    extra_counts: None,
     unrolled_iterates: |_| 0,
     memory: |_, p, _| 2 * p,
     kernel: KernelSpec {

@@ -5,6 +5,7 @@
 
 use super::{AlgoConfig, BatchSize};
 use crate::real::Real;
+use crate::rng::LaneRng;
 use serde::{Deserialize, Serialize};
 
 /// Oracle calls and samples read so far by one lane.
@@ -126,6 +127,41 @@ impl OracleCounts {
     pub fn nominal_per_step(cfg: &AlgoConfig, n_lower: usize, n_upper: usize) -> Self {
         let (bl, bu) = cfg.batch_lens(n_lower, n_upper);
         (cfg.kind.descriptor().nominal_counts)(cfg, bl as u64, bu as u64)
+    }
+
+    /// Counts of a lane with generator `rng` after `t` outer steps on sets of `n_lower` and
+    /// `n_upper` samples: the nominal ones, plus the random ones of each step
+    /// (`Algorithm::extra_counts`), replayed from the counter-based generator. What an
+    /// engine that does not count as it goes (the GPU) reports; [`extra_between`] lets it
+    /// replay incrementally.
+    pub fn through(
+        cfg: &AlgoConfig,
+        rng: &LaneRng,
+        n_lower: usize,
+        n_upper: usize,
+        t: u64,
+    ) -> Self {
+        let mut c = Self::nominal_per_step(cfg, n_lower, n_upper).times(t);
+        c.add(&Self::extra_between(cfg, rng, n_lower, 0, t));
+        c
+    }
+
+    /// The random counts of steps t0..t1 (zero for algorithms without).
+    pub fn extra_between(
+        cfg: &AlgoConfig,
+        rng: &LaneRng,
+        n_lower: usize,
+        t0: u64,
+        t1: u64,
+    ) -> Self {
+        let mut c = OracleCounts::default();
+        if let Some(extra) = cfg.kind.descriptor().extra_counts {
+            let bl = cfg.batch_lower.len(n_lower) as u64;
+            for k in t0..t1 {
+                c.add(&extra(cfg, rng, k, bl));
+            }
+        }
+        c
     }
 
     pub fn add(&mut self, o: &OracleCounts) {

@@ -12,6 +12,7 @@
 
 mod aid_cg;
 mod amigo;
+mod bsa;
 mod config;
 pub mod descriptor;
 mod f2sa;
@@ -25,7 +26,9 @@ mod shared;
 mod ssaid;
 mod ssgd;
 mod stocbio;
+mod sustain;
 mod tsgd;
+mod ttsa;
 pub mod work;
 
 pub use config::{AlgoConfig, AlgoKind, BatchSize};
@@ -50,9 +53,14 @@ pub fn advance<T: StepReal>(
 ) {
     let (n, m) = (oracles.lower.n(), oracles.upper.n());
     let nominal = OracleCounts::nominal_per_step(cfg, n, m);
-    let step = T::step(cfg.kind.descriptor());
+    let desc = cfg.kind.descriptor();
+    let step = T::step(desc);
+    let bl = cfg.batch_lower.len(n) as u64;
     for _ in 0..steps {
         let mut used = nominal;
+        if let Some(extra) = desc.extra_counts {
+            used.add(&extra(cfg, rng, lane.t, bl));
+        }
         step(cfg, oracles, rng, lane, &mut used);
         oracles.spec.project_x(&mut lane.x);
         lane.counts.add(&used);

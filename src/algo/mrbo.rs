@@ -20,7 +20,7 @@
 //! nominal: both points every step (the first step evaluates one).
 
 use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, neumann, sub_scaled, Neumann};
+use super::shared::{draw, neumann, sub_scaled, truncated_neumann, Neumann};
 use super::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -32,6 +32,18 @@ fn step<T: Real>(
     rng: &LaneRng,
     lane: &mut LaneState<T>,
     _: &mut OracleCounts,
+) {
+    momentum_step(cfg, o, rng, lane, false);
+}
+
+/// mrbo's step; with `truncated`, both series are Ghadimi and Wang's random truncation
+/// with the same number of terms (sustain).
+pub(super) fn momentum_step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    truncated: bool,
 ) {
     let k = lane.t;
     let first = k == 0;
@@ -81,7 +93,8 @@ fn step<T: Real>(
         hv: &mut ws.hv,
         idx: &mut ws.idx_extra,
     };
-    neumann(
+    series(
+        truncated,
         cfg,
         o,
         rng,
@@ -105,7 +118,18 @@ fn step<T: Real>(
             hv: &mut ws.hv,
             idx: &mut ws.idx_extra,
         };
-        neumann(cfg, o, rng, k, xp, yp, &ws.u, scratch, &mut ws.dir);
+        series(
+            truncated,
+            cfg,
+            o,
+            rng,
+            k,
+            xp,
+            yp,
+            &ws.u,
+            scratch,
+            &mut ws.dir,
+        );
         o.grad_x_f(xp, yp, &mut ws.jv);
         let jv_old = &mut ws.r[..p];
         o.jvp(xp, yp, &ws.dir, jv_old);
@@ -119,6 +143,27 @@ fn step<T: Real>(
     yp.copy_from_slice(&lane.y);
     sub_scaled(&mut lane.y, beta, my);
     sub_scaled(&mut lane.x, alpha, mx);
+}
+
+/// stocBiO's series, or its random truncation (sustain), into `out`.
+#[allow(clippy::too_many_arguments)]
+fn series<T: Real>(
+    truncated: bool,
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    k: u64,
+    x: &[T],
+    y: &[T],
+    b: &[T],
+    s: Neumann<'_, T>,
+    out: &mut [T],
+) {
+    if truncated {
+        truncated_neumann(cfg, o, rng, k, x, y, b, s, out);
+    } else {
+        neumann(cfg, o, rng, k, x, y, b, s, out);
+    }
 }
 
 pub(super) static MRBO: Algorithm = Algorithm {
@@ -153,6 +198,7 @@ pub(super) static MRBO: Algorithm = Algorithm {
         let h = (c.terms as u64).saturating_sub(1);
         OracleCounts::new(2, 2, 2 * h, 2, bl + bu + h * bl)
     },
+    extra_counts: None,
     unrolled_iterates: |_| 0,
     memory: |_, p, d| 2 * (p + d),
     kernel: KernelSpec {

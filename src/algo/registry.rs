@@ -110,4 +110,7 @@ registry! {
     F2SA => super::f2sa::F2SA,
     MRBO => super::mrbo::MRBO,
     FSLA => super::fsla::FSLA,
+    SUSTAIN => super::sustain::SUSTAIN,
+    BSA => super::bsa::BSA,
+    TTSA => super::ttsa::TTSA,
 }

@@ -153,6 +153,52 @@ pub(crate) fn neumann<T: Real>(
     out.iter_mut().for_each(|o| *o *= eta);
 }
 
+/// The number of terms Ghadimi and Wang's randomly truncated series takes at outer step k:
+/// uniform on {0, ..., Q - 1}, one word of stream TRUNCATION (the GPU draws the same).
+pub(crate) fn truncation(cfg: &AlgoConfig, rng: &LaneRng, k: u64) -> u64 {
+    let q = cfg.terms.min(u32::MAX as usize) as u32;
+    crate::rng::bounded(rng.word(crate::rng::stream::TRUNCATION, k, 0), q) as u64
+}
+
+/// The randomly truncated series (Ghadimi and Wang 2018; benchopt's `hia`) for
+/// H(x, y)^-1 b, unbiased for stocBiO's Q-term series: with p = [`truncation`],
+///   r = b; for q = 1..=p: r -= eta H_{zeta_q}(x, y) r;  out = Q eta r
+/// on the batches of stocBiO's terms 1..=p (stream NEUMANN, step k Q + q). Returns p, the
+/// Hessian products taken.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn truncated_neumann<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    k: u64,
+    x: &[T],
+    y: &[T],
+    b: &[T],
+    s: Neumann<'_, T>,
+    out: &mut [T],
+) -> u64 {
+    let eta = T::of(cfg.eta);
+    let qq = cfg.terms as u64;
+    let p = truncation(cfg, rng, k);
+    out.copy_from_slice(b);
+    for q in 1..=p {
+        let zq = draw(
+            rng,
+            crate::rng::stream::NEUMANN,
+            k * qq + q,
+            o.lower.n(),
+            cfg.batch_lower,
+            cfg.without_replacement,
+            s.idx,
+        );
+        o.hvp(x, y, out, zq, s.hv);
+        sub_scaled(out, eta, s.hv);
+    }
+    let scale = T::of(qq as f64) * eta;
+    out.iter_mut().for_each(|o| *o *= scale);
+    p
+}
+
 /// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v), at the lane's
 /// current y and v (twin of `implicit_x_step` in `shaders/pass.wgsl`).
 pub(crate) fn implicit_x_step<T: Real>(o: &Oracles, lane: &mut LaneState<T>, alpha: T) {

@@ -120,6 +120,7 @@ pub(super) static SSAID: Algorithm = Algorithm {
     nominal_counts: |c, bl, bu| {
         OracleCounts::new(1, 1, 1, 1, (1 + c.independent_hvp_batch as u64) * bl + bu)
     },
+    extra_counts: None,
     unrolled_iterates: |_| 0,
     memory: |_, _, _| 0,
     kernel: KernelSpec {

@@ -68,6 +68,7 @@ pub(super) static SSGD: Algorithm = Algorithm {
     step_f32: step::<f32>,
     // Samples are counted when drawn: J shares the lower batch.
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
+    extra_counts: None,
     unrolled_iterates: |_| 0,
     memory: |_, _, _| 0,
     kernel: KernelSpec {

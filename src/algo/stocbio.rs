@@ -72,6 +72,7 @@ pub(super) static STOCBIO: Algorithm = Algorithm {
         let hvp = q.saturating_sub(1);
         OracleCounts::new(t, 1, hvp, 1, t * bl + hvp * bl + bu)
     },
+    extra_counts: None,
     unrolled_iterates: |_| 0,
     memory: |_, _, _| 0,
     kernel: KernelSpec {

@@ -144,6 +144,7 @@ pub(super) static TSGD: Algorithm = Algorithm {
     step_f64: step_tsgd::<f64>,
     step_f32: step_tsgd::<f32>,
     nominal_counts: counts,
+    extra_counts: None,
     unrolled_iterates: |c| c.inner_steps + 1,
     memory: |_, _, _| 0,
     kernel: KernelSpec {

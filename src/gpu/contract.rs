@@ -281,6 +281,8 @@ overrides! {
         v_sgd: bool => "V_SGD": "bool" = "false",
         /// ma-soba: x steps along a moving average of its direction
         moving_average: bool => "MA": "bool" = "false",
+        /// ttsa / bsa / sustain: randomly truncated Neumann series
+        truncated: bool => "RAND_TRUNC": "bool" = "false",
         /// project x onto [X_LO, X_HI] after every step (problem.x_box)
         x_box: bool => "X_BOX": "bool" = "false",
         /// lower end of the x box
@@ -298,7 +300,7 @@ pub fn declarations() -> String {
     );
     s.push_str(&Overrides::declarations());
     s.push('\n');
-    let consts: [(&str, u32); 17] = [
+    let consts: [(&str, u32); 18] = [
         ("LOSS_SQUARED", loss_code(Loss::Squared)),
         ("LOSS_LOGISTIC", loss_code(Loss::Logistic)),
         ("COUPLING_PRIOR", coupling_code(Coupling::Prior)),
@@ -313,6 +315,7 @@ pub fn declarations() -> String {
         ("S_HVP", stream::HVP),
         ("S_NEIGHBOUR", stream::NEIGHBOUR),
         ("S_NEUMANN", stream::NEUMANN),
+        ("S_TRUNC", stream::TRUNCATION),
         ("NO_REPLACEMENT", NO_REPLACEMENT),
         ("RECORD_HEAD", RecordHead::FLOATS as u32),
         ("PARAMS_WORDS", (std::mem::size_of::<Params>() / 4) as u32),

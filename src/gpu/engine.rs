@@ -15,6 +15,7 @@ use super::shader::compose;
 use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
+use crate::rng::LaneRng;
 use crate::run::{
     DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState, GroupRecord, LaneSnapshot,
     Layout, StabilitySums,
@@ -242,6 +243,7 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         cg: false,
         v_sgd: false,
         moving_average: false,
+        truncated: false,
         x_box: s.x_box.is_some(),
         x_lo: s.x_box.map_or(0.0, |b| b[0]),
         x_hi: s.x_box.map_or(0.0, |b| b[1]),
@@ -272,6 +274,7 @@ fn step_kernel(
         cg: f.cg,
         v_sgd: f.v_sgd,
         moving_average: f.moving_average,
+        truncated: f.truncated,
         ..problem_overrides(study, wg)
     };
     Ok((compose(&shaders::step_kernel(kernel.source)), o))
@@ -408,6 +411,9 @@ struct GpuRun<'s> {
     record_len: usize,
     /// Nominal oracle counts of one step, per configuration.
     per_step: Vec<OracleCounts>,
+    /// Per group: the random counts of its steps (`Algorithm::extra_counts`) replayed up to
+    /// a step, so that reporting them costs each step once.
+    extra: Vec<(u64, OracleCounts)>,
     diverged_at: Vec<Option<u64>>,
     t: u64,
     /// Per lane `mem_stride` floats of algorithm memory (binding 6 of the step kernels).
@@ -645,6 +651,7 @@ impl<'s> GpuRun<'s> {
             finite,
             record_len,
             per_step,
+            extra: vec![(0, OracleCounts::default()); n_groups],
             diverged_at: vec![None; n_lanes],
             t: 0,
             _data: data,
@@ -652,6 +659,44 @@ impl<'s> GpuRun<'s> {
             mem_stride,
             _buffers: vec![scratch, dummy, mparams_buf],
         })
+    }
+
+    /// Brings every group's replayed random counts up to the current step.
+    fn replay_extra_counts(&mut self) {
+        let lower = self.study.data.sizes().lower;
+        for (g, (t, c)) in self.extra.iter_mut().enumerate() {
+            let (config, seed) = self.layout.group(g);
+            let cfg = &self.study.configs[config].algo;
+            c.add(&OracleCounts::extra_between(
+                cfg,
+                &LaneRng::new(seed),
+                lower,
+                *t,
+                self.t,
+            ));
+            *t = self.t;
+        }
+    }
+
+    /// Lane `l`'s counts after `t` steps (its divergence step, or the current one).
+    fn lane_counts(&self, l: usize, t: u64) -> OracleCounts {
+        let (config, seed, _) = self.layout.lane(l);
+        let g = l / self.layout.group_size;
+        let mut c = self.per_step[config].times(t);
+        if self.extra[g].0 == t {
+            c.add(&self.extra[g].1);
+        } else {
+            let cfg = &self.study.configs[config].algo;
+            let lower = self.study.data.sizes().lower;
+            c.add(&OracleCounts::extra_between(
+                cfg,
+                &LaneRng::new(seed),
+                lower,
+                0,
+                t,
+            ));
+        }
+        c
     }
 
     /// Every lane's memory (empty when no configuration has any).
@@ -738,7 +783,11 @@ impl<'s> GpuRun<'s> {
                 .iter()
                 .map(|v| f(*v))
                 .collect(),
-            counts: self.per_step[config].times(self.t),
+            counts: {
+                let mut c = self.per_step[config].times(self.t);
+                c.add(&self.extra[g].1);
+                c
+            },
             seconds,
         }
     }
@@ -772,6 +821,7 @@ impl EngineRun for GpuRun<'_> {
     }
 
     fn records(&mut self) -> Result<Vec<GroupRecord>> {
+        self.replay_extra_counts();
         let ctx = self.ctx;
         let (pipe, bind, groups) = (&self.metrics_pipe, &self.metrics_bind, self.metrics_groups);
         submit_pass(ctx, "sbo metrics", |pass| {
@@ -818,6 +868,7 @@ impl EngineRun for GpuRun<'_> {
     }
 
     fn snapshot(&mut self) -> Result<EngineState> {
+        self.replay_extra_counts();
         let (p, d) = (self.study.p(), self.study.d());
         let stride = p + 2 * d;
         let state: Vec<f32> = self
@@ -838,7 +889,7 @@ impl EngineRun for GpuRun<'_> {
                     y: wide(&s[p..p + d]),
                     v: wide(&s[p + d..]),
                     m: wide(&memory[at..at + m]),
-                    counts: self.per_step[config].times(self.diverged_at[l].unwrap_or(self.t)),
+                    counts: self.lane_counts(l, self.diverged_at[l].unwrap_or(self.t)),
                     diverged_at: self.diverged_at[l],
                 }
             })
@@ -913,7 +964,8 @@ impl EngineRun for GpuRun<'_> {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Result<FinalState> {
+    fn finish(mut self: Box<Self>) -> Result<FinalState> {
+        self.replay_extra_counts();
         let (p, d) = (self.study.p(), self.study.d());
         let stride = p + 2 * d;
         let state: Vec<f32> = self
@@ -923,14 +975,11 @@ impl EngineRun for GpuRun<'_> {
         let lanes = state
             .chunks(stride)
             .enumerate()
-            .map(|(l, s)| {
-                let (config, _, _) = self.layout.lane(l);
-                FinalLane {
-                    x: s[..p].iter().map(|v| *v as f64).collect(),
-                    y: s[p..p + d].iter().map(|v| *v as f64).collect(),
-                    diverged_at: self.diverged_at[l],
-                    counts: self.per_step[config].times(self.diverged_at[l].unwrap_or(steps)),
-                }
+            .map(|(l, s)| FinalLane {
+                x: s[..p].iter().map(|v| *v as f64).collect(),
+                y: s[p..p + d].iter().map(|v| *v as f64).collect(),
+                diverged_at: self.diverged_at[l],
+                counts: self.lane_counts(l, self.diverged_at[l].unwrap_or(steps)),
             })
             .collect();
         let seconds = self.start.elapsed().as_secs_f64();

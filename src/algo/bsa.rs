@@ -1,0 +1,91 @@
+//! `bsa`: bilevel stochastic approximation (Ghadimi and Wang, "Approximation Methods for
+//! Bilevel Programming", 2018). Multi-loop like stocBiO, with the Neumann sum replaced by its
+//! randomly truncated, unbiased form: per outer step k,
+//!
+//!   D warm-started inner SGD steps on y (lower batches k D + s);
+//!   b = grad_y f_xi(x, y);  p ~ U{0, ..., Q - 1};  r = b;  p times: r -= eta H_{zeta_q} r;
+//!   v = Q eta r;   x+ = x - alpha (grad_x f(x, y) - J(x, y) v)
+//!
+//! benchopt's `BSA` maps as: step_size / (t + 1)^(1/2) -> beta, step_size -> eta (its
+//! hia_lr), step_size / outer_ratio / (t + 1)^(1/2) -> alpha, n_inner_steps -> D,
+//! n_hia_steps -> Q; benchopt runs the inner steps after the x step, which is the same
+//! sequence shifted by one prologue. The Hessian products vary from step to step; both
+//! engines count the ones taken (replayed from the lane's generator on the GPU).
+
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{truncated_neumann, truncation, Neumann};
+use super::stocbio::STOCBIO;
+use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::problem::Oracles;
+use crate::real::Real;
+use crate::rng::LaneRng;
+
+/// BSA's outer step (ttsa's with D = 1).
+pub(super) fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
+    let k = lane.t;
+    let alpha = T::of(cfg.alpha.at(k));
+    let beta = T::of(cfg.beta.at(k));
+    super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    let ws = &mut lane.ws;
+    let scratch = Neumann {
+        r: &mut ws.r,
+        hv: &mut ws.hv,
+        idx: &mut ws.idx_extra,
+    };
+    truncated_neumann(
+        cfg,
+        o,
+        rng,
+        k,
+        &lane.x,
+        &lane.y,
+        &ws.u,
+        scratch,
+        &mut lane.v,
+    );
+    super::shared::implicit_x_step(o, lane, alpha);
+}
+
+/// The random counts of a randomly truncated series at step k: p Hessian products.
+pub(super) fn truncation_counts(c: &AlgoConfig, rng: &LaneRng, k: u64, bl: u64) -> OracleCounts {
+    let p = truncation(c, rng, k);
+    OracleCounts::new(0, 0, p, 0, p * bl)
+}
+
+/// The multi-loop work model with the expected (Q - 1) / 2 products of the series.
+pub(super) fn truncated_work(c: &AlgoConfig, s: &super::WorkShape) -> super::Work {
+    let (t, h) = (c.inner_steps as f64, (c.terms as f64 - 1.0).max(0.0) / 2.0);
+    (t * work::grad(s, s.batch_lower)
+        + work::grad(s, s.batch_upper)
+        + h * work::hvp(s, s.batch_lower))
+    .plus_vector_ops((t + h + 2.0) * s.d + s.p)
+}
+
+pub(super) static BSA: Algorithm = Algorithm {
+    name: "bsa",
+    summary: "multi-loop with a randomly truncated Neumann series (Ghadimi & Wang 2018)",
+    step_f64: step::<f64>,
+    step_f32: step::<f32>,
+    nominal_counts: |c, bl, bu| {
+        let t = c.inner_steps as u64;
+        OracleCounts::new(t, 1, 0, 1, t * bl + bu)
+    },
+    extra_counts: Some(truncation_counts),
+    kernel: KernelSpec {
+        source: STOCBIO.kernel.source,
+        specialise: |c| KernelFlags {
+            truncated: true,
+            ..KernelFlags::of(c)
+        },
+    },
+    work: truncated_work,
+    kappa_scaled: &[Alpha, Beta, Eta, InnerSteps, Terms],
+    theory: Theory::NONE,
+    ..STOCBIO
+};
