@@ -59,11 +59,11 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("{algo}_ijcnn1_b32"));
         g.throughput(Throughput::Elements(steps));
         g.bench_function("one_lane_f64", |b| {
-            let mut lane = LaneState::<f64>::new(cfg, &vec![0.0; s.p()], &vec![0.0; s.d()]);
+            let mut lane = LaneState::<f64>::new(cfg, &o, &vec![0.0; s.p()], &vec![0.0; s.d()]);
             b.iter(|| advance(cfg, &o, &rng, &mut lane, steps))
         });
         g.bench_function("one_lane_f32", |b| {
-            let mut lane = LaneState::<f32>::new(cfg, &vec![0.0; s.p()], &vec![0.0; s.d()]);
+            let mut lane = LaneState::<f32>::new(cfg, &o, &vec![0.0; s.p()], &vec![0.0; s.d()]);
             b.iter(|| advance(cfg, &o, &rng, &mut lane, steps))
         });
         // A whole sweep (64 lanes) on every core, metrics at the start and the end only.

@@ -30,7 +30,7 @@ fn run<T: sbo::algo::StepReal>(
 ) -> LaneState<T> {
     let p = o.p();
     let d = o.d();
-    let mut lane = LaneState::new(cfg, &vec![T::of(x0); p], &vec![T::zero(); d]);
+    let mut lane = LaneState::new(cfg, o, &vec![T::of(x0); p], &vec![T::zero(); d]);
     advance(cfg, o, &LaneRng::new(seed), &mut lane, steps);
     lane
 }
@@ -216,7 +216,7 @@ fn identical_neighbour_gives_zero_distance_and_a_real_one_does_not() {
                 upper: upper.view(),
             };
             let rng = LaneRng::new(11);
-            let mk = || LaneState::<f64>::new(&c, &[0.0; 5], &[0.0; 5]);
+            let mk = || LaneState::<f64>::new(&c, &base, &[0.0; 5], &[0.0; 5]);
             let (mut b, mut n0, mut n1) = (mk(), mk(), mk());
             let mut moved = false;
             for step in 0..40 {
@@ -533,5 +533,54 @@ fn truncated_series_is_a_uniform_prefix_of_the_neumann_series() {
                 neumann[j]
             );
         }
+    }
+}
+
+/// saba's tables stay consistent with their means: after 60 steps of batches of 12 drawn
+/// with replacement from 40 lower and 25 upper samples (so samples repeat within batches),
+/// each stored mean equals the mean recomputed from the per-sample table, (1/n) sum c_i a_i,
+/// and every table entry is the scalar of its sample at some earlier iterate (nonzero for
+/// the samples drawn at least once).
+#[test]
+fn saba_tables_agree_with_their_means_when_samples_repeat() {
+    let lower = common::dataset(40, 5, 1, true);
+    let upper = common::dataset(25, 5, 2, true);
+    let s = spec(Loss::Logistic, Coupling::Logweight, HyperShape::PerFeature);
+    let o = Oracles {
+        spec: &s,
+        lower: lower.view(),
+        upper: upper.view(),
+    };
+    let mut c = AlgoConfig::new(AlgoKind::parse("saba").unwrap());
+    c.batch_lower = BatchSize::Size(12);
+    c.batch_upper = BatchSize::Size(12);
+    let l = run::<f64>(&c, &o, 2, 60, 0.1);
+    let (n, m, d) = (40, 25, 5);
+    assert_eq!(l.m.len(), 2 * n + m + 3 * d);
+    let mean_of = |table: &[f64], set: &Dataset| {
+        let mut out = vec![0.0; d];
+        for (i, ci) in table.iter().enumerate() {
+            for (o, a) in out.iter_mut().zip(set.row(i)) {
+                *o += ci * *a as f64;
+            }
+        }
+        out.iter()
+            .map(|v| v / table.len() as f64)
+            .collect::<Vec<_>>()
+    };
+    let tables = [
+        (&l.m[..n], &lower, 2 * n + m),
+        (&l.m[n..2 * n], &lower, 2 * n + m + d),
+        (&l.m[2 * n..2 * n + m], &upper, 2 * n + m + 2 * d),
+    ];
+    for (k, (table, set, at)) in tables.into_iter().enumerate() {
+        let want = mean_of(table, set);
+        for (j, (got, want)) in l.m[at..at + d].iter().zip(&want).enumerate() {
+            assert!(
+                (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                "table {k} mean [{j}]: stored {got:e}, recomputed {want:e}"
+            );
+        }
+        assert!(table.iter().filter(|v| **v != 0.0).count() > table.len() / 2);
     }
 }

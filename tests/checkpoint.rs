@@ -122,6 +122,12 @@ eta = 0.2
 alpha = 0.05
 beta = 0.1
 batch = 8
+[[algo]]
+name = "saba"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = 8
 "#
     ))
     .unwrap()
@@ -518,11 +524,11 @@ fn a_checkpoint_continues_on_its_own_engine_or_starts_over() {
 
     let stop_early = |dir: &Path| {
         let job = Job::start(Plan::prepare(&cfg, None).unwrap(), None, dir, false, None).unwrap();
-        // Into the second (last) variant: 108 lanes x 12 steps make the first.
+        // Into the second (last) variant: 117 lanes x 12 steps make the first.
         let stop = AtomicBool::new(false);
         let count = AtomicU64::new(0);
         let progress = |n: u64| {
-            if count.fetch_add(n, Ordering::SeqCst) + n > 1600 {
+            if count.fetch_add(n, Ordering::SeqCst) + n > 1700 {
                 stop.store(true, Ordering::SeqCst);
             }
         };

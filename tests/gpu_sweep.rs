@@ -146,6 +146,12 @@ eta = 0.2
 alpha = "poly(0.05, 0.6)"
 beta = "poly(0.1, 0.4)"
 batch = 16
+[[algo]]
+name = "saba"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = [16, 100]
 "#,
         log = steps / 4
     );

@@ -326,7 +326,7 @@ fn crate_steps(
     c.batch_upper = BatchSize::Full;
     c.alpha = Schedule::Constant(1.0);
     c.beta = beta;
-    let mut lane = LaneState::<f64>::new(&c, x0, y0);
+    let mut lane = LaneState::<f64>::new(&c, o, x0, y0);
     let rng = LaneRng::new(3);
     let mut hs = Vec::new();
     for _ in 0..steps {

@@ -14,6 +14,16 @@ use crate::rng::LaneRng;
 /// counts on entry; a step that does less than written (CG stopping early) lowers them.
 pub type StepFn<T> = fn(&AlgoConfig, &Oracles, &LaneRng, &mut LaneState<T>, &mut OracleCounts);
 
+/// The sizes a lane's memory may depend on: the dimensions and the set sizes (per-sample
+/// memory of the variance-reduced methods).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dims {
+    pub p: usize,
+    pub d: usize,
+    pub n_lower: usize,
+    pub n_upper: usize,
+}
+
 /// The random oracle counts of outer step k of a lane (`Algorithm::extra_counts`), given
 /// its generator and the lower batch size.
 pub type ExtraCountsFn = fn(&AlgoConfig, &LaneRng, u64, u64) -> OracleCounts;
@@ -263,11 +273,11 @@ pub struct Algorithm {
     pub extra_counts: Option<ExtraCountsFn>,
     /// Inner iterates y^0..y^T a lane keeps per outer step (0: none).
     pub unrolled_iterates: fn(&AlgoConfig) -> usize,
-    /// Floats a lane carries from step to step besides x, y and v, for dimensions (p, d):
+    /// Floats a lane carries from step to step besides x, y and v, for its sizes:
     /// momentum directions, previous iterates, a penalty weight. Zero at the start; a step
     /// that needs another start sets it at t = 0. Kept in the lane on the CPU and in the
     /// memory buffer on the GPU, checkpointed with the lane; never part of the metrics.
-    pub memory: fn(&AlgoConfig, usize, usize) -> usize,
+    pub memory: fn(&AlgoConfig, &Dims) -> usize,
     pub kernel: KernelSpec,
     /// The analytic work model of one lane-step (`bench` documents the conventions).
     pub work: fn(&AlgoConfig, &WorkShape) -> Work,

@@ -129,7 +129,7 @@ pub(super) static F2SA: Algorithm = Algorithm {
     },
     extra_counts: None,
     unrolled_iterates: |_| 0,
-    memory: |_, _, _| 1,
+    memory: |_, _| 1,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_f2sa.wgsl"),
         specialise: KernelFlags::of,

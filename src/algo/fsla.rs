@@ -125,7 +125,7 @@ pub(super) static FSLA: Algorithm = Algorithm {
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 2, 2 * bl + bu),
     extra_counts: None,
     unrolled_iterates: |_| 0,
-    memory: |_, p, _| 2 * p,
+    memory: |_, s| 2 * s.p,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_fsla.wgsl"),
         specialise: KernelFlags::of,

@@ -3,7 +3,8 @@
 //! Owns: [`LaneState`], its scratch [`Workspace`] and [`OracleCounts`]. Must not know: how
 //! lanes are grouped or scheduled (the run layer and the engines decide that).
 
-use super::{AlgoConfig, BatchSize};
+use super::{AlgoConfig, BatchSize, Dims};
+use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::LaneRng;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,9 @@ pub(crate) struct Workspace<T> {
     pub idx_lower: Vec<u32>,
     pub idx_upper: Vec<u32>,
     pub idx_extra: Vec<u32>,
+    /// Per-sample scalars of one step's batches, 2 (2 B + B') of them for algorithms that
+    /// keep memory (the variance-reduced methods' new and changed table entries).
+    pub coef: Vec<T>,
 }
 
 /// Everything one lane carries from step to step.
@@ -54,8 +58,17 @@ pub struct LaneState<T> {
 }
 
 impl<T: Real> LaneState<T> {
-    pub fn new(cfg: &AlgoConfig, x0: &[T], y0: &[T]) -> Self {
+    /// A lane of `cfg` on the problem and sets of `o`, starting at (x0, y0) with v = 0 and
+    /// zero memory.
+    pub fn new(cfg: &AlgoConfig, o: &Oracles, x0: &[T], y0: &[T]) -> Self {
         let (p, d) = (x0.len(), y0.len());
+        let dims = Dims {
+            p,
+            d,
+            n_lower: o.lower.n(),
+            n_upper: o.upper.n(),
+        };
+        let memory = (cfg.kind.descriptor().memory)(cfg, &dims);
         let bl = match cfg.batch_lower {
             BatchSize::Size(b) => b,
             BatchSize::Full => 0,
@@ -69,7 +82,7 @@ impl<T: Real> LaneState<T> {
             y: y0.to_vec(),
             v: vec![T::zero(); d],
             y_init: y0.to_vec(),
-            m: vec![T::zero(); (cfg.kind.descriptor().memory)(cfg, p, d)],
+            m: vec![T::zero(); memory],
             t: 0,
             counts: OracleCounts::default(),
             ws: Workspace {
@@ -84,6 +97,12 @@ impl<T: Real> LaneState<T> {
                 idx_lower: vec![0; bl],
                 idx_upper: vec![0; bu],
                 idx_extra: vec![0; bl],
+                coef: if memory > 0 {
+                    let (bl, bu) = cfg.batch_lens(dims.n_lower, dims.n_upper);
+                    vec![T::zero(); 2 * (2 * bl + bu)]
+                } else {
+                    Vec::new()
+                },
             },
         }
     }

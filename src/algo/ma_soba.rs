@@ -61,7 +61,7 @@ pub(super) static MA_SOBA: Algorithm = Algorithm {
     ],
     step_f64: step::<f64>,
     step_f32: step::<f32>,
-    memory: |_, p, _| p,
+    memory: |_, s| s.p,
     kernel: KernelSpec {
         source: SSAID.kernel.source,
         specialise: |c| KernelFlags {

@@ -21,6 +21,7 @@ mod lane;
 mod ma_soba;
 mod mrbo;
 pub mod registry;
+mod saba;
 mod schedule;
 mod shared;
 mod ssaid;
@@ -33,8 +34,8 @@ pub mod work;
 
 pub use config::{AlgoConfig, AlgoKind, BatchSize};
 pub use descriptor::{
-    Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting, StepReal, Theory, Work,
-    WorkShape,
+    Algorithm, CostKind, Dims, KappaBound, KernelFlags, KernelSpec, Setting, StepReal, Theory,
+    Work, WorkShape,
 };
 pub use lane::{LaneState, OracleCounts};
 pub use registry::names_list;

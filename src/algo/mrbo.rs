@@ -200,7 +200,7 @@ pub(super) static MRBO: Algorithm = Algorithm {
     },
     extra_counts: None,
     unrolled_iterates: |_| 0,
-    memory: |_, p, d| 2 * (p + d),
+    memory: |_, s| 2 * (s.p + s.d),
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_mrbo.wgsl"),
         specialise: KernelFlags::of,

@@ -113,4 +113,5 @@ registry! {
     SUSTAIN => super::sustain::SUSTAIN,
     BSA => super::bsa::BSA,
     TTSA => super::ttsa::TTSA,
+    SABA => super::saba::SABA,
 }

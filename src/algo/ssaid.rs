@@ -122,7 +122,7 @@ pub(super) static SSAID: Algorithm = Algorithm {
     },
     extra_counts: None,
     unrolled_iterates: |_| 0,
-    memory: |_, _, _| 0,
+    memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_ssaid.wgsl"),
         specialise: KernelFlags::of,

@@ -70,7 +70,7 @@ pub(super) static SSGD: Algorithm = Algorithm {
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
     extra_counts: None,
     unrolled_iterates: |_| 0,
-    memory: |_, _, _| 0,
+    memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_ssgd.wgsl"),
         specialise: KernelFlags::of,

@@ -74,7 +74,7 @@ pub(super) static STOCBIO: Algorithm = Algorithm {
     },
     extra_counts: None,
     unrolled_iterates: |_| 0,
-    memory: |_, _, _| 0,
+    memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_multiloop.wgsl"),
         specialise: KernelFlags::of,

@@ -146,7 +146,7 @@ pub(super) static TSGD: Algorithm = Algorithm {
     nominal_counts: counts,
     extra_counts: None,
     unrolled_iterates: |c| c.inner_steps + 1,
-    memory: |_, _, _| 0,
+    memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../shaders/step_tsgd.wgsl"),
         specialise: KernelFlags::of,

@@ -103,23 +103,25 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
                 let (config, seed) = layout.group(g);
                 let cfg = &study.configs[config].algo;
                 let sets = study.data.sets(seed)?;
+                let oracles: Vec<Oracles> = (0..layout.group_size)
+                    .map(|i| {
+                        let (lr, ur) = neighbour_replacements(&sets, run.replace, seed, i);
+                        Oracles {
+                            spec: &study.spec,
+                            lower: sets.lower.replacing(lr),
+                            upper: sets.upper.replacing(ur),
+                        }
+                    })
+                    .collect();
                 Ok(Group {
                     config,
                     test: sets.test,
                     rng: LaneRng::new(seed),
-                    oracles: (0..layout.group_size)
-                        .map(|i| {
-                            let (lr, ur) = neighbour_replacements(&sets, run.replace, seed, i);
-                            Oracles {
-                                spec: &study.spec,
-                                lower: sets.lower.replacing(lr),
-                                upper: sets.upper.replacing(ur),
-                            }
-                        })
+                    lanes: oracles
+                        .iter()
+                        .map(|o| LaneState::new(cfg, o, &x0, &y0))
                         .collect(),
-                    lanes: (0..layout.group_size)
-                        .map(|_| LaneState::new(cfg, &x0, &y0))
-                        .collect(),
+                    oracles,
                     diverged_at: vec![None; layout.group_size],
                     base_seconds: 0.0,
                     seconds: 0.0,

@@ -13,7 +13,7 @@ use super::contract::{
 };
 use super::shader::compose;
 use super::{shaders, GpuContext};
-use crate::algo::{AlgoConfig, BatchSize, OracleCounts, Schedule};
+use crate::algo::{AlgoConfig, BatchSize, Dims, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
 use crate::rng::LaneRng;
 use crate::run::{
@@ -172,13 +172,24 @@ impl Engine for GpuEngine {
 
 /// Floats of memory per lane in the memory buffer: the most any configuration needs.
 fn mem_stride(study: &Study) -> usize {
-    let (p, d) = (study.p(), study.d());
+    let dims = dims(study);
     study
         .configs
         .iter()
-        .map(|c| (c.algo.kind.descriptor().memory)(&c.algo, p, d))
+        .map(|c| (c.algo.kind.descriptor().memory)(&c.algo, &dims))
         .max()
         .unwrap_or(0)
+}
+
+/// The sizes a lane's memory depends on.
+fn dims(study: &Study) -> Dims {
+    let sizes = study.data.sizes();
+    Dims {
+        p: study.p(),
+        d: study.d(),
+        n_lower: sizes.lower,
+        n_upper: sizes.upper,
+    }
 }
 
 /// Outer steps per dispatch on software adapters (see [`GpuRun::new`]).
@@ -882,7 +893,7 @@ impl EngineRun for GpuRun<'_> {
             .map(|(l, s)| {
                 let (config, _, _) = self.layout.lane(l);
                 let c = &self.study.configs[config].algo;
-                let m = (c.kind.descriptor().memory)(c, p, d);
+                let m = (c.kind.descriptor().memory)(c, &dims(self.study));
                 let at = l * self.mem_stride;
                 LaneSnapshot {
                     x: wide(&s[..p]),
@@ -933,7 +944,7 @@ impl EngineRun for GpuRun<'_> {
             for (i, l) in lanes.iter().enumerate() {
                 let (config, _, _) = self.layout.lane(i);
                 let c = &self.study.configs[config].algo;
-                if l.m.len() != (c.kind.descriptor().memory)(c, p, d) {
+                if l.m.len() != (c.kind.descriptor().memory)(c, &dims(self.study)) {
                     return Err(SboError::config(
                         "resume",
                         "a checkpointed lane's memory differs from its algorithm's",

@@ -251,6 +251,77 @@ impl<'a> Oracles<'a> {
         }
     }
 
+    /// The per-sample scalars of the lower oracles' data terms (the loss is a generalised
+    /// linear model, so sample i's gradient is c_i a_i and its Hessian product h_i a_i):
+    /// c = l'(a . y, b) and h = l''(a . y, b) (a . v), slot by slot of the batch. What the
+    /// variance-reduced methods keep per sample instead of whole gradients.
+    pub fn lower_coefficients<T: Real>(
+        &self,
+        y: &[T],
+        v: &[T],
+        batch: Batch,
+        c_out: &mut [T],
+        h_out: &mut [T],
+    ) {
+        let l = self.spec.loss;
+        let mut s = 0;
+        for_each_sample(self.lower, batch, |row, b| {
+            let mut z = T::zero();
+            let mut av = T::zero();
+            for ((a, yj), vj) in row.iter().zip(y).zip(v) {
+                let a = T::of_f32(*a);
+                z += a * *yj;
+                av += a * *vj;
+            }
+            let b = T::of_f32(b);
+            c_out[s] = loss::d1(l, z, b);
+            h_out[s] = loss::d2(l, z, b) * av;
+            s += 1;
+        });
+    }
+
+    /// The per-sample scalars of grad_y f's data term: u = l'(a' . y, b') per batch slot.
+    pub fn upper_coefficients<T: Real>(&self, y: &[T], batch: Batch, u_out: &mut [T]) {
+        let l = self.spec.loss;
+        let mut s = 0;
+        for_each_sample(self.upper, batch, |row, b| {
+            u_out[s] = loss::d1(l, dot_row(row, y), T::of_f32(b));
+            s += 1;
+        });
+    }
+
+    /// out = sum over the batch's slots s of coef_s a_s (lower set when `!upper`), not
+    /// scaled: the data term of a gradient from per-sample scalars.
+    pub fn rows_sum<T: Real>(&self, upper: bool, batch: Batch, coef: &[T], out: &mut [T]) {
+        out.fill(T::zero());
+        let mut s = 0;
+        let set = if upper { self.upper } else { self.lower };
+        for_each_sample(set, batch, |row, _| {
+            axpy_row(coef[s], row, out);
+            s += 1;
+        });
+    }
+
+    /// The regulariser parts of grad_y g and of H v at (x, y): dr/dy + lam_y y and
+    /// (d2r/dy2 + lam_y) v, added to `g` and `hv` coordinate by coordinate.
+    pub fn add_lower_regularisers<T: Real>(
+        &self,
+        x: &[T],
+        y: &[T],
+        v: &[T],
+        g: &mut [T],
+        hv: &mut [T],
+    ) {
+        let spec = self.spec;
+        let mu = T::of(spec.mu);
+        let lam = T::of(spec.lam_y);
+        for (j, (((g, h), &yj), &vj)) in g.iter_mut().zip(hv.iter_mut()).zip(y).zip(v).enumerate() {
+            let xk = x[spec.k(j)];
+            *g += coupling::dy(spec.coupling, mu, xk, yj) + lam * yj;
+            *h += (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
+        }
+    }
+
     /// g(x, y) on the full lower set, regularisers included (f64 accumulation).
     pub fn lower_value<T: Real>(&self, x: &[T], y: &[T]) -> f64 {
         let spec = self.spec;

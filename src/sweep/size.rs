@@ -6,22 +6,31 @@
 //! engine's, the larger of the two on the host).
 
 use super::config::SweepConfig;
-use crate::algo::{AlgoConfig, BatchSize};
+use crate::algo::{AlgoConfig, BatchSize, Dims};
 use crate::error::{Result, SboError};
 use crate::machine::{human_bytes, memory_budget};
 use crate::metrics::N_METRICS;
 
 /// Host bytes of one CPU lane in f64: x, y, v, y_init, the work vectors, the unrolled inner
-/// iterates, the batch indices, and its oracles.
-fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usize) -> u128 {
+/// iterates, the algorithm's memory, the batch indices, and its oracles.
+pub fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usize) -> u128 {
     let unrolled = (a.kind.descriptor().unrolled_iterates)(a).max(1) as u128;
+    let memory = (a.kind.descriptor().memory)(
+        a,
+        &Dims {
+            p: p as usize,
+            d: d as usize,
+            n_lower,
+            n_upper,
+        },
+    ) as u128;
     // Index buffers exist for drawn batches only (a full batch reads the set in order).
     let idx = |b: BatchSize, n: usize| match b {
         BatchSize::Size(_) => b.len(n) as u128,
         BatchSize::Full => 0,
     };
     let (bl, bu) = (idx(a.batch_lower, n_lower), idx(a.batch_upper, n_upper));
-    8 * (3 * p + 9 * d + unrolled * d) + 4 * (2 * bl + bu) + 256
+    8 * (3 * p + 9 * d + unrolled * d + memory) + 4 * (2 * bl + bu) + 256
 }
 
 /// An error unless a study of these configurations fits in this run's memory budget:

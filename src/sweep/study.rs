@@ -222,6 +222,26 @@ impl Study {
         self.spec.p(self.d())
     }
 
+    /// Per configuration: its label and the floats one lane carries (x, y and v, then the
+    /// algorithm's memory: momentum, previous iterates, per-sample tables), what `sbo check`
+    /// reports. A GPU lane stores them in f32, a CPU lane in the run's precision.
+    pub fn lane_floats(&self) -> Vec<(String, usize, usize)> {
+        let sizes = self.data.sizes();
+        let dims = crate::algo::Dims {
+            p: self.p(),
+            d: self.d(),
+            n_lower: sizes.lower,
+            n_upper: sizes.upper,
+        };
+        self.configs
+            .iter()
+            .map(|c| {
+                let memory = (c.algo.kind.descriptor().memory)(&c.algo, &dims);
+                (c.label.clone(), dims.p + 2 * dims.d, memory)
+            })
+            .collect()
+    }
+
     /// Whether the test loss is the exact population risk (synthetic data, squared loss)
     /// rather than the loss on the test rows.
     pub fn test_from_population(&self) -> bool {

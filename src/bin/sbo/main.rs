@@ -404,6 +404,19 @@ fn real_main() -> Result<()> {
                     );
                 }
             }
+            // What one lane carries, where an algorithm keeps memory besides x, y and v.
+            let lanes_per_config = c.run.seeds * (c.run.neighbours + 1);
+            for (label, state, memory) in plan.first().lane_floats() {
+                if memory > 0 {
+                    eprintln!(
+                        "{label}: {state} floats of x, y, v and {memory} of memory per lane; \
+                         {} in f32 for its {lanes_per_config} lanes",
+                        sbo::machine::human_bytes(
+                            4.0 * ((state + memory) * lanes_per_config) as f64
+                        )
+                    );
+                }
+            }
             eprintln!(
                 "ok: {} configuration(s) x {} seed(s) x {} lane(s) per seed = {} lanes, {} steps each",
                 plan.n_configs(),
