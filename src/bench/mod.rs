@@ -58,7 +58,7 @@ pub mod workloads;
 
 pub use model::{work_per_lane_step, work_per_lane_step_n};
 pub use report::{BenchBackend, BenchReport, BenchRow, GpuFacts};
-pub use workloads::{standard_workloads, BenchData, Workload, NEIGHBOURS};
+pub use workloads::{named_workloads, standard_workloads, BenchData, Workload, NEIGHBOURS};
 
 use crate::error::{Result, SboError};
 use crate::run::EngineChoice;
@@ -113,10 +113,16 @@ impl Default for BenchOptions {
 
 /// Runs the benchmark. `progress` receives a line before each measurement.
 pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchReport> {
-    let workloads: Vec<Workload> = standard_workloads()
-        .into_iter()
-        .filter(|w| opts.workloads.is_empty() || opts.workloads.iter().any(|f| w.name.contains(f)))
-        .collect();
+    // No filter: the standard set; a filter also reaches the workloads run only when named.
+    let workloads: Vec<Workload> = if opts.workloads.is_empty() {
+        standard_workloads()
+    } else {
+        standard_workloads()
+            .into_iter()
+            .chain(named_workloads())
+            .filter(|w| opts.workloads.iter().any(|f| w.name.contains(f)))
+            .collect()
+    };
     if workloads.is_empty() {
         return Err(SboError::config(
             "bench.workloads",
@@ -125,6 +131,7 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
                 opts.workloads,
                 standard_workloads()
                     .iter()
+                    .chain(&named_workloads())
                     .map(|w| w.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -132,7 +132,7 @@ enum Command {
         cpu_steps: u64,
         #[arg(long, default_value_t = 1024)]
         cpu_max_lanes: usize,
-        /// Only workloads whose name contains one of these (e.g. ijcnn1, tsgd, ssaid-quad256).
+        /// Only workloads whose name contains one of these (e.g. ijcnn1, tsgd, ssaid-quad256); this also reaches saba-ijcnn1 and f2sa-ijcnn1, which run only when named.
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,
         /// Backends to measure: cpu, gpu or both.
