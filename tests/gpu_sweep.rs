@@ -152,6 +152,13 @@ alpha = 0.05
 beta = 0.1
 gamma = 0.1
 batch = [16, 100]
+[[algo]]
+name = "bome"
+T = 3
+eta = 0.5
+alpha = 0.05
+beta = 0.05
+batch = 16
 "#,
         log = steps / 4
     );

@@ -12,6 +12,7 @@
 
 mod aid_cg;
 mod amigo;
+mod bome;
 mod bsa;
 mod config;
 pub mod descriptor;

@@ -114,4 +114,5 @@ registry! {
     BSA => super::bsa::BSA,
     TTSA => super::ttsa::TTSA,
     SABA => super::saba::SABA,
+    BOME => super::bome::BOME,
 }

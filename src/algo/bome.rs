@@ -1,0 +1,153 @@
+//! `bome`: bilevel optimization made easy (Ye, Liu, Wright, Stone and Liu, "BOME! Bilevel
+//! Optimization Made Easy: A Simple First-Order Approach", NeurIPS 2022). First order: the
+//! lower-level constraint is the value gap q(x, y) = g(x, y) - g(x, y*(x)) <= 0, with
+//! y*(x) approximated by T gradient steps from y, and (x, y) move along the direction that
+//! decreases f while decreasing q at least at rate phi = eta |grad q|^2:
+//!
+//!   z = y;  T times: z -= beta grad_y g_zeta_s(x, z)
+//!   grad q = (grad_x g(x, y) - grad_x g(x, z),  grad_y g_zeta(x, y))
+//!   lambda = max(eta |grad q|^2 - <grad f, grad q>, 0) / |grad q|^2   (0 when grad q = 0)
+//!   x -= alpha (grad_x f + lambda grad_x q);   y -= beta (grad_y f_xi + lambda grad_y q)
+//!
+//! benchopt's `BOME` is deterministic (full batches) with choice_phi = "grad_norm": it maps
+//! as step_size -> beta, step_size / outer_ratio -> alpha, eta -> eta, n_inner_steps -> T.
+//! With batches, sbo draws the inner steps' batches (lower stream, steps k T + s), the
+//! batch of grad_y q (stream 2, step k) and of grad_y f (upper, step k). z lives in the
+//! lane's v for the step (it restarts from y every step). benchopt divides by |grad q|^2
+//! unguarded; sbo takes lambda = 0 when it is 0 (y at the lower solution, x-gradients equal).
+
+use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use super::shared::{draw, sub_scaled};
+use super::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
+use crate::problem::Oracles;
+use crate::real::Real;
+use crate::rng::{stream, LaneRng};
+
+fn step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    _: &mut OracleCounts,
+) {
+    let k = lane.t;
+    let alpha = T::of(cfg.alpha.at(k));
+    let beta = T::of(cfg.beta.at(k));
+    let (n, m, p) = (o.lower.n(), o.upper.n(), lane.x.len());
+    let tt = cfg.inner_steps as u64;
+    let wr = cfg.without_replacement;
+    let ws = &mut lane.ws;
+
+    lane.v.copy_from_slice(&lane.y);
+    for s in 0..tt {
+        let zeta = draw(
+            rng,
+            stream::LOWER,
+            k * tt + s,
+            n,
+            cfg.batch_lower,
+            wr,
+            &mut ws.idx_lower,
+        );
+        o.grad_y_g(&lane.x, &lane.v, zeta, &mut ws.g);
+        sub_scaled(&mut lane.v, beta, &ws.g);
+    }
+    let zeta = draw(
+        rng,
+        stream::HVP,
+        k,
+        n,
+        cfg.batch_lower,
+        wr,
+        &mut ws.idx_extra,
+    );
+    o.grad_y_g(&lane.x, &lane.y, zeta, &mut ws.g); // grad_y q
+    let xi = draw(
+        rng,
+        stream::UPPER,
+        k,
+        m,
+        cfg.batch_upper,
+        wr,
+        &mut ws.idx_upper,
+    );
+    o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
+    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
+    o.grad_x_g(&lane.x, &lane.y, &mut ws.jv);
+    let qx = &mut ws.dir[..p];
+    o.grad_x_g(&lane.x, &lane.v, qx);
+    for (a, b) in ws.jv.iter_mut().zip(qx.iter()) {
+        *a -= *b; // grad_x q
+    }
+    let mut nq = T::zero();
+    let mut dot = T::zero();
+    for (qy, fy) in ws.g.iter().zip(&ws.u) {
+        nq += *qy * *qy;
+        dot += *fy * *qy;
+    }
+    for (qx, fx) in ws.jv.iter().zip(&ws.h) {
+        nq += *qx * *qx;
+        dot += *fx * *qx;
+    }
+    let lam = if nq > T::zero() {
+        let gap = T::of(cfg.eta) * nq - dot;
+        if gap > T::zero() {
+            gap / nq
+        } else {
+            T::zero()
+        }
+    } else {
+        T::zero()
+    };
+    for ((y, fy), qy) in lane.y.iter_mut().zip(&ws.u).zip(&ws.g) {
+        *y -= beta * (*fy + lam * *qy);
+    }
+    for ((x, fx), qx) in lane.x.iter_mut().zip(&ws.h).zip(&ws.jv) {
+        *x -= alpha * (*fx + lam * *qx);
+    }
+}
+
+pub(super) static BOME: Algorithm = Algorithm {
+    name: "bome",
+    summary:
+        "first order: value-gap constraint, T inner steps, dynamic barrier lambda (Ye et al. 2022)",
+    inner_key: "T",
+    settings: &[
+        Alpha,
+        Beta,
+        BatchLower,
+        BatchUpper,
+        WithoutReplacement,
+        InnerSteps,
+        Eta,
+    ],
+    // benchopt's defaults: step_size 0.1, eta 0.5, 10 inner steps.
+    defaults: |c| {
+        c.alpha = Schedule::Constant(0.1);
+        c.beta = Schedule::Constant(0.1);
+        c.eta = 0.5;
+        c.inner_steps = 10;
+    },
+    step_f64: step::<f64>,
+    step_f32: step::<f32>,
+    // T inner gradients and grad_y q on lower batches, grad_y f on the upper one; the
+    // x-gradients read no samples and are not counted.
+    nominal_counts: |c, bl, bu| {
+        let t = c.inner_steps as u64;
+        OracleCounts::new(t + 1, 1, 0, 0, (t + 1) * bl + bu)
+    },
+    extra_counts: None,
+    unrolled_iterates: |_| 0,
+    memory: |_, _| 0,
+    kernel: KernelSpec {
+        source: include_str!("../../shaders/step_bome.wgsl"),
+        specialise: KernelFlags::of,
+    },
+    work: |c, s| {
+        let t = c.inner_steps as f64;
+        ((t + 1.0) * work::grad(s, s.batch_lower) + work::grad(s, s.batch_upper))
+            .plus_vector_ops((t + 8.0) * s.d + 4.0 * s.p)
+    },
+    kappa_scaled: &[Alpha, Beta],
+    theory: Theory::NONE,
+};
