@@ -264,6 +264,14 @@ fn oracle_counts_follow_the_algorithm_definitions() {
         (l.counts.grad_g, l.counts.hvp, l.counts.grad_f),
         (20, 40, 10)
     );
+    // srba: full-batch directions every (40 + 20) / (2 * 8) = 3 steps (steps 0, 3, 6 of 7):
+    // each reads the 60 samples once; the 4 others evaluate their 8 + 5 samples at two points.
+    c.kind = AlgoKind::parse("srba").unwrap();
+    let l = run::<f64>(&c, &o, 0, 7, 0.0);
+    assert_eq!(
+        (l.counts.grad_g, l.counts.hvp, l.counts.samples),
+        (3 + 2 * 4, 3 + 2 * 4, 3 * 60 + 4 * 13)
+    );
 }
 
 #[test]

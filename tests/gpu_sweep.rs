@@ -159,6 +159,13 @@ eta = 0.5
 alpha = 0.05
 beta = 0.05
 batch = 16
+[[algo]]
+name = "srba"
+alpha = 0.05
+beta = 0.1
+gamma = 0.1
+batch = 16
+period = [0, 3]
 "#,
         log = steps / 4
     );

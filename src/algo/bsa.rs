@@ -53,8 +53,15 @@ pub(super) fn step<T: Real>(
 }
 
 /// The random counts of a randomly truncated series at step k: p Hessian products.
-pub(super) fn truncation_counts(c: &AlgoConfig, rng: &LaneRng, k: u64, bl: u64) -> OracleCounts {
+pub(super) fn truncation_counts(
+    c: &AlgoConfig,
+    rng: &LaneRng,
+    k: u64,
+    n_lower: usize,
+    _: usize,
+) -> OracleCounts {
     let p = truncation(c, rng, k);
+    let bl = c.batch_lower.len(n_lower) as u64;
     OracleCounts::new(0, 0, p, 0, p * bl)
 }
 

@@ -118,6 +118,14 @@ pub struct AlgoConfig {
         skip_serializing_if = "is_default_delta_lambda"
     )]
     pub delta_lambda: Schedule,
+    /// `srba`: outer steps between full-batch directions; 0 takes benchopt's rule,
+    /// (n_lower + n_upper) / (2 batch_lower).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub period: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 // Settings added after the first run directories were written: absent in those, and left
@@ -159,6 +167,7 @@ impl Default for AlgoConfig {
             rho: default_rho(),
             lambda0: default_lambda0(),
             delta_lambda: default_delta_lambda(),
+            period: 0,
         }
     }
 }
@@ -182,6 +191,16 @@ impl AlgoConfig {
     /// Samples per (lower, upper) batch on sets of `n_lower` and `n_upper` samples.
     pub fn batch_lens(&self, n_lower: usize, n_upper: usize) -> (usize, usize) {
         (self.batch_lower.len(n_lower), self.batch_upper.len(n_upper))
+    }
+
+    /// srba's steps between full-batch directions on sets of `n_lower` and `n_upper`
+    /// samples: `period`, or benchopt's rule (its `period_frac` = 1/2) when 0; at least 1.
+    pub fn period_len(&self, n_lower: usize, n_upper: usize) -> u64 {
+        if self.period > 0 {
+            return self.period as u64;
+        }
+        let b = self.batch_lower.len(n_lower).max(1);
+        ((n_lower + n_upper) / (2 * b)).max(1) as u64
     }
 
     /// Checks the configuration against set sizes; `field` prefixes error field names.

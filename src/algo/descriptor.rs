@@ -24,9 +24,10 @@ pub struct Dims {
     pub n_upper: usize,
 }
 
-/// The random oracle counts of outer step k of a lane (`Algorithm::extra_counts`), given
-/// its generator and the lower batch size.
-pub type ExtraCountsFn = fn(&AlgoConfig, &LaneRng, u64, u64) -> OracleCounts;
+/// The oracle counts of outer step k of a lane beyond the nominal ones
+/// (`Algorithm::extra_counts`), given its generator and the sizes of its lower and upper
+/// sets.
+pub type ExtraCountsFn = fn(&AlgoConfig, &LaneRng, u64, usize, usize) -> OracleCounts;
 
 /// The precisions the CPU steps run in: picks the descriptor's step of that precision.
 pub trait StepReal: crate::real::Real {
@@ -63,6 +64,7 @@ pub enum Setting {
     Rho,
     Lambda0,
     DeltaLambda,
+    Period,
 }
 
 impl Setting {
@@ -83,6 +85,7 @@ impl Setting {
             Setting::Rho => "rho",
             Setting::Lambda0 => "lambda0",
             Setting::DeltaLambda => "delta_lambda",
+            Setting::Period => "period",
         }
     }
 
@@ -103,6 +106,7 @@ impl Setting {
             Setting::Rho => "rho",
             Setting::Lambda0 => "lambda0",
             Setting::DeltaLambda => "delta_lambda",
+            Setting::Period => "period",
         }
     }
 }
@@ -268,8 +272,9 @@ pub struct Algorithm {
     /// `bu` upper samples.
     pub nominal_counts: fn(&AlgoConfig, u64, u64) -> OracleCounts,
     /// Oracle calls and samples of outer step k beyond `nominal_counts`, for steps whose
-    /// work is random (a randomly truncated series), given the lane's generator and the
-    /// lower batch size; `None` for the others. Both engines add it, so their counts agree.
+    /// work varies (a randomly truncated series, a periodic full batch), given the lane's
+    /// generator and set sizes; `None` for the others. Both engines add it, so their counts
+    /// agree.
     pub extra_counts: Option<ExtraCountsFn>,
     /// Inner iterates y^0..y^T a lane keeps per outer step (0: none).
     pub unrolled_iterates: fn(&AlgoConfig) -> usize,

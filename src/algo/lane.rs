@@ -161,23 +161,23 @@ impl OracleCounts {
         t: u64,
     ) -> Self {
         let mut c = Self::nominal_per_step(cfg, n_lower, n_upper).times(t);
-        c.add(&Self::extra_between(cfg, rng, n_lower, 0, t));
+        c.add(&Self::extra_between(cfg, rng, n_lower, n_upper, 0, t));
         c
     }
 
-    /// The random counts of steps t0..t1 (zero for algorithms without).
+    /// The varying counts of steps t0..t1 (zero for algorithms without).
     pub fn extra_between(
         cfg: &AlgoConfig,
         rng: &LaneRng,
         n_lower: usize,
+        n_upper: usize,
         t0: u64,
         t1: u64,
     ) -> Self {
         let mut c = OracleCounts::default();
         if let Some(extra) = cfg.kind.descriptor().extra_counts {
-            let bl = cfg.batch_lower.len(n_lower) as u64;
             for k in t0..t1 {
-                c.add(&extra(cfg, rng, k, bl));
+                c.add(&extra(cfg, rng, k, n_lower, n_upper));
             }
         }
         c

@@ -25,6 +25,7 @@ pub mod registry;
 mod saba;
 mod schedule;
 mod shared;
+mod srba;
 mod ssaid;
 mod ssgd;
 mod stocbio;
@@ -57,11 +58,10 @@ pub fn advance<T: StepReal>(
     let nominal = OracleCounts::nominal_per_step(cfg, n, m);
     let desc = cfg.kind.descriptor();
     let step = T::step(desc);
-    let bl = cfg.batch_lower.len(n) as u64;
     for _ in 0..steps {
         let mut used = nominal;
         if let Some(extra) = desc.extra_counts {
-            used.add(&extra(cfg, rng, lane.t, bl));
+            used.add(&extra(cfg, rng, lane.t, n, m));
         }
         step(cfg, oracles, rng, lane, &mut used);
         oracles.spec.project_x(&mut lane.x);

@@ -115,4 +115,5 @@ registry! {
     TTSA => super::ttsa::TTSA,
     SABA => super::saba::SABA,
     BOME => super::bome::BOME,
+    SRBA => super::srba::SRBA,
 }

@@ -40,8 +40,9 @@ pub(super) static SUSTAIN: Algorithm = Algorithm {
     step_f32: step::<f32>,
     // The series' products come with each step's truncation (`extra_counts`).
     nominal_counts: |_, bl, bu| OracleCounts::new(2, 2, 0, 2, bl + bu),
-    extra_counts: Some(|c, rng, k, bl| {
+    extra_counts: Some(|c, rng, k, n_lower, _| {
         let p = truncation(c, rng, k);
+        let bl = c.batch_lower.len(n_lower) as u64;
         OracleCounts::new(0, 0, 2 * p, 0, p * bl)
     }),
     kernel: KernelSpec {

@@ -83,7 +83,8 @@ wgsl_struct! {
         delta_lambda: vec4f,
         /// f2sa's penalty weight at the first step.
         lambda0: f32,
-        _pad2: u32,
+        /// srba's steps between full-batch directions (`AlgoConfig::period_len`).
+        period: u32,
         _pad3: u32,
         _pad4: u32,
     }

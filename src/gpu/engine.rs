@@ -577,6 +577,10 @@ impl<'s> GpuRun<'s> {
                     rho: sched(&c.algo.rho),
                     delta_lambda: sched(&c.algo.delta_lambda),
                     lambda0: c.algo.lambda0 as f32,
+                    period: c
+                        .algo
+                        .period_len(study.data.sizes().lower, study.data.sizes().upper)
+                        .min(u32::MAX as u64) as u32,
                     ..data.base
                 };
                 let params_buf = ctx.uniform_buffer("sbo step params", &params)?;
@@ -674,14 +678,15 @@ impl<'s> GpuRun<'s> {
 
     /// Brings every group's replayed random counts up to the current step.
     fn replay_extra_counts(&mut self) {
-        let lower = self.study.data.sizes().lower;
+        let sizes = self.study.data.sizes();
         for (g, (t, c)) in self.extra.iter_mut().enumerate() {
             let (config, seed) = self.layout.group(g);
             let cfg = &self.study.configs[config].algo;
             c.add(&OracleCounts::extra_between(
                 cfg,
                 &LaneRng::new(seed),
-                lower,
+                sizes.lower,
+                sizes.upper,
                 *t,
                 self.t,
             ));
@@ -698,11 +703,12 @@ impl<'s> GpuRun<'s> {
             c.add(&self.extra[g].1);
         } else {
             let cfg = &self.study.configs[config].algo;
-            let lower = self.study.data.sizes().lower;
+            let sizes = self.study.data.sizes();
             c.add(&OracleCounts::extra_between(
                 cfg,
                 &LaneRng::new(seed),
-                lower,
+                sizes.lower,
+                sizes.upper,
                 0,
                 t,
             ));

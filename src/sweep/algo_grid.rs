@@ -41,6 +41,7 @@ pub struct AlgoGrid {
     pub rho: Option<OneOrList<Schedule>>,
     pub lambda0: Option<OneOrList<f64>>,
     pub delta_lambda: Option<OneOrList<Schedule>>,
+    pub period: Option<OneOrList<usize>>,
 }
 
 /// The inner-step counts with the key they were written with (`T` for tsgd and ud, `D` for
@@ -73,6 +74,7 @@ impl AlgoGrid {
             rho: None,
             lambda0: None,
             delta_lambda: None,
+            period: None,
         }
     }
 
@@ -159,6 +161,11 @@ impl AlgoGrid {
         self.delta_lambda = Some(v.into());
         self
     }
+
+    pub fn period(mut self, v: impl Into<OneOrList<usize>>) -> Self {
+        self.period = Some(v.into());
+        self
+    }
 }
 
 /// Step sizes are written as numbers (`alpha = 0.1`) or schedules; these let a program write
@@ -228,6 +235,8 @@ struct AlgoGridRepr {
     lambda0: Option<OneOrList<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     delta_lambda: Option<OneOrList<Schedule>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    period: Option<OneOrList<usize>>,
 }
 
 impl TryFrom<AlgoGridRepr> for AlgoGrid {
@@ -268,6 +277,7 @@ impl TryFrom<AlgoGridRepr> for AlgoGrid {
             rho: r.rho,
             lambda0: r.lambda0,
             delta_lambda: r.delta_lambda,
+            period: r.period,
         })
     }
 }
@@ -301,6 +311,7 @@ impl From<AlgoGrid> for AlgoGridRepr {
             rho: g.rho,
             lambda0: g.lambda0,
             delta_lambda: g.delta_lambda,
+            period: g.period,
         }
     }
 }

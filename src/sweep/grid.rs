@@ -72,6 +72,7 @@ fn axes(g: &AlgoGrid) -> Vec<Axis<'_>> {
         axis("rho", &g.rho, |c, v| c.rho = v),
         axis("lambda0", &g.lambda0, |c, v| c.lambda0 = v),
         axis("delta_lambda", &g.delta_lambda, |c, v| c.delta_lambda = v),
+        axis("period", &g.period, |c, v| c.period = v),
         axis("without_replacement", &g.without_replacement, |c, v| {
             c.without_replacement = v
         }),
@@ -155,6 +156,9 @@ pub fn exact(c: &LabeledAlgo) -> AlgoGrid {
     }
     if reads(Setting::DeltaLambda) {
         g = g.delta_lambda(a.delta_lambda);
+    }
+    if reads(Setting::Period) {
+        g = g.period(a.period);
     }
     g
 }
