@@ -1,4 +1,4 @@
-// bome (twin of `src/algo/bome.rs`): z in sv, restarted from y every step.
+// bome (twin of `src/algo/methods/bome.rs`): z in sv, restarted from y every step.
 //   z = y; T times z -= beta grad_y g(x, z)
 //   grad q = (grad_x g(x, y) - grad_x g(x, z), grad_y g(x, y)); phi = ETA |grad q|^2
 //   lambda = max(phi - <grad f, grad q>, 0) / |grad q|^2 (0 when grad q = 0)

@@ -1,4 +1,4 @@
-// f2sa (twin of `src/algo/f2sa.rs`): z in sv, the penalty lambda in the lane's memory.
+// f2sa (twin of `src/algo/methods/f2sa.rs`): z in sv, the penalty lambda in the lane's memory.
 //   T steps on fresh batches: y -= beta (lambda grad_y g_zeta(x, y) + grad_y f_xi(x, y))
 //                             z -= gamma grad_y g_zeta'(x, z)
 //   x -= alpha (NU x + lambda (grad_x g(x, y) - grad_x g(x, z)));  lambda += delta_lambda

@@ -1,4 +1,4 @@
-// fsla (twin of `src/algo/fsla.rs`): y, then v at the new y, then x along a STORM momentum
+// fsla (twin of `src/algo/methods/fsla.rs`): y, then v at the new y, then x along a STORM momentum
 // d of its direction. The lane's memory holds x' (P) and d (P).
 //   y+ = y - beta grad_y g_zeta(x, y)
 //   v+ = v - gamma (H_zeta'(x, y+) v - grad_y f_xi(x, y+))

@@ -1,11 +1,11 @@
-// mrbo (twin of `src/algo/mrbo.rs`): STORM momentum on y and x, stocBiO's Neumann series at
+// mrbo (twin of `src/algo/methods/mrbo.rs`): STORM momentum on y and x, stocBiO's Neumann series at
 // the current point (x, y) and at the previous one (x', y') on the same batches. The lane's
 // memory holds x' (P), y' (D), m_x (P), m_y (D); v holds the current Neumann estimate.
 //   m_y = grad_y g(x, y) + (1 - rho) (m_y - grad_y g(x', y'))
 //   m_x = D(x, y, v) + (1 - rho) (m_x - D(x', y', v')),  D = NU x - J v
 //   (x', y') <- (x, y);  y -= beta m_y;  x -= alpha m_x
 // The first step has no previous point: m = the fresh estimates.
-// With RAND_TRUNC (sustain, twin of `src/algo/sustain.rs`) both series are Ghadimi and
+// With RAND_TRUNC (sustain, twin of `src/algo/methods/sustain.rs`) both series are Ghadimi and
 // Wang's random truncation instead, with the same number of terms at both points.
 
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {

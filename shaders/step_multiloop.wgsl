@@ -1,5 +1,5 @@
 // stocbio (Neumann series), aid-cg (conjugate gradient) and amigo (SGD on v) (twins of
-// `src/algo/stocbio.rs`, `src/algo/aid_cg.rs` and `src/algo/amigo.rs`). ALGO_CG and V_SGD
+// `src/algo/methods/stocbio.rs`, `src/algo/methods/aid_cg.rs` and `src/algo/methods/amigo.rs`). ALGO_CG and V_SGD
 // select the solver. Per outer step k:
 //   D inner SGD steps on y (lower batches k D + s), warm-started;
 //   v ~ H^-1 grad_y f_xi: Neumann  r = b; s = r; r -= eta H_{zeta_q} r; s += r (q < Q); v = eta s

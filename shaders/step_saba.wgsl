@@ -1,4 +1,4 @@
-// saba (twin of `src/algo/saba.rs`): ssaid's step with SAGA variance reduction. The lane's
+// saba (twin of `src/algo/methods/saba.rs`): ssaid's step with SAGA variance reduction. The lane's
 // memory holds the per-sample tables c (n lower), h (n lower), u (m upper) and their means
 // A_g, A_h, A_f (D each):
 //   D_y  = (1/B) sum (c_new - c_i) a_i + A_g + regulariser

@@ -1,4 +1,4 @@
-// srba (twin of `src/algo/srba.rs`): SOBA's directions by SARAH recursion, from full batches
+// srba (twin of `src/algo/methods/srba.rs`): SOBA's directions by SARAH recursion, from full batches
 // every prm.period steps. The lane's memory holds x' (P), y' (D), v' (D) and the directions
 // d_x (P), d_y (D), d_v (D).
 

@@ -1,8 +1,8 @@
-// ssaid: all three updates at the same point (x, y, v) (twin of `src/algo/ssaid.rs`):
+// ssaid: all three updates at the same point (x, y, v) (twin of `src/algo/methods/ssaid.rs`):
 //   y+ = y - beta grad_y g_zeta(x, y)
 //   v+ = v - gamma (H_zeta'(x, y) v - grad_y f_xi(x, y))
 //   x+ = x - alpha (grad_x f - J(x, y) v)
-// With MA (ma-soba, twin of `src/algo/ma_soba.rs`), x moves along the moving average h of
+// With MA (ma-soba, twin of `src/algo/methods/ma_soba.rs`), x moves along the moving average h of
 // that direction, kept in the lane's memory: h += rho (D - h); x -= alpha h.
 
 fn step(tid: u32, ln: Lane, ll: u32, t: u32) {

@@ -1,5 +1,5 @@
 // ssgd: single-timescale SGD with a one-step truncated hypergradient (twin of
-// `src/algo/ssgd.rs`):
+// `src/algo/methods/ssgd.rs`):
 //   y+ = y - beta grad_y g_zeta(x, y)
 //   h  = grad_x f_xi(x, y+) - beta J(x, y) grad_y f_xi(x, y+);   x+ = x - alpha h
 

@@ -10,28 +10,13 @@
 //! counter-based generator at fixed (stream, step) coordinates, so a neighbour lane sees exactly
 //! the batch indices of its base lane and results do not depend on scheduling.
 
-mod aid_cg;
-mod amigo;
-mod bome;
-mod bsa;
 mod config;
 pub mod descriptor;
-mod f2sa;
-mod fsla;
 mod lane;
-mod ma_soba;
-mod mrbo;
+mod methods;
 pub mod registry;
-mod saba;
 mod schedule;
 mod shared;
-mod srba;
-mod ssaid;
-mod ssgd;
-mod stocbio;
-mod sustain;
-mod tsgd;
-mod ttsa;
 pub mod work;
 
 pub use config::{AlgoConfig, AlgoKind, BatchSize};

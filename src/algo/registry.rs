@@ -3,7 +3,7 @@
 //!
 //! Owns: which algorithms exist and in what order. Must not know: what they compute.
 //!
-//! Adding an algorithm: its CPU step and descriptor in `src/algo/NAME.rs`, its kernel in
+//! Adding an algorithm: its CPU step and descriptor in `src/algo/methods/NAME.rs`, its kernel in
 //! `shaders/step_NAME.wgsl`, and one line in `registry!` below.
 
 use super::descriptor::Algorithm;
@@ -99,21 +99,21 @@ macro_rules! registry {
 }
 
 registry! {
-    SSGD => super::ssgd::SSGD,
-    TSGD => super::tsgd::TSGD,
-    UD => super::tsgd::UD,
-    SSAID => super::ssaid::SSAID,
-    STOCBIO => super::stocbio::STOCBIO,
-    AID_CG => super::aid_cg::AID_CG,
-    AMIGO => super::amigo::AMIGO,
-    MA_SOBA => super::ma_soba::MA_SOBA,
-    F2SA => super::f2sa::F2SA,
-    MRBO => super::mrbo::MRBO,
-    FSLA => super::fsla::FSLA,
-    SUSTAIN => super::sustain::SUSTAIN,
-    BSA => super::bsa::BSA,
-    TTSA => super::ttsa::TTSA,
-    SABA => super::saba::SABA,
-    BOME => super::bome::BOME,
-    SRBA => super::srba::SRBA,
+    SSGD => super::methods::ssgd::SSGD,
+    TSGD => super::methods::tsgd::TSGD,
+    UD => super::methods::tsgd::UD,
+    SSAID => super::methods::ssaid::SSAID,
+    STOCBIO => super::methods::stocbio::STOCBIO,
+    AID_CG => super::methods::aid_cg::AID_CG,
+    AMIGO => super::methods::amigo::AMIGO,
+    MA_SOBA => super::methods::ma_soba::MA_SOBA,
+    F2SA => super::methods::f2sa::F2SA,
+    MRBO => super::methods::mrbo::MRBO,
+    FSLA => super::methods::fsla::FSLA,
+    SUSTAIN => super::methods::sustain::SUSTAIN,
+    BSA => super::methods::bsa::BSA,
+    TTSA => super::methods::ttsa::TTSA,
+    SABA => super::methods::saba::SABA,
+    BOME => super::methods::bome::BOME,
+    SRBA => super::methods::srba::SRBA,
 }

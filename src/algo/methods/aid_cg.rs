@@ -7,10 +7,10 @@
 //! curvature along the search direction (possible on the nonconvex coupling), keeping the
 //! last iterate: the usual truncated-CG safeguard.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, sub_scaled};
 use super::stocbio::STOCBIO;
-use super::{AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::{dot, Real};
 use crate::rng::{stream, LaneRng};
@@ -30,7 +30,7 @@ fn step<T: Real>(
     let qq = cfg.terms;
     let wr = cfg.without_replacement;
 
-    super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    crate::algo::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
     let bb = draw(
         rng,
@@ -74,14 +74,14 @@ fn step<T: Real>(
         rs = rs_new;
     }
 
-    super::shared::implicit_x_step(o, lane, alpha);
+    crate::algo::shared::implicit_x_step(o, lane, alpha);
 
     // CG may stop early: count the products it really computed.
     counts.hvp = hvps;
 }
 
 /// The multi-loop kernel with CG; inner steps, defaults and work as stocBiO's.
-pub(super) static AID_CG: Algorithm = Algorithm {
+pub(crate) static AID_CG: Algorithm = Algorithm {
     name: "aid-cg",
     summary: "multi-loop: D inner SGD steps, Q conjugate-gradient iterations on one batch",
     settings: &[

@@ -19,9 +19,9 @@
 //! has one term more than its step count), eta / (t + 1)^(2/3) -> rho. Oracle counts are
 //! nominal: both points every step (the first step evaluates one).
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, neumann, sub_scaled, truncated_neumann, Neumann};
-use super::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, neumann, sub_scaled, truncated_neumann, Neumann};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -38,7 +38,7 @@ fn step<T: Real>(
 
 /// mrbo's step; with `truncated`, both series are Ghadimi and Wang's random truncation
 /// with the same number of terms (sustain).
-pub(super) fn momentum_step<T: Real>(
+pub(crate) fn momentum_step<T: Real>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -166,7 +166,7 @@ fn series<T: Real>(
     }
 }
 
-pub(super) static MRBO: Algorithm = Algorithm {
+pub(crate) static MRBO: Algorithm = Algorithm {
     name: "mrbo",
     summary:
         "single loop, STORM momentum on y and x, Neumann series at both points (Yang et al. 2021)",
@@ -202,7 +202,7 @@ pub(super) static MRBO: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, s| 2 * (s.p + s.d),
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_mrbo.wgsl"),
+        source: include_str!("../../../shaders/step_mrbo.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -10,9 +10,9 @@
 //! being stored: counter-based draws make that free of state. The last H product (s = 0) does
 //! not affect h and is skipped.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, sub_scaled};
-use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -114,7 +114,10 @@ fn counts(c: &AlgoConfig, bl: u64, bu: u64) -> OracleCounts {
     OracleCounts::new(t, 1, t.saturating_sub(1), t, t * bl + bu)
 }
 
-fn tsgd_work(c: &AlgoConfig, s: &super::descriptor::WorkShape) -> super::descriptor::Work {
+fn tsgd_work(
+    c: &AlgoConfig,
+    s: &crate::algo::descriptor::WorkShape,
+) -> crate::algo::descriptor::Work {
     let t = c.inner_steps as f64;
     let data = t * work::grad(s, s.batch_lower)
         + work::grad(s, s.batch_upper)
@@ -122,13 +125,13 @@ fn tsgd_work(c: &AlgoConfig, s: &super::descriptor::WorkShape) -> super::descrip
     // The saved inner iterates: T + 1 written, T read per outer step.
     let scratch = ((t + 1.0) * s.d + t * s.d) * 4.0;
     let w = data.plus_vector_ops(3.0 * t * s.d + s.p);
-    super::descriptor::Work {
+    crate::algo::descriptor::Work {
         flops: w.flops,
         bytes: w.bytes + scratch,
     }
 }
 
-pub(super) static TSGD: Algorithm = Algorithm {
+pub(crate) static TSGD: Algorithm = Algorithm {
     name: "tsgd",
     summary: "two-timescale SGD: T warm-started inner steps, hypergradient through them",
     inner_key: "T",
@@ -148,7 +151,7 @@ pub(super) static TSGD: Algorithm = Algorithm {
     unrolled_iterates: |c| c.inner_steps + 1,
     memory: |_, _| 0,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_tsgd.wgsl"),
+        source: include_str!("../../../shaders/step_tsgd.wgsl"),
         specialise: KernelFlags::of,
     },
     work: tsgd_work,
@@ -160,7 +163,7 @@ pub(super) static TSGD: Algorithm = Algorithm {
 };
 
 /// tsgd with the inner variable reset: the same kernel with `RESET`, the same counts and work.
-pub(super) static UD: Algorithm = Algorithm {
+pub(crate) static UD: Algorithm = Algorithm {
     name: "ud",
     summary: "unrolled differentiation: tsgd with y re-initialised at every outer step",
     step_f64: step_ud::<f64>,

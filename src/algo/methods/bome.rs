@@ -16,9 +16,9 @@
 //! lane's v for the step (it restarts from y every step). benchopt divides by |grad q|^2
 //! unguarded; sbo takes lambda = 0 when it is 0 (y at the lower solution, x-gradients equal).
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, sub_scaled};
-use super::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -107,7 +107,7 @@ fn step<T: Real>(
     }
 }
 
-pub(super) static BOME: Algorithm = Algorithm {
+pub(crate) static BOME: Algorithm = Algorithm {
     name: "bome",
     summary:
         "first order: value-gap constraint, T inner steps, dynamic barrier lambda (Ye et al. 2022)",
@@ -140,7 +140,7 @@ pub(super) static BOME: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_bome.wgsl"),
+        source: include_str!("../../../shaders/step_bome.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |c, s| {

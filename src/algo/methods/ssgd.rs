@@ -6,9 +6,9 @@
 //!
 //! The operations run in exactly the order `tsgd` uses with T = 1, so the two agree bit for bit.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, sub_scaled};
-use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -58,7 +58,7 @@ fn step<T: Real>(
     lane.y.copy_from_slice(&ws.ys[..d]);
 }
 
-pub(super) static SSGD: Algorithm = Algorithm {
+pub(crate) static SSGD: Algorithm = Algorithm {
     name: "ssgd",
     summary: "single-timescale SGD with a one-step truncated hypergradient",
     inner_key: "T",
@@ -72,7 +72,7 @@ pub(super) static SSGD: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_ssgd.wgsl"),
+        source: include_str!("../../../shaders/step_ssgd.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -12,16 +12,16 @@
 //! sequence shifted by one prologue. The Hessian products vary from step to step; both
 //! engines count the ones taken (replayed from the lane's generator on the GPU).
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{truncated_neumann, truncation, Neumann};
 use super::stocbio::STOCBIO;
-use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{truncated_neumann, truncation, Neumann};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::LaneRng;
 
 /// BSA's outer step (ttsa's with D = 1).
-pub(super) fn step<T: Real>(
+pub(crate) fn step<T: Real>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -31,7 +31,7 @@ pub(super) fn step<T: Real>(
     let k = lane.t;
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
-    super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    crate::algo::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
     let scratch = Neumann {
         r: &mut ws.r,
@@ -49,11 +49,11 @@ pub(super) fn step<T: Real>(
         scratch,
         &mut lane.v,
     );
-    super::shared::implicit_x_step(o, lane, alpha);
+    crate::algo::shared::implicit_x_step(o, lane, alpha);
 }
 
 /// The random counts of a randomly truncated series at step k: p Hessian products.
-pub(super) fn truncation_counts(
+pub(crate) fn truncation_counts(
     c: &AlgoConfig,
     rng: &LaneRng,
     k: u64,
@@ -66,7 +66,7 @@ pub(super) fn truncation_counts(
 }
 
 /// The multi-loop work model with the expected (Q - 1) / 2 products of the series.
-pub(super) fn truncated_work(c: &AlgoConfig, s: &super::WorkShape) -> super::Work {
+pub(crate) fn truncated_work(c: &AlgoConfig, s: &crate::algo::WorkShape) -> crate::algo::Work {
     let (t, h) = (c.inner_steps as f64, (c.terms as f64 - 1.0).max(0.0) / 2.0);
     (t * work::grad(s, s.batch_lower)
         + work::grad(s, s.batch_upper)
@@ -74,7 +74,7 @@ pub(super) fn truncated_work(c: &AlgoConfig, s: &super::WorkShape) -> super::Wor
     .plus_vector_ops((t + h + 2.0) * s.d + s.p)
 }
 
-pub(super) static BSA: Algorithm = Algorithm {
+pub(crate) static BSA: Algorithm = Algorithm {
     name: "bsa",
     summary: "multi-loop with a randomly truncated Neumann series (Ghadimi & Wang 2018)",
     step_f64: step::<f64>,

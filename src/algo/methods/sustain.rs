@@ -11,10 +11,10 @@
 //! from step to step; both engines count the ones taken (replayed from the lane's
 //! generator on the GPU).
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Theory};
 use super::mrbo::{momentum_step, MRBO};
-use super::shared::truncation;
-use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Theory};
+use crate::algo::shared::truncation;
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::LaneRng;
@@ -29,7 +29,7 @@ fn step<T: Real>(
     momentum_step(cfg, o, rng, lane, true);
 }
 
-pub(super) static SUSTAIN: Algorithm = Algorithm {
+pub(crate) static SUSTAIN: Algorithm = Algorithm {
     name: "sustain",
     summary: "mrbo with randomly truncated Neumann series (Khanduri et al. 2021)",
     defaults: |c| {

@@ -21,10 +21,10 @@
 //! (constant); benchopt keeps its tables per fixed mini-batch of a shuffled partition, sbo
 //! per sample with batches drawn like every other solver's.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, implicit_x_step, sub_scaled};
 use super::ssaid::SSAID;
-use super::{AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, implicit_x_step, sub_scaled};
+use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -139,7 +139,7 @@ fn step<T: Real>(
     sub_scaled(&mut lane.v, gamma, &ws.hv);
 }
 
-pub(super) static SABA: Algorithm = Algorithm {
+pub(crate) static SABA: Algorithm = Algorithm {
     name: "saba",
     summary: "SOBA with SAGA variance reduction on per-sample tables (Dagréou et al. 2022)",
     settings: &[
@@ -157,12 +157,12 @@ pub(super) static SABA: Algorithm = Algorithm {
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 1, bl + bu),
     memory: |_, s| 2 * s.n_lower + s.n_upper + 3 * s.d,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_saba.wgsl"),
+        source: include_str!("../../../shaders/step_saba.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |_, s| {
-        (super::work::pass(s, s.batch_lower, 2.0, 4.0)
-            + super::work::pass(s, s.batch_upper, 1.0, 2.0))
+        (crate::algo::work::pass(s, s.batch_lower, 2.0, 4.0)
+            + crate::algo::work::pass(s, s.batch_upper, 1.0, 2.0))
         .plus_vector_ops(10.0 * s.d + s.p)
     },
     kappa_scaled: &[Alpha, Beta, Gamma],

@@ -20,9 +20,9 @@
 //! is what sbo measures (its validation loss, its distance between neighbours): the
 //! penalised solution that benchopt also reports.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, sub_scaled};
-use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -93,7 +93,7 @@ fn step<T: Real>(
     lane.m[0] = lam + T::of(cfg.delta_lambda.at(k));
 }
 
-pub(super) static F2SA: Algorithm = Algorithm {
+pub(crate) static F2SA: Algorithm = Algorithm {
     name: "f2sa",
     summary:
         "fully first-order: penalised Lagrangian, y and z by SGD, no Hessians (Kwon et al. 2023)",
@@ -112,12 +112,12 @@ pub(super) static F2SA: Algorithm = Algorithm {
     // benchopt's defaults (step_size 0.01, lmbda0 1, delta_lmbda 0.1, 10 inner steps)
     // without its schedules: constant steps, as sbo's other defaults.
     defaults: |c| {
-        c.alpha = super::Schedule::Constant(0.01);
-        c.beta = super::Schedule::Constant(0.01);
-        c.gamma = super::Schedule::Constant(0.01);
+        c.alpha = crate::algo::Schedule::Constant(0.01);
+        c.beta = crate::algo::Schedule::Constant(0.01);
+        c.gamma = crate::algo::Schedule::Constant(0.01);
         c.inner_steps = 10;
         c.lambda0 = 1.0;
-        c.delta_lambda = super::Schedule::Poly(0.1, 1.0 / 7.0);
+        c.delta_lambda = crate::algo::Schedule::Poly(0.1, 1.0 / 7.0);
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
@@ -131,7 +131,7 @@ pub(super) static F2SA: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, _| 1,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_f2sa.wgsl"),
+        source: include_str!("../../../shaders/step_f2sa.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |c, s| {

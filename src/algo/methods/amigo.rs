@@ -12,10 +12,10 @@
 //! alpha, n_inner_steps -> D = Q; benchopt runs the inner steps after the x step (and once
 //! before the first), which is the same sequence shifted by one prologue.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, multiloop_work, sub_scaled};
 use super::stocbio::STOCBIO;
-use super::{AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, multiloop_work, sub_scaled};
+use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -34,7 +34,7 @@ fn step<T: Real>(
     let n = o.lower.n();
     let qq = cfg.terms;
 
-    super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    crate::algo::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
     for q in 0..qq {
         let zq = draw(
@@ -52,11 +52,11 @@ fn step<T: Real>(
         sub_scaled(&mut lane.v, gamma, &ws.hv);
     }
 
-    super::shared::implicit_x_step(o, lane, alpha);
+    crate::algo::shared::implicit_x_step(o, lane, alpha);
 }
 
 /// The multi-loop kernel with SGD on v; inner steps and the upper gradient as stocBiO's.
-pub(super) static AMIGO: Algorithm = Algorithm {
+pub(crate) static AMIGO: Algorithm = Algorithm {
     name: "amigo",
     summary: "multi-loop: D inner SGD steps, Q warm-started SGD steps on v (Arbel & Mairal 2022)",
     settings: &[

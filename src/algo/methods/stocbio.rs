@@ -4,11 +4,11 @@
 //!   r = grad_y f_xi(x, y);  s = r;  for q = 1..Q-1: r -= eta H_{zeta_q}(x, y) r;  s += r
 //!   v = eta s;   x+ = x - alpha (grad_x f_xi(x, y) - J(x, y) v)
 
-use super::descriptor::{
+use crate::algo::descriptor::{
     Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting::*, Theory,
 };
-use super::shared::{multiloop_work, neumann, Neumann};
-use super::{AlgoConfig, LaneState, OracleCounts};
+use crate::algo::shared::{multiloop_work, neumann, Neumann};
+use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::LaneRng;
@@ -24,7 +24,7 @@ fn step<T: Real>(
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
 
-    super::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
+    crate::algo::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
     let scratch = Neumann {
         r: &mut ws.r,
@@ -43,10 +43,10 @@ fn step<T: Real>(
         &mut lane.v,
     );
 
-    super::shared::implicit_x_step(o, lane, alpha);
+    crate::algo::shared::implicit_x_step(o, lane, alpha);
 }
 
-pub(super) static STOCBIO: Algorithm = Algorithm {
+pub(crate) static STOCBIO: Algorithm = Algorithm {
     name: "stocbio",
     summary: "multi-loop: D inner SGD steps, a Q-term Neumann series (fresh batch per term)",
     inner_key: "D",
@@ -76,7 +76,7 @@ pub(super) static STOCBIO: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_multiloop.wgsl"),
+        source: include_str!("../../../shaders/step_multiloop.wgsl"),
         specialise: KernelFlags::of,
     },
     work: multiloop_work,

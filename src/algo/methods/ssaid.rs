@@ -8,11 +8,11 @@
 //! zeta' = zeta unless `independent_hvp_batch`. J needs no batch (only the coupling depends
 //! on x). An optional radius projects v back onto a ball, as in the analysis of SSAID.
 
-use super::descriptor::{
+use crate::algo::descriptor::{
     Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting::*, Theory,
 };
-use super::shared::{draw, sub_scaled};
-use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -25,14 +25,14 @@ fn step<T: Real>(
     _: &mut OracleCounts,
 ) {
     soba_step(cfg, o, rng, lane, |o, lane, alpha| {
-        super::shared::implicit_x_step(o, lane, alpha)
+        crate::algo::shared::implicit_x_step(o, lane, alpha)
     });
 }
 
 /// The SOBA step with its x update left to `x_step(oracles, lane, alpha)` (called with g, H v
 /// and grad_y f taken, before y and v move): ssaid steps along the fresh estimate, ma-soba
 /// along its moving average.
-pub(super) fn soba_step<T: Real>(
+pub(crate) fn soba_step<T: Real>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -99,7 +99,7 @@ pub(super) fn soba_step<T: Real>(
     }
 }
 
-pub(super) static SSAID: Algorithm = Algorithm {
+pub(crate) static SSAID: Algorithm = Algorithm {
     name: "ssaid",
     summary: "single-loop stochastic AID (SOBA form): y, v and x updated at the same point",
     inner_key: "T",
@@ -124,7 +124,7 @@ pub(super) static SSAID: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_ssaid.wgsl"),
+        source: include_str!("../../../shaders/step_ssaid.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |c, s| {

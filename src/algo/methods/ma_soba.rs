@@ -14,10 +14,10 @@
 //! abstract): the order of the h and x updates is sbo's choice, stated here and in the
 //! README.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::sub_scaled;
 use super::ssaid::{soba_step, SSAID};
-use super::{AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::sub_scaled;
+use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::LaneRng;
@@ -45,7 +45,7 @@ fn step<T: Real>(
 
 /// ssaid's kernel with the moving average switched on; counts, work and theory as ssaid's
 /// (the average costs p vector operations, which the work model leaves out).
-pub(super) static MA_SOBA: Algorithm = Algorithm {
+pub(crate) static MA_SOBA: Algorithm = Algorithm {
     name: "ma-soba",
     summary: "SOBA with a moving average of the x direction (Chen, Xiao & Balasubramanian 2023)",
     settings: &[

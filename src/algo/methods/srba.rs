@@ -15,9 +15,9 @@
 //! takes that rule with period_frac = 1/2, benchopt's default. A full-batch step reads every
 //! sample once; the others read their batches at two points.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, sub_scaled};
-use super::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -123,7 +123,7 @@ fn step<T: Real>(
     sub_scaled(&mut lane.x, alpha, dx);
 }
 
-pub(super) static SRBA: Algorithm = Algorithm {
+pub(crate) static SRBA: Algorithm = Algorithm {
     name: "srba",
     summary:
         "SOBA's directions by SARAH recursion with periodic full batches (Dagréou et al. 2024)",
@@ -154,7 +154,7 @@ pub(super) static SRBA: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, s| 2 * s.p + 4 * s.d,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_srba.wgsl"),
+        source: include_str!("../../../shaders/step_srba.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -11,8 +11,8 @@
 //! `T`/`D` are not read: there is one inner step.
 
 use super::bsa::{self, BSA};
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*};
-use super::{AlgoConfig, LaneState, OracleCounts, Schedule};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*};
+use crate::algo::{AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::LaneRng;
@@ -31,7 +31,7 @@ fn step<T: Real>(
     bsa::step(&one, o, rng, lane, counts);
 }
 
-pub(super) static TTSA: Algorithm = Algorithm {
+pub(crate) static TTSA: Algorithm = Algorithm {
     name: "ttsa",
     summary: "two timescales: one y step, then x with a randomly truncated Neumann series (Hong et al. 2023)",
     settings: &[

@@ -19,9 +19,9 @@
 //! step_size / outer_ratio / (t + 1)^(1/2) -> alpha, its momentum step_size / (t + 1)^(1/2)
 //! -> rho.
 
-use super::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use super::shared::{draw, sub_scaled};
-use super::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
+use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -101,7 +101,7 @@ fn step<T: Real>(
     sub_scaled(&mut lane.x, alpha, dm);
 }
 
-pub(super) static FSLA: Algorithm = Algorithm {
+pub(crate) static FSLA: Algorithm = Algorithm {
     name: "fsla",
     summary: "single loop: y, then v, then x along a STORM momentum (Li, Gu & Huang 2022)",
     inner_key: "T",
@@ -127,7 +127,7 @@ pub(super) static FSLA: Algorithm = Algorithm {
     unrolled_iterates: |_| 0,
     memory: |_, s| 2 * s.p,
     kernel: KernelSpec {
-        source: include_str!("../../shaders/step_fsla.wgsl"),
+        source: include_str!("../../../shaders/step_fsla.wgsl"),
         specialise: KernelFlags::of,
     },
     work: |_, s| {
