@@ -5,7 +5,7 @@
 //! the same configurations, so one shared legend (with one colour per label across all panels)
 //! is both smaller and easier to match up than one per panel.
 
-use super::style::{self, colour, fit_text, text_width, LEGEND_PX};
+use super::style::{self, colour, fit_text, marked, text_width, LEGEND_PX};
 use super::Figure;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -37,13 +37,18 @@ pub(crate) fn entries(fig: &Figure) -> Vec<Entry> {
             label: line.label.clone(),
             colour: colour(i),
             dashed: line.dashed,
-            markers: line.markers,
+            markers: line.markers || marked(i),
         };
         if !out.contains(&e) {
             out.push(e);
         }
     }
     out
+}
+
+/// Whether a line's label carries markers (its own request, or the second colour cycle).
+pub(crate) fn markers_of(entries: &[Entry], label: &str) -> bool {
+    entries.iter().any(|e| e.label == label && e.markers)
 }
 
 /// Colour of a line's label (the same as its legend entry's).

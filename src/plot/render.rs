@@ -224,7 +224,7 @@ fn draw_lines<DB: DrawingBackend>(
                 chart.draw_series(LineSeries::new(run.iter().copied(), stroke))?;
             }
             // A lone point would be invisible as a line; show it as a marker.
-            if l.line.markers || run.len() == 1 {
+            if l.line.markers || legend::markers_of(entries, &l.line.label) || run.len() == 1 {
                 chart.draw_series(run.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
             }
         }

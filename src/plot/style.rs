@@ -47,33 +47,18 @@ const TAB10: [(u8, u8, u8); 10] = [
     (23, 190, 207),
 ];
 
-/// Colour of the `i`-th distinct label. Past ten, hues step by the golden angle so that
-/// neighbours in the legend stay apart, at two lightness levels.
+/// Colour of the `i`-th distinct label: Tableau-10, cycled. Past ten labels, hues of their
+/// own would sit next to Tableau's (a 14-solver study had purple beside purple); the second
+/// and later cycles reuse the ten colours with markers on their lines ([`marked`]).
 pub(crate) fn colour(i: usize) -> RGBColor {
-    if let Some(&(r, g, b)) = TAB10.get(i) {
-        return RGBColor(r, g, b);
-    }
-    let j = i - TAB10.len();
-    let h = (j as f64 * 137.508) % 360.0;
-    let l = if j.is_multiple_of(2) { 0.42 } else { 0.58 };
-    hsl(h, 0.65, l)
+    let (r, g, b) = TAB10[i % TAB10.len()];
+    RGBColor(r, g, b)
 }
 
-fn hsl(h: f64, s: f64, l: f64) -> RGBColor {
-    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
-    let hp = h / 60.0;
-    let x = c * (1.0 - (hp % 2.0 - 1.0).abs());
-    let (r, g, b) = match hp as u32 {
-        0 => (c, x, 0.0),
-        1 => (x, c, 0.0),
-        2 => (0.0, c, x),
-        3 => (0.0, x, c),
-        4 => (x, 0.0, c),
-        _ => (c, 0.0, x),
-    };
-    let m = l - c / 2.0;
-    let u = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
-    RGBColor(u(r), u(g), u(b))
+/// Whether the `i`-th distinct label's lines carry markers: from the eleventh label on, so
+/// that it differs from the label of the same colour.
+pub(crate) fn marked(i: usize) -> bool {
+    i >= TAB10.len()
 }
 
 /// `text` at the largest size from `px` down to [`MIN_PX`] that fits in `width` pixels, cut
