@@ -1,14 +1,15 @@
 // The lane's memory (`Algorithm::memory` in `src/algo/descriptor.rs`): what an algorithm
 // carries from step to step besides x, y and v (momentum directions, previous iterates, a
-// penalty weight), `prm.mem_stride` floats per lane in global memory, zero at the start.
+// penalty weight, per-sample tables), `prm.mem_stride` floats per lane of this
+// configuration in global memory from `prm.mem_offset`, zero at the start.
 // Only step kernels bind it (binding 6; the metrics kernel has its records there). A step
-// reads and writes the coordinates it owns (j = tid, tid + WG, ...), so it needs no
-// barrier of its own; a value every thread reads (a scalar) is written by thread 0 after
-// the barrier that ends the step's reads, followed by a `storageBarrier` (a workgroup
-// barrier does not order storage memory).
+// mostly reads and writes the coordinates it owns (j = tid, tid + WG, ...), which needs no
+// barrier. What one thread writes and others read (a scalar, saba's per-sample tables) is
+// written by thread 0 after the barrier that ends the reads, then a `storageBarrier` (a
+// workgroup barrier does not order storage memory).
 @group(0) @binding(6) var<storage, read_write> mem: array<f32>;
 
 // Index of the lane's first memory float.
 fn mem_base(ll: u32) -> u32 {
-    return (prm.lane_offset + ll) * prm.mem_stride;
+    return prm.mem_offset + ll * prm.mem_stride;
 }

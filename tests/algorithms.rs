@@ -592,3 +592,59 @@ fn saba_tables_agree_with_their_means_when_samples_repeat() {
         assert!(table.iter().filter(|v| **v != 0.0).count() > table.len() / 2);
     }
 }
+
+/// The new settings' bad values are refused by field name, also when a program builds the
+/// schedule in code (skipping the parser): a growing rho would flip the momentum's sign.
+#[test]
+fn momentum_and_penalty_settings_are_checked_by_field() {
+    let base = AlgoConfig::new(AlgoKind::parse("mrbo").unwrap());
+    let cases: Vec<(AlgoConfig, &str)> = vec![
+        (
+            AlgoConfig {
+                rho: Schedule::Poly(0.5, -1.0),
+                ..base.clone()
+            },
+            "algo.rho",
+        ),
+        (
+            AlgoConfig {
+                rho: Schedule::Constant(1.5),
+                ..base.clone()
+            },
+            "algo.rho",
+        ),
+        (
+            AlgoConfig {
+                rho: Schedule::Constant(0.0),
+                ..base.clone()
+            },
+            "algo.rho",
+        ),
+        (
+            AlgoConfig {
+                lambda0: 0.0,
+                ..base.clone()
+            },
+            "algo.lambda0",
+        ),
+        (
+            AlgoConfig {
+                delta_lambda: Schedule::Poly(0.1, -0.5),
+                ..base.clone()
+            },
+            "algo.delta_lambda",
+        ),
+        (
+            AlgoConfig {
+                delta_lambda: Schedule::Constant(-1.0),
+                ..base.clone()
+            },
+            "algo.delta_lambda",
+        ),
+    ];
+    for (c, field) in cases {
+        let e = c.validate(40, 20, "algo").unwrap_err().to_string();
+        assert!(e.contains(field), "{field}: {e}");
+    }
+    assert!(base.validate(40, 20, "algo").is_ok());
+}

@@ -252,6 +252,25 @@ impl AlgoConfig {
                 return Err(SboError::config(format!("{field}.v_radius"), "must be > 0"));
             }
         }
+        // Schedules built in code skip the parser's checks: a negative exponent would make
+        // rho grow past 1 (flipping the momentum) or lambda's growth explode.
+        for (name, sched) in [("rho", self.rho), ("delta_lambda", self.delta_lambda)] {
+            if let Schedule::Poly(_, e) = sched {
+                if !(e.is_finite() && e >= 0.0) {
+                    return Err(SboError::config(
+                        format!("{field}.{name}"),
+                        format!("poly exponent must be finite and >= 0, got {e}"),
+                    ));
+                }
+            }
+        }
+        let dl = self.delta_lambda.at(0);
+        if !(dl.is_finite() && dl >= 0.0) {
+            return Err(SboError::config(
+                format!("{field}.delta_lambda"),
+                format!("must be a finite number >= 0, got {dl}"),
+            ));
+        }
         // A schedule's largest value is its first: rho must be a weight in (0, 1].
         let rho0 = self.rho.at(0);
         if !(rho0 > 0.0 && rho0 <= 1.0) {

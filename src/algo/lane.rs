@@ -34,8 +34,8 @@ pub(crate) struct Workspace<T> {
     pub idx_lower: Vec<u32>,
     pub idx_upper: Vec<u32>,
     pub idx_extra: Vec<u32>,
-    /// Per-sample scalars of one step's batches, 2 (2 B + B') of them for algorithms that
-    /// keep memory (the variance-reduced methods' new and changed table entries).
+    /// Per-sample scalars of one step's batches, 2 (2 B + B') of them for algorithms with
+    /// per-sample tables (saba's new and changed entries; [`coef_len`]).
     pub coef: Vec<T>,
 }
 
@@ -44,7 +44,8 @@ pub(crate) struct Workspace<T> {
 pub struct LaneState<T> {
     pub x: Vec<T>,
     pub y: Vec<T>,
-    /// Linear-system iterate (ssaid, stocbio, aid-cg, amigo); zero for the others.
+    /// The linear-system iterate (the implicit-differentiation methods), or the second lower
+    /// variable z of the first-order ones (f2sa, bome); zero for the others.
     pub v: Vec<T>,
     /// Initial y, kept for `ud`, which restarts from it at every outer step.
     pub y_init: Vec<T>,
@@ -55,6 +56,22 @@ pub struct LaneState<T> {
     pub t: u64,
     pub counts: OracleCounts,
     pub(crate) ws: Workspace<T>,
+}
+
+/// Floats of a lane's per-sample scratch: 2 (2 B + B') for algorithms whose memory grows with
+/// the set sizes (per-sample tables), none for the others.
+pub fn coef_len(cfg: &AlgoConfig, dims: &Dims) -> usize {
+    let memory = cfg.kind.descriptor().memory;
+    let bigger = Dims {
+        n_lower: dims.n_lower + 1,
+        ..*dims
+    };
+    if memory(cfg, &bigger) > memory(cfg, dims) {
+        let (bl, bu) = cfg.batch_lens(dims.n_lower, dims.n_upper);
+        2 * (2 * bl + bu)
+    } else {
+        0
+    }
 }
 
 impl<T: Real> LaneState<T> {
@@ -97,12 +114,7 @@ impl<T: Real> LaneState<T> {
                 idx_lower: vec![0; bl],
                 idx_upper: vec![0; bu],
                 idx_extra: vec![0; bl],
-                coef: if memory > 0 {
-                    let (bl, bu) = cfg.batch_lens(dims.n_lower, dims.n_upper);
-                    vec![T::zero(); 2 * (2 * bl + bu)]
-                } else {
-                    Vec::new()
-                },
+                coef: vec![T::zero(); coef_len(cfg, &dims)],
             },
         }
     }

@@ -24,7 +24,7 @@ pub use descriptor::{
     Algorithm, CostKind, Dims, KappaBound, KernelFlags, KernelSpec, Setting, StepReal, Theory,
     Work, WorkShape,
 };
-pub use lane::{LaneState, OracleCounts};
+pub use lane::{coef_len, LaneState, OracleCounts};
 pub use registry::names_list;
 pub use schedule::Schedule;
 

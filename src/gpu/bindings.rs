@@ -11,7 +11,7 @@ use crate::run::{Layout, NeighbourChoice};
 use crate::sweep::Study;
 
 /// The bind group layout every lane kernel shares: 0 params, 1 features, 2 labels, 3 lanes,
-/// 4 state, 5 scratch (or per-lane finite flags), 6 metric records, 7 row maps. Public for the
+/// 4 state, 5 scratch (or per-lane finite flags), 6 the lanes' memory in step kernels (metric records in the metrics kernel), 7 row maps. Public for the
 /// GPU tests.
 pub struct LaneLayout {
     pub bind: wgpu::BindGroupLayout,

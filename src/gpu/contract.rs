@@ -66,8 +66,7 @@ wgsl_struct! {
         n_pool: u32,
         /// Lanes per (configuration, seed) group: 1 + neighbours.
         group_size: u32,
-        /// Floats of memory per lane (`Algorithm::memory`; the largest of the study's
-        /// configurations).
+        /// Floats of memory per lane of this configuration (`Algorithm::memory`).
         mem_stride: u32,
         /// Step-size schedules as (kind, c, e, 0): kind 0 constant, 1 poly, 2 inv.
         alpha: vec4f,
@@ -85,7 +84,8 @@ wgsl_struct! {
         lambda0: f32,
         /// srba's steps between full-batch directions (`AlgoConfig::period_len`).
         period: u32,
-        _pad3: u32,
+        /// First float of this dispatch's first lane in the memory buffer.
+        mem_offset: u32,
         _pad4: u32,
     }
 }

@@ -127,7 +127,7 @@ impl Engine for GpuEngine {
             ),
             (
                 "the lanes' memory (momentum, previous iterates)",
-                layout.lanes() as u64 * mem_stride(study) as u64 * 4,
+                mem_floats(study) as u64 * 4,
             ),
             ("the data table", table * study.d() as u64 * 4),
             (
@@ -170,15 +170,32 @@ impl Engine for GpuEngine {
     }
 }
 
-/// Floats of memory per lane in the memory buffer: the most any configuration needs.
-fn mem_stride(study: &Study) -> usize {
+/// Where each configuration's lanes keep their memory in the memory buffer: (first float,
+/// floats per lane). Configurations are laid out one after another, each with its own
+/// stride, so a study mixing saba's tables with ssaid pays for the tables only in saba's
+/// lanes.
+fn mem_layout(study: &Study) -> Vec<(usize, usize)> {
     let dims = dims(study);
+    let layout = Layout::of(study);
+    let cfg_lanes = layout.seeds * layout.group_size;
+    let mut at = 0;
     study
         .configs
         .iter()
-        .map(|c| (c.algo.kind.descriptor().memory)(&c.algo, &dims))
-        .max()
-        .unwrap_or(0)
+        .map(|c| {
+            let stride = (c.algo.kind.descriptor().memory)(&c.algo, &dims);
+            let here = (at, stride);
+            at += cfg_lanes * stride;
+            here
+        })
+        .collect()
+}
+
+/// Floats of the whole memory buffer.
+fn mem_floats(study: &Study) -> usize {
+    let layout = Layout::of(study);
+    let cfg_lanes = layout.seeds * layout.group_size;
+    mem_layout(study).iter().map(|(_, s)| cfg_lanes * s).sum()
 }
 
 /// The sizes a lane's memory depends on.
@@ -427,9 +444,10 @@ struct GpuRun<'s> {
     extra: Vec<(u64, OracleCounts)>,
     diverged_at: Vec<Option<u64>>,
     t: u64,
-    /// Per lane `mem_stride` floats of algorithm memory (binding 6 of the step kernels).
+    /// The lanes' algorithm memory (binding 6 of the step kernels), per configuration at
+    /// `mem_layout` (first float, floats per lane).
     memory: wgpu::Buffer,
-    mem_stride: usize,
+    mem_layout: Vec<(usize, usize)>,
     // Bound by the bind groups; kept alive with them.
     _data: DeviceData,
     _buffers: Vec<wgpu::Buffer>,
@@ -498,18 +516,15 @@ impl<'s> GpuRun<'s> {
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         )?;
         let dummy = ctx.create_buffer("sbo unused binding", 16, wgpu::BufferUsages::STORAGE)?;
-        // The lanes' memory, zero at the start (`Algorithm::memory`).
-        let mem_stride = mem_stride(study);
+        // The lanes' memory (`Algorithm::memory`), zero at the start as every new buffer is.
+        let mem_layout = mem_layout(study);
         let memory = ctx.create_buffer(
             "sbo lane memory",
-            (n_lanes * mem_stride * 4).max(16) as u64,
+            (mem_floats(study) * 4).max(16) as u64,
             wgpu::BufferUsages::STORAGE
                 | wgpu::BufferUsages::COPY_SRC
                 | wgpu::BufferUsages::COPY_DST,
         )?;
-        if mem_stride > 0 {
-            ctx.write_buffer(&memory, 0, &vec![0f32; n_lanes * mem_stride])?;
-        }
 
         // Scratch: the unrolled inner iterates (tsgd/ud keep T + 1 per lane); chunks are
         // sized so that it fits.
@@ -573,7 +588,8 @@ impl<'s> GpuRun<'s> {
                     gamma: sched(&c.algo.gamma),
                     eta: c.algo.eta as f32,
                     v_radius: c.algo.v_radius.unwrap_or(0.0) as f32,
-                    mem_stride: mem_stride as u32,
+                    mem_offset: (mem_layout[ci].0 + first * mem_layout[ci].1) as u32,
+                    mem_stride: mem_layout[ci].1 as u32,
                     rho: sched(&c.algo.rho),
                     delta_lambda: sched(&c.algo.delta_lambda),
                     lambda0: c.algo.lambda0 as f32,
@@ -671,7 +687,7 @@ impl<'s> GpuRun<'s> {
             t: 0,
             _data: data,
             memory,
-            mem_stride,
+            mem_layout,
             _buffers: vec![scratch, dummy, mparams_buf],
         })
     }
@@ -716,13 +732,25 @@ impl<'s> GpuRun<'s> {
         c
     }
 
-    /// Every lane's memory (empty when no configuration has any).
+    /// The whole memory buffer (empty when no configuration has any).
     fn read_memory(&self) -> Result<Vec<f32>> {
-        if self.mem_stride == 0 {
+        let floats: usize = self.mem_floats();
+        if floats == 0 {
             return Ok(Vec::new());
         }
-        self.ctx
-            .read_back(&self.memory, 0, self.layout.lanes() * self.mem_stride)
+        self.ctx.read_back(&self.memory, 0, floats)
+    }
+
+    fn mem_floats(&self) -> usize {
+        let cfg_lanes = self.layout.seeds * self.layout.group_size;
+        self.mem_layout.iter().map(|(_, s)| cfg_lanes * s).sum()
+    }
+
+    /// Lane `l`'s memory in the buffer: (first float, floats).
+    fn lane_memory(&self, l: usize) -> (usize, usize) {
+        let cfg_lanes = self.layout.seeds * self.layout.group_size;
+        let (at, stride) = self.mem_layout[l / cfg_lanes];
+        (at + (l % cfg_lanes) * stride, stride)
     }
 
     /// Copies `bytes` at `offset` of one lane-state buffer to the other, on the device.
@@ -770,7 +798,7 @@ impl<'s> GpuRun<'s> {
     /// The record of group `g` from its words in the readback, taken `seconds` into the run.
     fn record(&self, g: usize, words: &[f32], seconds: f64) -> GroupRecord {
         let (p, d) = (self.study.p(), self.study.d());
-        let (config, _) = self.layout.group(g);
+        let base = g * self.layout.group_size;
         let w = &words[g * self.record_len..(g + 1) * self.record_len];
         let h: RecordHead =
             bytemuck::pod_read_unaligned(bytemuck::cast_slice(&w[..RecordHead::FLOATS]));
@@ -800,11 +828,8 @@ impl<'s> GpuRun<'s> {
                 .iter()
                 .map(|v| f(*v))
                 .collect(),
-            counts: {
-                let mut c = self.per_step[config].times(self.t);
-                c.add(&self.extra[g].1);
-                c
-            },
+            // The base lane's, frozen where it diverged (as the CPU's).
+            counts: self.lane_counts(base, self.diverged_at[base].unwrap_or(self.t)),
             seconds,
         }
     }
@@ -897,10 +922,7 @@ impl EngineRun for GpuRun<'_> {
             .chunks(stride)
             .enumerate()
             .map(|(l, s)| {
-                let (config, _, _) = self.layout.lane(l);
-                let c = &self.study.configs[config].algo;
-                let m = (c.kind.descriptor().memory)(c, &dims(self.study));
-                let at = l * self.mem_stride;
+                let (at, m) = self.lane_memory(l);
                 LaneSnapshot {
                     x: wide(&s[..p]),
                     y: wide(&s[p..p + d]),
@@ -945,24 +967,25 @@ impl EngineRun for GpuRun<'_> {
             words.extend(l.x.iter().chain(&l.y).chain(&l.v).map(|v| *v as f32));
         }
         self.ctx.write_buffer(&self.state, 0, &words)?;
-        if self.mem_stride > 0 {
-            let mut memory = vec![0f32; lanes.len() * self.mem_stride];
+        let floats = self.mem_floats();
+        if floats > 0 {
+            let mut memory = vec![0f32; floats];
             for (i, l) in lanes.iter().enumerate() {
-                let (config, _, _) = self.layout.lane(i);
-                let c = &self.study.configs[config].algo;
-                if l.m.len() != (c.kind.descriptor().memory)(c, &dims(self.study)) {
+                let (at, m) = self.lane_memory(i);
+                if l.m.len() != m {
                     return Err(SboError::config(
                         "resume",
                         "a checkpointed lane's memory differs from its algorithm's",
                     ));
                 }
-                let at = i * self.mem_stride;
-                for (to, from) in memory[at..at + l.m.len()].iter_mut().zip(&l.m) {
+                for (to, from) in memory[at..at + m].iter_mut().zip(&l.m) {
                     *to = *from as f32;
                 }
             }
             self.ctx.write_buffer(&self.memory, 0, &memory)?;
         }
+        // The replayed counts start over from the restored step.
+        self.extra = vec![(0, OracleCounts::default()); self.layout.groups()];
         for (i, l) in lanes.iter().enumerate() {
             self.diverged_at[i] = l.diverged_at;
             if l.diverged_at.is_some() {

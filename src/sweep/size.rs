@@ -6,7 +6,7 @@
 //! engine's, the larger of the two on the host).
 
 use super::config::SweepConfig;
-use crate::algo::{AlgoConfig, BatchSize, Dims};
+use crate::algo::{coef_len, AlgoConfig, BatchSize, Dims};
 use crate::error::{Result, SboError};
 use crate::machine::{human_bytes, memory_budget};
 use crate::metrics::N_METRICS;
@@ -15,15 +15,14 @@ use crate::metrics::N_METRICS;
 /// iterates, the algorithm's memory, the batch indices, and its oracles.
 pub fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usize) -> u128 {
     let unrolled = (a.kind.descriptor().unrolled_iterates)(a).max(1) as u128;
-    let memory = (a.kind.descriptor().memory)(
-        a,
-        &Dims {
-            p: p as usize,
-            d: d as usize,
-            n_lower,
-            n_upper,
-        },
-    ) as u128;
+    let dims = Dims {
+        p: p as usize,
+        d: d as usize,
+        n_lower,
+        n_upper,
+    };
+    // The algorithm's memory and its per-sample scratch.
+    let memory = ((a.kind.descriptor().memory)(a, &dims) + coef_len(a, &dims)) as u128;
     // Index buffers exist for drawn batches only (a full batch reads the set in order).
     let idx = |b: BatchSize, n: usize| match b {
         BatchSize::Size(_) => b.len(n) as u128,

@@ -109,15 +109,16 @@ pub(crate) static F2SA: Algorithm = Algorithm {
         Lambda0,
         DeltaLambda,
     ],
-    // benchopt's defaults (step_size 0.01, lmbda0 1, delta_lmbda 0.1, 10 inner steps)
-    // without its schedules: constant steps, as sbo's other defaults.
+    // benchopt's step size 0.01, lmbda0 1 and 10 inner steps, with constant steps and a
+    // fixed penalty: benchopt's growing penalty needs its shrinking steps (beta lambda L_g
+    // must stay below 2), which a user sets together (`delta_lambda`, schedules).
     defaults: |c| {
-        c.alpha = crate::algo::Schedule::Constant(0.01);
-        c.beta = crate::algo::Schedule::Constant(0.01);
-        c.gamma = crate::algo::Schedule::Constant(0.01);
+        c.alpha = super::super::Schedule::Constant(0.01);
+        c.beta = super::super::Schedule::Constant(0.01);
+        c.gamma = super::super::Schedule::Constant(0.01);
         c.inner_steps = 10;
         c.lambda0 = 1.0;
-        c.delta_lambda = crate::algo::Schedule::Poly(0.1, 1.0 / 7.0);
+        c.delta_lambda = super::super::Schedule::Constant(0.0);
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
