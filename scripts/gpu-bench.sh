@@ -29,7 +29,7 @@
 #
 # On the device `run` does: `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig`, points the
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-# when that file exists), then `./sbo info`, `./sbo verify` on two configs, `./sbo bench --json`
+# when that file exists), then `./sbo info`, `./sbo verify` on three configs, `./sbo bench --json`
 # and the JAX peers, with the results in $OUT, or in benchmarks/ when $OUT is unset; the steps
 # are time-boxed (60 + 60 + 330 + 150 s) so the whole run stays under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
@@ -107,10 +107,11 @@ run() {
     } >"$out/device.txt" 2>&1
     ./sbo info >"$out/info.txt" 2>&1 || true
     cat "$out/info.txt"
-    # The GPU against the CPU reference on two short studies (exit 2: a tolerance exceeded).
-    for c in sc-sc c-c; do
-        echo "== sbo verify examples/configs/$c.toml --steps 200" >>"$out/verify.txt"
-        (cd "$root" && timeout 60 "$carry/sbo" verify "examples/configs/$c.toml" --steps 200) \
+    # The GPU against the CPU reference on two short studies and on every solver's kernel
+    # (the solver study on sc-sc) (exit 2: a tolerance exceeded).
+    for c in configs/sc-sc configs/c-c studies/solvers-sc-sc; do
+        echo "== sbo verify examples/$c.toml --steps 200" >>"$out/verify.txt"
+        (cd "$root" && timeout 60 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
             >>"$out/verify.txt" 2>&1 || echo "verify $c: exit $?" >>"$out/verify.txt"
     done
     cat "$out/verify.txt"
