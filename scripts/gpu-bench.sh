@@ -23,7 +23,7 @@
 #      The script copies itself into .bench-carry, so it runs there even if scripts/ differs.
 #   3. The results come back under the reply's files_at: bench.json (the BenchReport),
 #      bench.txt (the table and progress), info.txt (`sbo info`), verify.txt (`sbo verify` on
-#      the sc-sc and c-c configs), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
+#      the sc-sc and c-c configs and the sc-sc solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
 #      against the JAX peer on the same GPU, when the device's python has JAX), device.txt
 #      (nvidia-smi, driver, date, host).
 #
