@@ -188,3 +188,52 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
 fn truncation(ln: Lane, k: u32) -> u32 {
     return bounded(rng_word(rng_key(ln.seed_lo, ln.seed_hi), S_TRUNC, k, 0u, 0u), Q_TERMS);
 }
+
+// The data terms of a whole set at (pt, sw), chunk by chunk through the batch slots
+// [0, BL) (srba's and vrbo's full-batch steps): the lower set (`upper` false) gives
+// su = (1/n) sum l'(a.pt) a when `grad` and sr = (1/n) sum l''(a.pt) (a.sw) a when `hvp`;
+// the upper set gives gc = (1/m) sum l'(a'.pt) a'. Only those outputs are written.
+fn full_pass(tid: u32, ln: Lane, upper: bool, grad: bool, hvp: bool) {
+    for (var j = tid; j < D; j += WG) {
+        if (upper) { gc[j] = 0.0; } else {
+            if (grad) { su[j] = 0.0; }
+            if (hvp) { sr[j] = 0.0; }
+        }
+    }
+    let n = select(prm.n_lower, prm.n_upper, upper);
+    let two = hvp && !upper;
+    for (var c0 = 0u; c0 < n; c0 += BL) {
+        let cnt = min(BL, n - c0);
+        for (var s = tid; s < cnt; s += WG) { rows[s] = lane_row(ln, upper, c0 + s); }
+        workgroupBarrier();
+        dots(tid, 0u, cnt, true, two);
+        for (var s = tid; s < cnt; s += WG) {
+            let z = za[s];
+            let b = lab(s);
+            za[s] = loss_d1(z, b);
+            if (two) { zb[s] = loss_d2(z, b) * zb[s]; }
+        }
+        workgroupBarrier();
+        for (var j = tid; j < D; j += WG) {
+            var a1 = 0.0;
+            var a2 = 0.0;
+            for (var s = 0u; s < cnt; s++) {
+                let f = feats[rows[s] * D + j];
+                a1 = a1 + za[s] * f;
+                if (two) { a2 = a2 + zb[s] * f; }
+            }
+            if (upper) { gc[j] = gc[j] + a1; } else {
+                if (grad) { su[j] = su[j] + a1; }
+                if (two) { sr[j] = sr[j] + a2; }
+            }
+        }
+        workgroupBarrier();
+    }
+    let inv = 1.0 / f32(n);
+    for (var j = tid; j < D; j += WG) {
+        if (upper) { gc[j] = gc[j] * inv; } else {
+            if (grad) { su[j] = su[j] * inv; }
+            if (two) { sr[j] = sr[j] * inv; }
+        }
+    }
+}

@@ -2,43 +2,6 @@
 // every prm.period steps. The lane's memory holds x' (P), y' (D), v' (D) and the directions
 // d_x (P), d_y (D), d_v (D).
 
-// Adds the full lower set's data terms at (pt, sw) into su (l'(a.pt) a) and sr
-// (l''(a.pt)(a.sw) a), chunk by chunk through the batch slots [0, BL); then the full upper
-// set's l'(a'.pt) a' into gc. Each sum is divided by its set's size at the end.
-fn full_data_terms(tid: u32, ln: Lane) {
-    for (var j = tid; j < D; j += WG) { su[j] = 0.0; sr[j] = 0.0; gc[j] = 0.0; }
-    for (var upper = 0u; upper < 2u; upper++) {
-        let n = select(prm.n_lower, prm.n_upper, upper == 1u);
-        for (var c0 = 0u; c0 < n; c0 += BL) {
-            let cnt = min(BL, n - c0);
-            for (var s = tid; s < cnt; s += WG) { rows[s] = lane_row(ln, upper == 1u, c0 + s); }
-            workgroupBarrier();
-            dots(tid, 0u, cnt, true, upper == 0u);
-            for (var s = tid; s < cnt; s += WG) {
-                let z = za[s];
-                let b = lab(s);
-                za[s] = loss_d1(z, b);
-                if (upper == 0u) { zb[s] = loss_d2(z, b) * zb[s]; }
-            }
-            workgroupBarrier();
-            for (var j = tid; j < D; j += WG) {
-                var a1 = 0.0;
-                var a2 = 0.0;
-                for (var s = 0u; s < cnt; s++) {
-                    let f = feats[rows[s] * D + j];
-                    a1 = a1 + za[s] * f;
-                    a2 = a2 + zb[s] * f;
-                }
-                if (upper == 0u) { su[j] = su[j] + a1; sr[j] = sr[j] + a2; } else { gc[j] = gc[j] + a1; }
-            }
-            workgroupBarrier();
-        }
-    }
-    let inv_n = 1.0 / f32(prm.n_lower);
-    let inv_m = 1.0 / f32(prm.n_upper);
-    for (var j = tid; j < D; j += WG) { su[j] = su[j] * inv_n; sr[j] = sr[j] * inv_n; gc[j] = gc[j] * inv_m; }
-}
-
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let alpha = sched(prm.alpha, k);
     let beta = sched(prm.beta, k);
@@ -55,7 +18,8 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     var jv_part = 0.0;
     var jv_old_part = 0.0;
     if (full) {
-        full_data_terms(tid, ln);
+        full_pass(tid, ln, false, true, true);
+        full_pass(tid, ln, true, true, false);
         for (var j = tid; j < D; j += WG) {
             mem[dy + j] = grad_y_g_at(j, su[j], sy[j]);
             mem[dv + j] = hvp_at(j, sr[j], sy[j], sv[j]) - gc[j];

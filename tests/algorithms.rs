@@ -272,6 +272,20 @@ fn oracle_counts_follow_the_algorithm_definitions() {
         (l.counts.grad_g, l.counts.hvp, l.counts.samples),
         (3 + 2 * 4, 3 + 2 * 4, 3 * 60 + 4 * 13)
     );
+    // vrbo, refreshed every 2 of 4 outer steps, 2 inner steps each, Q = 5: a refresh reads
+    // both sets once and the lower set for each of its 4 Hessian products; an inner step
+    // evaluates both points, each with 4 products, on 8 + 5 + 4 * 8 samples.
+    c.kind = AlgoKind::parse("vrbo").unwrap();
+    c.period = 2;
+    let l = run::<f64>(&c, &o, 0, 4, 0.0);
+    assert_eq!(
+        (l.counts.grad_g, l.counts.hvp, l.counts.samples),
+        (
+            2 + 8 * 2,
+            2 * 4 + 8 * 2 * 4,
+            2 * (60 + 4 * 40) + 8 * (8 + 5 + 4 * 8)
+        )
+    );
 }
 
 #[test]

@@ -603,6 +603,24 @@ fn bome_full_batch_ends_in_a_neighbourhood_that_shrinks_with_beta() {
 /// Steps of the variance-reduction test.
 const STEPS_VR: u64 = 6000;
 
+/// VRBO with full batches: its recursive corrections compare two y at the same x, so the
+/// x step's change stays in d_y until the next refresh; as x settles that error vanishes and
+/// it ends at the optimum within stocBiO's Neumann bias (Q = 50, eta = 0.25), refreshing
+/// every step or every fourth.
+#[test]
+fn vrbo_full_batch_converges_to_the_bilevel_optimum() {
+    for period in [1, 4] {
+        let mut c = full_batch(AlgoKind::parse("vrbo").unwrap());
+        c.alpha = Schedule::Constant(0.5);
+        c.beta = Schedule::Constant(0.25);
+        c.eta = 0.25;
+        c.terms = 50;
+        c.inner_steps = 10;
+        c.period = period;
+        check_reaches_optimum(&c, 200, 600, 1e-8);
+    }
+}
+
 impl Dense {
     /// The penalised problem F2SA solves at a fixed penalty lambda: y_lam(x) minimises
     /// f(y) + lam g(x, y), i.e. (G + lam H) y = e + lam (c + mu x) with G = A'^T A' / m and

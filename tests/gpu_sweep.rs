@@ -166,6 +166,15 @@ beta = 0.1
 gamma = 0.1
 batch = 16
 period = [0, 3]
+[[algo]]
+name = "vrbo"
+T = 2
+Q = 3
+eta = 0.2
+alpha = 0.05
+beta = 0.1
+batch = 16
+period = 4
 "#,
         log = steps / 4
     );

@@ -276,6 +276,9 @@ pub struct Algorithm {
     /// generator and set sizes; `None` for the others. Both engines add it, so their counts
     /// agree.
     pub extra_counts: Option<ExtraCountsFn>,
+    /// Outer steps between full-batch refreshes on sets of (n_lower, n_upper) samples, for
+    /// the methods that have them (srba, vrbo); the GPU kernels read it as `prm.period`.
+    pub refresh_period: Option<fn(&AlgoConfig, usize, usize) -> u64>,
     /// Inner iterates y^0..y^T a lane keeps per outer step (0: none).
     pub unrolled_iterates: fn(&AlgoConfig) -> usize,
     /// Floats a lane carries from step to step besides x, y and v, for its sizes:

@@ -116,4 +116,5 @@ registry! {
     SABA => super::methods::saba::SABA,
     BOME => super::methods::bome::BOME,
     SRBA => super::methods::srba::SRBA,
+    VRBO => super::methods::vrbo::VRBO,
 }

@@ -593,10 +593,10 @@ impl<'s> GpuRun<'s> {
                     rho: sched(&c.algo.rho),
                     delta_lambda: sched(&c.algo.delta_lambda),
                     lambda0: c.algo.lambda0 as f32,
-                    period: c
-                        .algo
-                        .period_len(study.data.sizes().lower, study.data.sizes().upper)
-                        .min(u32::MAX as u64) as u32,
+                    period: c.algo.kind.descriptor().refresh_period.map_or(0, |f| {
+                        f(&c.algo, study.data.sizes().lower, study.data.sizes().upper)
+                            .min(u32::MAX as u64) as u32
+                    }),
                     ..data.base
                 };
                 let params_buf = ctx.uniform_buffer("sbo step params", &params)?;

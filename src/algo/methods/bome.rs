@@ -137,6 +137,7 @@ pub(crate) static BOME: Algorithm = Algorithm {
         OracleCounts::new(t + 1, 1, 0, 0, (t + 1) * bl + bu)
     },
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {

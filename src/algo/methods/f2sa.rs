@@ -129,6 +129,7 @@ pub(crate) static F2SA: Algorithm = Algorithm {
         OracleCounts::new(2 * t, t, 0, 0, t * (2 * bl + bu))
     },
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |_| 0,
     memory: |_, _| 1,
     kernel: KernelSpec {

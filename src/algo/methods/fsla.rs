@@ -124,6 +124,7 @@ pub(crate) static FSLA: Algorithm = Algorithm {
     // Jacobian product at both points (it reads no samples).
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 2, 2 * bl + bu),
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |_| 0,
     memory: |_, s| 2 * s.p,
     kernel: KernelSpec {

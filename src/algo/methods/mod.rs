@@ -22,3 +22,4 @@ pub(crate) mod stocbio;
 pub(crate) mod sustain;
 pub(crate) mod tsgd;
 pub(crate) mod ttsa;
+pub(crate) mod vrbo;

@@ -199,6 +199,7 @@ pub(crate) static MRBO: Algorithm = Algorithm {
         OracleCounts::new(2, 2, 2 * h, 2, bl + bu + h * bl)
     },
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |_| 0,
     memory: |_, s| 2 * (s.p + s.d),
     kernel: KernelSpec {

@@ -151,6 +151,7 @@ pub(crate) static SRBA: Algorithm = Algorithm {
             OracleCounts::new(1, 1, 1, 1, 0)
         }
     }),
+    refresh_period: Some(|c, n, m| c.period_len(n, m)),
     unrolled_iterates: |_| 0,
     memory: |_, s| 2 * s.p + 4 * s.d,
     kernel: KernelSpec {

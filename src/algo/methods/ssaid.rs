@@ -121,6 +121,7 @@ pub(crate) static SSAID: Algorithm = Algorithm {
         OracleCounts::new(1, 1, 1, 1, (1 + c.independent_hvp_batch as u64) * bl + bu)
     },
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {

@@ -69,6 +69,7 @@ pub(crate) static SSGD: Algorithm = Algorithm {
     // Samples are counted when drawn: J shares the lower batch.
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {

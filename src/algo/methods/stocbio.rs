@@ -73,6 +73,7 @@ pub(crate) static STOCBIO: Algorithm = Algorithm {
         OracleCounts::new(t, 1, hvp, 1, t * bl + hvp * bl + bu)
     },
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |_| 0,
     memory: |_, _| 0,
     kernel: KernelSpec {

@@ -148,6 +148,7 @@ pub(crate) static TSGD: Algorithm = Algorithm {
     step_f32: step_tsgd::<f32>,
     nominal_counts: counts,
     extra_counts: None,
+    refresh_period: None,
     unrolled_iterates: |c| c.inner_steps + 1,
     memory: |_, _| 0,
     kernel: KernelSpec {
