@@ -199,6 +199,28 @@ pub(crate) fn truncated_neumann<T: Real>(
     p
 }
 
+/// stocBiO's series ([`neumann`]), or its random truncation ([`truncated_neumann`]) when
+/// `truncated`, into `out`: what stocbio/bsa and mrbo/sustain differ by.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn series<T: Real>(
+    truncated: bool,
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    k: u64,
+    x: &[T],
+    y: &[T],
+    b: &[T],
+    s: Neumann<'_, T>,
+    out: &mut [T],
+) {
+    if truncated {
+        truncated_neumann(cfg, o, rng, k, x, y, b, s, out);
+    } else {
+        neumann(cfg, o, rng, k, x, y, b, s, out);
+    }
+}
+
 /// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v), at the lane's
 /// current y and v (twin of `implicit_x_step` in `shaders/pass.wgsl`).
 pub(crate) fn implicit_x_step<T: Real>(o: &Oracles, lane: &mut LaneState<T>, alpha: T) {

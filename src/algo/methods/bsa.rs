@@ -12,15 +12,15 @@
 //! sequence shifted by one prologue. The Hessian products vary from step to step; both
 //! engines count the ones taken (replayed from the lane's generator on the GPU).
 
-use super::stocbio::STOCBIO;
+use super::stocbio::{multiloop_step, STOCBIO};
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{truncated_neumann, truncation, Neumann};
+use crate::algo::shared::truncation;
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
 use crate::rng::LaneRng;
 
-/// BSA's outer step (ttsa's with D = 1).
+/// BSA's outer step (ttsa's with D = 1): stocbio's with the truncated series.
 pub(crate) fn step<T: Real>(
     cfg: &AlgoConfig,
     o: &Oracles,
@@ -28,28 +28,7 @@ pub(crate) fn step<T: Real>(
     lane: &mut LaneState<T>,
     _: &mut OracleCounts,
 ) {
-    let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
-    crate::algo::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
-    let ws = &mut lane.ws;
-    let scratch = Neumann {
-        r: &mut ws.r,
-        hv: &mut ws.hv,
-        idx: &mut ws.idx_extra,
-    };
-    truncated_neumann(
-        cfg,
-        o,
-        rng,
-        k,
-        &lane.x,
-        &lane.y,
-        &ws.u,
-        scratch,
-        &mut lane.v,
-    );
-    crate::algo::shared::implicit_x_step(o, lane, alpha);
+    multiloop_step(cfg, o, rng, lane, true);
 }
 
 /// The random counts of a randomly truncated series at step k: p Hessian products.

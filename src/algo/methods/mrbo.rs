@@ -20,7 +20,7 @@
 //! nominal: both points every step (the first step evaluates one).
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, neumann, sub_scaled, truncated_neumann, Neumann};
+use crate::algo::shared::{draw, series, sub_scaled, Neumann};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -143,27 +143,6 @@ pub(crate) fn momentum_step<T: Real>(
     yp.copy_from_slice(&lane.y);
     sub_scaled(&mut lane.y, beta, my);
     sub_scaled(&mut lane.x, alpha, mx);
-}
-
-/// stocBiO's series, or its random truncation (sustain), into `out`.
-#[allow(clippy::too_many_arguments)]
-fn series<T: Real>(
-    truncated: bool,
-    cfg: &AlgoConfig,
-    o: &Oracles,
-    rng: &LaneRng,
-    k: u64,
-    x: &[T],
-    y: &[T],
-    b: &[T],
-    s: Neumann<'_, T>,
-    out: &mut [T],
-) {
-    if truncated {
-        truncated_neumann(cfg, o, rng, k, x, y, b, s, out);
-    } else {
-        neumann(cfg, o, rng, k, x, y, b, s, out);
-    }
 }
 
 pub(crate) static MRBO: Algorithm = Algorithm {

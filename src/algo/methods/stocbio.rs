@@ -7,7 +7,7 @@
 use crate::algo::descriptor::{
     Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting::*, Theory,
 };
-use crate::algo::shared::{multiloop_work, neumann, Neumann};
+use crate::algo::shared::{multiloop_work, series, Neumann};
 use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -20,6 +20,18 @@ fn step<T: Real>(
     lane: &mut LaneState<T>,
     _: &mut OracleCounts,
 ) {
+    multiloop_step(cfg, o, rng, lane, false);
+}
+
+/// The multi-loop step: D inner steps, grad_y f, the series (randomly truncated for bsa
+/// and ttsa), the x step.
+pub(crate) fn multiloop_step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    truncated: bool,
+) {
     let k = lane.t;
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
@@ -31,17 +43,8 @@ fn step<T: Real>(
         hv: &mut ws.hv,
         idx: &mut ws.idx_extra,
     };
-    neumann(
-        cfg,
-        o,
-        rng,
-        k,
-        &lane.x,
-        &lane.y,
-        &ws.u,
-        scratch,
-        &mut lane.v,
-    );
+    let (x, y) = (&lane.x, &lane.y);
+    series(truncated, cfg, o, rng, k, x, y, &ws.u, scratch, &mut lane.v);
 
     crate::algo::shared::implicit_x_step(o, lane, alpha);
 }

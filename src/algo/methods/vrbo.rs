@@ -23,7 +23,7 @@
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
 use crate::algo::shared::{draw, neumann, sub_scaled, Neumann};
-use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
+use crate::algo::{work, AlgoConfig, BatchSize, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
 use crate::real::Real;
 use crate::rng::{stream, LaneRng};
@@ -65,14 +65,25 @@ fn step<T: Real>(
     if k.is_multiple_of(refresh_every(cfg, n, m)) {
         o.grad_y_g(&lane.x, &lane.y, Batch::Full, dy);
         o.grad_y_f(&lane.x, &lane.y, Batch::Full, &mut ws.u);
-        full_neumann(
-            cfg,
+        // stocBiO's series with the full lower set's Hessian (a full batch draws nothing).
+        let full = AlgoConfig {
+            batch_lower: BatchSize::Full,
+            ..cfg.clone()
+        };
+        let scratch = Neumann {
+            r: &mut ws.r,
+            hv: &mut ws.hv,
+            idx: &mut ws.idx_extra,
+        };
+        neumann(
+            &full,
             o,
+            rng,
+            k,
             &lane.x,
             &lane.y,
             &ws.u,
-            &mut ws.r,
-            &mut ws.hv,
+            scratch,
             &mut lane.v,
         );
         x_direction(o, &lane.x, &lane.y, &lane.v, dx, &mut ws.jv);
@@ -139,32 +150,6 @@ fn step<T: Real>(
         yo.copy_from_slice(&lane.y);
         sub_scaled(&mut lane.y, beta, dy);
     }
-}
-
-/// stocBiO's Q-term series with the full lower set's Hessian (the refresh step):
-/// r = b; s = r; Q - 1 times r -= eta H r, s += r; out = eta s.
-#[allow(clippy::too_many_arguments)]
-fn full_neumann<T: Real>(
-    cfg: &AlgoConfig,
-    o: &Oracles,
-    x: &[T],
-    y: &[T],
-    b: &[T],
-    r: &mut [T],
-    hv: &mut [T],
-    out: &mut [T],
-) {
-    let eta = T::of(cfg.eta);
-    r.copy_from_slice(b);
-    out.copy_from_slice(r);
-    for _ in 1..cfg.terms {
-        o.hvp(x, y, r, Batch::Full, hv);
-        sub_scaled(r, eta, hv);
-        for (o, r) in out.iter_mut().zip(r.iter()) {
-            *o += *r;
-        }
-    }
-    out.iter_mut().for_each(|o| *o *= eta);
 }
 
 pub(crate) static VRBO: Algorithm = Algorithm {
