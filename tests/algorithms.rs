@@ -18,6 +18,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         lam_y: 0.05,
         nu: 0.1,
         x_box: None,
+        classes: 0,
     }
 }
 
@@ -134,6 +135,7 @@ fn aid_cg_full_batch_reaches_the_closed_form_optimum() {
             lam_y: 0.0,
             nu: 0.1,
             x_box: None,
+            classes: 0,
         };
         let o = Oracles {
             spec: &s,

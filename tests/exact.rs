@@ -22,6 +22,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape, lam_y: f64, nu: f64) 
         lam_y,
         nu,
         x_box: None,
+        classes: 0,
     }
 }
 
@@ -114,7 +115,7 @@ fn closed_form_and_newton_match_dense_solves() {
         let x = g.vec(s.p(D), -1.0, 1.0);
         let y = solve_inner(&s, data.view(), &x, &[0.0; D], TOL).unwrap();
         let diag = vec![s.mu + s.lam_y; D];
-        let extra: Vec<f64> = (0..D).map(|j| s.mu * x[s.k(j)]).collect();
+        let extra: Vec<f64> = (0..D).map(|j| s.mu * x[s.k(j, D)]).collect();
         let want = dense_ridge(&data, &diag, &extra);
         for j in 0..D {
             assert!(
@@ -128,7 +129,7 @@ fn closed_form_and_newton_match_dense_solves() {
         let s = spec(Loss::Squared, Coupling::Logweight, hyper, 0.3, 0.1);
         let x = g.vec(s.p(D), -1.0, 1.0);
         let y = solve_inner(&s, data.view(), &x, &g.vec(D, -3.0, 3.0), TOL).unwrap();
-        let diag: Vec<f64> = (0..D).map(|j| x[s.k(j)].exp() + s.lam_y).collect();
+        let diag: Vec<f64> = (0..D).map(|j| x[s.k(j, D)].exp() + s.lam_y).collect();
         let want = dense_ridge(&data, &diag, &[0.0; D]);
         for j in 0..D {
             assert!(
@@ -312,6 +313,7 @@ fn quadratic_constants_match_closed_forms() {
         lam_y: 0.0,
         nu,
         x_box: None,
+        classes: 0,
     };
     let c = quadratic_constants(&spec, lower.view(), upper.view()).unwrap();
     let close = |what: &str, got: f64, want: f64| {

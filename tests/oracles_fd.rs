@@ -31,6 +31,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         lam_y: 0.3,
         nu: 0.2,
         x_box: None,
+        classes: 0,
     }
 }
 
@@ -76,6 +77,7 @@ fn naive_loss(loss: Loss, z: f64, b: f64) -> f64 {
     match loss {
         Loss::Squared => 0.5 * (z - b) * (z - b),
         Loss::Logistic => (1.0 + (-b * z).exp()).ln(),
+        Loss::Multinomial => unreachable!("tests/multinomial.rs covers the multiclass loss"),
     }
 }
 
@@ -348,8 +350,8 @@ fn replacement_is_seen_by_every_oracle() {
                     assert_ne!(run(&o_base).0, rv.0, "{label}: replacement had no effect");
                 }
                 assert_eq!(
-                    accuracy(o_view.lower, &c.y),
-                    accuracy(o_phys.lower, &c.y),
+                    accuracy(o_view.spec, o_view.lower, &c.y),
+                    accuracy(o_phys.spec, o_phys.lower, &c.y),
                     "{label}: accuracy"
                 );
             }
@@ -481,12 +483,13 @@ fn accuracy_counts_zero_margin_as_wrong() {
         vec![1.0, 1.0, -1.0, 1.0],
     )
     .unwrap();
+    let s = spec(Loss::Logistic, Coupling::Logweight, HyperShape::PerFeature);
     // z = [1, 0, -1, 0] for y = (1, 1)... with y = (1, 0): z = [1, 0, -1, 1].
-    let acc = accuracy(data.view(), &[1.0f64, 0.0]);
+    let acc = accuracy(&s, data.view(), &[1.0f64, 0.0]);
     assert!((acc - 0.75).abs() < 1e-15, "accuracy {acc}");
-    let acc = accuracy(data.view(), &[1.0f64, 1.0]);
+    let acc = accuracy(&s, data.view(), &[1.0f64, 1.0]);
     // z = [1, 1, -1, 0]: samples 0, 1, 2 right, 3 has z = 0 -> wrong.
     assert!((acc - 0.75).abs() < 1e-15, "accuracy {acc}");
-    let acc = accuracy(data.view(), &[0.0f64, 0.0]);
+    let acc = accuracy(&s, data.view(), &[0.0f64, 0.0]);
     assert_eq!(acc, 0.0);
 }

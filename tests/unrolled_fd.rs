@@ -62,6 +62,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         // nu > 0 and x away from 0: the direct term grad_x f = nu x is visible.
         nu: 0.1,
         x_box: None,
+        classes: 0,
     }
 }
 
@@ -86,18 +87,21 @@ fn loss(l: Loss, z: f64, b: f64) -> f64 {
             let t = -b * z;
             t.max(0.0) + (-t.abs()).exp().ln_1p()
         }
+        Loss::Multinomial => unreachable!("this reference has one output per sample"),
     }
 }
 fn loss_d1(l: Loss, z: f64, b: f64) -> f64 {
     match l {
         Loss::Squared => z - b,
         Loss::Logistic => -b * sigmoid(-b * z),
+        Loss::Multinomial => unreachable!("this reference has one output per sample"),
     }
 }
 fn loss_d2(l: Loss, z: f64, b: f64) -> f64 {
     match l {
         Loss::Squared => 1.0,
         Loss::Logistic => sigmoid(b * z) * sigmoid(-b * z),
+        Loss::Multinomial => unreachable!("this reference has one output per sample"),
     }
 }
 
@@ -160,14 +164,14 @@ impl Reference<'_> {
     fn p(&self) -> usize {
         match self.s.hyper {
             HyperShape::PerFeature => D,
-            HyperShape::Scalar => 1,
+            HyperShape::Scalar | HyperShape::PerClass => 1,
         }
     }
     /// The hyperparameter coordinate feature j is coupled to.
     fn k(&self, j: usize) -> usize {
         match self.s.hyper {
             HyperShape::PerFeature => j,
-            HyperShape::Scalar => 0,
+            HyperShape::Scalar | HyperShape::PerClass => 0,
         }
     }
 

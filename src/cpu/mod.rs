@@ -10,7 +10,7 @@ use crate::algo::{advance, LaneState, StepReal};
 use crate::data::DataView;
 use crate::error::{Result, SboError};
 use crate::metrics::sq_dist;
-use crate::problem::{accuracy, data_loss, Loss, Oracles};
+use crate::problem::{accuracy, data_loss, Oracles};
 use crate::rng::LaneRng;
 use crate::run::{
     neighbour_replacements, DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState,
@@ -190,7 +190,7 @@ impl<T: StepReal> Group<'_, T> {
         let spec = &study.spec;
         let base_diverged = self.diverged_at[0].is_some();
         let measure = !base_diverged;
-        let logistic = spec.loss == Loss::Logistic;
+        let logistic = spec.loss.is_classification();
         let test = self.test;
         GroupRecord {
             base_diverged,
@@ -216,12 +216,12 @@ impl<T: StepReal> Group<'_, T> {
                 f64::NAN
             },
             val_accuracy: if measure && logistic {
-                accuracy(base.upper, &b.y)
+                accuracy(spec, base.upper, &b.y)
             } else {
                 f64::NAN
             },
             test_accuracy: if measure && logistic {
-                accuracy(test, &b.y)
+                accuracy(spec, test, &b.y)
             } else {
                 f64::NAN
             },

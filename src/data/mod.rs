@@ -1,10 +1,12 @@
-//! Datasets: dense f32 storage, readers for LIBSVM and CSV files, deterministic splits into
-//! lower / upper / test / replacement pool, and the synthetic `quadratic` generator.
+//! Datasets: dense f32 storage, readers for LIBSVM, CSV and IDX (MNIST) files, deterministic
+//! splits into lower / upper / test / replacement pool, and the synthetic `quadratic` generator.
 //!
 //! Owns: datasets and their files. Must not know: problems, algorithms, sweeps.
 
+pub mod classes;
 pub mod csv;
 mod dataset;
+pub mod idx;
 pub mod libsvm;
 pub mod sets;
 pub mod split;

@@ -7,13 +7,18 @@
 //! each seed has its own maps (a fresh split of a real dataset, or a fresh synthetic sample
 //! stacked into the table), so averages over seeds estimate expectations over the dataset too,
 //! as the definitions of on-average stability and of the generalization gap take them.
-use crate::data::split::seeded_permutation;
+use crate::data::split::{seeded_permutation, uniform_below};
 use crate::data::{DataView, Dataset, Splits};
 use crate::error::{Result, SboError};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// The ChaCha stream of `data.corrupt`'s choice of samples: one no split or synthetic draw
 /// uses.
 pub const CORRUPT_STREAM: u64 = 5;
+
+/// The stream of the new classes of corrupted multiclass samples.
+pub const CORRUPT_CLASS_STREAM: u64 = 6;
 
 /// Which rows of the table make each set of one seed, in the set's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -87,6 +92,9 @@ pub struct StudyData {
     /// Per slot (as [`StudyData::slots`]), the positions in the lower set whose labels
     /// [`StudyData::corrupt_lower`] flipped, ascending; empty without corruption.
     corrupted: Vec<Vec<u32>>,
+    /// Multiclass data: the file label of each class (class c was written `classes[c]`); empty
+    /// when labels are not classes 0..C-1.
+    pub classes: Vec<f32>,
 }
 
 impl StudyData {
@@ -97,6 +105,7 @@ impl StudyData {
             table,
             maps: SeedMaps::Shared(maps),
             corrupted: Vec::new(),
+            classes: Vec::new(),
         })
     }
 
@@ -113,6 +122,7 @@ impl StudyData {
             table,
             maps: SeedMaps::PerSeed { first, maps },
             corrupted: Vec::new(),
+            classes: Vec::new(),
         })
     }
 
@@ -205,7 +215,8 @@ impl StudyData {
     }
 
     /// Flips the labels of a fraction `rate` of each slot's lower set (round(rate n_lower)
-    /// samples; labels in {-1, +1}): the noisy training set of data hyper-cleaning. Slot k's
+    /// samples; labels in {-1, +1}, or with [`StudyData::classes`] set, a uniformly drawn
+    /// other class): the noisy training set of data hyper-cleaning. Slot k's
     /// positions are the first ones of a permutation of the lower set on `seed_of_slot(k)`,
     /// ChaCha stream [`CORRUPT_STREAM`] (splits use 0-3, the synthetic generator 0-4, so the
     /// choice is independent of the data). The table is shared by every seed's sets, so a
@@ -213,6 +224,7 @@ impl StudyData {
     /// points at the copy: no other set, and no other seed, sees the flip. The validation,
     /// pool and test sets stay clean.
     pub fn corrupt_lower(&mut self, rate: f64, seed_of_slot: impl Fn(usize) -> u64) -> Result<()> {
+        let classes = self.classes.len();
         if !(0.0..=1.0).contains(&rate) {
             return Err(SboError::config(
                 "data.corrupt",
@@ -228,24 +240,33 @@ impl StudyData {
         };
         let mut corrupted = Vec::with_capacity(slots.len());
         for (slot, m) in slots.iter_mut().enumerate() {
-            let mut pos: Vec<u32> = seeded_permutation(n_lower, seed_of_slot(slot), CORRUPT_STREAM)
-                [..k]
+            let seed = seed_of_slot(slot);
+            let mut pos: Vec<u32> = seeded_permutation(n_lower, seed, CORRUPT_STREAM)[..k]
                 .iter()
                 .map(|&i| i as u32)
                 .collect();
             pos.sort_unstable();
+            // Multiclass: each corrupted sample gets one of the other C - 1 classes, uniformly
+            // (a stream of its own, so the choice of samples is the binary one).
+            let mut other = ChaCha8Rng::seed_from_u64(seed);
+            other.set_stream(CORRUPT_CLASS_STREAM);
             for &i in &pos {
                 let r = m.lower[i as usize] as usize;
                 let label = self.table.labels[r];
-                if label != 1.0 && label != -1.0 {
+                let new = if classes >= 2 {
+                    let shift = 1 + uniform_below(&mut other, classes as u64 - 1) as usize;
+                    ((label as usize + shift) % classes) as f32
+                } else if label == 1.0 || label == -1.0 {
+                    -label
+                } else {
                     return Err(SboError::config(
                         "data.corrupt",
                         format!("flips labels in {{-1, +1}}; a lower sample has label {label}"),
                     ));
-                }
+                };
                 let copy = u32::try_from(self.table.n).map_err(|_| too_many_rows(self.table.n))?;
                 self.table.features.extend_from_within(r * d..(r + 1) * d);
-                self.table.labels.push(-label);
+                self.table.labels.push(new);
                 self.table.n += 1;
                 m.lower[i as usize] = copy;
             }

@@ -91,13 +91,13 @@ pub fn upload_data(ctx: &GpuContext, study: &Study) -> Result<DeviceData> {
     let table = &data.table;
     if table
         .n
-        .checked_mul(study.d())
+        .checked_mul(study.features())
         .is_none_or(|v| v > u32::MAX as usize)
     {
         return Err(SboError::GpuLimit {
             what: "the data table".into(),
             limit: "32-bit row offsets",
-            need: (table.n as u64).saturating_mul(study.d() as u64),
+            need: (table.n as u64).saturating_mul(study.features() as u64),
             max: u32::MAX as u64,
         });
     }

@@ -153,6 +153,8 @@ pub fn loss_code(l: Loss) -> u32 {
     match l {
         Loss::Squared => 0,
         Loss::Logistic => 1,
+        // No kernel reads it: the engine refuses multinomial problems before building one.
+        Loss::Multinomial => 2,
     }
 }
 
@@ -171,6 +173,7 @@ pub fn hyper_code(h: HyperShape) -> u32 {
     match h {
         HyperShape::PerFeature => 0,
         HyperShape::Scalar => 1,
+        HyperShape::PerClass => 2,
     }
 }
 

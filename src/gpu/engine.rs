@@ -15,6 +15,7 @@ use super::shader::compose;
 use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, Dims, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
+use crate::problem::Loss;
 use crate::rng::LaneRng;
 use crate::run::{
     DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState, GroupRecord, LaneSnapshot,
@@ -110,6 +111,14 @@ impl Engine for GpuEngine {
     }
 
     fn check(&self, study: &Study) -> Result<()> {
+        if study.spec.loss == Loss::Multinomial {
+            // A lane keeps y (C d floats) in workgroup memory, which MNIST's 7,840 weights
+            // overflow; multiclass problems need the global-memory kernel family (issue 14).
+            return Err(SboError::config(
+                "problem.loss",
+                "the GPU backend does not run the multinomial loss yet: use --backend cpu",
+            ));
+        }
         let wg = workgroup_size(study, &self.opts);
         check_workgroup(&self.ctx, wg)?;
         check_steps(study)?;
@@ -129,7 +138,7 @@ impl Engine for GpuEngine {
                 "the lanes' memory (momentum, previous iterates)",
                 mem_floats(study) as u64 * 4,
             ),
-            ("the data table", table * study.d() as u64 * 4),
+            ("the data table", table * study.features() as u64 * 4),
             (
                 "the row maps (lower run.seeds or give data.n_test)",
                 maps * 4,

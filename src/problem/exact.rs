@@ -4,7 +4,7 @@
 //! Everything here works on the full lower/upper sets with dense d x d matrices (nalgebra).
 use crate::data::DataView;
 use crate::error::{Result, SboError};
-use crate::problem::{coupling, loss, Batch, HyperShape, Oracles, ProblemSpec};
+use crate::problem::{coupling, loss, Batch, HyperShape, Loss, Oracles, ProblemSpec};
 use nalgebra::{DMatrix, DVector};
 
 /// Maximal number of Newton iterations of [`solve_inner`].
@@ -24,11 +24,11 @@ pub struct ExactHypergradient {
 }
 
 fn check_dims(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> Result<()> {
-    let d = lower.d();
-    if x.len() != spec.p(d) {
+    let d = spec.y_len(lower.d());
+    if x.len() != spec.p(lower.d()) {
         return Err(SboError::Dimension {
             what: "x (hyperparameters)".into(),
-            expected: spec.p(d),
+            expected: spec.p(lower.d()),
             got: x.len(),
         });
     }
@@ -46,36 +46,76 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|a| a * a).sum::<f64>().sqrt()
 }
 
-/// The full lower Hessian grad2_yy g(x, y) = (1/n) sum_i l''(a_i.y, b_i) a_i a_i^T
-/// + diag(d2r/dy2(j) + lam_y), dense d x d, f64.
+/// The full lower Hessian, dense d x d, f64: grad2_yy g(x, y) = (1/n) sum_i l''(a_i.y, b_i)
+/// a_i a_i^T plus diag(d2r/dy2(j) + lam_y). Multinomial (C classes, y class-major): block
+/// (c, c') of the data term is (1/n) sum_i (p_ic [c = c'] - p_ic p_ic') a_i a_i^T.
 pub fn full_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> DMatrix<f64> {
-    let (n, d) = (lower.n(), lower.d());
-    // Rows scaled by sqrt(l'') (l'' >= 0 for every loss), then H = W^T W / n.
-    let mut w = DMatrix::<f64>::zeros(n, d);
-    for i in 0..n {
-        let (row, b) = lower.sample(i);
-        let z: f64 = row.iter().zip(y).map(|(a, yj)| *a as f64 * yj).sum();
-        let s = loss::d2(spec.loss, z, b as f64).max(0.0).sqrt();
-        for (j, a) in row.iter().enumerate() {
-            w[(i, j)] = s * *a as f64;
+    let (n, f) = (lower.n(), lower.d());
+    let mut h = if spec.loss == Loss::Multinomial {
+        multinomial_data_hessian(spec.outputs(), lower, y)
+    } else {
+        // Rows scaled by sqrt(l'') (l'' >= 0 for every loss), then H = W^T W / n.
+        let mut w = DMatrix::<f64>::zeros(n, f);
+        for i in 0..n {
+            let (row, b) = lower.sample(i);
+            let z: f64 = row.iter().zip(y).map(|(a, yj)| *a as f64 * yj).sum();
+            let s = loss::d2(spec.loss, z, b as f64).max(0.0).sqrt();
+            for (j, a) in row.iter().enumerate() {
+                w[(i, j)] = s * *a as f64;
+            }
         }
-    }
-    let mut h = w.tr_mul(&w);
+        w.tr_mul(&w)
+    };
     if n > 0 {
         h /= n as f64;
     }
-    for j in 0..d {
-        h[(j, j)] += coupling::dyy(spec.coupling, spec.mu, x[spec.k(j)], y[j]) + spec.lam_y;
+    for j in 0..y.len() {
+        h[(j, j)] += coupling::dyy(spec.coupling, spec.mu, x[spec.k(j, f)], y[j]) + spec.lam_y;
     }
     h
 }
 
-/// The cross derivative J = grad2_xy g(x, y) as a dense p x d matrix: J[k(j), j] = d2r/dxdy(j).
-pub fn cross_matrix(spec: &ProblemSpec, x: &[f64], y: &[f64]) -> DMatrix<f64> {
+/// sum_i S_i (x) a_i a_i^T with S_i = diag(p_i) - p_i p_i^T, written entry by entry from the
+/// definition (no factorisation), so that it checks the oracles' per-sample algebra.
+fn multinomial_data_hessian(classes: usize, lower: DataView, y: &[f64]) -> DMatrix<f64> {
+    let f = lower.d();
+    let mut h = DMatrix::<f64>::zeros(classes * f, classes * f);
+    let mut p = vec![0.0; classes];
+    for i in 0..lower.n() {
+        let (row, _) = lower.sample(i);
+        for (c, pc) in p.iter_mut().enumerate() {
+            *pc = row
+                .iter()
+                .zip(&y[c * f..(c + 1) * f])
+                .map(|(a, w)| *a as f64 * w)
+                .sum();
+        }
+        let m = p.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = p.iter().map(|z| (z - m).exp()).sum();
+        for pc in p.iter_mut() {
+            *pc = (*pc - m).exp() / s;
+        }
+        for c in 0..classes {
+            for c2 in 0..classes {
+                let sc = if c == c2 { p[c] } else { 0.0 } - p[c] * p[c2];
+                for (j, a) in row.iter().enumerate() {
+                    for (j2, a2) in row.iter().enumerate() {
+                        h[(c * f + j, c2 * f + j2)] += sc * *a as f64 * *a2 as f64;
+                    }
+                }
+            }
+        }
+    }
+    h
+}
+
+/// The cross derivative J = grad2_xy g(x, y) as a dense p x d matrix: J[k(j), j] = d2r/dxdy(j),
+/// for data with `features` columns.
+pub fn cross_matrix(spec: &ProblemSpec, features: usize, x: &[f64], y: &[f64]) -> DMatrix<f64> {
     let d = y.len();
-    let mut j_mat = DMatrix::<f64>::zeros(spec.p(d), d);
+    let mut j_mat = DMatrix::<f64>::zeros(spec.p(features), d);
     for (j, &yj) in y.iter().enumerate() {
-        let k = spec.k(j);
+        let k = spec.k(j, features);
         j_mat[(k, j)] += coupling::dxy(spec.coupling, spec.mu, x[k], yj);
     }
     j_mat
@@ -157,7 +197,7 @@ pub fn solve_inner(
 ) -> Result<Vec<f64>> {
     check_dims(spec, lower, x, y0)?;
     let what = "solve_inner";
-    let d = lower.d();
+    let d = spec.y_len(lower.d());
     let o = Oracles {
         spec,
         lower,
@@ -188,7 +228,7 @@ pub fn solve_inner(
             rhs /= lower.n() as f64;
         }
         for j in 0..d {
-            rhs[j] += spec.mu * x[spec.k(j)];
+            rhs[j] += spec.mu * x[spec.k(j, lower.d())];
         }
         let sol = match h.clone().cholesky() {
             Some(ch) => ch.solve(&rhs),
@@ -287,7 +327,7 @@ pub fn hypergradient(
         });
     }
     let y = solve_inner(spec, lower, x, y0, tol)?;
-    let (d, p) = (lower.d(), spec.p(lower.d()));
+    let (d, p) = (spec.y_len(lower.d()), spec.p(lower.d()));
     let o = Oracles { spec, lower, upper };
     let h = full_hessian(spec, lower, x, &y);
     let mut gf = vec![0.0; d];
@@ -392,7 +432,8 @@ fn solve_quadratic(spec: &ProblemSpec, lower: DataView, upper: DataView) -> Resu
     let c = a.tr_mul(&b) / n;
     let pmat = match spec.hyper {
         HyperShape::PerFeature => DMatrix::<f64>::identity(d, d),
-        HyperShape::Scalar => DMatrix::<f64>::from_element(d, 1, 1.0),
+        // One output: a per-class x is the scalar one (validation refuses it off multinomial).
+        HyperShape::Scalar | HyperShape::PerClass => DMatrix::<f64>::from_element(d, 1, 1.0),
     };
     // [y0 | K] = M^-1 [c | mu P], one factorisation.
     let mut rhs = DMatrix::<f64>::zeros(d, 1 + p);

@@ -31,6 +31,8 @@ pub fn value<T: Real>(loss: Loss, z: T, b: T) -> T {
             T::of(0.5) * r * r
         }
         Loss::Logistic => softplus(-b * z),
+        // A class-score loss: see `multiclass`. NaN makes a scalar misuse visible.
+        Loss::Multinomial => T::nan(),
     }
 }
 
@@ -40,6 +42,7 @@ pub fn d1<T: Real>(loss: Loss, z: T, b: T) -> T {
     match loss {
         Loss::Squared => z - b,
         Loss::Logistic => -b * sigmoid(-b * z),
+        Loss::Multinomial => T::nan(),
     }
 }
 
@@ -53,5 +56,6 @@ pub fn d2<T: Real>(loss: Loss, z: T, b: T) -> T {
             T::one()
         }
         Loss::Logistic => sigmoid(z) * sigmoid(-z),
+        Loss::Multinomial => T::nan(),
     }
 }

@@ -6,6 +6,7 @@
 pub mod coupling;
 pub mod exact;
 pub mod loss;
+pub mod multiclass;
 mod oracles;
 
 pub use oracles::{accuracy, data_loss, Batch, Oracles};
@@ -21,7 +22,21 @@ pub enum Loss {
     Squared,
     /// l = log(1 + exp(-b z)), b in {-1, +1}
     Logistic,
+    /// Softmax cross-entropy over C classes: l = logsumexp(z) - z_b with z = (a . y_c)_c in
+    /// R^C and b in {0, ..., C - 1}; y holds one weight vector per class.
+    Multinomial,
 }
+
+impl Loss {
+    /// Whether labels are classes (accuracy is measured, `data.corrupt` applies).
+    pub fn is_classification(&self) -> bool {
+        matches!(self, Loss::Logistic | Loss::Multinomial)
+    }
+}
+
+/// Most classes a multinomial problem may have: the oracles keep a sample's class scores on
+/// the stack, so that they stay allocation-free.
+pub const MAX_CLASSES: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,6 +59,9 @@ pub enum HyperShape {
     PerFeature,
     /// One hyperparameter shared by all features, p = 1.
     Scalar,
+    /// One hyperparameter per class (multinomial loss), p = C: it acts on that class's
+    /// weight vector.
+    PerClass,
 }
 
 /// A problem configuration: what g and f are, independent of the data.
@@ -61,6 +79,14 @@ pub struct ProblemSpec {
     /// log ridge weight in [-12, 12]). The exact metrics stay the unconstrained grad F.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_box: Option<[f64; 2]>,
+    /// Number of classes C of the multinomial loss (0 for the other losses). Found from the
+    /// training labels when the config leaves it out; recorded in the resolved config.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub classes: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 /// The problem families of the stability theory (DESIGN section 2).
@@ -99,6 +125,7 @@ impl Preset {
                 lam_y: 0.0,
                 nu: 0.1,
                 x_box: None,
+                classes: 0,
             },
             Preset::CC => ProblemSpec {
                 loss: Loss::Logistic,
@@ -108,6 +135,7 @@ impl Preset {
                 lam_y: 0.0,
                 nu: 0.0,
                 x_box: None,
+                classes: 0,
             },
             Preset::NcNc => ProblemSpec {
                 loss: Loss::Logistic,
@@ -117,6 +145,7 @@ impl Preset {
                 lam_y: 0.0,
                 nu: 0.0,
                 x_box: None,
+                classes: 0,
             },
         }
     }
@@ -159,20 +188,45 @@ impl ProblemSpec {
         }
     }
 
-    /// Dimension of x for a d-dimensional y.
-    pub fn p(&self, d: usize) -> usize {
-        match self.hyper {
-            HyperShape::PerFeature => d,
-            HyperShape::Scalar => 1,
+    /// Outputs of the model per sample: C for the multinomial loss, else 1.
+    #[inline(always)]
+    pub fn outputs(&self) -> usize {
+        if self.loss == Loss::Multinomial {
+            self.classes.max(1)
+        } else {
+            1
         }
     }
 
-    /// Index of the hyperparameter coupled to coordinate j of y.
-    #[inline(always)]
-    pub fn k(&self, j: usize) -> usize {
+    /// Length of y for data with `features` columns: one weight vector per output, stored
+    /// class after class (y_c = y[c F .. (c + 1) F]), so a class score is one contiguous dot
+    /// product with a row.
+    pub fn y_len(&self, features: usize) -> usize {
+        features * self.outputs()
+    }
+
+    /// Dimension of x for data with `features` columns.
+    pub fn p(&self, features: usize) -> usize {
         match self.hyper {
-            HyperShape::PerFeature => j,
+            HyperShape::PerFeature => features,
+            HyperShape::Scalar => 1,
+            HyperShape::PerClass => self.outputs(),
+        }
+    }
+
+    /// Index of the hyperparameter coupled to coordinate j of y (class j / F, feature j % F).
+    #[inline(always)]
+    pub fn k(&self, j: usize, features: usize) -> usize {
+        match self.hyper {
+            HyperShape::PerFeature => {
+                if j < features {
+                    j
+                } else {
+                    j % features
+                }
+            }
             HyperShape::Scalar => 0,
+            HyperShape::PerClass => j / features.max(1),
         }
     }
 
@@ -195,6 +249,27 @@ impl ProblemSpec {
             return Err(SboError::config(
                 "problem.mu",
                 "the prior coupling needs mu > 0 (or lam_y > 0) for a well-posed lower level",
+            ));
+        }
+        if self.loss == Loss::Multinomial && (self.classes == 1 || self.classes > MAX_CLASSES) {
+            return Err(SboError::config(
+                "problem.classes",
+                format!(
+                    "the multinomial loss needs 2 to {MAX_CLASSES} classes, got {}",
+                    self.classes
+                ),
+            ));
+        }
+        if self.loss != Loss::Multinomial && self.classes != 0 {
+            return Err(SboError::config(
+                "problem.classes",
+                "only the multinomial loss has classes (logistic labels are two classes, -1/+1)",
+            ));
+        }
+        if self.hyper == HyperShape::PerClass && self.loss != Loss::Multinomial {
+            return Err(SboError::config(
+                "problem.hyper",
+                "per_class hyperparameters need the multinomial loss",
             ));
         }
         if let Some([lo, hi]) = self.x_box {

@@ -7,7 +7,7 @@
 //! Data rows are f32 and converted to `T` per element; samples are always read through
 //! [`DataView::sample`], so a neighbour lane sees its replaced row.
 use crate::data::DataView;
-use crate::problem::{coupling, loss, ProblemSpec};
+use crate::problem::{coupling, loss, multiclass, Loss, ProblemSpec, MAX_CLASSES};
 use crate::real::{axpy_row, dot_row, Real};
 
 /// Which samples an oracle averages over.
@@ -83,6 +83,59 @@ fn dot_row_f64<T: Real>(row: &[f32], v: &[T]) -> f64 {
     s
 }
 
+/// The multinomial data pass: per sample of the batch, the class scores z_c = a . y_c (and
+/// u_c = a . v_c when `v` is given), turned by `coef(z, u, class)` in place into per-class
+/// coefficients, then added as z_c a into block c of `out1` and u_c a into block c of `out2`
+/// (not yet divided by |B|). Sums run in sample order, then feature order, as the binary pass.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn multi_sums<T: Real>(
+    set: DataView,
+    batch: Batch,
+    classes: usize,
+    y: &[T],
+    v: Option<&[T]>,
+    mut out1: Option<&mut [T]>,
+    mut out2: Option<&mut [T]>,
+    mut coef: impl FnMut(&mut [T], &mut [T], usize),
+) {
+    let f = set.d();
+    if let Some(o) = out1.as_deref_mut() {
+        o.fill(T::zero());
+    }
+    if let Some(o) = out2.as_deref_mut() {
+        o.fill(T::zero());
+    }
+    let mut zs = [T::zero(); MAX_CLASSES];
+    let mut us = [T::zero(); MAX_CLASSES];
+    let (z, u) = (&mut zs[..classes], &mut us[..classes]);
+    for_each_sample(set, batch, |row, b| {
+        for c in 0..classes {
+            z[c] = dot_row(row, &y[c * f..(c + 1) * f]);
+            if let Some(v) = v {
+                u[c] = dot_row(row, &v[c * f..(c + 1) * f]);
+            }
+        }
+        coef(z, u, multiclass::class_of(b, classes));
+        for c in 0..classes {
+            if let Some(o) = out1.as_deref_mut() {
+                axpy_row(z[c], row, &mut o[c * f..(c + 1) * f]);
+            }
+            if let Some(o) = out2.as_deref_mut() {
+                axpy_row(u[c], row, &mut o[c * f..(c + 1) * f]);
+            }
+        }
+    });
+}
+
+/// Sample i's class scores a_i . y_c accumulated in f64, into `z`.
+fn scores_f64<T: Real>(row: &[f32], y: &[T], z: &mut [f64]) {
+    let f = row.len();
+    for (c, zc) in z.iter_mut().enumerate() {
+        *zc = dot_row_f64(row, &y[c * f..(c + 1) * f]);
+    }
+}
+
 /// The oracles of one lane: a problem and the lower/upper sets as the lane sees them.
 #[derive(Clone, Copy, Debug)]
 pub struct Oracles<'a> {
@@ -92,11 +145,24 @@ pub struct Oracles<'a> {
 }
 
 impl<'a> Oracles<'a> {
+    /// Length of y: one weight per feature and output (C outputs for the multinomial loss).
     pub fn d(&self) -> usize {
-        self.lower.d()
+        self.spec.y_len(self.lower.d())
     }
     pub fn p(&self) -> usize {
-        self.spec.p(self.d())
+        self.spec.p(self.lower.d())
+    }
+    /// Columns of the data.
+    pub fn features(&self) -> usize {
+        self.lower.d()
+    }
+    /// The hyperparameter coupled to coordinate j of y.
+    #[inline(always)]
+    fn k(&self, j: usize) -> usize {
+        self.spec.k(j, self.lower.d())
+    }
+    fn multinomial(&self) -> Option<usize> {
+        (self.spec.loss == Loss::Multinomial).then(|| self.spec.outputs())
     }
 
     /// out = grad_y g_B(x, y)   (len d)
@@ -105,12 +171,27 @@ impl<'a> Oracles<'a> {
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
         let spec = self.spec;
-        loss_grad_sum(spec, self.lower, y, batch, out);
+        match self.multinomial() {
+            Some(c) => multi_sums(
+                self.lower,
+                batch,
+                c,
+                y,
+                None,
+                Some(&mut *out),
+                None,
+                |z, _, b| {
+                    multiclass::softmax_in_place(z);
+                    multiclass::grad_in_place(z, b);
+                },
+            ),
+            None => loss_grad_sum(spec, self.lower, y, batch, out),
+        }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
         let lam = T::of(spec.lam_y);
         for (j, (o, &yj)) in out.iter_mut().zip(y).enumerate() {
-            let xk = x[spec.k(j)];
+            let xk = x[self.k(j)];
             *o = *o * inv + coupling::dy(spec.coupling, mu, xk, yj) + lam * yj;
         }
     }
@@ -133,25 +214,34 @@ impl<'a> Oracles<'a> {
         debug_assert_eq!(hv_out.len(), self.d());
         let spec = self.spec;
         let l = spec.loss;
-        g_out.fill(T::zero());
-        hv_out.fill(T::zero());
-        for_each_sample(self.lower, batch, |row, b| {
-            let mut z = T::zero();
-            let mut av = T::zero();
-            for ((a, yj), vj) in row.iter().zip(y).zip(v) {
-                let a = T::of_f32(*a);
-                z += a * *yj;
-                av += a * *vj;
-            }
-            let b = T::of_f32(b);
-            let c1 = loss::d1(l, z, b);
-            let c2 = loss::d2(l, z, b) * av;
-            for ((g, h), a) in g_out.iter_mut().zip(hv_out.iter_mut()).zip(row) {
-                let a = T::of_f32(*a);
-                *g += c1 * a;
-                *h += c2 * a;
-            }
-        });
+        if let Some(c) = self.multinomial() {
+            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
+            multi_sums(self.lower, batch, c, y, Some(v), g, h, |z, u, b| {
+                multiclass::softmax_in_place(z);
+                multiclass::hess_times(z, u);
+                multiclass::grad_in_place(z, b);
+            });
+        } else {
+            g_out.fill(T::zero());
+            hv_out.fill(T::zero());
+            for_each_sample(self.lower, batch, |row, b| {
+                let mut z = T::zero();
+                let mut av = T::zero();
+                for ((a, yj), vj) in row.iter().zip(y).zip(v) {
+                    let a = T::of_f32(*a);
+                    z += a * *yj;
+                    av += a * *vj;
+                }
+                let b = T::of_f32(b);
+                let c1 = loss::d1(l, z, b);
+                let c2 = loss::d2(l, z, b) * av;
+                for ((g, h), a) in g_out.iter_mut().zip(hv_out.iter_mut()).zip(row) {
+                    let a = T::of_f32(*a);
+                    *g += c1 * a;
+                    *h += c2 * a;
+                }
+            });
+        }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
         let lam = T::of(spec.lam_y);
@@ -162,7 +252,7 @@ impl<'a> Oracles<'a> {
             .zip(v)
             .enumerate()
         {
-            let xk = x[spec.k(j)];
+            let xk = x[self.k(j)];
             *g = *g * inv + coupling::dy(spec.coupling, mu, xk, yj) + lam * yj;
             *h = *h * inv + (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
         }
@@ -176,24 +266,40 @@ impl<'a> Oracles<'a> {
         debug_assert_eq!(out.len(), self.d());
         let spec = self.spec;
         let l = spec.loss;
-        out.fill(T::zero());
-        for_each_sample(self.lower, batch, |row, b| {
-            // z = a . y and a . v in one pass over the row (each in feature order).
-            let mut z = T::zero();
-            let mut av = T::zero();
-            for ((a, yj), vj) in row.iter().zip(y).zip(v) {
-                let a = T::of_f32(*a);
-                z += a * *yj;
-                av += a * *vj;
-            }
-            let c = loss::d2(l, z, T::of_f32(b)) * av;
-            axpy_row(c, row, out);
-        });
+        if let Some(c) = self.multinomial() {
+            multi_sums(
+                self.lower,
+                batch,
+                c,
+                y,
+                Some(v),
+                None,
+                Some(&mut *out),
+                |z, u, _| {
+                    multiclass::softmax_in_place(z);
+                    multiclass::hess_times(z, u);
+                },
+            );
+        } else {
+            out.fill(T::zero());
+            for_each_sample(self.lower, batch, |row, b| {
+                // z = a . y and a . v in one pass over the row (each in feature order).
+                let mut z = T::zero();
+                let mut av = T::zero();
+                for ((a, yj), vj) in row.iter().zip(y).zip(v) {
+                    let a = T::of_f32(*a);
+                    z += a * *yj;
+                    av += a * *vj;
+                }
+                let c = loss::d2(l, z, T::of_f32(b)) * av;
+                axpy_row(c, row, out);
+            });
+        }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
         let lam = T::of(spec.lam_y);
         for (j, ((o, &yj), &vj)) in out.iter_mut().zip(y).zip(v).enumerate() {
-            let xk = x[spec.k(j)];
+            let xk = x[self.k(j)];
             *o = *o * inv + (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
         }
     }
@@ -209,7 +315,7 @@ impl<'a> Oracles<'a> {
         let mu = T::of(spec.mu);
         out.fill(T::zero());
         for (j, (&yj, &vj)) in y.iter().zip(v).enumerate() {
-            let k = spec.k(j);
+            let k = self.k(j);
             out[k] += coupling::dxy(spec.coupling, mu, x[k], yj) * vj;
         }
     }
@@ -224,7 +330,7 @@ impl<'a> Oracles<'a> {
         let mu = T::of(spec.mu);
         out.fill(T::zero());
         for (j, &yj) in y.iter().enumerate() {
-            let k = spec.k(j);
+            let k = self.k(j);
             out[k] += coupling::dx(spec.coupling, mu, x[k], yj);
         }
     }
@@ -234,7 +340,22 @@ impl<'a> Oracles<'a> {
         let _ = x;
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
-        loss_grad_sum(self.spec, self.upper, y, batch, out);
+        match self.multinomial() {
+            Some(c) => multi_sums(
+                self.upper,
+                batch,
+                c,
+                y,
+                None,
+                Some(&mut *out),
+                None,
+                |z, _, b| {
+                    multiclass::softmax_in_place(z);
+                    multiclass::grad_in_place(z, b);
+                },
+            ),
+            None => loss_grad_sum(self.spec, self.upper, y, batch, out),
+        }
         let inv: T = inv_size(batch, self.upper.n());
         for o in out.iter_mut() {
             *o *= inv;
@@ -316,7 +437,7 @@ impl<'a> Oracles<'a> {
         let mu = T::of(spec.mu);
         let lam = T::of(spec.lam_y);
         for (j, (((g, h), &yj), &vj)) in g.iter_mut().zip(hv.iter_mut()).zip(y).zip(v).enumerate() {
-            let xk = x[spec.k(j)];
+            let xk = x[self.k(j)];
             *g += coupling::dy(spec.coupling, mu, xk, yj) + lam * yj;
             *h += (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
         }
@@ -329,7 +450,7 @@ impl<'a> Oracles<'a> {
         let mut yy = 0.0f64;
         for (j, yj) in y.iter().enumerate() {
             let yj = yj.as_f64();
-            reg += coupling::value(spec.coupling, spec.mu, x[spec.k(j)].as_f64(), yj);
+            reg += coupling::value(spec.coupling, spec.mu, x[self.k(j)].as_f64(), yj);
             yy += yj * yj;
         }
         data_loss(spec, self.lower, y) + reg + 0.5 * spec.lam_y * yy
@@ -346,21 +467,37 @@ impl<'a> Oracles<'a> {
 /// NaN for an empty set.
 pub fn data_loss<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
     let mut s = 0.0f64;
+    let mut z = [0.0f64; MAX_CLASSES];
+    let z = &mut z[..spec.outputs()];
     for i in 0..set.n() {
         let (row, b) = set.sample(i);
-        s += loss::value(spec.loss, dot_row_f64(row, y), b as f64);
+        s += if spec.loss == Loss::Multinomial {
+            scores_f64(row, y, z);
+            multiclass::value(z, multiclass::class_of(b, z.len()))
+        } else {
+            loss::value(spec.loss, dot_row_f64(row, y), b as f64)
+        };
     }
     s / set.n() as f64
 }
 
-/// Fraction of samples with sign(a . y) == b (logistic problems); a . y == 0 counts as wrong.
-/// a . y is accumulated in f64. NaN for an empty set.
-pub fn accuracy<T: Real>(set: DataView, y: &[T]) -> f64 {
+/// Fraction of samples classified correctly (scores accumulated in f64): logistic, sign(a . y)
+/// == b, a . y == 0 counting as wrong; multinomial, the top-1 class (ties to the lower class)
+/// is b. NaN for an empty set.
+pub fn accuracy<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
     let mut correct = 0usize;
+    let mut z = [0.0f64; MAX_CLASSES];
+    let z = &mut z[..spec.outputs()];
     for i in 0..set.n() {
         let (row, b) = set.sample(i);
-        let z = dot_row_f64(row, y);
-        if (z > 0.0 && b > 0.0) || (z < 0.0 && b < 0.0) {
+        let right = if spec.loss == Loss::Multinomial {
+            scores_f64(row, y, z);
+            multiclass::argmax(z) == multiclass::class_of(b, z.len()) && b >= 0.0
+        } else {
+            let z = dot_row_f64(row, y);
+            (z > 0.0 && b > 0.0) || (z < 0.0 && b < 0.0)
+        };
+        if right {
             correct += 1;
         }
     }

@@ -7,7 +7,7 @@
 
 use crate::algo::OracleCounts;
 use crate::metrics::{Metric, MetricValues};
-use crate::problem::{coupling, exact, Coupling, Loss};
+use crate::problem::{coupling, exact, Coupling};
 use crate::sweep::Study;
 
 /// Sums over a group's finite neighbours of their distances to the base lane.
@@ -110,7 +110,7 @@ impl GroupMeter {
         row[Metric::GenGap] = test - r.val_loss;
         row[Metric::UpperObjective] = r.upper_objective;
         row[Metric::LowerObjective] = r.lower_objective;
-        if study.spec.loss == Loss::Logistic {
+        if study.spec.loss.is_classification() {
             row[Metric::ValAccuracy] = r.val_accuracy;
             row[Metric::TestAccuracy] = r.test_accuracy;
         }
@@ -121,7 +121,7 @@ impl GroupMeter {
             let spec = &study.spec;
             let negative = (0..r.y.len())
                 .filter(|&j| {
-                    let x = r.x.get(spec.k(j)).copied().unwrap_or(0.0);
+                    let x = r.x.get(spec.k(j, study.data.d())).copied().unwrap_or(0.0);
                     coupling::dyy(spec.coupling, spec.mu, x, r.y[j]) + spec.lam_y < 0.0
                 })
                 .count();

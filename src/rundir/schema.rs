@@ -142,6 +142,10 @@ pub struct DataFacts {
     /// L_g, mu_g, |grad y*|, L_F, |v*|); absent for other problems.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constants: Option<crate::problem::exact::QuadraticConstants>,
+    /// Multinomial problems: the label each class has in the data files (class c was written
+    /// `classes[c]`); d is then the features times the number of classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<f32>,
 }
 
 /// One `[vary]` variant.

@@ -386,6 +386,7 @@ fn data_facts(study: &Study) -> DataFacts {
         n_pool: sizes.pool,
         kappa: study.config.data.kappa,
         constants,
+        classes: study.data.classes.clone(),
     }
 }
 

@@ -68,6 +68,9 @@ pub struct ProblemConfig {
     /// than a pair, so that a third number is an error instead of being dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub x_box: Option<Vec<f64>>,
+    /// Multinomial loss: the number of classes; default, the distinct labels of the files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
 }
 
 impl Default for ProblemConfig {
@@ -81,6 +84,7 @@ impl Default for ProblemConfig {
             lam_y: None,
             nu: None,
             x_box: None,
+            classes: None,
         }
     }
 }
@@ -105,6 +109,9 @@ impl ProblemConfig {
         }
         if let Some(v) = self.nu {
             s.nu = v;
+        }
+        if let Some(c) = self.classes {
+            s.classes = c;
         }
         s.x_box = match self.x_box.as_deref() {
             None => None,
@@ -132,6 +139,7 @@ impl ProblemConfig {
             lam_y: Some(s.lam_y),
             nu: Some(s.nu),
             x_box: s.x_box.map(Vec::from),
+            classes: (s.classes > 0).then_some(s.classes),
         })
     }
 }
@@ -143,6 +151,9 @@ pub enum DataKind {
     Libsvm,
     /// Numeric CSV files.
     Csv,
+    /// IDX files (MNIST): `train` (and `test`, ...) name the images file; its labels file is
+    /// beside it (`images-idx3` read as `labels-idx1`). Pixels scaled to [0, 1].
+    Idx,
     /// The `quadratic` generator (DESIGN section 2).
     Synthetic,
 }

@@ -13,6 +13,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Largest y for `run.exact`: its dense solves cost O(d^3) per logging step.
+pub const EXACT_MAX_DIM: usize = 2048;
+
 #[derive(Clone)]
 pub struct Study {
     /// The configuration with every default filled in and the grid written out.
@@ -32,7 +35,7 @@ impl Study {
     /// up in the working directory, then next to the config file (`config_dir`), then in the
     /// directory sbo was built from (so the shipped `data/` works from anywhere).
     pub fn prepare(config: &SweepConfig, config_dir: Option<&Path>) -> Result<Study> {
-        let spec = config.problem.resolve()?;
+        let mut spec = config.problem.resolve()?;
         config.run.validate()?;
         if let Some([lo, hi]) = spec.x_box {
             if !(lo..=hi).contains(&config.run.x0) {
@@ -69,12 +72,27 @@ impl Study {
         }
         let mut configs = grid::expand(&config.algos);
         let (mut data, population) = load_data(config, &spec, config_dir)?;
+        if spec.loss == Loss::Multinomial {
+            let found = data.classes.len();
+            if spec.classes == 0 {
+                spec.classes = found;
+            } else if spec.classes < found {
+                return Err(SboError::config(
+                    "problem.classes",
+                    format!(
+                        "{} classes, but the data files hold {found} distinct labels",
+                        spec.classes
+                    ),
+                ));
+            }
+            spec.validate()?;
+        }
         let corrupt = config.data.corrupt;
         if corrupt != 0.0 {
-            if spec.loss != Loss::Logistic {
+            if !spec.loss.is_classification() {
                 return Err(SboError::config(
                     "data.corrupt",
-                    "flips class labels: it needs the logistic loss (labels in {-1, +1})",
+                    "changes class labels: it needs the logistic or multinomial loss",
                 ));
             }
             if !(0.0..=1.0).contains(&corrupt) {
@@ -132,8 +150,35 @@ impl Study {
                 &format!("algo[{i}] ({})", c.label),
             )?;
         }
+        if spec.loss == Loss::Multinomial {
+            if let Some((i, c)) = configs
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.algo.kind.name() == "saba")
+            {
+                return Err(SboError::config(
+                    format!("algo[{i}] ({})", c.label),
+                    "saba's tables keep one scalar per sample (a binary model's); the \
+                     multinomial loss has one per sample and class, which saba does not \
+                     support yet",
+                ));
+            }
+        }
+        let y_len = spec.y_len(data.d());
+        if config.run.exact && y_len > EXACT_MAX_DIM {
+            return Err(SboError::config(
+                "run.exact",
+                format!(
+                    "the exact hypergradient solves y's {y_len} x {y_len} system densely at \
+                     every logging step; at most {EXACT_MAX_DIM} unknowns are supported"
+                ),
+            ));
+        }
         let mut resolved = config.clone();
         resolved.problem = config.problem.resolved()?;
+        if spec.classes > 0 {
+            resolved.problem.classes = Some(spec.classes);
+        }
         // The seed split as this run makes it, so a later change of the default rule cannot
         // re-render the run differently.
         resolved.report.select_seeds = Some(k);
@@ -178,7 +223,7 @@ impl Study {
             config,
             &algos,
             spec.p(data.d()),
-            data.d(),
+            spec.y_len(data.d()),
             sizes.lower,
             sizes.upper,
             log_steps.len(),
@@ -214,12 +259,18 @@ impl Study {
         }
     }
 
+    /// Length of y (features x outputs).
     pub fn d(&self) -> usize {
-        self.data.d()
+        self.spec.y_len(self.data.d())
     }
 
     pub fn p(&self) -> usize {
-        self.spec.p(self.d())
+        self.spec.p(self.data.d())
+    }
+
+    /// Columns of the data.
+    pub fn features(&self) -> usize {
+        self.data.d()
     }
 
     /// Per configuration: its label and the floats one lane carries (x, y and v, then the
@@ -369,6 +420,13 @@ fn load_data(
                     ));
                 }
             }
+            if spec.loss == Loss::Multinomial {
+                return Err(SboError::config(
+                    "problem.loss",
+                    "synthetic data has real-valued labels, not classes: the multinomial loss \
+                     needs a labelled file (data.kind = \"libsvm\", \"csv\" or \"idx\")",
+                ));
+            }
             let (s_min, s_max) = synthetic_spectrum(config, spec)?;
             if dc.d == 0 {
                 return Err(SboError::config("data.d", "must be >= 1"));
@@ -418,12 +476,13 @@ fn load_data(
             };
             Ok((data, (!logistic).then_some(model.population)))
         }
-        DataKind::Libsvm | DataKind::Csv => {
+        DataKind::Libsvm | DataKind::Csv | DataKind::Idx => {
             let [train_at, validation_at, pool_at, test_at] = data_files(dc, config_dir)?;
             let read = |path: &Option<PathBuf>| -> Result<Option<Dataset>> {
                 path.as_ref()
                     .map(|path| match dc.kind {
                         DataKind::Csv => data::csv::read_csv(path, dc.label_column),
+                        DataKind::Idx => data::idx::read_idx(path),
                         _ => data::libsvm::read_libsvm_with(path, dc.dim, dc.index_base),
                     })
                     .transpose()
@@ -495,6 +554,30 @@ fn load_data(
                     }
                 }
             }
+            let mut class_labels = Vec::new();
+            if spec.loss == Loss::Multinomial {
+                let mut files = vec![(&train, "data.train")];
+                for (f, field) in [
+                    (&test, "data.test"),
+                    (&validation, "data.validation"),
+                    (&pool, "data.pool"),
+                ] {
+                    if let Some(f) = f.as_ref() {
+                        files.push((f, field));
+                    }
+                }
+                class_labels = data::classes::class_labels(&files, crate::problem::MAX_CLASSES)?;
+                data::classes::map_to_classes(&mut train, &class_labels, "data.train")?;
+                for (f, field) in [
+                    (&mut test, "data.test"),
+                    (&mut validation, "data.validation"),
+                    (&mut pool, "data.pool"),
+                ] {
+                    if let Some(f) = f.as_mut() {
+                        data::classes::map_to_classes(f, &class_labels, field)?;
+                    }
+                }
+            }
             for (f, field) in [
                 (&test, "data.test"),
                 (&validation, "data.validation"),
@@ -519,7 +602,9 @@ fn load_data(
                 // then sit close together in memory, which the CPU engine's caches reward
                 // (about 10 % on ssaid-ijcnn1 against reading through a map into the whole file).
                 let splits = data::split_files(&files, &split_spec)?;
-                return Ok((StudyData::from_splits(&splits)?, None));
+                let mut data = StudyData::from_splits(&splits)?;
+                data.classes = class_labels;
+                return Ok((data, None));
             };
             let rows = files.rows();
             let total = [rows.test, rows.validation, rows.pool]
@@ -545,7 +630,8 @@ fn load_data(
                 table.labels.extend_from_slice(&f.labels);
                 table.n += f.n;
             }
-            let data = StudyData::per_seed(table, seeds.start, maps)?;
+            let mut data = StudyData::per_seed(table, seeds.start, maps)?;
+            data.classes = class_labels;
             Ok((data, None))
         }
     }
