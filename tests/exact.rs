@@ -64,7 +64,7 @@ fn solve_inner_reaches_tolerance() {
     let mut g = Gen(21);
     for s in all_specs() {
         let data = g.dataset(12, D);
-        let x = g.vec(s.p(D), -1.0, 1.0);
+        let x = g.vec(s.p(D, 0), -1.0, 1.0);
         let y0 = g.vec(D, -2.0, 2.0);
         let y = solve_inner(&s, data.view(), &x, &y0, TOL).unwrap_or_else(|e| panic!("{s:?}: {e}"));
         let g0 = norm(&grad_g(&s, &data, &x, &y0));
@@ -112,7 +112,7 @@ fn closed_form_and_newton_match_dense_solves() {
         let data = g.dataset(9, D);
         // squared + prior: closed form.
         let s = spec(Loss::Squared, Coupling::Prior, hyper, 0.3, 0.1);
-        let x = g.vec(s.p(D), -1.0, 1.0);
+        let x = g.vec(s.p(D, 0), -1.0, 1.0);
         let y = solve_inner(&s, data.view(), &x, &[0.0; D], TOL).unwrap();
         let diag = vec![s.mu + s.lam_y; D];
         let extra: Vec<f64> = (0..D).map(|j| s.mu * x[s.k(j, D)]).collect();
@@ -127,7 +127,7 @@ fn closed_form_and_newton_match_dense_solves() {
         }
         // squared + logweight: the Newton path, also a ridge problem.
         let s = spec(Loss::Squared, Coupling::Logweight, hyper, 0.3, 0.1);
-        let x = g.vec(s.p(D), -1.0, 1.0);
+        let x = g.vec(s.p(D, 0), -1.0, 1.0);
         let y = solve_inner(&s, data.view(), &x, &g.vec(D, -3.0, 3.0), TOL).unwrap();
         let diag: Vec<f64> = (0..D).map(|j| x[s.k(j, D)].exp() + s.lam_y).collect();
         let want = dense_ridge(&data, &diag, &[0.0; D]);
@@ -171,7 +171,7 @@ fn hypergradient_matches_finite_differences_of_f() {
     for s in specs {
         let lower = g.dataset(15, D);
         let upper = g.dataset(11, D);
-        let p = s.p(D);
+        let p = s.p(D, 0);
         let x = g.vec(p, -1.0, 1.0);
         let y0 = vec![0.0; D];
         let hg = hypergradient(&s, lower.view(), upper.view(), &x, &y0, 1e-14)

@@ -179,7 +179,7 @@ struct LaneIn {
 /// The lanes of one dispatch: lane 1 has a lower sample replaced, lane 2 an upper one, lane 3
 /// both, the others none. Batches draw with repeats and always contain the replaced samples.
 fn lanes(m: &mut Mix, spec: &ProblemSpec, sh: Shape) -> Vec<LaneIn> {
-    let p = spec.p(sh.d);
+    let p = spec.p(sh.d, 0);
     (0..N_LANES)
         .map(|l| {
             let mut desc = LaneDesc {
@@ -286,7 +286,7 @@ fn check_case(
     worst: &mut Worst,
 ) {
     let d = sh.d;
-    let p = spec.p(d);
+    let p = spec.p(d, 0);
     let lower = dataset(m, spec.loss, N_LOWER, d);
     let upper = dataset(m, spec.loss, N_UPPER, d);
     let pool = dataset(m, spec.loss, N_POOL, d);
@@ -456,7 +456,7 @@ fn check_case(
         or.grad_y_g(&x, &y, bl, &mut gy);
         or.hvp(&x, &y, &v, bl, &mut hv);
         or.grad_y_f(&x, &y, bu, &mut gf);
-        or.jvp(&x, &y, &v, &mut jv);
+        or.jvp(&x, &y, &v, Batch::Full, &mut jv);
         or.grad_x_f(&x, &y, &mut gx);
         // A replaced sample must matter, or the lane would not test the substitution:
         if ln.desc.rep_lower != NO_REPLACEMENT || ln.desc.rep_upper != NO_REPLACEMENT {

@@ -46,6 +46,7 @@ fn k_of(hyper: HyperShape, j: usize) -> usize {
         HyperShape::PerFeature => j % F,
         HyperShape::Scalar => 0,
         HyperShape::PerClass => j / F,
+        HyperShape::PerSample => unreachable!("tests/hyper_cleaning.rs covers it"),
     }
 }
 
@@ -55,6 +56,7 @@ fn naive_r(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Logweight => x.exp() * y * y / 2.0,
         Coupling::Nonconvex => x.exp() * y * y / (1.0 + y * y),
         Coupling::Bilinear => -mu * x * y,
+        Coupling::SampleWeight => unreachable!("tests/hyper_cleaning.rs covers it"),
     }
 }
 
@@ -149,7 +151,7 @@ fn every_oracle_matches_finite_differences_of_the_naive_loss() {
             };
             let (d, p) = (o.d(), o.p());
             assert_eq!(d, C * F, "{label}: y is one weight vector per class");
-            assert_eq!(p, s.p(F), "{label}");
+            assert_eq!(p, s.p(F, 0), "{label}");
             let x = g.vec(p, -1.0, 1.0);
             let y = g.vec(d, -1.5, 1.5);
             let v = g.vec(d, -1.0, 1.0);
@@ -189,7 +191,7 @@ fn every_oracle_matches_finite_differences_of_the_naive_loss() {
                 assert_eq!(h2, hv, "{label}: grad_and_hvp's Hessian product");
 
                 let mut jv = vec![0.0; p];
-                o.jvp(&x, &y, &v, &mut jv);
+                o.jvp(&x, &y, &v, batch, &mut jv);
                 let want: Vec<f64> = (0..p)
                     .map(|k| {
                         fd(
@@ -202,7 +204,7 @@ fn every_oracle_matches_finite_differences_of_the_naive_loss() {
                 check(&label, "jvp", &jv, &want);
 
                 let mut gx = vec![0.0; p];
-                o.grad_x_g(&x, &y, &mut gx);
+                o.grad_x_g(&x, &y, batch, &mut gx);
                 let want: Vec<f64> = (0..p)
                     .map(|k| fd(|xx| naive_g(&s, lo, xx, &y), &x, &unit(p, k)))
                     .collect();
@@ -298,7 +300,7 @@ fn the_dense_hessian_is_the_oracle_and_the_exact_hypergradient_is_the_fd_of_f() 
         let s = spec(Coupling::Logweight, hyper, C);
         let (lower, upper) = (dataset(&mut g, 30, C), dataset(&mut g, 20, C));
         let d = C * F;
-        let p = s.p(F);
+        let p = s.p(F, 0);
         let x = g.vec(p, -1.0, 0.5);
         let y = g.vec(d, -1.0, 1.0);
         let o = Oracles {

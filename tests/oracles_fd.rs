@@ -87,6 +87,7 @@ fn naive_r(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Logweight => x.exp() * y * y / 2.0,
         Coupling::Nonconvex => x.exp() * y * y / (1.0 + y * y),
         Coupling::Bilinear => -mu * x * y,
+        Coupling::SampleWeight => unreachable!("tests/hyper_cleaning.rs covers it"),
     }
 }
 
@@ -125,7 +126,7 @@ const D: usize = 5;
 fn case(g: &mut Gen, s: &ProblemSpec) -> Case {
     let lower = g.dataset(7, D);
     let upper = g.dataset(6, D);
-    let p = s.p(D);
+    let p = s.p(D, 0);
     Case {
         lower,
         upper,
@@ -168,7 +169,7 @@ fn check_against_fd(label: &str, s: &ProblemSpec, c: &Case, batch: Batch, truth:
 
     // J v: (J v)_k = d/dx_k (grad_y g(x, y) . v)
     let mut got = vec![0.0; p];
-    o.jvp(x, y, v, &mut got);
+    o.jvp(x, y, v, batch, &mut got);
     let want: Vec<f64> = (0..p)
         .map(|k| {
             fd(
@@ -182,7 +183,7 @@ fn check_against_fd(label: &str, s: &ProblemSpec, c: &Case, batch: Batch, truth:
 
     // grad_x g: central differences of g's value in x (the first-order methods' x-gradient).
     let mut got = vec![0.0; p];
-    o.grad_x_g(x, y, &mut got);
+    o.grad_x_g(x, y, batch, &mut got);
     let want: Vec<f64> = (0..p)
         .map(|k| fd(|xx| truth.lower_value(xx, y), x, &unit(p, k)))
         .collect();
@@ -395,7 +396,7 @@ fn logistic_is_finite_for_large_margins() {
             lower: data.view(),
             upper: data.view(),
         };
-        let x = vec![0.0; s.p(2)];
+        let x = vec![0.0; s.p(2, 0)];
         let y = [1.0, 1.0];
         let mut out = [0.0f64; 2];
         o.grad_y_g(&x, &y, Batch::Full, &mut out);
@@ -408,7 +409,7 @@ fn logistic_is_finite_for_large_margins() {
             "g = {gv}"
         );
         let y32 = [1.0f32, 1.0];
-        let x32 = vec![0.0f32; s.p(2)];
+        let x32 = vec![0.0f32; s.p(2, 0)];
         let mut out32 = [0.0f32; 2];
         o.grad_y_g(&x32, &y32, Batch::Full, &mut out32);
         assert!(out32.iter().all(|v| v.is_finite()));
@@ -458,8 +459,8 @@ fn f32_matches_f64() {
                     o.grad_y_f(&x, &y, batch, &mut a64);
                     cmp("grad_y_f", &a32, &a64);
                     let (mut j32, mut j64) = (vec![0.0f32; p], vec![0.0f64; p]);
-                    o.jvp(&x32, &y32, &v32, &mut j32);
-                    o.jvp(&x, &y, &v, &mut j64);
+                    o.jvp(&x32, &y32, &v32, Batch::Full, &mut j32);
+                    o.jvp(&x, &y, &v, Batch::Full, &mut j64);
                     cmp("jvp", &j32, &j64);
                     o.grad_x_f(&x32, &y32, &mut j32);
                     o.grad_x_f(&x, &y, &mut j64);

@@ -112,6 +112,7 @@ fn r_dy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * 2.0 * y / (1.0 + y * y).powi(2),
         Coupling::Bilinear => -mu * x,
+        Coupling::SampleWeight => unreachable!("tests/hyper_cleaning.rs covers it"),
     }
 }
 fn r_dyy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
@@ -120,6 +121,7 @@ fn r_dyy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Logweight => x.exp(),
         Coupling::Nonconvex => x.exp() * (2.0 - 6.0 * y * y) / (1.0 + y * y).powi(3),
         Coupling::Bilinear => 0.0,
+        Coupling::SampleWeight => unreachable!("tests/hyper_cleaning.rs covers it"),
     }
 }
 fn r_dxy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
@@ -128,6 +130,7 @@ fn r_dxy(c: Coupling, mu: f64, x: f64, y: f64) -> f64 {
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * 2.0 * y / (1.0 + y * y).powi(2),
         Coupling::Bilinear => -mu,
+        Coupling::SampleWeight => unreachable!("tests/hyper_cleaning.rs covers it"),
     }
 }
 
@@ -165,13 +168,14 @@ impl Reference<'_> {
         match self.s.hyper {
             HyperShape::PerFeature => D,
             HyperShape::Scalar | HyperShape::PerClass => 1,
+            HyperShape::PerSample => unreachable!("tests/hyper_cleaning.rs covers it"),
         }
     }
     /// The hyperparameter coordinate feature j is coupled to.
     fn k(&self, j: usize) -> usize {
         match self.s.hyper {
             HyperShape::PerFeature => j,
-            HyperShape::Scalar | HyperShape::PerClass => 0,
+            HyperShape::Scalar | HyperShape::PerClass | HyperShape::PerSample => 0,
         }
     }
 

@@ -34,6 +34,16 @@ pub(crate) fn draw<'b>(
     }
 }
 
+/// The lower batch the step drew last into `idx` (the full set with full batches): where J v
+/// and grad_x g are estimated when x weighs the lower samples (data hyper-cleaning). Every
+/// other problem's J v and grad_x g read no data and ignore it.
+pub(crate) fn last_lower<'b>(cfg: &AlgoConfig, idx: &'b [u32]) -> Batch<'b> {
+    match cfg.batch_lower {
+        BatchSize::Full => Batch::Full,
+        BatchSize::Size(_) => Batch::Idx(idx),
+    }
+}
+
 /// `a -= c * b`, elementwise in index order (the order the GPU twin uses).
 #[inline(always)]
 pub(crate) fn sub_scaled<T: Real>(a: &mut [T], c: T, b: &[T]) {
@@ -223,10 +233,16 @@ pub(crate) fn series<T: Real>(
 
 /// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v), at the lane's
 /// current y and v (twin of `implicit_x_step` in `shaders/pass.wgsl`).
-pub(crate) fn implicit_x_step<T: Real>(o: &Oracles, lane: &mut LaneState<T>, alpha: T) {
+pub(crate) fn implicit_x_step<T: Real>(
+    cfg: &AlgoConfig,
+    o: &Oracles,
+    lane: &mut LaneState<T>,
+    alpha: T,
+) {
     let ws = &mut lane.ws;
     o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
+    let batch = last_lower(cfg, &ws.idx_lower);
+    o.jvp(&lane.x, &lane.y, &lane.v, batch, &mut ws.jv);
     sub_scaled(&mut ws.h, T::one(), &ws.jv);
     sub_scaled(&mut lane.x, alpha, &ws.h);
 }

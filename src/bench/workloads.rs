@@ -36,6 +36,9 @@ pub enum BenchData {
     Ijcnn1,
     /// Synthetic sc-sc quadratic, d = 256.
     Quad256,
+    /// MNIST hyper-cleaning: 5,000 training samples (half corrupted), one weight each,
+    /// multinomial lower level (10 x 784 weights). CPU only for now.
+    MnistCleaning,
 }
 
 impl BenchData {
@@ -43,6 +46,7 @@ impl BenchData {
         match self {
             BenchData::Ijcnn1 => "ijcnn1",
             BenchData::Quad256 => "quad256",
+            BenchData::MnistCleaning => "mnist-cleaning",
         }
     }
 }
@@ -72,10 +76,11 @@ pub fn standard_workloads() -> Vec<Workload> {
 }
 
 /// Workloads run only when named: a variance-reduced and a Hessian-free solver (ssaid is the
-/// single-loop one of the standard set). saba's tables make its lanes large, so it is kept
-/// out of the default lane sweep up to 10^6 lanes.
+/// single-loop one of the standard set), and ssaid on MNIST hyper-cleaning (x of 5,000
+/// weights per lane). saba's tables make its lanes large, so it is kept out of the default
+/// lane sweep up to 10^6 lanes.
 pub fn named_workloads() -> Vec<Workload> {
-    [AlgoKind::parse("saba"), AlgoKind::parse("f2sa")]
+    let mut out: Vec<Workload> = [AlgoKind::parse("saba"), AlgoKind::parse("f2sa")]
         .into_iter()
         .flatten()
         .map(|algo| Workload {
@@ -83,7 +88,13 @@ pub fn named_workloads() -> Vec<Workload> {
             algo,
             data: BenchData::Ijcnn1,
         })
-        .collect()
+        .collect();
+    out.push(Workload {
+        name: format!("{}-{}", AlgoKind::SSAID, BenchData::MnistCleaning.name()),
+        algo: AlgoKind::SSAID,
+        data: BenchData::MnistCleaning,
+    });
+    out
 }
 
 impl Workload {
@@ -104,6 +115,15 @@ impl Workload {
                 d.train = Some(PathBuf::from("data/ijcnn1.trn.bz2"));
                 d.test = Some(PathBuf::from("data/ijcnn1.tst.bz2"));
                 d.dim = Some(22);
+                0.1
+            }
+            BenchData::MnistCleaning => {
+                c.problem.preset = Preset::HyperCleaning;
+                c.problem.loss = Some(crate::problem::Loss::Multinomial);
+                d.kind = DataKind::Idx;
+                d.train = Some(PathBuf::from("data/t10k-images-idx3-ubyte.gz"));
+                (d.n_upper, d.n_test, d.corrupt) = (2500, Some(500), 0.5);
+                c.run.backend = crate::sweep::Backend::Cpu;
                 0.1
             }
             BenchData::Quad256 => {

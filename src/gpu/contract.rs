@@ -165,6 +165,8 @@ pub fn coupling_code(c: Coupling) -> u32 {
         Coupling::Logweight => 1,
         Coupling::Nonconvex => 2,
         Coupling::Bilinear => 3,
+        // No kernel reads it: the engine refuses hyper-cleaning before building one.
+        Coupling::SampleWeight => 4,
     }
 }
 
@@ -174,6 +176,7 @@ pub fn hyper_code(h: HyperShape) -> u32 {
         HyperShape::PerFeature => 0,
         HyperShape::Scalar => 1,
         HyperShape::PerClass => 2,
+        HyperShape::PerSample => 3,
     }
 }
 

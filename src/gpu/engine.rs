@@ -107,18 +107,12 @@ impl Engine for GpuEngine {
         study: &'s Study,
         _pool: &'s rayon::ThreadPool,
     ) -> Result<Box<dyn EngineRun + 's>> {
+        unsupported_problem(study)?;
         Ok(Box::new(GpuRun::new(&self.ctx, study, &self.opts)?))
     }
 
     fn check(&self, study: &Study) -> Result<()> {
-        if study.spec.loss == Loss::Multinomial {
-            // A lane keeps y (C d floats) in workgroup memory, which MNIST's 7,840 weights
-            // overflow; multiclass problems need the global-memory kernel family (issue 14).
-            return Err(SboError::config(
-                "problem.loss",
-                "the GPU backend does not run the multinomial loss yet: use --backend cpu",
-            ));
-        }
+        unsupported_problem(study)?;
         let wg = workgroup_size(study, &self.opts);
         check_workgroup(&self.ctx, wg)?;
         check_steps(study)?;
@@ -358,6 +352,25 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
     gopts
         .workgroup_size
         .unwrap_or_else(|| (study.d() as u32).next_power_of_two().clamp(64, 256))
+}
+
+/// Problems the kernels do not compute yet, refused before any kernel is built (a GPU error,
+/// so `backend = "auto"` falls back to the CPU): a lane keeps y and x in workgroup memory,
+/// which MNIST's 7,840 multinomial weights and hyper-cleaning's per-sample x overflow; they
+/// need the global-memory kernel family (issue 14).
+fn unsupported_problem(study: &Study) -> Result<()> {
+    if study.spec.loss == Loss::Multinomial {
+        return Err(SboError::gpu(
+            "the GPU backend does not run the multinomial loss yet: use --backend cpu",
+        ));
+    }
+    if study.spec.weighs_samples() {
+        return Err(SboError::gpu(
+            "the GPU backend does not run data hyper-cleaning (per-sample weights) yet: use \
+             --backend cpu",
+        ));
+    }
+    Ok(())
 }
 
 fn check_workgroup(ctx: &GpuContext, wg: u32) -> Result<()> {

@@ -70,6 +70,12 @@ metrics! {
     /// data term adds nonnegative curvature, so a negative entry is necessary, not
     /// sufficient, for an indefinite Hessian).
     NegCurvatureShare => "neg_curvature_share",
+    /// Data hyper-cleaning with `data.corrupt`: of the lower samples the base lane's weights
+    /// down-weight (sigmoid(x_i) < 1/2), the share that were corrupted.
+    CleaningPrecision => "cleaning_precision",
+    /// Data hyper-cleaning with `data.corrupt`: the share of corrupted lower samples whose
+    /// weight sigmoid(x_i) is below 1/2.
+    CleaningRecall => "cleaning_recall",
     OracleGradG => "oracle_grad_g",
     OracleGradF => "oracle_grad_f",
     OracleHvp => "oracle_hvp",

@@ -2,7 +2,8 @@
 //! derivatives the oracles need: dr/dy, d2r/dy2 and d2r/dxdy.
 //!
 //! `mu` is only read by the `prior` and `bilinear` couplings. These are the formulas the WGSL
-//! oracles mirror.
+//! oracles mirror. `sample_weight` has no r: its x weighs the data term (see `oracles.rs`), so
+//! every function here is 0 for it.
 use crate::problem::Coupling;
 use crate::real::Real;
 
@@ -40,6 +41,7 @@ pub fn value<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         Coupling::Logweight => T::of(0.5) * x.exp() * y * y,
         Coupling::Nonconvex => x.exp() * phi(y),
         Coupling::Bilinear => -mu * x * y,
+        Coupling::SampleWeight => T::zero(),
     }
 }
 
@@ -51,6 +53,7 @@ pub fn dy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * phi_d1(y),
         Coupling::Bilinear => -mu * x,
+        Coupling::SampleWeight => T::zero(),
     }
 }
 
@@ -63,6 +66,7 @@ pub fn dx<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         Coupling::Logweight => T::of(0.5) * x.exp() * y * y,
         Coupling::Nonconvex => x.exp() * phi(y),
         Coupling::Bilinear => -mu * y,
+        Coupling::SampleWeight => T::zero(),
     }
 }
 
@@ -79,7 +83,7 @@ pub fn dyy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
             x.exp()
         }
         Coupling::Nonconvex => x.exp() * phi_d2(y),
-        Coupling::Bilinear => T::zero(),
+        Coupling::Bilinear | Coupling::SampleWeight => T::zero(),
     }
 }
 
@@ -94,5 +98,6 @@ pub fn dxy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
         Coupling::Logweight => x.exp() * y,
         Coupling::Nonconvex => x.exp() * phi_d1(y),
         Coupling::Bilinear => -mu,
+        Coupling::SampleWeight => T::zero(),
     }
 }

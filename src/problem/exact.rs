@@ -25,10 +25,10 @@ pub struct ExactHypergradient {
 
 fn check_dims(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> Result<()> {
     let d = spec.y_len(lower.d());
-    if x.len() != spec.p(lower.d()) {
+    if x.len() != spec.p(lower.d(), lower.n()) {
         return Err(SboError::Dimension {
             what: "x (hyperparameters)".into(),
-            expected: spec.p(lower.d()),
+            expected: spec.p(lower.d(), lower.n()),
             got: x.len(),
         });
     }
@@ -51,15 +51,25 @@ fn norm(v: &[f64]) -> f64 {
 /// (c, c') of the data term is (1/n) sum_i (p_ic [c = c'] - p_ic p_ic') a_i a_i^T.
 pub fn full_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> DMatrix<f64> {
     let (n, f) = (lower.n(), lower.d());
+    // Hyper-cleaning weighs sample i by sigmoid(x_i).
+    let weight = |i: usize| {
+        if spec.weighs_samples() {
+            loss::sigmoid(x[i])
+        } else {
+            1.0
+        }
+    };
     let mut h = if spec.loss == Loss::Multinomial {
-        multinomial_data_hessian(spec.outputs(), lower, y)
+        multinomial_data_hessian(spec.outputs(), lower, y, weight)
     } else {
         // Rows scaled by sqrt(l'') (l'' >= 0 for every loss), then H = W^T W / n.
         let mut w = DMatrix::<f64>::zeros(n, f);
         for i in 0..n {
             let (row, b) = lower.sample(i);
             let z: f64 = row.iter().zip(y).map(|(a, yj)| *a as f64 * yj).sum();
-            let s = loss::d2(spec.loss, z, b as f64).max(0.0).sqrt();
+            let s = (weight(i) * loss::d2(spec.loss, z, b as f64))
+                .max(0.0)
+                .sqrt();
             for (j, a) in row.iter().enumerate() {
                 w[(i, j)] = s * *a as f64;
             }
@@ -77,7 +87,12 @@ pub fn full_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -
 
 /// sum_i S_i (x) a_i a_i^T with S_i = diag(p_i) - p_i p_i^T, written entry by entry from the
 /// definition (no factorisation), so that it checks the oracles' per-sample algebra.
-fn multinomial_data_hessian(classes: usize, lower: DataView, y: &[f64]) -> DMatrix<f64> {
+fn multinomial_data_hessian(
+    classes: usize,
+    lower: DataView,
+    y: &[f64],
+    weight: impl Fn(usize) -> f64,
+) -> DMatrix<f64> {
     let f = lower.d();
     let mut h = DMatrix::<f64>::zeros(classes * f, classes * f);
     let mut p = vec![0.0; classes];
@@ -97,7 +112,7 @@ fn multinomial_data_hessian(classes: usize, lower: DataView, y: &[f64]) -> DMatr
         }
         for c in 0..classes {
             for c2 in 0..classes {
-                let sc = if c == c2 { p[c] } else { 0.0 } - p[c] * p[c2];
+                let sc = weight(i) * (if c == c2 { p[c] } else { 0.0 } - p[c] * p[c2]);
                 for (j, a) in row.iter().enumerate() {
                     for (j2, a2) in row.iter().enumerate() {
                         h[(c * f + j, c2 * f + j2)] += sc * *a as f64 * *a2 as f64;
@@ -111,9 +126,10 @@ fn multinomial_data_hessian(classes: usize, lower: DataView, y: &[f64]) -> DMatr
 
 /// The cross derivative J = grad2_xy g(x, y) as a dense p x d matrix: J[k(j), j] = d2r/dxdy(j),
 /// for data with `features` columns.
+/// (Per-sample weights read the data: their J v comes from the oracle, not from here.)
 pub fn cross_matrix(spec: &ProblemSpec, features: usize, x: &[f64], y: &[f64]) -> DMatrix<f64> {
     let d = y.len();
-    let mut j_mat = DMatrix::<f64>::zeros(spec.p(features), d);
+    let mut j_mat = DMatrix::<f64>::zeros(x.len(), d);
     for (j, &yj) in y.iter().enumerate() {
         let k = spec.k(j, features);
         j_mat[(k, j)] += coupling::dxy(spec.coupling, spec.mu, x[k], yj);
@@ -310,7 +326,8 @@ pub fn solve_inner(
 /// grad F(x) = grad_x f - J (H^-1 grad_y f) at y = y*(x), full sets, f64.
 ///
 /// y* comes from [`solve_inner`] (from `y0`, to `tol`); H = [`full_hessian`] at y* is solved
-/// densely (SVD; a singular H is a numerical error); J is [`cross_matrix`].
+/// densely (SVD; a singular H is a numerical error); J v comes from the oracle on the full sets
+/// (the dense [`cross_matrix`] for couplings that read no data).
 pub fn hypergradient(
     spec: &ProblemSpec,
     lower: DataView,
@@ -327,14 +344,14 @@ pub fn hypergradient(
         });
     }
     let y = solve_inner(spec, lower, x, y0, tol)?;
-    let (d, p) = (spec.y_len(lower.d()), spec.p(lower.d()));
+    let (d, p) = (spec.y_len(lower.d()), spec.p(lower.d(), lower.n()));
     let o = Oracles { spec, lower, upper };
     let h = full_hessian(spec, lower, x, &y);
     let mut gf = vec![0.0; d];
     o.grad_y_f(x, &y, Batch::Full, &mut gf);
     let v = solve_checked(h, DVector::from_vec(gf), "hypergradient: H^-1 grad_y f")?;
     let mut jv = vec![0.0; p];
-    o.jvp(x, &y, v.as_slice(), &mut jv);
+    o.jvp(x, &y, v.as_slice(), Batch::Full, &mut jv);
     let mut grad = vec![0.0; p];
     o.grad_x_f(x, &y, &mut grad);
     for (g, j) in grad.iter_mut().zip(&jv) {
@@ -415,7 +432,7 @@ fn solve_quadratic(spec: &ProblemSpec, lower: DataView, upper: DataView) -> Resu
     }
     let what = "quadratic_optimum";
     let d = lower.d();
-    let p = spec.p(d);
+    let p = spec.p(d, lower.n());
     if lower.n() == 0 || upper.n() == 0 {
         return Err(SboError::numerical(what, "empty lower or upper set"));
     }
@@ -433,7 +450,9 @@ fn solve_quadratic(spec: &ProblemSpec, lower: DataView, upper: DataView) -> Resu
     let pmat = match spec.hyper {
         HyperShape::PerFeature => DMatrix::<f64>::identity(d, d),
         // One output: a per-class x is the scalar one (validation refuses it off multinomial).
-        HyperShape::Scalar | HyperShape::PerClass => DMatrix::<f64>::from_element(d, 1, 1.0),
+        HyperShape::Scalar | HyperShape::PerClass | HyperShape::PerSample => {
+            DMatrix::<f64>::from_element(d, 1, 1.0)
+        }
     };
     // [y0 | K] = M^-1 [c | mu P], one factorisation.
     let mut rhs = DMatrix::<f64>::zeros(d, 1 + p);

@@ -50,6 +50,9 @@ pub enum Coupling {
     /// r = -mu x y: a cross term whose size does not shrink with the lower level's curvature
     /// (the worst case behind kappa bounds: |grad y*| = mu / mu_g grows like kappa).
     Bilinear,
+    /// Data hyper-cleaning: no r; x_i weighs lower sample i's loss by sigmoid(x_i), so
+    /// g = (1/n) sum_i sigmoid(x_i) l(a_i . y, b_i) + (lam_y / 2)|y|^2 (needs `per_sample`).
+    SampleWeight,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +65,9 @@ pub enum HyperShape {
     /// One hyperparameter per class (multinomial loss), p = C: it acts on that class's
     /// weight vector.
     PerClass,
+    /// One hyperparameter per lower-level sample, p = n_lower (data hyper-cleaning's weights;
+    /// the `sample_weight` coupling).
+    PerSample,
 }
 
 /// A problem configuration: what g and f are, independent of the data.
@@ -101,16 +107,26 @@ pub enum Preset {
     /// Nonconvex: logistic loss, nonconvex coupling.
     #[serde(rename = "nc-nc")]
     NcNc,
+    /// Data hyper-cleaning: a weight sigmoid(x_i) per training sample, logistic loss
+    /// (override `loss = "multinomial"` for multiclass data), a small ridge on y.
+    #[serde(rename = "hyper-cleaning")]
+    HyperCleaning,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::ScSc, Preset::CC, Preset::NcNc];
+    pub const ALL: [Preset; 4] = [
+        Preset::ScSc,
+        Preset::CC,
+        Preset::NcNc,
+        Preset::HyperCleaning,
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
             Preset::ScSc => "sc-sc",
             Preset::CC => "c-c",
             Preset::NcNc => "nc-nc",
+            Preset::HyperCleaning => "hyper-cleaning",
         }
     }
 
@@ -147,6 +163,16 @@ impl Preset {
                 x_box: None,
                 classes: 0,
             },
+            Preset::HyperCleaning => ProblemSpec {
+                loss: Loss::Logistic,
+                coupling: Coupling::SampleWeight,
+                hyper: HyperShape::PerSample,
+                mu: 0.0,
+                lam_y: 1e-3,
+                nu: 0.0,
+                x_box: None,
+                classes: 0,
+            },
         }
     }
 }
@@ -167,7 +193,9 @@ impl ProblemSpec {
             .ok_or_else(|| {
                 SboError::config(
                     "problem.preset",
-                    format!("unknown preset `{name}` (expected sc-sc, c-c or nc-nc)"),
+                    format!(
+                        "unknown preset `{name}` (expected sc-sc, c-c, nc-nc or hyper-cleaning)"
+                    ),
                 )
             })
     }
@@ -184,7 +212,7 @@ impl ProblemSpec {
         match self.coupling {
             Coupling::Prior => Some(self.mu),
             Coupling::Bilinear => Some(0.0),
-            Coupling::Logweight | Coupling::Nonconvex => None,
+            Coupling::Logweight | Coupling::Nonconvex | Coupling::SampleWeight => None,
         }
     }
 
@@ -205,13 +233,21 @@ impl ProblemSpec {
         features * self.outputs()
     }
 
-    /// Dimension of x for data with `features` columns.
-    pub fn p(&self, features: usize) -> usize {
+    /// Dimension of x for data with `features` columns and `n_lower` lower samples.
+    pub fn p(&self, features: usize, n_lower: usize) -> usize {
         match self.hyper {
             HyperShape::PerFeature => features,
             HyperShape::Scalar => 1,
             HyperShape::PerClass => self.outputs(),
+            HyperShape::PerSample => n_lower,
         }
+    }
+
+    /// Whether x weighs the lower samples (data hyper-cleaning): then the data terms read x
+    /// and J v and grad_x g need a data pass.
+    #[inline(always)]
+    pub fn weighs_samples(&self) -> bool {
+        self.coupling == Coupling::SampleWeight
     }
 
     /// Index of the hyperparameter coupled to coordinate j of y (class j / F, feature j % F).
@@ -225,7 +261,8 @@ impl ProblemSpec {
                     j % features
                 }
             }
-            HyperShape::Scalar => 0,
+            // Per sample: no coupling term reads x through k (r = 0).
+            HyperShape::Scalar | HyperShape::PerSample => 0,
             HyperShape::PerClass => j / features.max(1),
         }
     }
@@ -264,6 +301,19 @@ impl ProblemSpec {
             return Err(SboError::config(
                 "problem.classes",
                 "only the multinomial loss has classes (logistic labels are two classes, -1/+1)",
+            ));
+        }
+        if (self.hyper == HyperShape::PerSample) != (self.coupling == Coupling::SampleWeight) {
+            return Err(SboError::config(
+                "problem.hyper",
+                "per-sample hyperparameters and the sample_weight coupling go together (data \
+                 hyper-cleaning: preset = \"hyper-cleaning\")",
+            ));
+        }
+        if self.coupling == Coupling::SampleWeight && self.loss == Loss::Squared {
+            return Err(SboError::config(
+                "problem.loss",
+                "data hyper-cleaning weighs a classification loss: logistic or multinomial",
             ));
         }
         if self.hyper == HyperShape::PerClass && self.loss != Loss::Multinomial {

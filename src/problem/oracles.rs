@@ -33,19 +33,41 @@ impl Batch<'_> {
 /// Calls `f(row, label)` for each sample of the batch, in batch order.
 #[inline(always)]
 fn for_each_sample<'d>(view: DataView<'d>, batch: Batch, mut f: impl FnMut(&'d [f32], f32)) {
+    for_each_indexed(view, batch, |_, row, b| f(row, b));
+}
+
+/// Calls `f(i, row, label)` for each sample i of the batch, in batch order (i indexes the set,
+/// and with it a per-sample hyperparameter).
+#[inline(always)]
+fn for_each_indexed<'d>(
+    view: DataView<'d>,
+    batch: Batch,
+    mut f: impl FnMut(usize, &'d [f32], f32),
+) {
     match batch {
         Batch::Full => {
             for i in 0..view.n() {
                 let (row, b) = view.sample(i);
-                f(row, b);
+                f(i, row, b);
             }
         }
         Batch::Idx(idx) => {
             for &i in idx {
                 let (row, b) = view.sample(i as usize);
-                f(row, b);
+                f(i as usize, row, b);
             }
         }
+    }
+}
+
+/// Sample i's weight in the lower data term: sigmoid(x_i) with per-sample weights (data
+/// hyper-cleaning), else none (the coefficient is used as it is, so the unweighted problems'
+/// arithmetic is unchanged).
+#[inline(always)]
+fn weighted<T: Real>(weights: Option<&[T]>, i: usize, c: T) -> T {
+    match weights {
+        Some(x) => loss::sigmoid(x[i]) * c,
+        None => c,
     }
 }
 
@@ -61,14 +83,22 @@ fn inv_size<T: Real>(batch: Batch, n: usize) -> T {
     }
 }
 
-/// out = sum_{i in B} l'(a_i . y, b_i) a_i   (not yet divided by |B|).
+/// out = sum_{i in B} w_i l'(a_i . y, b_i) a_i (not yet divided by |B|), w_i = sigmoid(x_i)
+/// with `weights`, else 1.
 #[inline(always)]
-fn loss_grad_sum<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T], batch: Batch, out: &mut [T]) {
+fn loss_grad_sum<T: Real>(
+    spec: &ProblemSpec,
+    set: DataView,
+    weights: Option<&[T]>,
+    y: &[T],
+    batch: Batch,
+    out: &mut [T],
+) {
     out.fill(T::zero());
     let l = spec.loss;
-    for_each_sample(set, batch, |row, b| {
+    for_each_indexed(set, batch, |i, row, b| {
         let z = dot_row(row, y);
-        let c = loss::d1(l, z, T::of_f32(b));
+        let c = weighted(weights, i, loss::d1(l, z, T::of_f32(b)));
         axpy_row(c, row, out);
     });
 }
@@ -83,8 +113,8 @@ fn dot_row_f64<T: Real>(row: &[f32], v: &[T]) -> f64 {
     s
 }
 
-/// The multinomial data pass: per sample of the batch, the class scores z_c = a . y_c (and
-/// u_c = a . v_c when `v` is given), turned by `coef(z, u, class)` in place into per-class
+/// The multinomial data pass: per sample i of the batch, the class scores z_c = a . y_c (and
+/// u_c = a . v_c when `v` is given), turned by `coef(z, u, class, i)` in place into per-class
 /// coefficients, then added as z_c a into block c of `out1` and u_c a into block c of `out2`
 /// (not yet divided by |B|). Sums run in sample order, then feature order, as the binary pass.
 #[allow(clippy::too_many_arguments)]
@@ -97,7 +127,7 @@ fn multi_sums<T: Real>(
     v: Option<&[T]>,
     mut out1: Option<&mut [T]>,
     mut out2: Option<&mut [T]>,
-    mut coef: impl FnMut(&mut [T], &mut [T], usize),
+    mut coef: impl FnMut(&mut [T], &mut [T], usize, usize),
 ) {
     let f = set.d();
     if let Some(o) = out1.as_deref_mut() {
@@ -109,14 +139,14 @@ fn multi_sums<T: Real>(
     let mut zs = [T::zero(); MAX_CLASSES];
     let mut us = [T::zero(); MAX_CLASSES];
     let (z, u) = (&mut zs[..classes], &mut us[..classes]);
-    for_each_sample(set, batch, |row, b| {
+    for_each_indexed(set, batch, |i, row, b| {
         for c in 0..classes {
             z[c] = dot_row(row, &y[c * f..(c + 1) * f]);
             if let Some(v) = v {
                 u[c] = dot_row(row, &v[c * f..(c + 1) * f]);
             }
         }
-        coef(z, u, multiclass::class_of(b, classes));
+        coef(z, u, multiclass::class_of(b, classes), i);
         for c in 0..classes {
             if let Some(o) = out1.as_deref_mut() {
                 axpy_row(z[c], row, &mut o[c * f..(c + 1) * f]);
@@ -126,6 +156,17 @@ fn multi_sums<T: Real>(
             }
         }
     });
+}
+
+/// Multiplies a sample's per-class coefficients by its weight sigmoid(x_i) (hyper-cleaning).
+#[inline(always)]
+fn scale_by_weight<T: Real>(weights: Option<&[T]>, i: usize, coef: &mut [T]) {
+    if let Some(x) = weights {
+        let s = loss::sigmoid(x[i]);
+        for c in coef.iter_mut() {
+            *c *= s;
+        }
+    }
 }
 
 /// Sample i's class scores a_i . y_c accumulated in f64, into `z`.
@@ -150,7 +191,7 @@ impl<'a> Oracles<'a> {
         self.spec.y_len(self.lower.d())
     }
     pub fn p(&self) -> usize {
-        self.spec.p(self.lower.d())
+        self.spec.p(self.lower.d(), self.lower.n())
     }
     /// Columns of the data.
     pub fn features(&self) -> usize {
@@ -164,6 +205,11 @@ impl<'a> Oracles<'a> {
     fn multinomial(&self) -> Option<usize> {
         (self.spec.loss == Loss::Multinomial).then(|| self.spec.outputs())
     }
+    /// x as the lower samples' weights (data hyper-cleaning), or `None`.
+    #[inline(always)]
+    fn weights<'x, T>(&self, x: &'x [T]) -> Option<&'x [T]> {
+        self.spec.weighs_samples().then_some(x)
+    }
 
     /// out = grad_y g_B(x, y)   (len d)
     pub fn grad_y_g<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
@@ -171,6 +217,7 @@ impl<'a> Oracles<'a> {
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
         let spec = self.spec;
+        let w = self.weights(x);
         match self.multinomial() {
             Some(c) => multi_sums(
                 self.lower,
@@ -180,12 +227,13 @@ impl<'a> Oracles<'a> {
                 None,
                 Some(&mut *out),
                 None,
-                |z, _, b| {
+                |z, _, b, i| {
                     multiclass::softmax_in_place(z);
                     multiclass::grad_in_place(z, b);
+                    scale_by_weight(w, i, z);
                 },
             ),
-            None => loss_grad_sum(spec, self.lower, y, batch, out),
+            None => loss_grad_sum(spec, self.lower, w, y, batch, out),
         }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
@@ -214,17 +262,20 @@ impl<'a> Oracles<'a> {
         debug_assert_eq!(hv_out.len(), self.d());
         let spec = self.spec;
         let l = spec.loss;
+        let w = self.weights(x);
         if let Some(c) = self.multinomial() {
             let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
-            multi_sums(self.lower, batch, c, y, Some(v), g, h, |z, u, b| {
+            multi_sums(self.lower, batch, c, y, Some(v), g, h, |z, u, b, i| {
                 multiclass::softmax_in_place(z);
                 multiclass::hess_times(z, u);
                 multiclass::grad_in_place(z, b);
+                scale_by_weight(w, i, z);
+                scale_by_weight(w, i, u);
             });
         } else {
             g_out.fill(T::zero());
             hv_out.fill(T::zero());
-            for_each_sample(self.lower, batch, |row, b| {
+            for_each_indexed(self.lower, batch, |i, row, b| {
                 let mut z = T::zero();
                 let mut av = T::zero();
                 for ((a, yj), vj) in row.iter().zip(y).zip(v) {
@@ -233,8 +284,8 @@ impl<'a> Oracles<'a> {
                     av += a * *vj;
                 }
                 let b = T::of_f32(b);
-                let c1 = loss::d1(l, z, b);
-                let c2 = loss::d2(l, z, b) * av;
+                let c1 = weighted(w, i, loss::d1(l, z, b));
+                let c2 = weighted(w, i, loss::d2(l, z, b) * av);
                 for ((g, h), a) in g_out.iter_mut().zip(hv_out.iter_mut()).zip(row) {
                     let a = T::of_f32(*a);
                     *g += c1 * a;
@@ -266,6 +317,7 @@ impl<'a> Oracles<'a> {
         debug_assert_eq!(out.len(), self.d());
         let spec = self.spec;
         let l = spec.loss;
+        let w = self.weights(x);
         if let Some(c) = self.multinomial() {
             multi_sums(
                 self.lower,
@@ -275,14 +327,15 @@ impl<'a> Oracles<'a> {
                 Some(v),
                 None,
                 Some(&mut *out),
-                |z, u, _| {
+                |z, u, _, i| {
                     multiclass::softmax_in_place(z);
                     multiclass::hess_times(z, u);
+                    scale_by_weight(w, i, u);
                 },
             );
         } else {
             out.fill(T::zero());
-            for_each_sample(self.lower, batch, |row, b| {
+            for_each_indexed(self.lower, batch, |i, row, b| {
                 // z = a . y and a . v in one pass over the row (each in feature order).
                 let mut z = T::zero();
                 let mut av = T::zero();
@@ -291,7 +344,7 @@ impl<'a> Oracles<'a> {
                     z += a * *yj;
                     av += a * *vj;
                 }
-                let c = loss::d2(l, z, T::of_f32(b)) * av;
+                let c = weighted(w, i, loss::d2(l, z, T::of_f32(b)) * av);
                 axpy_row(c, row, out);
             });
         }
@@ -304,13 +357,20 @@ impl<'a> Oracles<'a> {
         }
     }
 
-    /// out = grad2_xy g(x, y) v   (len p; no data pass). Per feature: out_j = d2r/dxdy(j) v_j;
-    /// scalar: out_0 = sum_j d2r/dxdy(j) v_j (in j order).
-    pub fn jvp<T: Real>(&self, x: &[T], y: &[T], v: &[T], out: &mut [T]) {
+    /// out = grad2_xy g_B(x, y) v   (len p). Per feature: out_j = d2r/dxdy(j) v_j; scalar:
+    /// out_0 = sum_j d2r/dxdy(j) v_j (in j order); no data pass, `batch` unused. Per-sample
+    /// weights (hyper-cleaning): out_i = (1/|B|) sum over i's draws in B of
+    /// sigmoid'(x_i) grad_z l(z_i, b_i) . (a_i . v_c)_c, every other entry 0: the unbiased
+    /// estimate of the full J v, whose entry i is (1/n) of the same term.
+    pub fn jvp<T: Real>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(v.len(), self.d());
         debug_assert_eq!(out.len(), self.p());
+        if self.spec.weighs_samples() {
+            self.per_sample_x_pass(x, y, Some(v), batch, out);
+            return;
+        }
         let spec = self.spec;
         let mu = T::of(spec.mu);
         out.fill(T::zero());
@@ -320,12 +380,17 @@ impl<'a> Oracles<'a> {
         }
     }
 
-    /// out = grad_x g(x, y) = sum_j dr/dx(x_k(j), y_j)   (len p; no data pass: only the
-    /// coupling depends on x). Summed in j order, as `jvp`.
-    pub fn grad_x_g<T: Real>(&self, x: &[T], y: &[T], out: &mut [T]) {
+    /// out = grad_x g_B(x, y) (len p): sum_j dr/dx(x_k(j), y_j), summed in j order as `jvp`,
+    /// with no data pass (`batch` unused); per-sample weights: out_i = (1/|B|) sum over i's
+    /// draws of sigmoid'(x_i) l(z_i, b_i).
+    pub fn grad_x_g<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.p());
+        if self.spec.weighs_samples() {
+            self.per_sample_x_pass(x, y, None, batch, out);
+            return;
+        }
         let spec = self.spec;
         let mu = T::of(spec.mu);
         out.fill(T::zero());
@@ -333,6 +398,47 @@ impl<'a> Oracles<'a> {
             let k = self.k(j);
             out[k] += coupling::dx(spec.coupling, mu, x[k], yj);
         }
+    }
+
+    /// The x-derivatives of hyper-cleaning's weighted data term on a batch: with `v`,
+    /// J v (sigmoid'(x_i) grad_z l . a_i v), without, grad_x g (sigmoid'(x_i) l), each
+    /// scaled by 1 / |B| and added at sample i's entry.
+    fn per_sample_x_pass<T: Real>(
+        &self,
+        x: &[T],
+        y: &[T],
+        v: Option<&[T]>,
+        batch: Batch,
+        out: &mut [T],
+    ) {
+        out.fill(T::zero());
+        let inv: T = inv_size(batch, self.lower.n());
+        let f = self.lower.d();
+        let classes = self.spec.outputs();
+        let l = self.spec.loss;
+        let mut zs = [T::zero(); MAX_CLASSES];
+        let z = &mut zs[..classes];
+        for_each_indexed(self.lower, batch, |i, row, b| {
+            for (c, zc) in z.iter_mut().enumerate() {
+                *zc = dot_row(row, &y[c * f..(c + 1) * f]);
+            }
+            let term = match (v, self.multinomial()) {
+                (None, None) => loss::value(l, z[0], T::of_f32(b)),
+                (None, Some(_)) => multiclass::value(z, multiclass::class_of(b, classes)),
+                (Some(v), None) => loss::d1(l, z[0], T::of_f32(b)) * dot_row(row, v),
+                (Some(v), Some(_)) => {
+                    multiclass::softmax_in_place(z);
+                    multiclass::grad_in_place(z, multiclass::class_of(b, classes));
+                    let mut s = T::zero();
+                    for (c, zc) in z.iter().enumerate() {
+                        s += *zc * dot_row(row, &v[c * f..(c + 1) * f]);
+                    }
+                    s
+                }
+            };
+            let xi = x[i];
+            out[i] += loss::sigmoid(xi) * loss::sigmoid(-xi) * term * inv;
+        });
     }
 
     /// out = grad_y f_B(x, y)   (len d)
@@ -349,12 +455,12 @@ impl<'a> Oracles<'a> {
                 None,
                 Some(&mut *out),
                 None,
-                |z, _, b| {
+                |z, _, b, _| {
                     multiclass::softmax_in_place(z);
                     multiclass::grad_in_place(z, b);
                 },
             ),
-            None => loss_grad_sum(self.spec, self.upper, y, batch, out),
+            None => loss_grad_sum(self.spec, self.upper, None, y, batch, out),
         }
         let inv: T = inv_size(batch, self.upper.n());
         for o in out.iter_mut() {
@@ -453,7 +559,12 @@ impl<'a> Oracles<'a> {
             reg += coupling::value(spec.coupling, spec.mu, x[self.k(j)].as_f64(), yj);
             yy += yj * yj;
         }
-        data_loss(spec, self.lower, y) + reg + 0.5 * spec.lam_y * yy
+        let data = if spec.weighs_samples() {
+            weighted_data_loss(spec, self.lower, x, y)
+        } else {
+            data_loss(spec, self.lower, y)
+        };
+        data + reg + 0.5 * spec.lam_y * yy
     }
 
     /// f(x, y) on the full upper set, (nu / 2)|x|^2 included (f64 accumulation).
@@ -466,17 +577,32 @@ impl<'a> Oracles<'a> {
 /// Mean data loss (1/n) sum l(a_i . y, b_i) over a set, without regularisers (f64 accumulation).
 /// NaN for an empty set.
 pub fn data_loss<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
+    mean_loss(spec, set, y, |_| 1.0)
+}
+
+/// (1/n) sum sigmoid(x_i) l(a_i . y, b_i): hyper-cleaning's weighted lower data term (f64).
+pub fn weighted_data_loss<T: Real>(spec: &ProblemSpec, set: DataView, x: &[T], y: &[T]) -> f64 {
+    mean_loss(spec, set, y, |i| loss::sigmoid(x[i].as_f64()))
+}
+
+fn mean_loss<T: Real>(
+    spec: &ProblemSpec,
+    set: DataView,
+    y: &[T],
+    weight: impl Fn(usize) -> f64,
+) -> f64 {
     let mut s = 0.0f64;
     let mut z = [0.0f64; MAX_CLASSES];
     let z = &mut z[..spec.outputs()];
     for i in 0..set.n() {
         let (row, b) = set.sample(i);
-        s += if spec.loss == Loss::Multinomial {
-            scores_f64(row, y, z);
-            multiclass::value(z, multiclass::class_of(b, z.len()))
-        } else {
-            loss::value(spec.loss, dot_row_f64(row, y), b as f64)
-        };
+        s += weight(i)
+            * if spec.loss == Loss::Multinomial {
+                scores_f64(row, y, z);
+                multiclass::value(z, multiclass::class_of(b, z.len()))
+            } else {
+                loss::value(spec.loss, dot_row_f64(row, y), b as f64)
+            };
     }
     s / set.n() as f64
 }

@@ -127,6 +127,15 @@ impl GroupMeter {
                 .count();
             row[Metric::NegCurvatureShare] = negative as f64 / r.y.len() as f64;
         }
+        if study.spec.weighs_samples() {
+            if let Ok(corrupted) = study.data.corrupted(seed) {
+                if !corrupted.is_empty() {
+                    let (p, r) = cleaning_scores(&r.x, corrupted);
+                    row[Metric::CleaningPrecision] = p;
+                    row[Metric::CleaningRecall] = r;
+                }
+            }
+        }
         let c = &r.counts;
         row[Metric::OracleGradG] = c.grad_g as f64;
         row[Metric::OracleGradF] = c.grad_f as f64;
@@ -178,4 +187,21 @@ impl GroupMeter {
             )),
         }
     }
+}
+
+/// Hyper-cleaning's diagnostic: the samples whose weight sigmoid(x_i) is below 1/2 (x_i < 0)
+/// against the corrupted positions (ascending): (precision, recall). Precision is NaN when no
+/// sample is down-weighted.
+pub fn cleaning_scores(x: &[f64], corrupted: &[u32]) -> (f64, f64) {
+    let flagged = x.iter().filter(|&&v| v < 0.0).count();
+    let hits = corrupted
+        .iter()
+        .filter(|&&i| x.get(i as usize).is_some_and(|&v| v < 0.0))
+        .count();
+    let precision = if flagged == 0 {
+        f64::NAN
+    } else {
+        hits as f64 / flagged as f64
+    };
+    (precision, hits as f64 / corrupted.len() as f64)
 }

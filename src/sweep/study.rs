@@ -150,18 +150,44 @@ impl Study {
                 &format!("algo[{i}] ({})", c.label),
             )?;
         }
-        if spec.loss == Loss::Multinomial {
+        // What the per-sample machinery of some solvers does not cover yet.
+        let unsupported: &[(&str, bool, &str)] = &[
+            (
+                "saba",
+                spec.loss == Loss::Multinomial,
+                "saba's tables keep one scalar per sample (a binary model's); the multinomial \
+                 loss has one per sample and class, which saba does not support yet",
+            ),
+            (
+                "saba",
+                spec.weighs_samples(),
+                "saba's per-sample tables do not carry the weights sigmoid(x_i) yet",
+            ),
+        ];
+        // Per-sample weights (p = n_lower, often > d): solvers whose x-sized scratch borrows a
+        // d-long vector, whose variance-reduced J v assumes x reads no data, or whose backward
+        // pass would take J v on the wrong inner batch.
+        const NOT_PER_SAMPLE: [&str; 9] = [
+            "srba", "vrbo", "bome", "f2sa", "fsla", "mrbo", "sustain", "tsgd", "ud",
+        ];
+        if spec.weighs_samples() {
             if let Some((i, c)) = configs
                 .iter()
                 .enumerate()
-                .find(|(_, c)| c.algo.kind.name() == "saba")
+                .find(|(_, c)| NOT_PER_SAMPLE.contains(&c.algo.kind.name()))
             {
                 return Err(SboError::config(
                     format!("algo[{i}] ({})", c.label),
-                    "saba's tables keep one scalar per sample (a binary model's); the \
-                     multinomial loss has one per sample and class, which saba does not \
-                     support yet",
+                    "this solver does not support per-sample weights (data hyper-cleaning) yet; \
+                     ssgd, ssaid, ma-soba, stocbio, aid-cg, amigo, bsa and ttsa do",
                 ));
+            }
+        }
+        for (i, c) in configs.iter().enumerate() {
+            for (name, applies, why) in unsupported {
+                if *applies && c.algo.kind.name() == *name {
+                    return Err(SboError::config(format!("algo[{i}] ({})", c.label), *why));
+                }
             }
         }
         let y_len = spec.y_len(data.d());
@@ -222,7 +248,7 @@ impl Study {
         super::size::check_study(
             config,
             &algos,
-            spec.p(data.d()),
+            spec.p(data.d(), sizes.lower),
             spec.y_len(data.d()),
             sizes.lower,
             sizes.upper,
@@ -265,7 +291,7 @@ impl Study {
     }
 
     pub fn p(&self) -> usize {
-        self.spec.p(self.data.d())
+        self.spec.p(self.data.d(), self.data.sizes().lower)
     }
 
     /// Columns of the data.

@@ -74,7 +74,7 @@ fn step<T: Real>(
         rs = rs_new;
     }
 
-    crate::algo::shared::implicit_x_step(o, lane, alpha);
+    crate::algo::shared::implicit_x_step(cfg, o, lane, alpha);
 
     // CG may stop early: count the products it really computed.
     counts.hvp = hvps;

@@ -52,7 +52,7 @@ fn step<T: Real>(
         sub_scaled(&mut lane.v, gamma, &ws.hv);
     }
 
-    crate::algo::shared::implicit_x_step(o, lane, alpha);
+    crate::algo::shared::implicit_x_step(cfg, o, lane, alpha);
 }
 
 /// The multi-loop kernel with SGD on v; inner steps and the upper gradient as stocBiO's.

@@ -17,7 +17,7 @@
 //! unguarded; sbo takes lambda = 0 when it is 0 (y at the lower solution, x-gradients equal).
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::shared::{draw, last_lower, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -73,9 +73,9 @@ fn step<T: Real>(
     );
     o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
     o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.grad_x_g(&lane.x, &lane.y, &mut ws.jv);
+    o.grad_x_g(&lane.x, &lane.y, last_lower(cfg, &ws.idx_lower), &mut ws.jv);
     let qx = &mut ws.dir[..p];
-    o.grad_x_g(&lane.x, &lane.v, qx);
+    o.grad_x_g(&lane.x, &lane.v, last_lower(cfg, &ws.idx_lower), qx);
     for (a, b) in ws.jv.iter_mut().zip(qx.iter()) {
         *a -= *b; // grad_x q
     }

@@ -21,7 +21,7 @@
 //! penalised solution that benchopt also reports.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::shared::{draw, last_lower, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -85,8 +85,13 @@ fn step<T: Real>(
         sub_scaled(&mut lane.v, gamma, &ws.hv);
     }
     o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.grad_x_g(&lane.x, &lane.y, &mut ws.jv);
-    o.grad_x_g(&lane.x, &lane.v, &mut ws.dir[..lane.x.len()]);
+    o.grad_x_g(&lane.x, &lane.y, last_lower(cfg, &ws.idx_lower), &mut ws.jv);
+    o.grad_x_g(
+        &lane.x,
+        &lane.v,
+        last_lower(cfg, &ws.idx_lower),
+        &mut ws.dir[..lane.x.len()],
+    );
     for ((x, h), (gy, gz)) in lane.x.iter_mut().zip(&ws.h).zip(ws.jv.iter().zip(&ws.dir)) {
         *x -= alpha * (*h + lam * (*gy - *gz));
     }

@@ -20,7 +20,7 @@
 //! -> rho.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::shared::{draw, last_lower, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -83,7 +83,13 @@ fn step<T: Real>(
     sub_scaled(&mut lane.v, gamma, &ws.hv);
 
     o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
+    o.jvp(
+        &lane.x,
+        &lane.y,
+        &lane.v,
+        last_lower(cfg, &ws.idx_lower),
+        &mut ws.jv,
+    );
     sub_scaled(&mut ws.h, T::one(), &ws.jv);
     if k == 0 {
         dm.copy_from_slice(&ws.h);
@@ -91,7 +97,7 @@ fn step<T: Real>(
         // D' at (x', y, v), the point before this step's updates.
         o.grad_x_f(xp, &ws.r, &mut ws.jv);
         let jv_old = &mut ws.g[..p];
-        o.jvp(xp, &ws.r, &ws.dir, jv_old);
+        o.jvp(xp, &ws.r, &ws.dir, last_lower(cfg, &ws.idx_lower), jv_old);
         sub_scaled(&mut ws.jv, T::one(), jv_old);
         for ((d, dd), d_old) in dm.iter_mut().zip(&ws.h).zip(&ws.jv) {
             *d = *dd + keep * (*d - *d_old);

@@ -16,6 +16,7 @@
 
 use super::ssaid::{soba_step, SSAID};
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::shared::last_lower;
 use crate::algo::shared::sub_scaled;
 use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
@@ -33,7 +34,13 @@ fn step<T: Real>(
     soba_step(cfg, o, rng, lane, |o, lane, alpha| {
         let ws = &mut lane.ws;
         o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-        o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
+        o.jvp(
+            &lane.x,
+            &lane.y,
+            &lane.v,
+            last_lower(cfg, &ws.idx_lower),
+            &mut ws.jv,
+        );
         sub_scaled(&mut ws.h, T::one(), &ws.jv);
         // h <- h + rho (D - h), coordinate by coordinate (the GPU twin's order).
         for (h, d) in lane.m.iter_mut().zip(&ws.h) {

@@ -20,7 +20,7 @@
 //! nominal: both points every step (the first step evaluates one).
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, series, sub_scaled, Neumann};
+use crate::algo::shared::{draw, last_lower, series, sub_scaled, Neumann};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -106,7 +106,13 @@ pub(crate) fn momentum_step<T: Real>(
         &mut lane.v,
     );
     o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(&lane.x, &lane.y, &lane.v, &mut ws.jv);
+    o.jvp(
+        &lane.x,
+        &lane.y,
+        &lane.v,
+        last_lower(cfg, &ws.idx_lower),
+        &mut ws.jv,
+    );
     sub_scaled(&mut ws.h, T::one(), &ws.jv);
     if first {
         mx.copy_from_slice(&ws.h);
@@ -132,7 +138,7 @@ pub(crate) fn momentum_step<T: Real>(
         );
         o.grad_x_f(xp, yp, &mut ws.jv);
         let jv_old = &mut ws.r[..p];
-        o.jvp(xp, yp, &ws.dir, jv_old);
+        o.jvp(xp, yp, &ws.dir, last_lower(cfg, &ws.idx_lower), jv_old);
         sub_scaled(&mut ws.jv, T::one(), jv_old);
         for ((m, dd), d_old) in mx.iter_mut().zip(&ws.h).zip(&ws.jv) {
             *m = *dd + keep * (*m - *d_old);

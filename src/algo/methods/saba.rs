@@ -132,7 +132,7 @@ fn step<T: Real>(
         }
     }
 
-    implicit_x_step(o, lane, alpha);
+    implicit_x_step(cfg, o, lane, alpha);
     let ws = &mut lane.ws;
     sub_scaled(&mut lane.y, beta, &ws.g);
     sub_scaled(&mut ws.hv, T::one(), &ws.u);

@@ -42,7 +42,7 @@ fn directions<T: Real>(
     sub_scaled(hv, T::one(), u);
     o.grad_x_f(x, y, dx);
     let jv = &mut u[..dx.len()];
-    o.jvp(x, y, v, jv);
+    o.jvp(x, y, v, Batch::Full, jv);
     sub_scaled(dx, T::one(), jv);
 }
 

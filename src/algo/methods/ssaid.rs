@@ -25,7 +25,7 @@ fn step<T: Real>(
     _: &mut OracleCounts,
 ) {
     soba_step(cfg, o, rng, lane, |o, lane, alpha| {
-        crate::algo::shared::implicit_x_step(o, lane, alpha)
+        crate::algo::shared::implicit_x_step(cfg, o, lane, alpha)
     });
 }
 

@@ -7,7 +7,7 @@
 //! The operations run in exactly the order `tsgd` uses with T = 1, so the two agree bit for bit.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::shared::{draw, last_lower, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -52,7 +52,13 @@ fn step<T: Real>(
 
     o.grad_y_f(&lane.x, y_new, xi, &mut ws.u);
     o.grad_x_f(&lane.x, y_new, &mut ws.h);
-    o.jvp(&lane.x, &lane.y, &ws.u, &mut ws.jv);
+    o.jvp(
+        &lane.x,
+        &lane.y,
+        &ws.u,
+        last_lower(cfg, &ws.idx_lower),
+        &mut ws.jv,
+    );
     sub_scaled(&mut ws.h, beta, &ws.jv);
     sub_scaled(&mut lane.x, alpha, &ws.h);
     lane.y.copy_from_slice(&ws.ys[..d]);

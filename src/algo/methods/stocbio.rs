@@ -46,7 +46,7 @@ pub(crate) fn multiloop_step<T: Real>(
     let (x, y) = (&lane.x, &lane.y);
     series(truncated, cfg, o, rng, k, x, y, &ws.u, scratch, &mut lane.v);
 
-    crate::algo::shared::implicit_x_step(o, lane, alpha);
+    crate::algo::shared::implicit_x_step(cfg, o, lane, alpha);
 }
 
 pub(crate) static STOCBIO: Algorithm = Algorithm {

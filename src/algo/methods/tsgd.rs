@@ -11,7 +11,7 @@
 //! not affect h and is skipped.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::shared::{draw, last_lower, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -67,7 +67,13 @@ fn step<T: Real>(
     o.grad_x_f(&lane.x, y_t, &mut ws.h);
     for s in (0..tt).rev() {
         let ys = &ws.ys[s * d..(s + 1) * d];
-        o.jvp(&lane.x, ys, &ws.u, &mut ws.jv);
+        o.jvp(
+            &lane.x,
+            ys,
+            &ws.u,
+            last_lower(cfg, &ws.idx_lower),
+            &mut ws.jv,
+        );
         sub_scaled(&mut ws.h, beta, &ws.jv);
         if s > 0 {
             let zeta = draw(

@@ -40,7 +40,7 @@ pub(crate) fn refresh_every(c: &AlgoConfig, n: usize, m: usize) -> u64 {
 /// grad_x f - J(x, y) v into `dx` (`jv` is scratch of length p).
 fn x_direction<T: Real>(o: &Oracles, x: &[T], y: &[T], v: &[T], dx: &mut [T], jv: &mut [T]) {
     o.grad_x_f(x, y, dx);
-    o.jvp(x, y, v, jv);
+    o.jvp(x, y, v, Batch::Full, jv);
     sub_scaled(dx, T::one(), jv);
 }
 
