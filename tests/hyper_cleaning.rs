@@ -4,14 +4,14 @@
 //! repeats; the closed identity between constant weights and a rescaled ridge; and a
 //! full-batch f64 run that drives |grad F|^2 below 1e-8 and down-weights the corrupted samples.
 //!
-//! Tolerance: |oracle - fd| <= ABS + REL * max(|oracle|, |fd|), FD step H.
+//! Tolerance: |oracle - fd| <= ABS + REL * max(|oracle|, |fd|), FD step `common::fd::H`.
 
 mod common;
+use common::fd::{fd, fd_vec, unit};
 use common::Gen;
 use sbo::data::Dataset;
 use sbo::problem::{exact, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
 
-const H: f64 = 1e-6;
 const REL: f64 = 1e-6;
 const ABS: f64 = 1e-7;
 const F: usize = 4;
@@ -92,26 +92,6 @@ fn check(label: &str, what: &str, got: &[f64], want: &[f64]) {
             "{label} {what}[{i}]: oracle {g:.12e} vs finite difference {w:.12e}"
         );
     }
-}
-
-fn plus(a: &[f64], t: f64, dir: &[f64]) -> Vec<f64> {
-    a.iter().zip(dir).map(|(a, b)| a + t * b).collect()
-}
-
-fn unit(n: usize, k: usize) -> Vec<f64> {
-    let mut e = vec![0.0; n];
-    e[k] = 1.0;
-    e
-}
-
-fn fd(f: impl Fn(&[f64]) -> f64, at: &[f64], dir: &[f64]) -> f64 {
-    (f(&plus(at, H, dir)) - f(&plus(at, -H, dir))) / (2.0 * H)
-}
-
-fn fd_vec(f: impl Fn(&[f64]) -> Vec<f64>, at: &[f64], dir: &[f64]) -> Vec<f64> {
-    let a = f(&plus(at, H, dir));
-    let b = f(&plus(at, -H, dir));
-    a.iter().zip(&b).map(|(a, b)| (a - b) / (2.0 * H)).collect()
 }
 
 #[test]

@@ -3,16 +3,16 @@
 //! logistic loss, the exact module's dense Hessian against the oracle, and the exact
 //! hypergradient against finite differences of F(x) = f(x, y*(x)).
 //!
-//! Tolerance: |oracle - fd| <= ABS + REL * max(|oracle|, |fd|), FD step H.
+//! Tolerance: |oracle - fd| <= ABS + REL * max(|oracle|, |fd|), FD step `common::fd::H`.
 
 mod common;
+use common::fd::{fd, fd_vec, unit};
 use common::Gen;
 use sbo::data::Dataset;
 use sbo::problem::{
     accuracy, data_loss, exact, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec,
 };
 
-const H: f64 = 1e-6;
 const REL: f64 = 1e-6;
 const ABS: f64 = 1e-7;
 const C: usize = 3;
@@ -105,26 +105,6 @@ fn check(label: &str, what: &str, got: &[f64], want: &[f64]) {
              (tolerance {ABS:e} + {REL:e} * max)"
         );
     }
-}
-
-fn plus(a: &[f64], t: f64, dir: &[f64]) -> Vec<f64> {
-    a.iter().zip(dir).map(|(a, b)| a + t * b).collect()
-}
-
-fn unit(n: usize, k: usize) -> Vec<f64> {
-    let mut e = vec![0.0; n];
-    e[k] = 1.0;
-    e
-}
-
-fn fd(f: impl Fn(&[f64]) -> f64, at: &[f64], dir: &[f64]) -> f64 {
-    (f(&plus(at, H, dir)) - f(&plus(at, -H, dir))) / (2.0 * H)
-}
-
-fn fd_vec(f: impl Fn(&[f64]) -> Vec<f64>, at: &[f64], dir: &[f64]) -> Vec<f64> {
-    let a = f(&plus(at, H, dir));
-    let b = f(&plus(at, -H, dir));
-    a.iter().zip(&b).map(|(a, b)| (a - b) / (2.0 * H)).collect()
 }
 
 #[test]

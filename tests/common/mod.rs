@@ -67,3 +67,30 @@ impl Gen {
         Dataset::new(d, features, labels).unwrap()
     }
 }
+
+/// Central finite differences with step 1e-6 (f64), shared by the oracle tests.
+pub mod fd {
+    pub const H: f64 = 1e-6;
+
+    pub fn plus(a: &[f64], t: f64, dir: &[f64]) -> Vec<f64> {
+        a.iter().zip(dir).map(|(a, b)| a + t * b).collect()
+    }
+
+    pub fn unit(n: usize, k: usize) -> Vec<f64> {
+        let mut e = vec![0.0; n];
+        e[k] = 1.0;
+        e
+    }
+
+    /// Central difference of a scalar function along `dir`.
+    pub fn fd(f: impl Fn(&[f64]) -> f64, at: &[f64], dir: &[f64]) -> f64 {
+        (f(&plus(at, H, dir)) - f(&plus(at, -H, dir))) / (2.0 * H)
+    }
+
+    /// Central difference of a vector function along `dir`.
+    pub fn fd_vec(f: impl Fn(&[f64]) -> Vec<f64>, at: &[f64], dir: &[f64]) -> Vec<f64> {
+        let a = f(&plus(at, H, dir));
+        let b = f(&plus(at, -H, dir));
+        a.iter().zip(&b).map(|(a, b)| (a - b) / (2.0 * H)).collect()
+    }
+}
