@@ -27,6 +27,8 @@ pub mod stream {
     pub const TRUNCATION: u32 = 6;
     /// Choice of replaced sample and pool row for neighbours.
     pub const NEIGHBOUR: u32 = 8;
+    /// A network lower model's initial weights (host-side, step 0, one draw per weight).
+    pub const INIT: u32 = 10;
 }
 
 /// Philox4x32 round multipliers (Salmon et al. 2011, Random123 `PHILOX_M4x32_0/1`).

@@ -19,6 +19,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         nu: 0.1,
         x_box: None,
         classes: 0,
+        ..ProblemSpec::default()
     }
 }
 
@@ -136,6 +137,7 @@ fn aid_cg_full_batch_reaches_the_closed_form_optimum() {
             nu: 0.1,
             x_box: None,
             classes: 0,
+            ..ProblemSpec::default()
         };
         let o = Oracles {
             spec: &s,

@@ -23,6 +23,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape, lam_y: f64, nu: f64) 
         nu,
         x_box: None,
         classes: 0,
+        ..ProblemSpec::default()
     }
 }
 
@@ -314,6 +315,7 @@ fn quadratic_constants_match_closed_forms() {
         nu,
         x_box: None,
         classes: 0,
+        ..ProblemSpec::default()
     };
     let c = quadratic_constants(&spec, lower.view(), upper.view()).unwrap();
     let close = |what: &str, got: f64, want: f64| {

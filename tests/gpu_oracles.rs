@@ -158,6 +158,7 @@ fn specs(loss: Loss, coupling: Coupling) -> Vec<ProblemSpec> {
             nu: 0.375,
             x_box: None,
             classes: 0,
+            ..ProblemSpec::default()
         })
         .collect()
 }

@@ -28,6 +28,7 @@ fn spec(coupling: Coupling, hyper: HyperShape, classes: usize) -> ProblemSpec {
         nu: 0.2,
         x_box: None,
         classes,
+        ..ProblemSpec::default()
     }
 }
 

@@ -32,6 +32,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         nu: 0.2,
         x_box: None,
         classes: 0,
+        ..ProblemSpec::default()
     }
 }
 

@@ -63,6 +63,7 @@ fn spec(loss: Loss, coupling: Coupling, hyper: HyperShape) -> ProblemSpec {
         nu: 0.1,
         x_box: None,
         classes: 0,
+        ..ProblemSpec::default()
     }
 }
 

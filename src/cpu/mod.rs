@@ -97,12 +97,12 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
         let layout = Layout::of(study);
         let (p, d) = (study.p(), study.d());
         let x0 = vec![T::of(run.x0); p];
-        let y0 = vec![T::of(run.y0); d];
         let groups = (0..layout.groups())
             .map(|g| {
                 let (config, seed) = layout.group(g);
                 let cfg = &study.configs[config].algo;
                 let sets = study.data.sets(seed)?;
+                let y0: Vec<T> = study.initial_y(seed).into_iter().map(T::of).collect();
                 let oracles: Vec<Oracles> = (0..layout.group_size)
                     .map(|i| {
                         let (lr, ur) = neighbour_replacements(&sets, run.replace, seed, i);

@@ -359,6 +359,12 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 /// which MNIST's 7,840 multinomial weights and hyper-cleaning's per-sample x overflow; they
 /// need the global-memory kernel family (issue 14).
 fn unsupported_problem(study: &Study) -> Result<()> {
+    if study.spec.model == crate::problem::Model::Mlp {
+        return Err(SboError::gpu(
+            "the GPU backend does not run the network lower model (model = \"mlp\") yet: use \
+             --backend cpu",
+        ));
+    }
     if study.spec.loss == Loss::Multinomial {
         return Err(SboError::gpu(
             "the GPU backend does not run the multinomial loss yet: use --backend cpu",

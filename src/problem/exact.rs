@@ -50,6 +50,9 @@ fn norm(v: &[f64]) -> f64 {
 /// a_i a_i^T plus diag(d2r/dy2(j) + lam_y). Multinomial (C classes, y class-major): block
 /// (c, c') of the data term is (1/n) sum_i (p_ic [c = c'] - p_ic p_ic') a_i a_i^T.
 pub fn full_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> DMatrix<f64> {
+    if spec.net(lower.d()).is_some() {
+        return network_hessian(spec, lower, x, y);
+    }
     let (n, f) = (lower.n(), lower.d());
     // Hyper-cleaning weighs sample i by sigmoid(x_i).
     let weight = |i: usize| {
@@ -83,6 +86,27 @@ pub fn full_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -
         h[(j, j)] += coupling::dyy(spec.coupling, spec.mu, x[spec.k(j, f)], y[j]) + spec.lam_y;
     }
     h
+}
+
+/// A network's lower Hessian, column j = H e_j from the f64 oracle (its exact
+/// forward-over-reverse product, which the finite-difference tests check), symmetrised:
+/// d oracle calls, O(n d^2) work, what the `run.exact` size limit keeps small.
+fn network_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -> DMatrix<f64> {
+    let d = y.len();
+    let o = Oracles {
+        spec,
+        lower,
+        upper: lower,
+    };
+    let mut h = DMatrix::<f64>::zeros(d, d);
+    let (mut e, mut col) = (vec![0.0; d], vec![0.0; d]);
+    for j in 0..d {
+        e[j] = 1.0;
+        o.hvp(x, y, &e, Batch::Full, &mut col);
+        e[j] = 0.0;
+        h.column_mut(j).copy_from_slice(&col);
+    }
+    (&h + h.transpose()) * 0.5
 }
 
 /// sum_i S_i (x) a_i a_i^T with S_i = diag(p_i) - p_i p_i^T, written entry by entry from the

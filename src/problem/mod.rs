@@ -6,8 +6,11 @@
 pub mod coupling;
 pub mod exact;
 pub mod loss;
+pub mod mlp;
 pub mod multiclass;
 mod oracles;
+
+pub use mlp::{Activation, Model, Net, MAX_HIDDEN};
 
 pub use oracles::{accuracy, data_loss, Batch, Oracles};
 
@@ -89,10 +92,27 @@ pub struct ProblemSpec {
     /// training labels when the config leaves it out; recorded in the resolved config.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub classes: usize,
+    /// The lower model: linear in the data, or a one-hidden-layer network.
+    #[serde(default, skip_serializing_if = "is_linear")]
+    pub model: Model,
+    /// Hidden units of the network (0 for the linear model).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hidden: usize,
+    /// The network's activation (unused by the linear model).
+    #[serde(default, skip_serializing_if = "is_tanh")]
+    pub activation: Activation,
 }
 
 fn is_zero(v: &usize) -> bool {
     *v == 0
+}
+
+fn is_linear(m: &Model) -> bool {
+    *m == Model::Linear
+}
+
+fn is_tanh(a: &Activation) -> bool {
+    *a == Activation::Tanh
 }
 
 /// The problem families of the stability theory (DESIGN section 2).
@@ -142,6 +162,9 @@ impl Preset {
                 nu: 0.1,
                 x_box: None,
                 classes: 0,
+                model: Model::Linear,
+                hidden: 0,
+                activation: Activation::Tanh,
             },
             Preset::CC => ProblemSpec {
                 loss: Loss::Logistic,
@@ -152,6 +175,9 @@ impl Preset {
                 nu: 0.0,
                 x_box: None,
                 classes: 0,
+                model: Model::Linear,
+                hidden: 0,
+                activation: Activation::Tanh,
             },
             Preset::NcNc => ProblemSpec {
                 loss: Loss::Logistic,
@@ -162,6 +188,9 @@ impl Preset {
                 nu: 0.0,
                 x_box: None,
                 classes: 0,
+                model: Model::Linear,
+                hidden: 0,
+                activation: Activation::Tanh,
             },
             Preset::HyperCleaning => ProblemSpec {
                 loss: Loss::Logistic,
@@ -172,6 +201,9 @@ impl Preset {
                 nu: 0.0,
                 x_box: None,
                 classes: 0,
+                model: Model::Linear,
+                hidden: 0,
+                activation: Activation::Tanh,
             },
         }
     }
@@ -203,7 +235,30 @@ impl ProblemSpec {
     /// Whether both levels are quadratic in y (squared loss with the prior or bilinear
     /// coupling): y*(x) is affine and the bilevel optimum has a closed form.
     pub fn is_quadratic(&self) -> bool {
-        self.loss == Loss::Squared && matches!(self.coupling, Coupling::Prior | Coupling::Bilinear)
+        self.model == Model::Linear
+            && self.loss == Loss::Squared
+            && matches!(self.coupling, Coupling::Prior | Coupling::Bilinear)
+    }
+
+    /// The network of the lower model on data with `features` columns, or `None` for the
+    /// linear model.
+    #[inline(always)]
+    pub fn net(&self, features: usize) -> Option<Net> {
+        (self.model == Model::Mlp).then_some(Net {
+            features,
+            hidden: self.hidden,
+            outputs: self.outputs(),
+            activation: self.activation,
+        })
+    }
+
+    /// A lane's initial y for seed `seed`: every coordinate `y0` for the linear model; the
+    /// network's seeded random weights ([`Net::init`]) for the MLP.
+    pub fn initial_y(&self, features: usize, seed: u64, y0: f64) -> Vec<f64> {
+        match self.net(features) {
+            Some(net) => net.init(seed),
+            None => vec![y0; self.y_len(features)],
+        }
     }
 
     /// The curvature the coupling adds to every coordinate of the lower Hessian where it is
@@ -226,11 +281,14 @@ impl ProblemSpec {
         }
     }
 
-    /// Length of y for data with `features` columns: one weight vector per output, stored
-    /// class after class (y_c = y[c F .. (c + 1) F]), so a class score is one contiguous dot
-    /// product with a row.
+    /// Length of y for data with `features` columns. Linear model: one weight vector per
+    /// output, stored class after class (y_c = y[c F .. (c + 1) F]), so a class score is one
+    /// contiguous dot product with a row. Network: every weight ([`Net`] gives the layout).
     pub fn y_len(&self, features: usize) -> usize {
-        features * self.outputs()
+        match self.net(features) {
+            Some(net) => net.len(),
+            None => features * self.outputs(),
+        }
     }
 
     /// Dimension of x for data with `features` columns and `n_lower` lower samples.
@@ -321,6 +379,32 @@ impl ProblemSpec {
                 "problem.hyper",
                 "per_class hyperparameters need the multinomial loss",
             ));
+        }
+        match self.model {
+            Model::Linear if self.hidden != 0 => {
+                return Err(SboError::config(
+                    "problem.hidden",
+                    "hidden units need the network lower model: model = \"mlp\"",
+                ))
+            }
+            Model::Mlp if self.hidden == 0 || self.hidden > MAX_HIDDEN => {
+                return Err(SboError::config(
+                    "problem.hidden",
+                    format!(
+                        "the network needs 1 to {MAX_HIDDEN} hidden units, got {}",
+                        self.hidden
+                    ),
+                ))
+            }
+            Model::Mlp if matches!(self.hyper, HyperShape::PerFeature | HyperShape::PerClass) => {
+                return Err(SboError::config(
+                    "problem.hyper",
+                    "a network's weights are not one per feature or class: with model = \"mlp\" \
+                     use hyper = \"scalar\" (one coupling weight for every weight) or data \
+                     hyper-cleaning's per_sample weights",
+                ))
+            }
+            _ => {}
         }
         if let Some([lo, hi]) = self.x_box {
             // f32-representable, so the GPU projects onto the same box.

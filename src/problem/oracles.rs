@@ -7,7 +7,7 @@
 //! Data rows are f32 and converted to `T` per element; samples are always read through
 //! [`DataView::sample`], so a neighbour lane sees its replaced row.
 use crate::data::DataView;
-use crate::problem::{coupling, loss, multiclass, Loss, ProblemSpec, MAX_CLASSES};
+use crate::problem::{coupling, loss, mlp, multiclass, Loss, Net, ProblemSpec, MAX_CLASSES};
 use crate::real::{axpy_row, dot_row, Real};
 
 /// Which samples an oracle averages over.
@@ -169,6 +169,47 @@ fn scale_by_weight<T: Real>(weights: Option<&[T]>, i: usize, coef: &mut [T]) {
     }
 }
 
+/// The network data pass (`mlp` model): per sample i of the batch, the forward pass (with its
+/// tangent along `v` when `hv_out` is wanted), the loss head and the reverse pass, adding
+/// w_i times the sample's gradient into `g_out` and w_i times its Hessian product into `hv_out`
+/// (not yet divided by |B|), w_i = sigmoid(x_i) with `weights`, else 1.
+#[allow(clippy::too_many_arguments)]
+fn net_sums<T: Real>(
+    net: &Net,
+    l: Loss,
+    set: DataView,
+    batch: Batch,
+    weights: Option<&[T]>,
+    y: &[T],
+    v: Option<&[T]>,
+    mut g_out: Option<&mut [T]>,
+    mut hv_out: Option<&mut [T]>,
+) {
+    if let Some(o) = g_out.as_deref_mut() {
+        o.fill(T::zero());
+    }
+    if let Some(o) = hv_out.as_deref_mut() {
+        o.fill(T::zero());
+    }
+    let tangent = hv_out.is_some() && v.is_some();
+    let v = if tangent { v } else { None };
+    let mut s = mlp::Sample::<T>::new();
+    for_each_indexed(set, batch, |i, row, b| {
+        s.forward(net, y, v, row);
+        s.head(l, net.outputs, b, tangent);
+        let w = weighted(weights, i, T::one());
+        s.backward(
+            net,
+            y,
+            v,
+            row,
+            w,
+            g_out.as_deref_mut(),
+            hv_out.as_deref_mut(),
+        );
+    });
+}
+
 /// Sample i's class scores a_i . y_c accumulated in f64, into `z`.
 fn scores_f64<T: Real>(row: &[f32], y: &[T], z: &mut [f64]) {
     let f = row.len();
@@ -205,6 +246,11 @@ impl<'a> Oracles<'a> {
     fn multinomial(&self) -> Option<usize> {
         (self.spec.loss == Loss::Multinomial).then(|| self.spec.outputs())
     }
+    /// The network of an `mlp` lower model, or `None` for the linear model.
+    #[inline(always)]
+    fn net(&self) -> Option<Net> {
+        self.spec.net(self.lower.d())
+    }
     /// x as the lower samples' weights (data hyper-cleaning), or `None`.
     #[inline(always)]
     fn weights<'x, T>(&self, x: &'x [T]) -> Option<&'x [T]> {
@@ -218,8 +264,22 @@ impl<'a> Oracles<'a> {
         debug_assert_eq!(out.len(), self.d());
         let spec = self.spec;
         let w = self.weights(x);
-        match self.multinomial() {
-            Some(c) => multi_sums(
+        match (self.net(), self.multinomial()) {
+            (Some(net), _) => {
+                let l = spec.loss;
+                net_sums(
+                    &net,
+                    l,
+                    self.lower,
+                    batch,
+                    w,
+                    y,
+                    None,
+                    Some(&mut *out),
+                    None,
+                )
+            }
+            (None, Some(c)) => multi_sums(
                 self.lower,
                 batch,
                 c,
@@ -233,7 +293,7 @@ impl<'a> Oracles<'a> {
                     scale_by_weight(w, i, z);
                 },
             ),
-            None => loss_grad_sum(spec, self.lower, w, y, batch, out),
+            (None, None) => loss_grad_sum(spec, self.lower, w, y, batch, out),
         }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
@@ -263,7 +323,10 @@ impl<'a> Oracles<'a> {
         let spec = self.spec;
         let l = spec.loss;
         let w = self.weights(x);
-        if let Some(c) = self.multinomial() {
+        if let Some(net) = self.net() {
+            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
+            net_sums(&net, l, self.lower, batch, w, y, Some(v), g, h);
+        } else if let Some(c) = self.multinomial() {
             let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
             multi_sums(self.lower, batch, c, y, Some(v), g, h, |z, u, b, i| {
                 multiclass::softmax_in_place(z);
@@ -318,7 +381,19 @@ impl<'a> Oracles<'a> {
         let spec = self.spec;
         let l = spec.loss;
         let w = self.weights(x);
-        if let Some(c) = self.multinomial() {
+        if let Some(net) = self.net() {
+            net_sums(
+                &net,
+                l,
+                self.lower,
+                batch,
+                w,
+                y,
+                Some(v),
+                None,
+                Some(&mut *out),
+            );
+        } else if let Some(c) = self.multinomial() {
             multi_sums(
                 self.lower,
                 batch,
@@ -416,6 +491,23 @@ impl<'a> Oracles<'a> {
         let f = self.lower.d();
         let classes = self.spec.outputs();
         let l = self.spec.loss;
+        if let Some(net) = self.net() {
+            let mut s = mlp::Sample::<T>::new();
+            for_each_indexed(self.lower, batch, |i, row, b| {
+                s.forward(&net, y, v, row);
+                let term = match v {
+                    None => s.value(l, classes, b),
+                    // g . z', with z' the outputs' own tangent (not H_z z').
+                    Some(_) => {
+                        s.head(l, classes, b, false);
+                        s.slope(classes)
+                    }
+                };
+                let xi = x[i];
+                out[i] += loss::sigmoid(xi) * loss::sigmoid(-xi) * term * inv;
+            });
+            return;
+        }
         let mut zs = [T::zero(); MAX_CLASSES];
         let z = &mut zs[..classes];
         for_each_indexed(self.lower, batch, |i, row, b| {
@@ -446,8 +538,22 @@ impl<'a> Oracles<'a> {
         let _ = x;
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
-        match self.multinomial() {
-            Some(c) => multi_sums(
+        match (self.net(), self.multinomial()) {
+            (Some(net), _) => {
+                let l = self.spec.loss;
+                net_sums(
+                    &net,
+                    l,
+                    self.upper,
+                    batch,
+                    None,
+                    y,
+                    None,
+                    Some(&mut *out),
+                    None,
+                )
+            }
+            (None, Some(c)) => multi_sums(
                 self.upper,
                 batch,
                 c,
@@ -460,7 +566,7 @@ impl<'a> Oracles<'a> {
                     multiclass::grad_in_place(z, b);
                 },
             ),
-            None => loss_grad_sum(self.spec, self.upper, None, y, batch, out),
+            (None, None) => loss_grad_sum(self.spec, self.upper, None, y, batch, out),
         }
         let inv: T = inv_size(batch, self.upper.n());
         for o in out.iter_mut() {
@@ -591,6 +697,17 @@ fn mean_loss<T: Real>(
     y: &[T],
     weight: impl Fn(usize) -> f64,
 ) -> f64 {
+    if let Some(net) = spec.net(set.d()) {
+        let y: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
+        let mut smp = mlp::Sample::<f64>::new();
+        let mut s = 0.0f64;
+        for i in 0..set.n() {
+            let (row, b) = set.sample(i);
+            smp.forward(&net, &y, None, row);
+            s += weight(i) * smp.value(spec.loss, net.outputs, b);
+        }
+        return s / set.n() as f64;
+    }
     let mut s = 0.0f64;
     let mut z = [0.0f64; MAX_CLASSES];
     let z = &mut z[..spec.outputs()];
@@ -612,6 +729,18 @@ fn mean_loss<T: Real>(
 /// is b. NaN for an empty set.
 pub fn accuracy<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
     let mut correct = 0usize;
+    if let Some(net) = spec.net(set.d()) {
+        let y: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
+        let mut smp = mlp::Sample::<f64>::new();
+        for i in 0..set.n() {
+            let (row, b) = set.sample(i);
+            smp.forward(&net, &y, None, row);
+            if mlp::predicts(&smp, spec.loss, net.outputs, b) {
+                correct += 1;
+            }
+        }
+        return correct as f64 / set.n() as f64;
+    }
     let mut z = [0.0f64; MAX_CLASSES];
     let z = &mut z[..spec.outputs()];
     for i in 0..set.n() {

@@ -225,10 +225,10 @@ fn measure(
             })
             .unzip(),
         None => (0..n)
-            .map(|_| {
+            .map(|g| {
                 (
                     Vec::with_capacity(study.log_steps.len()),
-                    GroupMeter::new(study),
+                    GroupMeter::new(study, layout.group(g).1),
                 )
             })
             .unzip(),

@@ -59,9 +59,10 @@ pub struct GroupMeter {
 }
 
 impl GroupMeter {
-    pub fn new(study: &Study) -> Self {
+    /// A meter for the lanes of seed `seed`, whose exact inner solves start at its initial y.
+    pub fn new(study: &Study, seed: u64) -> Self {
         GroupMeter {
-            y_star_prev: vec![study.config.run.y0; study.d()],
+            y_star_prev: study.initial_y(seed),
             warnings: Vec::new(),
         }
     }
@@ -165,12 +166,21 @@ impl GroupMeter {
                 return;
             }
         };
+        // A network's g has many local minima: y*(x) is the one nearest the lane's own inner
+        // iterate, so Newton starts there (from the last y*, it would follow whichever
+        // minimum the logging steps happened to lead to). Convex problems have one y*(x) and
+        // keep the cheaper warm start.
+        let start = if study.spec.model == crate::problem::Model::Mlp {
+            y
+        } else {
+            &self.y_star_prev
+        };
         match exact::hypergradient(
             &study.spec,
             sets.lower,
             sets.upper,
             x,
-            &self.y_star_prev,
+            start,
             study.config.run.exact_tol,
         ) {
             Ok(h) => {

@@ -7,7 +7,7 @@
 use super::algo_grid::AlgoGrid;
 use crate::error::{Result, SboError};
 use crate::metrics::Metric;
-use crate::problem::{Coupling, HyperShape, Loss, Preset, ProblemSpec};
+use crate::problem::{Activation, Coupling, HyperShape, Loss, Model, Preset, ProblemSpec};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -71,6 +71,15 @@ pub struct ProblemConfig {
     /// Multinomial loss: the number of classes; default, the distinct labels of the files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<usize>,
+    /// The lower model: `linear` (default) or `mlp` (one hidden layer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
+    /// Hidden units of the `mlp` model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<usize>,
+    /// The `mlp` model's activation: `tanh` (default) or `softplus`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
 }
 
 impl Default for ProblemConfig {
@@ -85,6 +94,9 @@ impl Default for ProblemConfig {
             nu: None,
             x_box: None,
             classes: None,
+            model: None,
+            hidden: None,
+            activation: None,
         }
     }
 }
@@ -113,6 +125,15 @@ impl ProblemConfig {
         if let Some(c) = self.classes {
             s.classes = c;
         }
+        if let Some(m) = self.model {
+            s.model = m;
+        }
+        if let Some(h) = self.hidden {
+            s.hidden = h;
+        }
+        if let Some(a) = self.activation {
+            s.activation = a;
+        }
         s.x_box = match self.x_box.as_deref() {
             None => None,
             Some(&[lo, hi]) => Some([lo, hi]),
@@ -140,6 +161,9 @@ impl ProblemConfig {
             nu: Some(s.nu),
             x_box: s.x_box.map(Vec::from),
             classes: (s.classes > 0).then_some(s.classes),
+            model: (s.model == Model::Mlp).then_some(s.model),
+            hidden: (s.model == Model::Mlp).then_some(s.hidden),
+            activation: (s.model == Model::Mlp).then_some(s.activation),
         })
     }
 }

@@ -163,6 +163,12 @@ impl Study {
                 spec.weighs_samples(),
                 "saba's per-sample tables do not carry the weights sigmoid(x_i) yet",
             ),
+            (
+                "saba",
+                spec.model == crate::problem::Model::Mlp,
+                "saba's tables keep a linear model's per-sample scalars; a network's per-sample \
+                 gradients are not a scalar times the row",
+            ),
         ];
         // Per-sample weights (p = n_lower, often > d): solvers whose x-sized scratch borrows a
         // d-long vector, whose variance-reduced J v assumes x reads no data, or whose backward
@@ -198,6 +204,13 @@ impl Study {
                     "the exact hypergradient solves y's {y_len} x {y_len} system densely at \
                      every logging step; at most {EXACT_MAX_DIM} unknowns are supported"
                 ),
+            ));
+        }
+        if spec.model == crate::problem::Model::Mlp && config.run.y0 != 0.0 {
+            return Err(SboError::config(
+                "run.y0",
+                "a network starts from seeded random weights (biases 0), not from a constant: \
+                 leave run.y0 at 0 with model = \"mlp\"",
             ));
         }
         let mut resolved = config.clone();
@@ -297,6 +310,13 @@ impl Study {
     /// Columns of the data.
     pub fn features(&self) -> usize {
         self.data.d()
+    }
+
+    /// The initial y of seed `seed`'s lanes (base and neighbours alike): `run.y0` everywhere
+    /// for the linear model, seeded random weights for the network.
+    pub fn initial_y(&self, seed: u64) -> Vec<f64> {
+        self.spec
+            .initial_y(self.features(), seed, self.config.run.y0)
     }
 
     /// Per configuration: its label and the floats one lane carries (x, y and v, then the
@@ -451,6 +471,14 @@ fn load_data(
                     "problem.loss",
                     "synthetic data has real-valued labels, not classes: the multinomial loss \
                      needs a labelled file (data.kind = \"libsvm\", \"csv\" or \"idx\")",
+                ));
+            }
+            if spec.model == crate::problem::Model::Mlp {
+                // Its population risk and closed forms are those of a linear model.
+                return Err(SboError::config(
+                    "problem.model",
+                    "the synthetic generator's population risk and optimum are a linear \
+                     model's: the network lower model needs a data file",
                 ));
             }
             let (s_min, s_max) = synthetic_spectrum(config, spec)?;
