@@ -2,15 +2,21 @@
 //! truth: central finite differences (f64) of the weighted objective written here from its
 //! definition, for the binary and the multinomial loss, on full sets and on batches with
 //! repeats; the closed identity between constant weights and a rescaled ridge; and a
-//! full-batch f64 run that drives |grad F|^2 below 1e-8 and down-weights the corrupted samples.
+//! full-batch f64 run that drives |grad F|^2 below 1e-8 and down-weights the corrupted samples;
+//! tsgd's and ud's mini-batch step directions against finite differences of the unrolled
+//! objective; and, with no corruption and validation = training, the uniform weights'
+//! solution recovered (|grad F(uniform)| = O(lam_y)).
 //!
-//! Tolerance: |oracle - fd| <= ABS + REL * max(|oracle|, |fd|), FD step `common::fd::H`.
+//! Tolerance of the oracle checks: |oracle - fd| <= ABS + REL * max(|oracle|, |fd|), FD step
+//! `common::fd::H`; the later tests state their own.
 
 mod common;
 use common::fd::{fd, fd_vec, unit};
 use common::Gen;
+use sbo::algo::{advance, AlgoConfig, AlgoKind, BatchSize, LaneState, Schedule};
 use sbo::data::Dataset;
 use sbo::problem::{exact, Batch, Coupling, HyperShape, Loss, Oracles, ProblemSpec};
+use sbo::rng::LaneRng;
 
 const REL: f64 = 1e-6;
 const ABS: f64 = 1e-7;
@@ -289,7 +295,7 @@ fn hyper_cleaning_settings_are_validated() {
     .expect("config");
     let base = &text[..text.find("[[algo]]").expect("algo table")];
     for name in [
-        "saba", "srba", "vrbo", "bome", "f2sa", "fsla", "mrbo", "sustain", "tsgd", "ud",
+        "saba", "srba", "vrbo", "bome", "f2sa", "fsla", "mrbo", "sustain",
     ] {
         let c = sbo::sweep::SweepConfig::from_toml(&format!("{base}[[algo]]\nname = \"{name}\"\n"))
             .expect("config");
@@ -311,7 +317,7 @@ fn every_supporting_solver_runs_with_more_weights_than_features() {
     .expect("config");
     let base = &text[..text.find("[[algo]]").expect("algo table")];
     for name in [
-        "ssgd", "ssaid", "ma-soba", "stocbio", "aid-cg", "amigo", "bsa", "ttsa",
+        "ssgd", "tsgd", "ud", "ssaid", "ma-soba", "stocbio", "aid-cg", "amigo", "bsa", "ttsa",
     ] {
         let mut c = sbo::sweep::SweepConfig::from_toml(&format!(
             "{base}[[algo]]\nname = \"{name}\"\nalpha = 1.0\nbatch = 8\n"
@@ -332,4 +338,327 @@ fn every_supporting_solver_runs_with_more_weights_than_features() {
         assert_eq!(r.diverged(), 0, "{name}");
         assert_eq!(r.lanes.len(), 2, "{name}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tsgd and ud on mini-batches: the direction of one outer step is the gradient of the
+// unrolled objective.
+//
+// With a fixed lane state (outer step K, y and y_init, the lane's counter-based batches),
+//   Phi(x') = f(x', y^T(x')),  y^T(x') = the lane's y after one outer step from x' with alpha = 0,
+// f the full upper objective. The batches zeta_0..zeta_{T-1} depend only on (seed, K, s), so
+// Phi is a smooth function of x' and one tsgd (ud) step with alpha = 1 and the full upper
+// batch moves x by exactly -grad Phi (h = x_before - x_after, one rounding of x). With
+// per-sample weights J of inner step s is (1/|B|) sum over zeta_s's draws, so J taken on any
+// batch other than zeta_s misses grad Phi in the coordinates of the samples that differ.
+//
+// Tolerance: |h - fd| <= UNROLL_ABS + UNROLL_REL max(|h|, |fd|). The central difference with
+// step `common::fd::H` = 1e-6 has truncation error H^2/6 |Phi'''| ~ 2e-13 and rounding error
+// ~ 10 eps |Phi| / H ~ 1e-9 at most (Phi ~ 0.7, a mean over 20 samples after T steps); the
+// largest entries of h are 1.7e-3 / 3.4e-3 (hyper-cleaning, tsgd / ud) and 1.6e-2 / 1.4e-2
+// (c-c), and h is exactly 0 for samples no zeta_s drew, where the FD is 0 too. Measured
+// worst |h - fd|: 1.2e-10 / 1.1e-10 (hyper-cleaning), 1.9e-10 / 7.7e-11 (c-c), so
+// 1e-8 + 1e-6 max leaves about two orders of margin over rounding. The code this replaced
+// took J of inner step s < T - 1 on zeta_{s+1} (the batch drawn last): it missed by
+// 1.3e-3 (tsgd) and 2.1e-3 (ud) in the worst coordinate, half the size of h itself, i.e.
+// ~1e5 tolerances.
+
+const UNROLL_T: usize = 4;
+const UNROLL_BATCH: usize = 4;
+const UNROLL_BETA: f64 = 0.5;
+/// A later outer step than 0, so the batches are not those of a fresh lane's first step.
+const UNROLL_K: u64 = 3;
+const UNROLL_SEED: u64 = 11;
+const UNROLL_ABS: f64 = 1e-8;
+const UNROLL_REL: f64 = 1e-6;
+
+/// The lane after one outer step of `kind` from x (T inner steps, lower batches of
+/// UNROLL_BATCH drawn with replacement, the full upper batch, f64, step size alpha), the lane
+/// at outer step UNROLL_K with y = y_warm and y_init = y_init.
+fn one_step(
+    o: &Oracles,
+    kind: AlgoKind,
+    alpha: f64,
+    x: &[f64],
+    y_init: &[f64],
+    y_warm: &[f64],
+) -> LaneState<f64> {
+    let mut c = AlgoConfig::new(kind);
+    c.inner_steps = UNROLL_T;
+    c.batch_lower = BatchSize::Size(UNROLL_BATCH);
+    c.batch_upper = BatchSize::Full;
+    c.without_replacement = false;
+    c.alpha = Schedule::Constant(alpha);
+    c.beta = Schedule::Constant(UNROLL_BETA);
+    let mut lane = LaneState::<f64>::new(&c, o, x, y_init);
+    lane.y.copy_from_slice(y_warm);
+    lane.t = UNROLL_K;
+    advance(&c, o, &LaneRng::new(UNROLL_SEED), &mut lane, 1);
+    lane
+}
+
+/// Checks kind's step direction h against central differences of Phi at x; returns the
+/// worst |h - fd| and the largest |h|.
+fn unrolled_miss(
+    label: &str,
+    o: &Oracles,
+    kind: AlgoKind,
+    x: &[f64],
+    y_init: &[f64],
+    y_warm: &[f64],
+) -> (f64, f64) {
+    let p = x.len();
+    let after = one_step(o, kind, 1.0, x, y_init, y_warm);
+    let h: Vec<f64> = x.iter().zip(&after.x).map(|(a, b)| a - b).collect();
+    let phi = |xx: &[f64]| {
+        let lane = one_step(o, kind, 0.0, xx, y_init, y_warm);
+        assert_eq!(lane.x, xx, "alpha = 0 leaves x");
+        o.upper_value(xx, &lane.y)
+    };
+    let want: Vec<f64> = (0..p).map(|k| fd(phi, x, &unit(p, k))).collect();
+    let worst = h
+        .iter()
+        .zip(&want)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let hmax = h.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    eprintln!("{label} {kind}: max |h| {hmax:.3e}, worst |h - fd| {worst:.3e}");
+    for (i, (a, b)) in h.iter().zip(&want).enumerate() {
+        assert!(
+            (a - b).abs() <= UNROLL_ABS + UNROLL_REL * a.abs().max(b.abs()),
+            "{label} {kind}: h[{i}] = {a:.12e} vs finite difference of the unrolled objective \
+             {b:.12e} (difference {:.3e})\n  h  {h:?}\n  fd {want:?}",
+            (a - b).abs()
+        );
+    }
+    (worst, hmax)
+}
+
+/// tsgd's and ud's step directions on lower mini-batches (batch 4 of 30 samples, T = 4) are
+/// the finite-difference gradients of the unrolled objective, with per-sample weights (where
+/// J reads the batch, so J of inner step s must be taken on zeta_s) and on c-c (per-feature
+/// logweight coupling, where J reads no data: the check itself is generic).
+#[test]
+fn tsgd_and_ud_step_along_the_gradient_of_the_unrolled_objective_on_minibatches() {
+    let mut g = Gen(57);
+    let (lower, upper) = (dataset(&mut g, 30, 0), dataset(&mut g, 20, 0));
+    let hc = spec(Loss::Logistic, 0);
+    let cc = ProblemSpec::preset("c-c").expect("preset");
+    for (label, s) in [("hyper-cleaning", &hc), ("c-c", &cc)] {
+        let o = Oracles {
+            spec: s,
+            lower: lower.view(),
+            upper: upper.view(),
+        };
+        let (p, d) = (o.p(), o.d());
+        let x = g.vec(p, -1.0, 1.0);
+        let y_init = g.vec(d, -1.0, 1.0);
+        let y_warm = g.vec(d, -1.0, 1.0);
+        for kind in [AlgoKind::TSGD, AlgoKind::UD] {
+            let (_, hmax) = unrolled_miss(label, &o, kind, &x, &y_init, &y_warm);
+            assert!(
+                hmax > 1e-4,
+                "{label} {kind}: h too small to test anything ({hmax:e})"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// No corruption, validation = training: uniform weights' solution is recovered.
+//
+// With f the unweighted mean training loss (validation set = training set, the idealised
+// "huge clean validation set" that measures exactly what the lower level fits) and all
+// weights s = sigmoid(x0), y*(x0) solves s G(y) + lam_y y = 0, G = grad of the mean training
+// loss. So grad_y f(y*) = G(y*) = -(lam_y / s) y* and grad F(uniform) = (lam_y / s) J^T H^-1 y*
+// = O(lam_y): uniform weights are stationary in the limit lam_y -> 0, on data that is not
+// separable (else y* grows as lam_y falls). Moreover F(x) >= min_y f(y) = F(uniform) -
+// O(lam_y^2) for every x, so no reweighting gains more than O(lam_y^2), and the y it ends
+// with is the uniform-weight y*(x0) up to O(lam_y).
+//
+// What it does *not* say: that the weights stay at x0. F - min f = lam_y^2 Psi(x) + O(lam_y^3)
+// with Psi independent of lam_y, so x converges to Psi's minimiser, a fixed O(1) distance
+// from x0 (max |x_i - x0| = 0.198, 0.182, 0.180 at lam_y = 1e-3, 1e-4, 1e-5 here): the weights
+// stay near 1/2 (sigmoid within 0.05 of it), not at it, and the bound below is a fixed one.
+//
+// Measured on this fixture (40 samples, 4 features, labels sign(w . a + 2 U(-1, 1)), so
+// about a quarter of the labels disagree with w; x0 = 0):
+//   |grad F(0)| at lam_y = 1e-3, 1e-4, 1e-5: 1.244e-3, 1.396e-4, 1.414e-5 (ratios 8.91, 9.88;
+//   at 1e-2 it is 5.92e-3, ratio 4.8: |y*| is still 27 % below its limit there, so the
+//   asymptotic regime starts below 1e-2 on this data);
+//   aid-cg, 200 steps (|grad F|^2 < 1e-30 at the end): max |x_i| 0.198 / 0.182, |y - y*(0)| /
+//   |y*(0)| 4.36e-2 / 4.46e-3, F(0) - F(x_end) 1.50e-4 / 1.67e-6.
+// With a quarter of the training labels flipped (validation the clean copy), none of this
+// holds, which shows the checks can fail: |grad F(0)| 3.28e-2, 3.36e-2, 3.37e-2 (ratios 0.82,
+// 0.97: it does not shrink); aid-cg ends with max |x_i| 1.94 / 1.89, |y - y*(0)| / |y*(0)| 2.17 /
+// 2.12, F(0) - F(x_end) 0.101, and 9 / 8 of the 10 flipped samples weighted below 1/2.
+
+const UNIFORM_N: usize = 40;
+
+/// 40 samples, F features uniform in [-1, 1], labels sign(w . a + 2 U(-1, 1)) (non-separable).
+fn noisy_linear(g: &mut Gen) -> Dataset {
+    let w = g.vec(F, -1.0, 1.0);
+    let (mut features, mut labels) = (Vec::new(), Vec::new());
+    for _ in 0..UNIFORM_N {
+        let a = g.vec(F, -1.0, 1.0);
+        let z: f64 = a.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + 2.0 * g.unif(-1.0, 1.0);
+        features.extend(a.iter().map(|v| *v as f32));
+        labels.push(if z > 0.0 { 1.0 } else { -1.0 });
+    }
+    Dataset::new(F, features, labels).expect("fixture")
+}
+
+/// The same samples with every `every`-th label flipped.
+fn flipped(set: &Dataset, every: usize) -> Dataset {
+    let features = (0..set.n).flat_map(|i| set.row(i).to_vec()).collect();
+    let labels = (0..set.n)
+        .map(|i| {
+            if i % every == 0 {
+                -set.label(i)
+            } else {
+                set.label(i)
+            }
+        })
+        .collect();
+    Dataset::new(F, features, labels).expect("fixture")
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum::<f64>().sqrt()
+}
+
+fn with_lam(lam_y: f64) -> ProblemSpec {
+    ProblemSpec {
+        lam_y,
+        ..spec(Loss::Logistic, 0)
+    }
+}
+
+/// |grad F| at uniform weights x = 0 (exact module), lower set `lower`, validation `upper`.
+fn uniform_hypergradient_norm(lam_y: f64, lower: &Dataset, upper: &Dataset) -> f64 {
+    let s = with_lam(lam_y);
+    let hg = exact::hypergradient(
+        &s,
+        lower.view(),
+        upper.view(),
+        &[0.0; UNIFORM_N],
+        &[0.0; F],
+        1e-12,
+    )
+    .expect("exact hypergradient");
+    norm(&hg.grad)
+}
+
+/// A full-batch f64 aid-cg run from (x, y) = (0, 0), 200 steps (alpha 50, beta 1, D = Q = 20,
+/// as tests/hyper_cleaning_full_batch.toml), stepped directly so that the validation set is
+/// exactly the training set. Returns (max_i |x_i|, |y - y*(0)| / |y*(0)|, F(0) - F(x_end),
+/// |grad F(x_end)|^2, flipped samples (i % 4 == 0) weighted below 1/2).
+fn uniform_run(lam_y: f64, lower: &Dataset, upper: &Dataset) -> (f64, f64, f64, f64, usize) {
+    let s = with_lam(lam_y);
+    let o = Oracles {
+        spec: &s,
+        lower: lower.view(),
+        upper: upper.view(),
+    };
+    let mut c = AlgoConfig::new(AlgoKind::AID_CG);
+    c.alpha = Schedule::Constant(50.0);
+    c.beta = Schedule::Constant(1.0);
+    c.inner_steps = 20;
+    c.terms = 20;
+    c.batch_lower = BatchSize::Full;
+    c.batch_upper = BatchSize::Full;
+    let x0 = [0.0; UNIFORM_N];
+    let y0 = [0.0; F];
+    let mut lane = LaneState::<f64>::new(&c, &o, &x0, &y0);
+    advance(&c, &o, &LaneRng::new(0), &mut lane, 200);
+    let y_uniform = exact::solve_inner(&s, lower.view(), &x0, &y0, 1e-12).expect("y*(0)");
+    let dx = lane.x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let dy: Vec<f64> = lane.y.iter().zip(&y_uniform).map(|(a, b)| a - b).collect();
+    let end = exact::hypergradient(&s, lower.view(), upper.view(), &lane.x, &y0, 1e-12)
+        .expect("exact hypergradient at the end");
+    let gain = o.upper_value(&x0, &y_uniform) - end.value;
+    let flagged = (0..UNIFORM_N)
+        .filter(|&i| i % 4 == 0 && lane.x[i] < 0.0)
+        .count();
+    (
+        dx,
+        norm(&dy) / norm(&y_uniform),
+        gain,
+        norm(&end.grad).powi(2),
+        flagged,
+    )
+}
+
+/// Hyper-cleaning with no corruption and the validation set equal to the training set recovers
+/// the uniform weights' solution: |grad F(uniform)| shrinks like lam_y (ratio 10 +- 1.5 per
+/// decade, and closer to 10 at the smaller pair); an aid-cg run to stationarity keeps every
+/// x_i within 0.3 of x0 = 0, ends with y within 100 lam_y (relative) of the uniform-weight
+/// y*(x0), the distance shrinking tenfold (8..12) per decade of lam_y, and gains at most
+/// 300 lam_y^2 in F. The same checks on the flipped-label twin fail by wide margins (asserted).
+#[test]
+fn no_corruption_and_validation_equal_to_training_recovers_the_uniform_weights_solution() {
+    let clean = noisy_linear(&mut Gen(5));
+    let dirty = flipped(&clean, 4);
+
+    let lams = [1e-3, 1e-4, 1e-5];
+    let g: Vec<f64> = lams
+        .iter()
+        .map(|&l| uniform_hypergradient_norm(l, &clean, &clean))
+        .collect();
+    let ratios = [g[0] / g[1], g[1] / g[2]];
+    eprintln!("clean: |grad F(0)| {g:?}, ratios {ratios:.3?}");
+    for r in ratios {
+        assert!(
+            (r - 10.0).abs() <= 1.5,
+            "|grad F(uniform)| does not shrink like lam_y: {g:?}, ratios {ratios:?}"
+        );
+    }
+    assert!(
+        (ratios[1] - 10.0).abs() < (ratios[0] - 10.0).abs(),
+        "the ratio does not approach 10 as lam_y falls: {ratios:?}"
+    );
+    // Control: with flipped labels the uniform weights are not stationary in the limit.
+    let gd: Vec<f64> = lams
+        .iter()
+        .map(|&l| uniform_hypergradient_norm(l, &dirty, &clean))
+        .collect();
+    eprintln!("flipped: |grad F(0)| {gd:?}");
+    assert!(
+        gd[1] / gd[2] < 1.5 && gd[2] > 1e3 * g[2],
+        "control: flipped labels {gd:?}"
+    );
+
+    let mut dist = Vec::new();
+    for lam in [1e-3, 1e-4] {
+        let (dx, dy, gain, g2, _) = uniform_run(lam, &clean, &clean);
+        eprintln!(
+            "clean lam_y {lam:e}: max |x_i - x0| {dx:.3e}, |y - y*(x0)| / |y*(x0)| {dy:.3e}, \
+             F(x0) - F(x) {gain:.3e}, |grad F|^2 {g2:.1e}"
+        );
+        assert!(
+            g2 < 1e-16,
+            "lam_y {lam:e}: the run did not converge: {g2:e}"
+        );
+        assert!(dx <= 0.3, "lam_y {lam:e}: weights moved off uniform: {dx}");
+        assert!(dy <= 100.0 * lam, "lam_y {lam:e}: y far from y*(x0): {dy}");
+        assert!(
+            (0.0..=300.0 * lam * lam).contains(&gain),
+            "lam_y {lam:e}: F gained {gain:e}"
+        );
+        dist.push(dy);
+        // Control: the flipped twin moves the weights and y far, and flags the flips.
+        let (dx, dy, gain, _, flagged) = uniform_run(lam, &dirty, &clean);
+        eprintln!(
+            "flipped lam_y {lam:e}: max |x_i - x0| {dx:.3e}, |y - y*(x0)| / |y*(x0)| {dy:.3e}, \
+             F(x0) - F(x) {gain:.3e}, {flagged} / 10 flipped samples below 1/2"
+        );
+        assert!(
+            dx > 1.0 && dy > 1.0 && gain > 0.05 && flagged >= 7,
+            "control: flipped labels"
+        );
+    }
+    let r = dist[0] / dist[1];
+    assert!(
+        (8.0..=12.0).contains(&r),
+        "|y - y*(x0)| does not shrink like lam_y: {dist:?}"
+    );
 }

@@ -171,11 +171,9 @@ impl Study {
             ),
         ];
         // Per-sample weights (p = n_lower, often > d): solvers whose x-sized scratch borrows a
-        // d-long vector, whose variance-reduced J v assumes x reads no data, or whose backward
-        // pass would take J v on the wrong inner batch.
-        const NOT_PER_SAMPLE: [&str; 9] = [
-            "srba", "vrbo", "bome", "f2sa", "fsla", "mrbo", "sustain", "tsgd", "ud",
-        ];
+        // d-long vector, or whose variance-reduced J v assumes x reads no data.
+        const NOT_PER_SAMPLE: [&str; 7] =
+            ["srba", "vrbo", "bome", "f2sa", "fsla", "mrbo", "sustain"];
         if spec.weighs_samples() {
             if let Some((i, c)) = configs
                 .iter()
@@ -185,7 +183,7 @@ impl Study {
                 return Err(SboError::config(
                     format!("algo[{i}] ({})", c.label),
                     "this solver does not support per-sample weights (data hyper-cleaning) yet; \
-                     ssgd, ssaid, ma-soba, stocbio, aid-cg, amigo, bsa and ttsa do",
+                     ssgd, tsgd, ud, ssaid, ma-soba, stocbio, aid-cg, amigo, bsa and ttsa do",
                 ));
             }
         }

@@ -3,15 +3,19 @@
 //!
 //!   y^0 = y_k (tsgd) or y_init (ud);  y^{s+1} = y^s - beta_k grad_y g_{zeta_s}(x_k, y^s)
 //!   u = grad_y f_xi(x_k, y^T);  h = grad_x f_xi(x_k, y^T)
-//!   for s = T-1 down to 0:  h -= beta_k J(x_k, y^s) u;  u -= beta_k H_{zeta_s}(x_k, y^s) u
+//!   for s = T-1 down to 0:
+//!     h -= beta_k J_{zeta_s}(x_k, y^s) u;  u -= beta_k H_{zeta_s}(x_k, y^s) u
 //!   x_{k+1} = x_k - alpha_k h;  y_{k+1} = y^T
 //!
-//! The batch zeta_s is drawn again (same counter, same indices) on the way back instead of
-//! being stored: counter-based draws make that free of state. The last H product (s = 0) does
-//! not affect h and is skipped.
+//! Both products of step s are taken on zeta_s, the batch of the inner step they differentiate
+//! (d y^{s+1} / d x = -beta_k J_{zeta_s}(x_k, y^s)). J ignores the batch unless x weighs the
+//! lower samples (data hyper-cleaning), where it must be zeta_s and not the batch drawn last.
+//! The batch zeta_s is drawn again (same counter, same indices) on the way back, before both
+//! products, instead of being stored: counter-based draws make that free of state. The last H
+//! product (s = 0) does not affect h and is skipped.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, last_lower, sub_scaled};
+use crate::algo::shared::{draw, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -67,24 +71,19 @@ fn step<T: Real>(
     o.grad_x_f(&lane.x, y_t, &mut ws.h);
     for s in (0..tt).rev() {
         let ys = &ws.ys[s * d..(s + 1) * d];
-        o.jvp(
-            &lane.x,
-            ys,
-            &ws.u,
-            last_lower(cfg, &ws.idx_lower),
-            &mut ws.jv,
+        // zeta_s again (the forward pass's indices), for J and H of step s alike.
+        let zeta = draw(
+            rng,
+            stream::LOWER,
+            lower_step(s),
+            n,
+            cfg.batch_lower,
+            cfg.without_replacement,
+            &mut ws.idx_lower,
         );
+        o.jvp(&lane.x, ys, &ws.u, zeta, &mut ws.jv);
         sub_scaled(&mut ws.h, beta, &ws.jv);
         if s > 0 {
-            let zeta = draw(
-                rng,
-                stream::LOWER,
-                lower_step(s),
-                n,
-                cfg.batch_lower,
-                cfg.without_replacement,
-                &mut ws.idx_lower,
-            );
             o.hvp(&lane.x, ys, &ws.u, zeta, &mut ws.hv);
             sub_scaled(&mut ws.u, beta, &ws.hv);
         }
@@ -114,7 +113,8 @@ fn step_ud<T: Real>(
 }
 
 /// T forward gradients, one upper gradient, T - 1 Hessian products and T Jacobian products;
-/// the backward pass redraws the forward batches, which count once.
+/// the backward pass redraws the forward batches (J and H of step s on zeta_s), which count
+/// once.
 fn counts(c: &AlgoConfig, bl: u64, bu: u64) -> OracleCounts {
     let t = c.inner_steps as u64;
     OracleCounts::new(t, 1, t.saturating_sub(1), t, t * bl + bu)
