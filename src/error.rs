@@ -26,6 +26,20 @@ pub enum SboError {
     #[error("{path}: the file holds no samples")]
     EmptyData { path: PathBuf },
 
+    /// A data file whose label column names more distinct classes than a problem may have:
+    /// line `line` (1-based) holds name number `count`, past the `max` allowed. The reader
+    /// stops there, keeping at most `max` names.
+    #[error(
+        "{path}:{line}: the label column names a class beyond the first {max} ({count} \
+         distinct names by this line), more than a problem may have: is it a class column?"
+    )]
+    TooManyClasses {
+        path: PathBuf,
+        line: usize,
+        count: usize,
+        max: usize,
+    },
+
     /// A configuration value that is missing, of the wrong type or impossible.
     #[error("config field `{field}`: {msg}")]
     Config { field: String, msg: String },

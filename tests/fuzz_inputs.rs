@@ -152,6 +152,7 @@ fn the_csv_reader_never_panics() {
         "a,b,label\n0.5,1,1\n0.25,-2,-1\n",
         "1,2,3\n4,5,6\n\n7,8,9\n",
         " 1 , 2 \r\n3,4\r\n",
+        "1,2,cat\n3,4,\"d\"\"og\"\n5,6,cat\n",
     ];
     fuzz("csv", &seeds, iterations(10000), |bytes| {
         with_file(dir.path(), "f.csv", bytes, |p| {

@@ -95,6 +95,9 @@ pub struct StudyData {
     /// Multiclass data: the file label of each class (class c was written `classes[c]`); empty
     /// when labels are not classes 0..C-1.
     pub classes: Vec<f32>,
+    /// Named labels (a CSV label column of names): class c's name is `class_names[c]`
+    /// (logistic: `class_names[0]` is -1, `class_names[1]` is +1); empty for numeric labels.
+    pub class_names: Vec<String>,
 }
 
 impl StudyData {
@@ -106,6 +109,7 @@ impl StudyData {
             maps: SeedMaps::Shared(maps),
             corrupted: Vec::new(),
             classes: Vec::new(),
+            class_names: Vec::new(),
         })
     }
 
@@ -123,6 +127,7 @@ impl StudyData {
             maps: SeedMaps::PerSeed { first, maps },
             corrupted: Vec::new(),
             classes: Vec::new(),
+            class_names: Vec::new(),
         })
     }
 

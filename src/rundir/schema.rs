@@ -146,6 +146,11 @@ pub struct DataFacts {
     /// `classes[c]`); d is then the features times the number of classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<f32>,
+    /// Named labels (a CSV label column of names): the name of each class, class c being
+    /// `class_names[c]` (multinomial: `classes` is then 0..C-1; logistic: the first name is
+    /// label -1 and the second +1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_names: Vec<String>,
 }
 
 /// One `[vary]` variant.

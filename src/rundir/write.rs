@@ -387,6 +387,7 @@ fn data_facts(study: &Study) -> DataFacts {
         kappa: study.config.data.kappa,
         constants,
         classes: study.data.classes.clone(),
+        class_names: study.data.class_names.clone(),
     }
 }
 

@@ -203,6 +203,12 @@ pub struct DataConfig {
     pub index_base: crate::data::libsvm::IndexBase,
     /// CSV: column of the label (negative counts from the end).
     pub label_column: i64,
+    /// CSV with named labels (`cat`, `dog`): the classes in class order, class c being the
+    /// c-th name (logistic: the first is -1, the second +1). Default: the distinct names of
+    /// all of the files, sorted in byte order; `sbo run` writes them into the resolved config.
+    /// Every name a file holds must be listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_names: Option<Vec<String>>,
     /// Lower-level rows; `"all"`: every training row the other parts leave.
     #[serde(with = "count")]
     pub n_lower: usize,
@@ -252,6 +258,7 @@ impl Default for DataConfig {
             dim: None,
             index_base: crate::data::libsvm::IndexBase::One,
             label_column: -1,
+            class_names: None,
             n_lower: 1000,
             n_upper: 500,
             n_test: None,

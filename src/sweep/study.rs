@@ -220,6 +220,9 @@ impl Study {
         // re-render the run differently.
         resolved.report.select_seeds = Some(k);
         resolved.data.dim = Some(data.d());
+        if !data.class_names.is_empty() {
+            resolved.data.class_names = Some(data.class_names.clone());
+        }
         if config.data.kind == DataKind::Synthetic {
             let (s_min, s_max) = synthetic_spectrum(config, &spec)?;
             resolved.data.s_max = Some(s_max);
@@ -530,19 +533,22 @@ fn load_data(
         }
         DataKind::Libsvm | DataKind::Csv | DataKind::Idx => {
             let [train_at, validation_at, pool_at, test_at] = data_files(dc, config_dir)?;
-            let read = |path: &Option<PathBuf>| -> Result<Option<Dataset>> {
+            // Each file's rows and, for a CSV label column of names, its sorted names.
+            let read = |path: &Option<PathBuf>| -> Result<Option<NamedRows>> {
                 path.as_ref()
                     .map(|path| match dc.kind {
-                        DataKind::Csv => data::csv::read_csv(path, dc.label_column),
-                        DataKind::Idx => data::idx::read_idx(path),
-                        _ => data::libsvm::read_libsvm_with(path, dc.dim, dc.index_base),
+                        DataKind::Csv => data::csv::read_csv_table(path, dc.label_column)
+                            .map(|t| (t.data, t.class_names)),
+                        DataKind::Idx => data::idx::read_idx(path).map(|d| (d, Vec::new())),
+                        _ => data::libsvm::read_libsvm_with(path, dc.dim, dc.index_base)
+                            .map(|d| (d, Vec::new())),
                     })
                     .transpose()
             };
             let train_path = train_at.clone().ok_or_else(|| {
                 SboError::config("data.train", "a data file is required for this data kind")
             })?;
-            let mut train = read(&train_at)?.unwrap_or_default();
+            let (mut train, train_names) = read(&train_at)?.unwrap_or_default();
             let mut validation = read(&validation_at)?;
             let mut pool = read(&pool_at)?;
             // A test set that is the whole validation file is that file, not a second read.
@@ -550,6 +556,19 @@ fn load_data(
                 (Some(t), Some(v)) if Some(t) == validation_at.as_ref() => Some(v.clone()),
                 _ => read(&test_at)?,
             };
+            let class_names = name_classes(
+                spec,
+                dc,
+                &train_path,
+                (&mut train, &train_names),
+                [
+                    (&mut validation, "data.validation"),
+                    (&mut pool, "data.pool"),
+                    (&mut test, "data.test"),
+                ],
+            )?;
+            let [mut validation, mut pool, mut test] =
+                [validation, pool, test].map(|f| f.map(|(d, _)| d));
             // Without a fixed dim, the dimension is the union over the files of the problem.
             let d = [&test, &validation, &pool]
                 .iter()
@@ -607,7 +626,10 @@ fn load_data(
                 }
             }
             let mut class_labels = Vec::new();
-            if spec.loss == Loss::Multinomial {
+            if spec.loss == Loss::Multinomial && !class_names.is_empty() {
+                // Named labels are already the classes 0..C-1 (C names, some perhaps unused).
+                class_labels = (0..class_names.len()).map(|c| c as f32).collect();
+            } else if spec.loss == Loss::Multinomial {
                 let mut files = vec![(&train, "data.train")];
                 for (f, field) in [
                     (&test, "data.test"),
@@ -656,6 +678,7 @@ fn load_data(
                 let splits = data::split_files(&files, &split_spec)?;
                 let mut data = StudyData::from_splits(&splits)?;
                 data.classes = class_labels;
+                data.class_names = class_names;
                 return Ok((data, None));
             };
             let rows = files.rows();
@@ -684,8 +707,86 @@ fn load_data(
             }
             let mut data = StudyData::per_seed(table, seeds.start, maps)?;
             data.classes = class_labels;
+            data.class_names = class_names;
             Ok((data, None))
         }
+    }
+}
+
+/// A data file's rows and its sorted label names (empty: numeric labels).
+type NamedRows = (Dataset, Vec<String>);
+
+// The CSV reader's cap on names per file is the most classes a problem may have.
+const _: () = assert!(data::csv::MAX_CLASS_NAMES == crate::problem::MAX_CLASSES);
+
+/// Named labels (a CSV label column of names) become classes shared by every file
+/// ([`data::classes::name_classes`]): class indices 0..C-1 for the multinomial loss, and for
+/// the logistic loss -1 for the first of exactly two names and +1 for the second. Returns the
+/// names in class order, empty when the labels are numbers. Errors, by field: names with the
+/// squared loss (`problem.loss`), more than two names with the logistic loss (the file that
+/// brings the third) or more than [`crate::problem::MAX_CLASSES`] with the multinomial loss.
+fn name_classes(
+    spec: &ProblemSpec,
+    dc: &super::config::DataConfig,
+    train_path: &Path,
+    train: (&mut Dataset, &[String]),
+    others: [(&mut Option<NamedRows>, &'static str); 3],
+) -> Result<Vec<String>> {
+    if dc.class_names.is_some() && dc.kind != DataKind::Csv {
+        return Err(SboError::config(
+            "data.class_names",
+            "only a CSV label column names its classes (data.kind = \"csv\")",
+        ));
+    }
+    let (max, limit) = match spec.loss {
+        Loss::Logistic => (
+            2,
+            "the logistic loss takes two classes (loss = \"multinomial\" takes more)",
+        ),
+        _ => (
+            crate::problem::MAX_CLASSES,
+            "the most classes a multinomial problem may have",
+        ),
+    };
+    let mut files = vec![data::classes::NamedFile {
+        data: train.0,
+        names: train.1,
+        field: "data.train",
+    }];
+    for (f, field) in others {
+        if let Some((data, names)) = f.as_mut() {
+            files.push(data::classes::NamedFile { data, names, field });
+        }
+    }
+    let Some(names) =
+        data::classes::name_classes(&mut files, dc.class_names.as_deref(), max, limit)?
+    else {
+        return Ok(Vec::new());
+    };
+    match spec.loss {
+        Loss::Squared => Err(SboError::config(
+            "problem.loss",
+            format!(
+                "the labels of {} are class names ({}): they need loss = \"logistic\" or \
+                 \"multinomial\"",
+                train_path.display(),
+                match names.len() {
+                    n @ 0..=5 => names[..n].join(", "),
+                    n => format!("{}, ... ({n} names)", names[..4].join(", ")),
+                }
+            ),
+        )),
+        Loss::Logistic => {
+            // The first name is -1, the second +1 (the numeric path then keeps them).
+            for f in &mut files {
+                f.data
+                    .labels
+                    .iter_mut()
+                    .for_each(|l| *l = if *l == 0.0 { -1.0 } else { 1.0 });
+            }
+            Ok(names)
+        }
+        Loss::Multinomial => Ok(names),
     }
 }
 
