@@ -4,7 +4,7 @@
 //! Owns: the verdict vocabulary and the settings a claim is judged in. Must not know: how a
 //! verdict is reached.
 
-use super::run_data::ConfigData;
+use super::run_data::{ConfigData, RunData};
 use serde::Serialize;
 
 /// The outcome of checking one claim. A fitted exponent is judged by its interval, so a
@@ -72,6 +72,25 @@ pub(super) fn setting(c: &ConfigData, key: &str, base: String) -> String {
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.clone())
         .unwrap_or(base)
+}
+
+/// The stability paper's setting of a configuration, named as the presets are: its preset,
+/// except that data hyper-cleaning with the network lower model is `nc-nc` (the network makes
+/// g and f nonconvex in y, as the nc-nc preset's coupling does). Linear hyper-cleaning (g
+/// strongly convex in y, x entering through sigmoid weights) is none of the paper's settings
+/// and keeps its own name, which no prediction covers.
+pub(super) fn theory_setting(run: &RunData, c: &ConfigData) -> String {
+    let preset = setting(c, "problem.preset", run.config.problem.preset.name().to_string());
+    let base_model = match run.config.problem.model {
+        Some(crate::problem::Model::Mlp) => "mlp",
+        _ => "linear",
+    };
+    let model = setting(c, "problem.model", base_model.to_string());
+    if preset == "hyper-cleaning" && model.trim_matches('"') == "mlp" {
+        "nc-nc".to_string()
+    } else {
+        preset
+    }
 }
 
 /// Whether the theory predicts growth in t for `preset` (`None`: no prediction).

@@ -4,14 +4,15 @@
 //! correction across every comparison of the report. A prediction is only judged in the
 //! settings its source covers; elsewhere the comparison is shown with the reason.
 
-use super::claim::{preset_grows, setting, Claim, Verdict, NOT_THEORY};
+use super::claim::{preset_grows, theory_setting, Claim, Verdict, NOT_THEORY};
 use super::paired::{directional, holm, PairedDiff, ALPHA};
 use super::run_data::{ConfigData, RunData};
 use crate::algo::Schedule;
 use crate::metrics::Metric;
 
 const SOURCE_T: &str = "stability paper: for C-C and NC-NC the bounds grow with the inner \
-     steps T of the unrolled hypergradient; covers c-c and nc-nc (in SC-SC the warm-started \
+     steps T of the unrolled hypergradient; covers c-c and nc-nc (and hyper-cleaning with the \
+     network lower model, as NC-NC; in SC-SC the warm-started \
      inner map contracts and the truncated Jacobian saturates in T, so no ordering is predicted)";
 const SOURCE_STEP: &str = "stability paper: the bounds grow with the step sizes (through their \
      sum along the run); covers every preset";
@@ -87,11 +88,7 @@ fn along(
 }
 
 fn preset_of(run: &RunData, c: &ConfigData) -> String {
-    setting(
-        c,
-        "problem.preset",
-        run.config.problem.preset.name().to_string(),
-    )
+    theory_setting(run, c)
 }
 
 /// The ordering claims of a run, judged together at family-wise level [`ALPHA`].

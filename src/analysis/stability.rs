@@ -4,7 +4,7 @@
 //! re-initialisation (`ud`). Each check states what the theory predicts, what the run shows
 //! and whether they agree, so disagreements are said plainly rather than hidden in a figure.
 
-use super::claim::{preset_grows, setting};
+use super::claim::{preset_grows, setting, theory_setting};
 pub use super::claim::{Claim, Verdict, NOT_THEORY};
 use super::fit::{fit_seeds, Fit};
 use super::paired::ALPHA;
@@ -24,7 +24,8 @@ pub const MIN_FIT_POINTS: usize = 5;
 pub const SOURCE_GROWTH: &str =
     "stability paper (SGD for bilevel problems, y not re-initialised): \
      argument stability bounded in t for SC-SC with constant steps, growing with t for C-C and \
-     NC-NC; covers the sc-sc, c-c and nc-nc presets";
+     NC-NC; covers the sc-sc, c-c and nc-nc presets, and hyper-cleaning with the network \
+     lower model as NC-NC";
 pub const SOURCE_SIZE: &str = "stability paper: bounds O(1/m) in the number m of upper-level \
      (validation) samples; covers neighbours that replace an upper sample";
 fn replace_side(run: &RunData, c: &ConfigData) -> ReplaceSide {
@@ -108,7 +109,7 @@ pub fn growth_claims(run: &RunData, metric: Metric, alpha: f64) -> Vec<Claim> {
         .into_iter()
         .zip(&run.configs)
         .map(|((label, fit), c)| {
-            let preset = setting(c, "problem.preset", run.config.problem.preset.name().to_string());
+            let preset = theory_setting(run, c);
             let fit = fit.filter(|f| f.points >= MIN_FIT_POINTS);
             // The statements are for neighbours that replace an upper (validation) sample,
             // and their intervals need seeds: one curve's regression over log-time points

@@ -9,7 +9,7 @@ use super::{Figure, Line, Panel};
 use crate::analysis::{ConfigData, RunData, Series};
 use crate::metrics::Metric;
 use crate::problem::Loss;
-use crate::sweep::config::LogScale;
+use crate::sweep::config::{LogScale, StudyKind};
 use crate::sweep::DataKind;
 
 /// Figures every run gets, chosen from what it measured: (file stem, figure).
@@ -23,6 +23,9 @@ pub fn standard_figures(run: &RunData) -> Vec<(String, Figure)> {
     }
     if let Some(f) = accuracy(run) {
         out.push(("accuracy".to_string(), f));
+    }
+    if let Some(f) = cleaning(run) {
+        out.push(("cleaning".to_string(), f));
     }
     out.push(("losses".to_string(), losses(run)));
     out
@@ -223,9 +226,15 @@ fn target_symbol(metric: Metric) -> String {
     }
 }
 
+/// Convergence against every cost axis: the target metric and the validation loss, or, in a
+/// convergence study whose problem is too large for the exact hypergradient (MNIST's
+/// thousands of weights), the validation loss and the test accuracy.
 fn convergence(run: &RunData) -> Option<Figure> {
     let target = run.config.report.target_metric;
-    if !measured(run, target) {
+    let exact = measured(run, target);
+    let study = run.config.report.kind == StudyKind::Convergence;
+    let fallback = study && measured(run, Metric::ValLoss);
+    if !(exact || fallback) {
         return None;
     }
     let sym = target_symbol(target);
@@ -240,20 +249,36 @@ fn convergence(run: &RunData) -> Option<Figure> {
             lines: lines(run, metric, cost, false),
         })
     };
-    let mut panels = Vec::from(row(
-        target,
-        &sym,
-        &format!("{sym} (inner problem solved exactly)"),
-        true,
-    ));
+    let mut panels = Vec::new();
+    if exact {
+        panels.extend(row(
+            target,
+            &sym,
+            &format!("{sym} (inner problem solved exactly)"),
+            true,
+        ));
+    }
     panels.extend(row(
         Metric::ValLoss,
         "Upper loss",
         "upper loss on the validation set",
         false,
     ));
+    if !exact && measured(run, Metric::TestAccuracy) {
+        panels.extend(row(
+            Metric::TestAccuracy,
+            "Test accuracy",
+            "test accuracy (fraction correct)",
+            false,
+        ));
+    }
+    let note = if exact {
+        String::new()
+    } else {
+        format!(", {sym} not measured")
+    };
     Some(Figure {
-        title: format!("{}: convergence ({})", run.title(), seeds_note(run)),
+        title: format!("{}: convergence ({}{note})", run.title(), seeds_note(run)),
         panels,
         columns: 4,
     })
@@ -274,6 +299,41 @@ fn accuracy(run: &RunData) -> Option<Figure> {
             lines: lines(run, Metric::TestAccuracy, Cost::Iterations, false),
         }],
         columns: 1,
+    })
+}
+
+/// Data hyper-cleaning's diagnostic: how well the weights below 1/2 find the corrupted samples.
+fn cleaning(run: &RunData) -> Option<Figure> {
+    if !measured(run, Metric::CleaningRecall) {
+        return None;
+    }
+    let panel = |metric: Metric, title: &str, y_label: &str| Panel {
+        title: title.into(),
+        x_label: Cost::Iterations.label().into(),
+        y_label: y_label.into(),
+        log_x: log_steps(run),
+        log_y: false,
+        lines: lines(run, metric, Cost::Iterations, false),
+    };
+    Some(Figure {
+        title: format!(
+            "{}: corrupted samples found by the weights ({})",
+            run.title(),
+            seeds_note(run)
+        ),
+        panels: vec![
+            panel(
+                Metric::CleaningPrecision,
+                "Precision",
+                "corrupted share of samples with sigmoid(x_i) < 1/2",
+            ),
+            panel(
+                Metric::CleaningRecall,
+                "Recall",
+                "share of corrupted samples with sigmoid(x_i) < 1/2",
+            ),
+        ],
+        columns: 2,
     })
 }
 
