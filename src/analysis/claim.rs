@@ -80,7 +80,11 @@ pub(super) fn setting(c: &ConfigData, key: &str, base: String) -> String {
 /// strongly convex in y, x entering through sigmoid weights) is none of the paper's settings
 /// and keeps its own name, which no prediction covers.
 pub(super) fn theory_setting(run: &RunData, c: &ConfigData) -> String {
-    let preset = setting(c, "problem.preset", run.config.problem.preset.name().to_string());
+    let preset = setting(
+        c,
+        "problem.preset",
+        run.config.problem.preset.name().to_string(),
+    );
     let base_model = match run.config.problem.model {
         Some(crate::problem::Model::Mlp) => "mlp",
         _ => "linear",

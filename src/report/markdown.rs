@@ -32,11 +32,14 @@ fn sections(run: &RunData) -> Sections {
         stability: neighbours
             && has(run.config.report.stability_metric)
             && matches!(kind, StudyKind::Auto | StudyKind::Stability),
-        convergence: has(run.config.report.target_metric)
+        // A convergence study gets its last-step table even where the exact hypergradient
+        // cannot be measured (MNIST's thousands of weights): losses and accuracy still are.
+        convergence: (has(run.config.report.target_metric)
             && matches!(
                 kind,
                 StudyKind::Auto | StudyKind::Convergence | StudyKind::Kappa
-            ),
+            ))
+            || kind == StudyKind::Convergence,
         kappa: kappa && matches!(kind, StudyKind::Auto | StudyKind::Kappa),
     }
 }

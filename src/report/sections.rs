@@ -144,13 +144,25 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
         }
     }
     let shown = held.as_ref().unwrap_or(run);
-    let _ = writeln!(
+    // Hyper-cleaning's diagnostic joins the table where it was measured.
+    let cleaning = shown
+        .configs
+        .iter()
+        .any(|c| c.final_summary(Metric::CleaningRecall).count > 0);
+    let _ = write!(
         o,
         "| configuration | `{tm}` | `y_err` = dist(y, y*(x)) | validation loss | test loss | test accuracy |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    if cleaning {
+        let _ = write!(o, " cleaning precision | cleaning recall |");
+    }
+    let _ = writeln!(
+        o,
+        "\n|---|---|---|---|---|---|{}",
+        if cleaning { "---|---|" } else { "" }
+    );
     for c in &shown.configs {
-        let _ = writeln!(
+        let _ = write!(
             o,
             "| {} | {} | {} | {} | {} | {} |",
             c.label.replace('|', "\\|"),
@@ -160,6 +172,15 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             ci(&c.final_summary(Metric::TestLoss)),
             ci(&c.final_summary(Metric::TestAccuracy)),
         );
+        if cleaning {
+            let _ = write!(
+                o,
+                " {} | {} |",
+                ci(&c.final_summary(Metric::CleaningPrecision)),
+                ci(&c.final_summary(Metric::CleaningRecall)),
+            );
+        }
+        o.push('\n');
     }
     o.push('\n');
     let rows = target_rows(shown);
