@@ -502,3 +502,39 @@ fn settings_a_network_does_not_support_are_refused() {
     let c = sbo::sweep::SweepConfig::from_toml(&saba).expect("config");
     expect_config_error(&c, "algo[0] (saba)");
 }
+
+#[test]
+fn a_wide_network_takes_the_large_scratch_path_and_agrees_with_finite_differences() {
+    // More hidden units than mlp::SMALL_HIDDEN: the oracles use the full-size scratch.
+    let mut g = Gen(9);
+    let s = ProblemSpec {
+        hidden: sbo::problem::mlp::SMALL_HIDDEN + 1,
+        ..spec(
+            Loss::Multinomial,
+            Coupling::SampleWeight,
+            Activation::Softplus,
+        )
+    };
+    let lower = dataset(&mut g, 6, Loss::Multinomial);
+    let o = Oracles {
+        spec: &s,
+        lower: lower.view(),
+        upper: lower.view(),
+    };
+    let (p, d) = (o.p(), o.d());
+    let x = g.vec(p, -1.0, 1.0);
+    let y = g.vec(d, -0.3, 0.3);
+    let (u, v) = (g.vec(d, -1.0, 1.0), g.vec(d, -1.0, 1.0));
+    let grad = |yy: &[f64]| {
+        let mut out = vec![0.0; d];
+        o.grad_y_g(&x, yy, Batch::Full, &mut out);
+        out
+    };
+    let gy = grad(&y);
+    let slope: f64 = gy.iter().zip(&u).map(|(a, b)| a * b).sum();
+    let want = fd(|yy| o.lower_value(&x, yy), &y, &u);
+    assert!(close(slope, want, ABS, REL), "grad . u {slope} vs {want}");
+    let mut hv = vec![0.0; d];
+    o.hvp(&x, &y, &v, Batch::Full, &mut hv);
+    check("wide", "H v", &hv, &fd_vec(grad, &y, &v));
+}

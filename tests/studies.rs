@@ -824,3 +824,60 @@ fn the_held_out_view_summarises_the_unseen_seeds_only() {
     all.config.report.select_seeds = Some(0);
     assert!(all.held_out().is_none());
 }
+
+/// A network lower level is nonconvex in y whatever the preset: an sc-sc run with the network
+/// is judged as NC-NC (growth in T predicted, not "no ordering"), and its report says why
+/// rather than calling the ridge's lower level strongly convex.
+#[test]
+fn a_network_run_is_judged_as_nc_nc_whatever_its_preset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "network-sc-sc"
+[problem]
+preset = "sc-sc"
+hyper = "scalar"
+model = "mlp"
+hidden = 3
+lam_y = 1e-3
+[data]
+kind = "libsvm"
+train = "data/ijcnn1.trn.bz2"
+dim = 22
+n_lower = 300
+n_upper = 100
+n_test = 100
+n_pool = 20
+[run]
+steps = 60
+log_every = 20
+seeds = 4
+neighbours = 2
+replace = "upper"
+backend = "cpu"
+[[algo]]
+name = "tsgd"
+T = [1, 4]
+alpha = 0.05
+beta = 0.05
+batch = 16
+"#;
+    let run = run_into(text, tmp.path());
+    let claims = sbo::analysis::stability::claims(&run, Metric::DistXy).ordering;
+    let t: Vec<_> = claims
+        .iter()
+        .filter(|c| c.subject.contains("over T"))
+        .collect();
+    assert_eq!(t.len(), 1, "{claims:#?}");
+    assert!(
+        t[0].prediction.contains("larger T gives larger"),
+        "{:#?}",
+        t[0]
+    );
+    let md = sbo::report::markdown::render(&run, &[]);
+    assert!(md.contains("Note on the lower model"), "{md}");
+    assert!(!md.contains("strongly convex (mu_g"), "{md}");
+    assert!(
+        md.contains("with a network lower level (3 tanh hidden units)"),
+        "{md}"
+    );
+}

@@ -75,10 +75,10 @@ pub(super) fn setting(c: &ConfigData, key: &str, base: String) -> String {
 }
 
 /// The stability paper's setting of a configuration, named as the presets are: its preset,
-/// except that data hyper-cleaning with the network lower model is `nc-nc` (the network makes
-/// g and f nonconvex in y, as the nc-nc preset's coupling does). Linear hyper-cleaning (g
-/// strongly convex in y, x entering through sigmoid weights) is none of the paper's settings
-/// and keeps its own name, which no prediction covers.
+/// except that any run with the network lower model is `nc-nc` (the network makes g and f
+/// nonconvex in y whatever the preset's loss and coupling). Linear hyper-cleaning (g strongly
+/// convex in y, x entering through sigmoid weights) is none of the paper's settings and keeps
+/// its own name, which no prediction covers.
 pub(super) fn theory_setting(run: &RunData, c: &ConfigData) -> String {
     let preset = setting(
         c,
@@ -90,7 +90,7 @@ pub(super) fn theory_setting(run: &RunData, c: &ConfigData) -> String {
         _ => "linear",
     };
     let model = setting(c, "problem.model", base_model.to_string());
-    if preset == "hyper-cleaning" && model.trim_matches('"') == "mlp" {
+    if model.trim_matches('"') == "mlp" {
         "nc-nc".to_string()
     } else {
         preset

@@ -11,8 +11,8 @@ use crate::algo::Schedule;
 use crate::metrics::Metric;
 
 const SOURCE_T: &str = "stability paper: for C-C and NC-NC the bounds grow with the inner \
-     steps T of the unrolled hypergradient; covers c-c and nc-nc (and hyper-cleaning with the \
-     network lower model, as NC-NC; in SC-SC the warm-started \
+     steps T of the unrolled hypergradient; covers c-c and nc-nc (a network lower model counts \
+     as NC-NC whatever the preset; in SC-SC the warm-started \
      inner map contracts and the truncated Jacobian saturates in T, so no ordering is predicted)";
 const SOURCE_STEP: &str = "stability paper: the bounds grow with the step sizes (through their \
      sum along the run); covers every preset";

@@ -24,8 +24,8 @@ pub const MIN_FIT_POINTS: usize = 5;
 pub const SOURCE_GROWTH: &str =
     "stability paper (SGD for bilevel problems, y not re-initialised): \
      argument stability bounded in t for SC-SC with constant steps, growing with t for C-C and \
-     NC-NC; covers the sc-sc, c-c and nc-nc presets, and hyper-cleaning with the network \
-     lower model as NC-NC";
+     NC-NC; covers the sc-sc, c-c and nc-nc presets; a network lower model (`model = \"mlp\"`) is judged as \
+     NC-NC whatever the preset";
 pub const SOURCE_SIZE: &str = "stability paper: bounds O(1/m) in the number m of upper-level \
      (validation) samples; covers neighbours that replace an upper sample";
 fn replace_side(run: &RunData, c: &ConfigData) -> ReplaceSide {

@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
 /// stack.
 pub const MAX_HIDDEN: usize = 1024;
 
+/// The scratch size for small networks: [`Sample`] is zeroed at every oracle call, and 1,024
+/// units of scratch would cost more than a small network's work.
+pub const SMALL_HIDDEN: usize = 64;
+
 /// The lower level's model.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -112,8 +116,9 @@ impl Net {
     }
 
     /// Seed `seed`'s initial weights: W1 and W2 uniform on +-sqrt(6 / (fan_in + fan_out))
-    /// (Glorot and Bengio's scale, which keeps tanh units out of saturation), biases 0. y = 0
-    /// would be a stationary point (every gradient of W1 and W2 vanishes there), so a network
+    /// (Glorot and Bengio's scale, which keeps tanh units out of saturation), biases 0. From a
+    /// constant y every hidden unit is the same function and receives the same gradient, so
+    /// the units would stay identical (at y = 0, W1's gradient even vanishes): a network
     /// cannot start from the linear models' constant y0. A seed's neighbours start from the
     /// same weights, so that stability measures the data's effect only.
     pub fn init(&self, seed: u64) -> Vec<f64> {
@@ -137,29 +142,30 @@ impl Net {
     }
 }
 
-/// One sample's activations and their tangents: what the reverse pass reads.
-pub struct Sample<T> {
+/// One sample's activations and their tangents: what the reverse pass reads, for networks of
+/// up to `H` hidden units.
+pub struct Sample<T, const H: usize = MAX_HIDDEN> {
     /// act(s_k), act'(s_k), act''(s_k) of the hidden pre-activations s = W1 a + b1.
-    t: [T; MAX_HIDDEN],
-    a1: [T; MAX_HIDDEN],
-    a2: [T; MAX_HIDDEN],
+    t: [T; H],
+    a1: [T; H],
+    a2: [T; H],
     /// Tangents along v: s' = V1 a + c1 and t' = act'(s) s'.
-    sd: [T; MAX_HIDDEN],
-    td: [T; MAX_HIDDEN],
+    sd: [T; H],
+    td: [T; H],
     /// The outputs z, then (after [`Sample::head`]) g = dl/dz.
     pub z: [T; MAX_CLASSES],
     /// The outputs' tangent z', then H_z z'.
     pub zd: [T; MAX_CLASSES],
 }
 
-impl<T: Real> Sample<T> {
+impl<T: Real, const H: usize> Sample<T, H> {
     pub fn new() -> Self {
         Sample {
-            t: [T::zero(); MAX_HIDDEN],
-            a1: [T::zero(); MAX_HIDDEN],
-            a2: [T::zero(); MAX_HIDDEN],
-            sd: [T::zero(); MAX_HIDDEN],
-            td: [T::zero(); MAX_HIDDEN],
+            t: [T::zero(); H],
+            a1: [T::zero(); H],
+            a2: [T::zero(); H],
+            sd: [T::zero(); H],
+            td: [T::zero(); H],
             z: [T::zero(); MAX_CLASSES],
             zd: [T::zero(); MAX_CLASSES],
         }
@@ -311,7 +317,7 @@ impl<T: Real> Sample<T> {
     }
 }
 
-impl<T: Real> Default for Sample<T> {
+impl<T: Real, const H: usize> Default for Sample<T, H> {
     fn default() -> Self {
         Self::new()
     }

@@ -182,6 +182,26 @@ fn net_sums<T: Real>(
     weights: Option<&[T]>,
     y: &[T],
     v: Option<&[T]>,
+    g_out: Option<&mut [T]>,
+    hv_out: Option<&mut [T]>,
+) {
+    if net.hidden <= mlp::SMALL_HIDDEN {
+        net_sums_in::<T, { mlp::SMALL_HIDDEN }>(net, l, set, batch, weights, y, v, g_out, hv_out)
+    } else {
+        net_sums_in::<T, { mlp::MAX_HIDDEN }>(net, l, set, batch, weights, y, v, g_out, hv_out)
+    }
+}
+
+/// [`net_sums`] with scratch for up to `H` hidden units.
+#[allow(clippy::too_many_arguments)]
+fn net_sums_in<T: Real, const H: usize>(
+    net: &Net,
+    l: Loss,
+    set: DataView,
+    batch: Batch,
+    weights: Option<&[T]>,
+    y: &[T],
+    v: Option<&[T]>,
     mut g_out: Option<&mut [T]>,
     mut hv_out: Option<&mut [T]>,
 ) {
@@ -193,7 +213,7 @@ fn net_sums<T: Real>(
     }
     let tangent = hv_out.is_some() && v.is_some();
     let v = if tangent { v } else { None };
-    let mut s = mlp::Sample::<T>::new();
+    let mut s = mlp::Sample::<T, H>::new();
     for_each_indexed(set, batch, |i, row, b| {
         s.forward(net, y, v, row);
         s.head(l, net.outputs, b, tangent);
@@ -227,7 +247,8 @@ pub struct Oracles<'a> {
 }
 
 impl<'a> Oracles<'a> {
-    /// Length of y: one weight per feature and output (C outputs for the multinomial loss).
+    /// Length of y: one weight per feature and output for the linear model (C outputs for the
+    /// multinomial loss), every weight of the network for the `mlp` model.
     pub fn d(&self) -> usize {
         self.spec.y_len(self.lower.d())
     }
@@ -680,8 +701,9 @@ impl<'a> Oracles<'a> {
     }
 }
 
-/// Mean data loss (1/n) sum l(a_i . y, b_i) over a set, without regularisers (f64 accumulation).
-/// NaN for an empty set.
+/// Mean data loss (1/n) sum l(z_i, b_i) over a set (z_i the model's outputs: a_i . y for the
+/// linear model, the network's for `mlp`), without regularisers (f64 accumulation). NaN for an
+/// empty set.
 pub fn data_loss<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
     mean_loss(spec, set, y, |_| 1.0)
 }

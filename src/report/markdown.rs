@@ -71,6 +71,22 @@ fn rel(run: &RunData, p: &Path) -> String {
 /// convex lower level of c-c and moves nc-nc's towards.
 fn hidden_convexity(run: &RunData) -> Option<String> {
     let p = &run.summary.problem;
+    if run.config.problem.model == Some(crate::problem::Model::Mlp) {
+        // Whatever the preset, the network is what decides convexity in y.
+        let ridge = if p.lam_y > 0.0 {
+            format!(
+                "; lam_y = {} adds curvature to every weight without making g convex",
+                p.lam_y
+            )
+        } else {
+            String::new()
+        };
+        return Some(format!(
+            "**Note on the lower model:** a one-hidden-layer network (`model = \"mlp\"`) makes g \
+             and f nonconvex in y whatever the preset, so the stability claims are judged as \
+             NC-NC{ridge}."
+        ));
+    }
     let preset = run.config.problem.preset.name();
     if !matches!(preset, "c-c" | "nc-nc") || (p.lam_y <= 0.0 && p.nu <= 0.0) {
         return None;
@@ -163,11 +179,18 @@ pub fn render(run: &RunData, figures: &[PathBuf]) -> String {
     );
     let _ = writeln!(
         o,
-        "Problem `{}`; data `{:?}`{}{}. Intervals are Student-t 95% over the {} seeds; they cover {}.\n",
+        "Problem {}; data `{:?}`{}{}. Intervals are Student-t 95% over the {} seeds; they cover {}.\n",
         if run.vary_keys().iter().any(|k| k == "problem.preset") {
             "varies (see the labels)".to_string()
+        } else if cfg.problem.model == Some(crate::problem::Model::Mlp) {
+            format!(
+                "`{}` with a network lower level ({} {} hidden units)",
+                cfg.problem.preset.name(),
+                cfg.problem.hidden.unwrap_or(0),
+                format!("{:?}", cfg.problem.activation.unwrap_or_default()).to_lowercase()
+            )
         } else {
-            cfg.problem.preset.name().to_string()
+            format!("`{}`", cfg.problem.preset.name())
         },
         cfg.data.kind,
         if cfg.data.kind == DataKind::Synthetic {

@@ -149,25 +149,31 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
         .configs
         .iter()
         .any(|c| c.final_summary(Metric::CleaningRecall).count > 0);
-    let _ = write!(
-        o,
-        "| configuration | `{tm}` | `y_err` = dist(y, y*(x)) | validation loss | test loss | test accuracy |"
-    );
+    // Without run.exact (or beyond its size limit) the exact columns would be empty.
+    let exact = shown.configs.iter().any(|c| c.final_summary(tm).count > 0);
+    let _ = write!(o, "| configuration |");
+    if exact {
+        let _ = write!(o, " `{tm}` | `y_err` = dist(y, y*(x)) |");
+    }
+    let _ = write!(o, " validation loss | test loss | test accuracy |");
     if cleaning {
         let _ = write!(o, " cleaning precision | cleaning recall |");
     }
-    let _ = writeln!(
-        o,
-        "\n|---|---|---|---|---|---|{}",
-        if cleaning { "---|---|" } else { "" }
-    );
+    let cols = 4 + 2 * usize::from(exact) + 2 * usize::from(cleaning);
+    let _ = writeln!(o, "\n|{}", "---|".repeat(cols));
     for c in &shown.configs {
+        let _ = write!(o, "| {} |", c.label.replace('|', "\\|"));
+        if exact {
+            let _ = write!(
+                o,
+                " {} | {} |",
+                ci(&c.final_summary(tm)),
+                ci(&c.final_summary(Metric::YErr))
+            );
+        }
         let _ = write!(
             o,
-            "| {} | {} | {} | {} | {} | {} |",
-            c.label.replace('|', "\\|"),
-            ci(&c.final_summary(tm)),
-            ci(&c.final_summary(Metric::YErr)),
+            " {} | {} | {} |",
             ci(&c.final_summary(Metric::ValLoss)),
             ci(&c.final_summary(Metric::TestLoss)),
             ci(&c.final_summary(Metric::TestAccuracy)),
@@ -209,6 +215,11 @@ pub(super) fn convergence(o: &mut String, run: &RunData) {
             );
         }
         o.push('\n');
+    } else if !exact {
+        let _ = writeln!(
+            o,
+            "(No `{tm}` columns and no time-to-target table: `{tm}` was not measured; it needs `run.exact = true`, which solves y's system densely and is limited in size.)\n"
+        );
     } else {
         let _ = writeln!(
             o,

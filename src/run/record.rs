@@ -59,7 +59,8 @@ pub struct GroupMeter {
 }
 
 impl GroupMeter {
-    /// A meter for the lanes of seed `seed`, whose exact inner solves start at its initial y.
+    /// A meter for the lanes of seed `seed`: a linear model's first exact inner solve starts at
+    /// the seed's initial y and later ones at the last y*; a network's start at the lane's y.
     pub fn new(study: &Study, seed: u64) -> Self {
         GroupMeter {
             y_star_prev: study.initial_y(seed),
@@ -166,9 +167,9 @@ impl GroupMeter {
                 return;
             }
         };
-        // A network's g has many local minima: y*(x) is the one nearest the lane's own inner
-        // iterate, so Newton starts there (from the last y*, it would follow whichever
-        // minimum the logging steps happened to lead to). Convex problems have one y*(x) and
+        // A network's g has many local minima: Newton starts from the lane's own inner
+        // iterate, so y*(x) is the stationary point reached from there (from the last y*, it
+        // would follow whichever minimum the logging steps happened to lead to). Convex problems have one y*(x) and
         // keep the cheaper warm start.
         let start = if study.spec.model == crate::problem::Model::Mlp {
             y

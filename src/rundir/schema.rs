@@ -143,7 +143,7 @@ pub struct DataFacts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constants: Option<crate::problem::exact::QuadraticConstants>,
     /// Multinomial problems: the label each class has in the data files (class c was written
-    /// `classes[c]`); d is then the features times the number of classes.
+    /// `classes[c]`); a linear model's d is then the features times the number of classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<f32>,
     /// Named labels (a CSV label column of names): the name of each class, class c being

@@ -132,6 +132,12 @@ impl ProblemConfig {
             s.hidden = h;
         }
         if let Some(a) = self.activation {
+            if s.model != Model::Mlp {
+                return Err(SboError::config(
+                    "problem.activation",
+                    "an activation needs the network lower model: model = \"mlp\"",
+                ));
+            }
             s.activation = a;
         }
         s.x_box = match self.x_box.as_deref() {

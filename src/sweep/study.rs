@@ -299,7 +299,7 @@ impl Study {
         }
     }
 
-    /// Length of y (features x outputs).
+    /// Length of y (features x outputs for the linear model; the network's weights for `mlp`).
     pub fn d(&self) -> usize {
         self.spec.y_len(self.data.d())
     }
