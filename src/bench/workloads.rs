@@ -39,6 +39,8 @@ pub enum BenchData {
     /// MNIST hyper-cleaning: 5,000 training samples (half corrupted), one weight each,
     /// multinomial lower level (10 x 784 weights). CPU only for now.
     MnistCleaning,
+    /// The same with a network lower level: 32 tanh units, 25,450 weights. CPU only for now.
+    MnistCleaningMlp,
 }
 
 impl BenchData {
@@ -47,6 +49,7 @@ impl BenchData {
             BenchData::Ijcnn1 => "ijcnn1",
             BenchData::Quad256 => "quad256",
             BenchData::MnistCleaning => "mnist-cleaning",
+            BenchData::MnistCleaningMlp => "mnist-cleaning-mlp",
         }
     }
 }
@@ -77,7 +80,7 @@ pub fn standard_workloads() -> Vec<Workload> {
 
 /// Workloads run only when named: a variance-reduced and a Hessian-free solver (ssaid is the
 /// single-loop one of the standard set), and ssaid on MNIST hyper-cleaning (x of 5,000
-/// weights per lane). saba's tables make its lanes large, so it is kept out of the default
+/// weights per lane) with the linear and the network lower level. saba's tables make its lanes large, so it is kept out of the default
 /// lane sweep up to 10^6 lanes.
 pub fn named_workloads() -> Vec<Workload> {
     let mut out: Vec<Workload> = [AlgoKind::parse("saba"), AlgoKind::parse("f2sa")]
@@ -89,11 +92,13 @@ pub fn named_workloads() -> Vec<Workload> {
             data: BenchData::Ijcnn1,
         })
         .collect();
-    out.push(Workload {
-        name: format!("{}-{}", AlgoKind::SSAID, BenchData::MnistCleaning.name()),
-        algo: AlgoKind::SSAID,
-        data: BenchData::MnistCleaning,
-    });
+    for data in [BenchData::MnistCleaning, BenchData::MnistCleaningMlp] {
+        out.push(Workload {
+            name: format!("{}-{}", AlgoKind::SSAID, data.name()),
+            algo: AlgoKind::SSAID,
+            data,
+        });
+    }
     out
 }
 
@@ -117,7 +122,11 @@ impl Workload {
                 d.dim = Some(22);
                 0.1
             }
-            BenchData::MnistCleaning => {
+            BenchData::MnistCleaning | BenchData::MnistCleaningMlp => {
+                if self.data == BenchData::MnistCleaningMlp {
+                    c.problem.model = Some(crate::problem::Model::Mlp);
+                    c.problem.hidden = Some(32);
+                }
                 c.problem.preset = Preset::HyperCleaning;
                 c.problem.loss = Some(crate::problem::Loss::Multinomial);
                 d.kind = DataKind::Idx;
