@@ -29,7 +29,7 @@ pub fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usi
         BatchSize::Full => 0,
     };
     let (bl, bu) = (idx(a.batch_lower, n_lower), idx(a.batch_upper, n_upper));
-    8 * (3 * p + 9 * d + unrolled * d + memory) + 4 * (2 * bl + bu) + 256
+    8 * (4 * p + 9 * d + unrolled * d + memory) + 4 * (2 * bl + bu) + 256
 }
 
 /// An error unless a study of these configurations fits in this run's memory budget:

@@ -161,7 +161,9 @@ impl Study {
             (
                 "saba",
                 spec.weighs_samples(),
-                "saba's per-sample tables do not carry the weights sigmoid(x_i) yet",
+                "saba does not support per-sample weights (data hyper-cleaning) yet: its \
+                 tables do not carry the weights sigmoid(x_i), and its x direction would need \
+                 a table of per-sample Jacobian products; every other solver does",
             ),
             (
                 "saba",
@@ -170,23 +172,6 @@ impl Study {
                  gradients are not a scalar times the row",
             ),
         ];
-        // Per-sample weights (p = n_lower, often > d): solvers whose x-sized scratch borrows a
-        // d-long vector, or whose variance-reduced J v assumes x reads no data.
-        const NOT_PER_SAMPLE: [&str; 7] =
-            ["srba", "vrbo", "bome", "f2sa", "fsla", "mrbo", "sustain"];
-        if spec.weighs_samples() {
-            if let Some((i, c)) = configs
-                .iter()
-                .enumerate()
-                .find(|(_, c)| NOT_PER_SAMPLE.contains(&c.algo.kind.name()))
-            {
-                return Err(SboError::config(
-                    format!("algo[{i}] ({})", c.label),
-                    "this solver does not support per-sample weights (data hyper-cleaning) yet; \
-                     ssgd, tsgd, ud, ssaid, ma-soba, stocbio, aid-cg, amigo, bsa and ttsa do",
-                ));
-            }
-        }
         for (i, c) in configs.iter().enumerate() {
             for (name, applies, why) in unsupported {
                 if *applies && c.algo.kind.name() == *name {
