@@ -88,6 +88,7 @@ impl<T: Real> LaneState<T> {
             d,
             n_lower: o.lower.n(),
             n_upper: o.upper.n(),
+            weighs_samples: o.spec.weighs_samples(),
         };
         let memory = (cfg.kind.descriptor().memory)(cfg, &dims);
         let bl = match cfg.batch_lower {

@@ -160,13 +160,6 @@ impl Study {
             ),
             (
                 "saba",
-                spec.weighs_samples(),
-                "saba does not support per-sample weights (data hyper-cleaning) yet: its \
-                 tables do not carry the weights sigmoid(x_i), and its x direction would need \
-                 a table of per-sample Jacobian products; every other solver does",
-            ),
-            (
-                "saba",
                 spec.model == crate::problem::Model::Mlp,
                 "saba's tables keep a linear model's per-sample scalars; a network's per-sample \
                  gradients are not a scalar times the row",
@@ -241,15 +234,14 @@ impl Study {
         }
         let log_steps = config.run.log_steps();
         let algos: Vec<_> = configs.iter().map(|c| c.algo.clone()).collect();
-        super::size::check_study(
-            config,
-            &algos,
-            spec.p(data.d(), sizes.lower),
-            spec.y_len(data.d()),
-            sizes.lower,
-            sizes.upper,
-            log_steps.len(),
-        )?;
+        let dims = crate::algo::Dims {
+            p: spec.p(data.d(), sizes.lower),
+            d: spec.y_len(data.d()),
+            n_lower: sizes.lower,
+            n_upper: sizes.upper,
+            weighs_samples: spec.weighs_samples(),
+        };
+        super::size::check_study(config, &algos, &dims, log_steps.len())?;
         Ok(Study {
             log_steps,
             config: resolved,
@@ -312,6 +304,7 @@ impl Study {
             d: self.d(),
             n_lower: sizes.lower,
             n_upper: sizes.upper,
+            weighs_samples: self.spec.weighs_samples(),
         };
         self.configs
             .iter()
