@@ -17,8 +17,8 @@
 //! held fixed (BOME does not differentiate through z): its x part reads data only when x
 //! weighs the lower samples (data hyper-cleaning), and is then taken on zeta as well, which
 //! the inner steps that made z did not draw. z lives in the lane's v for the step (it
-//! restarts from y every step). benchopt divides by |grad q|^2
-//! unguarded; sbo takes lambda = 0 when it is 0 (y at the lower solution, x-gradients equal).
+//! restarts from y every step). benchopt divides by |grad q|^2 unguarded; sbo takes
+//! lambda = 0 when it is 0 (y at the lower solution, x-gradients equal).
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
 use crate::algo::shared::{draw, last_lower, sub_scaled};

@@ -12,9 +12,9 @@
 //!
 //! J is taken on zeta, y's lower batch, at both points (it reads that batch only when x
 //! weighs the lower samples, data hyper-cleaning). The lane's memory holds x', y', m_x and
-//! m_y; v holds the current Neumann estimate. The
-//! first step has no previous point and takes m = the fresh estimates (benchopt starts
-//! from zeros and evaluates the "previous point" at the origin).
+//! m_y; v holds the current Neumann estimate. The first step has no previous point and
+//! takes m = the fresh estimates (benchopt starts from zeros and evaluates the "previous
+//! point" at the origin).
 //!
 //! benchopt's `MRBO` maps as: step_size / (t + 1)^(1/3) -> beta, step_size / outer_ratio /
 //! (t + 1)^(1/3) -> alpha, hia_lr (= step_size) -> eta, n_shia_steps -> Q - 1 (its series
