@@ -15,13 +15,16 @@ use crate::rng::LaneRng;
 pub type StepFn<T> = fn(&AlgoConfig, &Oracles, &LaneRng, &mut LaneState<T>, &mut OracleCounts);
 
 /// The sizes a lane's memory may depend on: the dimensions and the set sizes (per-sample
-/// memory of the variance-reduced methods).
+/// memory of the variance-reduced methods), and whether x weighs the lower samples (data
+/// hyper-cleaning, p = n_lower: J v then reads data, and a per-sample table may need one more
+/// scalar per sample).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dims {
     pub p: usize,
     pub d: usize,
     pub n_lower: usize,
     pub n_upper: usize,
+    pub weighs_samples: bool,
 }
 
 /// The oracle counts of outer step k of a lane beyond the nominal ones

@@ -29,6 +29,10 @@ pub(crate) struct Workspace<T> {
     pub dir: Vec<T>,
     pub h: Vec<T>,
     pub jv: Vec<T>,
+    /// A third x-sized vector (length p, which exceeds d with per-sample weights): an
+    /// x-gradient or Jacobian product at a second point (the first-order methods' z, the
+    /// recursive and momentum methods' previous point).
+    pub xb: Vec<T>,
     /// Unrolled inner iterates y^0..y^T, (T + 1) x d.
     pub ys: Vec<T>,
     pub idx_lower: Vec<u32>,
@@ -84,6 +88,7 @@ impl<T: Real> LaneState<T> {
             d,
             n_lower: o.lower.n(),
             n_upper: o.upper.n(),
+            weighs_samples: o.spec.weighs_samples(),
         };
         let memory = (cfg.kind.descriptor().memory)(cfg, &dims);
         let bl = match cfg.batch_lower {
@@ -110,6 +115,7 @@ impl<T: Real> LaneState<T> {
                 dir: vec![T::zero(); d],
                 h: vec![T::zero(); p],
                 jv: vec![T::zero(); p],
+                xb: vec![T::zero(); p],
                 ys: vec![T::zero(); (cfg.kind.descriptor().unrolled_iterates)(cfg).max(1) * d],
                 idx_lower: vec![0; bl],
                 idx_upper: vec![0; bu],

@@ -209,6 +209,7 @@ fn dims(study: &Study) -> Dims {
         d: study.d(),
         n_lower: sizes.lower,
         n_upper: sizes.upper,
+        weighs_samples: study.spec.weighs_samples(),
     }
 }
 

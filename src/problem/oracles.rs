@@ -607,19 +607,27 @@ impl<'a> Oracles<'a> {
 
     /// The per-sample scalars of the lower oracles' data terms (the loss is a generalised
     /// linear model, so sample i's gradient is c_i a_i and its Hessian product h_i a_i):
-    /// c = l'(a . y, b) and h = l''(a . y, b) (a . v), slot by slot of the batch. What the
-    /// variance-reduced methods keep per sample instead of whole gradients.
+    /// c = w_i l'(a . y, b) and h = w_i l''(a . y, b) (a . v), slot by slot of the batch, with
+    /// w_i = sigmoid(x_i) when x weighs the lower samples (data hyper-cleaning), else 1. What
+    /// the variance-reduced methods keep per sample instead of whole gradients. With weights
+    /// and `j_out`, also the scalar of sample i's J v (its entry i, the only one it has):
+    /// sigmoid'(x_i) l'(a . y, b) (a . v), written at entry i of `j_out` (the sample's index in
+    /// the set, not its slot; a repeated sample writes the same value again).
+    #[allow(clippy::too_many_arguments)]
     pub fn lower_coefficients<T: Real>(
         &self,
+        x: &[T],
         y: &[T],
         v: &[T],
         batch: Batch,
         c_out: &mut [T],
         h_out: &mut [T],
+        mut j_out: Option<&mut [T]>,
     ) {
         let l = self.spec.loss;
+        let w = self.weights(x);
         let mut s = 0;
-        for_each_sample(self.lower, batch, |row, b| {
+        for_each_indexed(self.lower, batch, |i, row, b| {
             let mut z = T::zero();
             let mut av = T::zero();
             for ((a, yj), vj) in row.iter().zip(y).zip(v) {
@@ -628,8 +636,12 @@ impl<'a> Oracles<'a> {
                 av += a * *vj;
             }
             let b = T::of_f32(b);
-            c_out[s] = loss::d1(l, z, b);
-            h_out[s] = loss::d2(l, z, b) * av;
+            let d1 = loss::d1(l, z, b);
+            c_out[s] = weighted(w, i, d1);
+            h_out[s] = weighted(w, i, loss::d2(l, z, b) * av);
+            if let (Some(x), Some(j)) = (w, j_out.as_deref_mut()) {
+                j[i] = loss::sigmoid(x[i]) * loss::sigmoid(-x[i]) * d1 * av;
+            }
             s += 1;
         });
     }

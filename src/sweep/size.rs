@@ -13,23 +13,18 @@ use crate::metrics::N_METRICS;
 
 /// Host bytes of one CPU lane in f64: x, y, v, y_init, the work vectors, the unrolled inner
 /// iterates, the algorithm's memory, the batch indices, and its oracles.
-pub fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usize) -> u128 {
+pub fn lane_bytes(a: &AlgoConfig, dims: &Dims) -> u128 {
     let unrolled = (a.kind.descriptor().unrolled_iterates)(a).max(1) as u128;
-    let dims = Dims {
-        p: p as usize,
-        d: d as usize,
-        n_lower,
-        n_upper,
-    };
+    let (p, d, n_lower, n_upper) = (dims.p as u128, dims.d as u128, dims.n_lower, dims.n_upper);
     // The algorithm's memory and its per-sample scratch.
-    let memory = ((a.kind.descriptor().memory)(a, &dims) + coef_len(a, &dims)) as u128;
+    let memory = ((a.kind.descriptor().memory)(a, dims) + coef_len(a, dims)) as u128;
     // Index buffers exist for drawn batches only (a full batch reads the set in order).
     let idx = |b: BatchSize, n: usize| match b {
         BatchSize::Size(_) => b.len(n) as u128,
         BatchSize::Full => 0,
     };
     let (bl, bu) = (idx(a.batch_lower, n_lower), idx(a.batch_upper, n_upper));
-    8 * (3 * p + 9 * d + unrolled * d + memory) + 4 * (2 * bl + bu) + 256
+    8 * (4 * p + 9 * d + unrolled * d + memory) + 4 * (2 * bl + bu) + 256
 }
 
 /// An error unless a study of these configurations fits in this run's memory budget:
@@ -37,20 +32,17 @@ pub fn lane_bytes(a: &AlgoConfig, p: u128, d: u128, n_lower: usize, n_upper: usi
 pub(super) fn check_study(
     config: &SweepConfig,
     algos: &[AlgoConfig],
-    p: usize,
-    d: usize,
-    n_lower: usize,
-    n_upper: usize,
+    dims: &Dims,
     log_points: usize,
 ) -> Result<()> {
     let run = &config.run;
-    let (p, d) = (p as u128, d as u128);
+    let (p, d) = (dims.p as u128, dims.d as u128);
     let group = run.neighbours as u128 + 1;
     let seeds = run.seeds as u128;
     let lanes: u128 = algos.len() as u128 * seeds * group;
     let states: u128 = algos
         .iter()
-        .map(|a| seeds * group * (lane_bytes(a, p, d, n_lower, n_upper) + 16 * (p + d)))
+        .map(|a| seeds * group * (lane_bytes(a, dims) + 16 * (p + d)))
         .sum();
     let groups = algos.len() as u128 * seeds;
     let metrics = groups * log_points as u128 * (N_METRICS as u128 * 8)

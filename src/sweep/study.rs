@@ -160,33 +160,11 @@ impl Study {
             ),
             (
                 "saba",
-                spec.weighs_samples(),
-                "saba's per-sample tables do not carry the weights sigmoid(x_i) yet",
-            ),
-            (
-                "saba",
                 spec.model == crate::problem::Model::Mlp,
                 "saba's tables keep a linear model's per-sample scalars; a network's per-sample \
                  gradients are not a scalar times the row",
             ),
         ];
-        // Per-sample weights (p = n_lower, often > d): solvers whose x-sized scratch borrows a
-        // d-long vector, or whose variance-reduced J v assumes x reads no data.
-        const NOT_PER_SAMPLE: [&str; 7] =
-            ["srba", "vrbo", "bome", "f2sa", "fsla", "mrbo", "sustain"];
-        if spec.weighs_samples() {
-            if let Some((i, c)) = configs
-                .iter()
-                .enumerate()
-                .find(|(_, c)| NOT_PER_SAMPLE.contains(&c.algo.kind.name()))
-            {
-                return Err(SboError::config(
-                    format!("algo[{i}] ({})", c.label),
-                    "this solver does not support per-sample weights (data hyper-cleaning) yet; \
-                     ssgd, tsgd, ud, ssaid, ma-soba, stocbio, aid-cg, amigo, bsa and ttsa do",
-                ));
-            }
-        }
         for (i, c) in configs.iter().enumerate() {
             for (name, applies, why) in unsupported {
                 if *applies && c.algo.kind.name() == *name {
@@ -259,15 +237,14 @@ impl Study {
         }
         let log_steps = config.run.log_steps();
         let algos: Vec<_> = configs.iter().map(|c| c.algo.clone()).collect();
-        super::size::check_study(
-            config,
-            &algos,
-            spec.p(data.d(), sizes.lower),
-            spec.y_len(data.d()),
-            sizes.lower,
-            sizes.upper,
-            log_steps.len(),
-        )?;
+        let dims = crate::algo::Dims {
+            p: spec.p(data.d(), sizes.lower),
+            d: spec.y_len(data.d()),
+            n_lower: sizes.lower,
+            n_upper: sizes.upper,
+            weighs_samples: spec.weighs_samples(),
+        };
+        super::size::check_study(config, &algos, &dims, log_steps.len())?;
         Ok(Study {
             log_steps,
             config: resolved,
@@ -330,6 +307,7 @@ impl Study {
             d: self.d(),
             n_lower: sizes.lower,
             n_upper: sizes.upper,
+            weighs_samples: self.spec.weighs_samples(),
         };
         self.configs
             .iter()

@@ -5,16 +5,20 @@
 //! decreases f while decreasing q at least at rate phi = eta |grad q|^2:
 //!
 //!   z = y;  T times: z -= beta grad_y g_zeta_s(x, z)
-//!   grad q = (grad_x g(x, y) - grad_x g(x, z),  grad_y g_zeta(x, y))
+//!   grad q = (grad_x g_zeta(x, y) - grad_x g_zeta(x, z),  grad_y g_zeta(x, y))
 //!   lambda = max(eta |grad q|^2 - <grad f, grad q>, 0) / |grad q|^2   (0 when grad q = 0)
 //!   x -= alpha (grad_x f + lambda grad_x q);   y -= beta (grad_y f_xi + lambda grad_y q)
 //!
 //! benchopt's `BOME` is deterministic (full batches) with choice_phi = "grad_norm": it maps
 //! as step_size -> beta, step_size / outer_ratio -> alpha, eta -> eta, n_inner_steps -> T.
 //! With batches, sbo draws the inner steps' batches (lower stream, steps k T + s), the
-//! batch of grad_y q (stream 2, step k) and of grad_y f (upper, step k). z lives in the
-//! lane's v for the step (it restarts from y every step). benchopt divides by |grad q|^2
-//! unguarded; sbo takes lambda = 0 when it is 0 (y at the lower solution, x-gradients equal).
+//! batch zeta of grad q (stream 2, step k) and of grad_y f (upper, step k). grad q is the
+//! gradient in (x, y) of one batch's gap q_zeta(x, y) = g_zeta(x, y) - g_zeta(x, z) with z
+//! held fixed (BOME does not differentiate through z): its x part reads data only when x
+//! weighs the lower samples (data hyper-cleaning), and is then taken on zeta as well, which
+//! the inner steps that made z did not draw. z lives in the lane's v for the step (it
+//! restarts from y every step). benchopt divides by |grad q|^2 unguarded; sbo takes
+//! lambda = 0 when it is 0 (y at the lower solution, x-gradients equal).
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
 use crate::algo::shared::{draw, last_lower, sub_scaled};
@@ -33,7 +37,7 @@ fn step<T: Real>(
     let k = lane.t;
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
-    let (n, m, p) = (o.lower.n(), o.upper.n(), lane.x.len());
+    let (n, m) = (o.lower.n(), o.upper.n());
     let tt = cfg.inner_steps as u64;
     let wr = cfg.without_replacement;
     let ws = &mut lane.ws;
@@ -73,10 +77,11 @@ fn step<T: Real>(
     );
     o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
     o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.grad_x_g(&lane.x, &lane.y, last_lower(cfg, &ws.idx_lower), &mut ws.jv);
-    let qx = &mut ws.dir[..p];
-    o.grad_x_g(&lane.x, &lane.v, last_lower(cfg, &ws.idx_lower), qx);
-    for (a, b) in ws.jv.iter_mut().zip(qx.iter()) {
+    // grad_x q on zeta too: grad q is then the gradient of one batch's value gap.
+    let zeta = last_lower(cfg, &ws.idx_extra);
+    o.grad_x_g(&lane.x, &lane.y, zeta, &mut ws.jv);
+    o.grad_x_g(&lane.x, &lane.v, zeta, &mut ws.xb);
+    for (a, b) in ws.jv.iter_mut().zip(&ws.xb) {
         *a -= *b; // grad_x q
     }
     let mut nq = T::zero();
@@ -131,7 +136,8 @@ pub(crate) static BOME: Algorithm = Algorithm {
     step_f64: step::<f64>,
     step_f32: step::<f32>,
     // T inner gradients and grad_y q on lower batches, grad_y f on the upper one; the
-    // x-gradients read no samples and are not counted.
+    // x-gradients read no samples (with per-sample weights, zeta's rows again) and are not
+    // counted.
     nominal_counts: |c, bl, bu| {
         let t = c.inner_steps as u64;
         OracleCounts::new(t + 1, 1, 0, 0, (t + 1) * bl + bu)

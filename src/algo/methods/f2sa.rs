@@ -7,12 +7,15 @@
 //!   T steps, s = 0..T-1, each on fresh batches (lower zeta, lower zeta', upper xi):
 //!     y -= beta_k  (lambda grad_y g_zeta(x, y) + grad_y f_xi(x, y))
 //!     z -= gamma_k grad_y g_zeta'(x, z)
-//!   x -= alpha_k (grad_x f(x, y) + lambda (grad_x g(x, y) - grad_x g(x, z)))
+//!   x -= alpha_k (grad_x f(x, y) + lambda (grad_x g_B(x, y) - grad_x g_B(x, z)))
 //!   lambda += delta_lambda_k
 //!
 //! z lives in the lane's v (the slot of the other methods' linear-system iterate) and lambda
-//! in its memory, starting at `lambda0`. The x step reads no samples: in sbo's problems g
-//! and f depend on x only through the coupling and nu |x|^2 / 2.
+//! in its memory, starting at `lambda0`. The x step takes both x-gradients of g on one batch
+//! B, the lower batch of the last inner step (zeta_{T-1}), so that it is the x-gradient of
+//! one batch's penalty f(x, y) + lambda (g_B(x, y) - g_B(x, z)) at the new y and z. It reads
+//! no samples in the problems where g and f depend on x only through the coupling and
+//! nu |x|^2 / 2; with per-sample weights (data hyper-cleaning) it reads B's rows again.
 //!
 //! benchopt's `F2SA` maps as: step_size -> beta and gamma, step_size / outer_ratio -> alpha,
 //! lmbda0 -> lambda0, delta_lmbda -> delta_lambda, n_inner_steps -> T; its schedules are
@@ -85,14 +88,11 @@ fn step<T: Real>(
         sub_scaled(&mut lane.v, gamma, &ws.hv);
     }
     o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.grad_x_g(&lane.x, &lane.y, last_lower(cfg, &ws.idx_lower), &mut ws.jv);
-    o.grad_x_g(
-        &lane.x,
-        &lane.v,
-        last_lower(cfg, &ws.idx_lower),
-        &mut ws.dir[..lane.x.len()],
-    );
-    for ((x, h), (gy, gz)) in lane.x.iter_mut().zip(&ws.h).zip(ws.jv.iter().zip(&ws.dir)) {
+    // Both x-gradients of g on one batch, the lower batch of the last inner step.
+    let zeta = last_lower(cfg, &ws.idx_lower);
+    o.grad_x_g(&lane.x, &lane.y, zeta, &mut ws.jv);
+    o.grad_x_g(&lane.x, &lane.v, zeta, &mut ws.xb);
+    for ((x, h), (gy, gz)) in lane.x.iter_mut().zip(&ws.h).zip(ws.jv.iter().zip(&ws.xb)) {
         *x -= alpha * (*h + lam * (*gy - *gz));
     }
     lane.m[0] = lam + T::of(cfg.delta_lambda.at(k));

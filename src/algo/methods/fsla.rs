@@ -4,16 +4,17 @@
 //!
 //!   y+ = y - beta_t grad_y g_zeta(x, y)
 //!   v+ = v - gamma_t (H_zeta'(x, y+) v - grad_y f_xi(x, y+))
-//!   D  = grad_x f(x, y+) - J(x, y+) v+,   D' = the same at (x', y, v)
+//!   D  = grad_x f(x, y+) - J_zeta(x, y+) v+,   D' = the same at (x', y, v), on zeta
 //!   d  = D + (1 - rho_t) (d - D'),   x' <- x,   x+ = x - alpha_t d
 //!
 //! x' is the previous step's x; the lane's memory holds x' and d. The first step has no
 //! previous point and takes d = D (benchopt starts from zeros, with x' at the origin).
 //!
-//! In sbo's problems grad_x f and J read no data, so D' is exactly the previous step's D
-//! and the correction cancels: d = D at every step, and fsla is SOBA with the updates in
-//! sequence (y, then v at the new y, then x at the new y and v). The momentum is kept as
-//! written for problems whose J reads samples.
+//! J is taken on zeta, y's batch, at both points: STORM's correction is the difference of
+//! one batch's estimates. Where grad_x f and J read no data, D' is exactly the previous
+//! step's D and the correction cancels: d = D at every step, and fsla is SOBA with the
+//! updates in sequence (y, then v at the new y, then x at the new y and v). With per-sample
+//! weights (data hyper-cleaning) J reads zeta's rows and the momentum acts as written.
 //!
 //! benchopt's `FSLA` maps as: step_size / (t + 1)^(1/2) -> beta and gamma,
 //! step_size / outer_ratio / (t + 1)^(1/2) -> alpha, its momentum step_size / (t + 1)^(1/2)
@@ -96,9 +97,14 @@ fn step<T: Real>(
     } else {
         // D' at (x', y, v), the point before this step's updates.
         o.grad_x_f(xp, &ws.r, &mut ws.jv);
-        let jv_old = &mut ws.g[..p];
-        o.jvp(xp, &ws.r, &ws.dir, last_lower(cfg, &ws.idx_lower), jv_old);
-        sub_scaled(&mut ws.jv, T::one(), jv_old);
+        o.jvp(
+            xp,
+            &ws.r,
+            &ws.dir,
+            last_lower(cfg, &ws.idx_lower),
+            &mut ws.xb,
+        );
+        sub_scaled(&mut ws.jv, T::one(), &ws.xb);
         for ((d, dd), d_old) in dm.iter_mut().zip(&ws.h).zip(&ws.jv) {
             *d = *dd + keep * (*d - *d_old);
         }
@@ -127,7 +133,7 @@ pub(crate) static FSLA: Algorithm = Algorithm {
     step_f64: step::<f64>,
     step_f32: step::<f32>,
     // One gradient of g (y), one Hessian product on its own batch, one gradient of f; the
-    // Jacobian product at both points (it reads no samples).
+    // Jacobian product at both points (no samples, or zeta's rows again).
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 2, 2 * bl + bu),
     extra_counts: None,
     refresh_period: None,

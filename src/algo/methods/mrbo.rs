@@ -6,13 +6,15 @@
 //!   m_y = grad_y g_zeta(x, y) + (1 - rho_t) (m_y - grad_y g_zeta(x', y'))
 //!   v   = Neumann(x, y; grad_y f_xi(x, y)),  v' = Neumann(x', y'; grad_y f_xi(x', y'))
 //!         (stocBiO's series, Q terms, scale eta, the same batches at both points)
-//!   D   = grad_x f(x, y) - J(x, y) v,  D' the same at (x', y', v')
+//!   D   = grad_x f(x, y) - J_zeta(x, y) v,  D' the same at (x', y', v')
 //!   m_x = D + (1 - rho_t) (m_x - D')
 //!   (x', y') <- (x, y);  y -= beta_t m_y;  x -= alpha_t m_x
 //!
-//! The lane's memory holds x', y', m_x and m_y; v holds the current Neumann estimate. The
-//! first step has no previous point and takes m = the fresh estimates (benchopt starts
-//! from zeros and evaluates the "previous point" at the origin).
+//! J is taken on zeta, y's lower batch, at both points (it reads that batch only when x
+//! weighs the lower samples, data hyper-cleaning). The lane's memory holds x', y', m_x and
+//! m_y; v holds the current Neumann estimate. The first step has no previous point and
+//! takes m = the fresh estimates (benchopt starts from zeros and evaluates the "previous
+//! point" at the origin).
 //!
 //! benchopt's `MRBO` maps as: step_size / (t + 1)^(1/3) -> beta, step_size / outer_ratio /
 //! (t + 1)^(1/3) -> alpha, hia_lr (= step_size) -> eta, n_shia_steps -> Q - 1 (its series
@@ -137,9 +139,8 @@ pub(crate) fn momentum_step<T: Real>(
             &mut ws.dir,
         );
         o.grad_x_f(xp, yp, &mut ws.jv);
-        let jv_old = &mut ws.r[..p];
-        o.jvp(xp, yp, &ws.dir, last_lower(cfg, &ws.idx_lower), jv_old);
-        sub_scaled(&mut ws.jv, T::one(), jv_old);
+        o.jvp(xp, yp, &ws.dir, last_lower(cfg, &ws.idx_lower), &mut ws.xb);
+        sub_scaled(&mut ws.jv, T::one(), &ws.xb);
         for ((m, dd), d_old) in mx.iter_mut().zip(&ws.h).zip(&ws.jv) {
             *m = *dd + keep * (*m - *d_old);
         }

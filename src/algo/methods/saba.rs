@@ -15,7 +15,17 @@
 //! and the three running means, 2 n + m + 3 d floats per lane instead of (2 n + m) d.
 //! Tables start at zero (benchopt's `mode_init_memory = "zero"`). A sample drawn twice in
 //! one batch enters the direction twice against its old entry and updates its entry once.
-//! The x direction reads no data in sbo's problems and needs no table.
+//!
+//! The x direction reads no data where x enters g only through the coupling, and needs no
+//! table: x steps as ssaid's. When x weighs the lower samples (data hyper-cleaning, g =
+//! (1/n) sum_i sigmoid(x_i) l_i), c and h carry the weight sigmoid(x_i) at the x where they
+//! were stored (they are sample i's gradient and Hessian product there), and J v, whose
+//! entry i is sample i's alone, gets its own table of the scalars j_i = sigmoid'(x_i)
+//! l'(a_i . y, b_i) (a_i . v) (p = n more floats):
+//!
+//!   D_J = (1/|B|) sum_{i in B} (j_i(x, y, v) - J_i) e_i + (1/n) J,   x -= alpha (grad_x f - D_J)
+//!
+//! then J_i <- j_i for the batch (the table's mean is the table over n: no running mean).
 //!
 //! benchopt's `SABA` maps as: step_size -> beta = gamma, step_size / outer_ratio -> alpha
 //! (constant); benchopt keeps its tables per fixed mini-batch of a shuffled partition, sbo
@@ -68,7 +78,10 @@ fn step<T: Real>(
     let (h_tab, rest) = rest.split_at_mut(n);
     let (u_tab, rest) = rest.split_at_mut(m);
     let (a_g, rest) = rest.split_at_mut(d);
-    let (a_h, a_f) = rest.split_at_mut(d);
+    let (a_h, rest) = rest.split_at_mut(d);
+    // J's table: p = n scalars with per-sample weights, none otherwise.
+    let (a_f, j_tab) = rest.split_at_mut(d);
+    let per_sample = o.spec.weighs_samples();
     let (c_new, rest) = ws.coef.split_at_mut(bl);
     let (h_new, rest) = rest.split_at_mut(bl);
     let (u_new, rest) = rest.split_at_mut(bu);
@@ -93,7 +106,13 @@ fn step<T: Real>(
         wr,
         &mut ws.idx_upper,
     );
-    o.lower_coefficients(&lane.y, &lane.v, zeta, c_new, h_new);
+    // With weights, the new J scalars go to xb by sample index.
+    let j_new = if per_sample {
+        Some(&mut ws.xb[..])
+    } else {
+        None
+    };
+    o.lower_coefficients(&lane.x, &lane.y, &lane.v, zeta, c_new, h_new, j_new);
     o.upper_coefficients(&lane.y, xi, u_new);
     for s in 0..bl {
         let i = sample(zeta, s);
@@ -132,7 +151,26 @@ fn step<T: Real>(
         }
     }
 
-    implicit_x_step(cfg, o, lane, alpha);
+    if per_sample {
+        // x's direction with J v from its table, at the old (y, v) as ssaid's, then J's
+        // table takes the batch's new scalars (after every slot has read its old entry).
+        for (dj, jt) in ws.jv.iter_mut().zip(j_tab.iter()) {
+            *dj = *jt * inv_n;
+        }
+        for s in 0..bl {
+            let i = sample(zeta, s);
+            ws.jv[i] += (ws.xb[i] - j_tab[i]) * inv_l;
+        }
+        for s in 0..bl {
+            let i = sample(zeta, s);
+            j_tab[i] = ws.xb[i];
+        }
+        o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
+        sub_scaled(&mut ws.h, T::one(), &ws.jv);
+        sub_scaled(&mut lane.x, alpha, &ws.h);
+    } else {
+        implicit_x_step(cfg, o, lane, alpha);
+    }
     let ws = &mut lane.ws;
     sub_scaled(&mut lane.y, beta, &ws.g);
     sub_scaled(&mut ws.hv, T::one(), &ws.u);
@@ -155,7 +193,10 @@ pub(crate) static SABA: Algorithm = Algorithm {
     // One read of each batch's rows for the scalars, one for the directions and one for
     // the means; counted as ssaid's oracles on the same batches.
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 1, bl + bu),
-    memory: |_, s| 2 * s.n_lower + s.n_upper + 3 * s.d,
+    memory: |_, s| {
+        let j_table = if s.weighs_samples { s.p } else { 0 };
+        2 * s.n_lower + s.n_upper + 3 * s.d + j_table
+    },
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_saba.wgsl"),
         specialise: KernelFlags::of,

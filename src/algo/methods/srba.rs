@@ -8,7 +8,10 @@
 //!   otherwise:        d += D_batch(x, y, v) - D_batch(x', y', v')   for each direction
 //!   (x', y', v') <- (x, y, v);  y -= beta d_y;  v -= gamma d_v;  x -= alpha d_x
 //!
-//! The lane's memory holds x', y', v' and the three directions, 2 p + 4 d floats.
+//! J v is taken on the lower batch, as H v (the full set at a full step), so the x
+//! direction's correction is one batch's difference too; J reads that batch only when x
+//! weighs the lower samples (data hyper-cleaning). The lane's memory holds x', y', v' and
+//! the three directions, 2 p + 4 d floats.
 //!
 //! benchopt's `SRBA` maps as: step_size -> beta = gamma, step_size / outer_ratio -> alpha
 //! (constant), period = (n_inner + n_outer) period_frac / batch_size; sbo's `period = 0`
@@ -23,7 +26,8 @@ use crate::real::Real;
 use crate::rng::{stream, LaneRng};
 
 /// SOBA's directions at (x, y, v) on the batches: d_y into `g`, d_v = H v - grad_y f into
-/// `hv`, d_x = grad_x f - J v into `dx`; `u` (length d >= p) is scratch.
+/// `hv`, d_x = grad_x f - J v into `dx`, J v on the lower batch as H v; `u` (length d) and
+/// `jv` (length p) are scratch.
 #[allow(clippy::too_many_arguments)]
 fn directions<T: Real>(
     o: &Oracles,
@@ -36,13 +40,13 @@ fn directions<T: Real>(
     hv: &mut [T],
     u: &mut [T],
     dx: &mut [T],
+    jv: &mut [T],
 ) {
     o.grad_and_hvp(x, y, v, lower, g, hv);
     o.grad_y_f(x, y, upper, u);
     sub_scaled(hv, T::one(), u);
     o.grad_x_f(x, y, dx);
-    let jv = &mut u[..dx.len()];
-    o.jvp(x, y, v, Batch::Full, jv);
+    o.jvp(x, y, v, lower, jv);
     sub_scaled(dx, T::one(), jv);
 }
 
@@ -69,7 +73,8 @@ fn step<T: Real>(
     let (x, y, v) = (&lane.x, &lane.y, &lane.v);
 
     if k.is_multiple_of(cfg.period_len(n, m)) {
-        directions(o, x, y, v, Batch::Full, Batch::Full, dy, dv, &mut ws.u, dx);
+        let full = Batch::Full;
+        directions(o, x, y, v, full, full, dy, dv, &mut ws.u, dx, &mut ws.xb);
     } else {
         let zeta = draw(
             rng,
@@ -90,7 +95,7 @@ fn step<T: Real>(
             &mut ws.idx_upper,
         );
         directions(
-            o, x, y, v, zeta, xi, &mut ws.g, &mut ws.hv, &mut ws.u, &mut ws.h,
+            o, x, y, v, zeta, xi, &mut ws.g, &mut ws.hv, &mut ws.u, &mut ws.h, &mut ws.xb,
         );
         directions(
             o,
@@ -103,6 +108,7 @@ fn step<T: Real>(
             &mut ws.dir,
             &mut ws.u,
             &mut ws.jv,
+            &mut ws.xb,
         );
         // d += D(now) - D(before), coordinate by coordinate.
         for (dd, (a, b)) in dy.iter_mut().zip(ws.g.iter().zip(&ws.r)) {

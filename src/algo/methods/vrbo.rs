@@ -10,10 +10,13 @@
 //!   T times, on fresh batches (lower and upper steps k T + s, the series' terms as stocBiO's
 //!   at step k T + s), at the new x:
 //!     d_y += grad_y g(x, y) - grad_y g(x, y')
-//!     d_x += (grad_x f - J(x, y) v) - (grad_x f - J(x, y') v')   (v, v' the series at y, y')
+//!     d_x += (grad_x f - J_zeta(x, y) v) - (grad_x f - J_zeta(x, y') v')
+//!            (v, v' the series at y, y'; J on the inner step's lower batch zeta at both)
 //!     y' <- y;  y -= beta d_y
 //!
-//! The lane's memory holds y', d_y and d_x (2 d + p floats); v holds the last series at y.
+//! J reads its batch only when x weighs the lower samples (data hyper-cleaning): the full
+//! set at a refresh, zeta at both points of a correction. The lane's memory holds y', d_y
+//! and d_x (2 d + p floats); v holds the last series at y.
 //! benchopt's `VRBO` maps as: step_size -> beta, step_size / outer_ratio -> alpha,
 //! hia_lr (= step_size) -> eta, n_shia_steps -> Q - 1 (its series has one term more),
 //! n_inner_steps -> T, period = (n_inner + n_outer) period_frac / batch_size; sbo's
@@ -37,10 +40,20 @@ pub(crate) fn refresh_every(c: &AlgoConfig, n: usize, m: usize) -> u64 {
     ((n + m) as u64 * 128 / c.batch_lower.len(n).max(1) as u64).max(1)
 }
 
-/// grad_x f - J(x, y) v into `dx` (`jv` is scratch of length p).
-fn x_direction<T: Real>(o: &Oracles, x: &[T], y: &[T], v: &[T], dx: &mut [T], jv: &mut [T]) {
+/// grad_x f - J_zeta(x, y) v into `dx`, J on the lower batch `zeta` (`jv` is scratch of
+/// length p).
+#[allow(clippy::too_many_arguments)]
+fn x_direction<T: Real>(
+    o: &Oracles,
+    x: &[T],
+    y: &[T],
+    v: &[T],
+    zeta: Batch,
+    dx: &mut [T],
+    jv: &mut [T],
+) {
     o.grad_x_f(x, y, dx);
-    o.jvp(x, y, v, Batch::Full, jv);
+    o.jvp(x, y, v, zeta, jv);
     sub_scaled(dx, T::one(), jv);
 }
 
@@ -55,7 +68,7 @@ fn step<T: Real>(
     let alpha = T::of(cfg.alpha.at(k));
     let beta = T::of(cfg.beta.at(k));
     let (n, m) = (o.lower.n(), o.upper.n());
-    let (p, d) = (lane.x.len(), lane.y.len());
+    let d = lane.y.len();
     let tt = cfg.inner_steps as u64;
     let wr = cfg.without_replacement;
     let (yo, rest) = lane.m.split_at_mut(d);
@@ -86,7 +99,7 @@ fn step<T: Real>(
             scratch,
             &mut lane.v,
         );
-        x_direction(o, &lane.x, &lane.y, &lane.v, dx, &mut ws.jv);
+        x_direction(o, &lane.x, &lane.y, &lane.v, Batch::Full, dx, &mut ws.jv);
         yo.copy_from_slice(&lane.y);
     }
     sub_scaled(&mut lane.x, alpha, dx);
@@ -134,8 +147,8 @@ fn step<T: Real>(
             scratch,
             &mut lane.v,
         );
-        x_direction(o, &lane.x, &lane.y, &lane.v, &mut ws.h, &mut ws.jv);
-        // At y': the series into dir, x's direction into jv (g[..p] as scratch).
+        x_direction(o, &lane.x, &lane.y, &lane.v, zeta, &mut ws.h, &mut ws.jv);
+        // At y': the series into dir, x's direction into jv (xb as scratch), J on zeta.
         o.grad_y_f(&lane.x, yo, xi, &mut ws.u);
         let scratch = Neumann {
             r: &mut ws.r,
@@ -143,7 +156,7 @@ fn step<T: Real>(
             idx: &mut ws.idx_extra,
         };
         neumann(cfg, o, rng, i, &lane.x, yo, &ws.u, scratch, &mut ws.dir);
-        x_direction(o, &lane.x, yo, &ws.dir, &mut ws.jv, &mut ws.g[..p]);
+        x_direction(o, &lane.x, yo, &ws.dir, zeta, &mut ws.jv, &mut ws.xb);
         for (dd, (a, b)) in dx.iter_mut().zip(ws.h.iter().zip(&ws.jv)) {
             *dd += *a - *b;
         }
