@@ -389,6 +389,8 @@ fn check_case(
         ctx.storage_buffer("oracles out", &vec![f32::NAN; N_LANES * out_stride]),
     );
     let rowmap_buf = buf("rowmap", ctx.storage_buffer("oracles row map", &rowmap));
+    // Binding 8 (spilled lane vectors) is unused by these kernels.
+    let spill_buf = buf("spill", ctx.storage_buffer("oracles unused", &[0f32; 4]));
     let bg = bind(
         ctx,
         layout,
@@ -402,6 +404,7 @@ fn check_case(
             &idx_buf,
             &out_buf,
             &rowmap_buf,
+            &spill_buf,
         ],
     )
     .unwrap_or_else(|e| panic!("{e}"));

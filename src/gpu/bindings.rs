@@ -11,8 +11,10 @@ use crate::run::{Layout, NeighbourChoice};
 use crate::sweep::Study;
 
 /// The bind group layout every lane kernel shares: 0 params, 1 features, 2 labels, 3 lanes,
-/// 4 state, 5 scratch (or per-lane finite flags), 6 the lanes' memory in step kernels (metric records in the metrics kernel), 7 row maps. Public for the
-/// GPU tests.
+/// 4 state, 5 scratch (or per-lane finite flags), 6 the lanes' memory in step kernels (metric
+/// records in the metrics kernel), 7 row maps, 8 the spilled lane vectors of kernels whose
+/// lanes do not fit in workgroup memory ([`super::shader::spill_lane_vectors`]). Public for
+/// the GPU tests.
 pub struct LaneLayout {
     pub bind: wgpu::BindGroupLayout,
     pub pipeline: wgpu::PipelineLayout,
@@ -46,6 +48,7 @@ pub fn lane_layout(ctx: &GpuContext) -> Result<LaneLayout> {
                     entry(5, rw),
                     entry(6, rw),
                     entry(7, ro),
+                    entry(8, rw),
                 ],
             });
         let pipeline = ctx
@@ -64,7 +67,7 @@ pub fn bind(
     ctx: &GpuContext,
     layout: &LaneLayout,
     label: &str,
-    buffers: [&wgpu::Buffer; 8],
+    buffers: [&wgpu::Buffer; 9],
 ) -> Result<wgpu::BindGroup> {
     ctx.bind_buffers(label, &layout.bind, &buffers)
 }

@@ -11,7 +11,7 @@ use super::bindings::{bind, lane_descs, lane_layout, upload_data, DeviceData};
 use super::contract::{
     coupling_code, hyper_code, loss_code, LaneDesc, Overrides, Params, RecordHead,
 };
-use super::shader::compose;
+use super::shader::{compose, spill_lane_vectors, spilled_lane_floats};
 use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, Dims, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
@@ -44,6 +44,10 @@ pub struct GpuRunOptions {
     /// Lower the per-dimension workgroup limit used to lay out dispatch grids (tests of the
     /// two-dimensional layout; `None`: the device's limit).
     pub max_workgroups_per_dimension: Option<u32>,
+    /// Where a lane's vectors live: `None` in workgroup memory when they fit there and in a
+    /// storage buffer otherwise ([`crate::gpu::shader::spill_lane_vectors`]); `Some(true)`
+    /// always in the storage buffer (tests compare both forms), `Some(false)` never.
+    pub spill: Option<bool>,
 }
 
 impl Default for GpuRunOptions {
@@ -54,6 +58,7 @@ impl Default for GpuRunOptions {
             max_scratch_bytes: 512 << 20,
             max_lanes_per_dispatch: None,
             max_workgroups_per_dimension: None,
+            spill: None,
         }
     }
 }
@@ -153,6 +158,7 @@ impl Engine for GpuEngine {
                 &c.algo,
                 wg,
                 self.ctx.limits().max_compute_workgroup_storage_size,
+                self.opts.spill,
             )
             .map_err(|e| match e {
                 SboError::GpuLimit {
@@ -288,8 +294,10 @@ fn step_kernel(
     cfg: &AlgoConfig,
     wg: u32,
     workgroup_limit: u32,
-) -> Result<(String, Overrides)> {
-    let ((bl, full_l), (bu, full_u)) = check_config(study, cfg, wg, workgroup_limit)?;
+    spill: Option<bool>,
+) -> Result<(String, Overrides, bool)> {
+    let ((bl, full_l), (bu, full_u), spills) =
+        check_config(study, cfg, wg, workgroup_limit, spill)?;
     let kernel = cfg.kind.descriptor().kernel;
     let f = (kernel.specialise)(cfg);
     let o = Overrides {
@@ -309,17 +317,28 @@ fn step_kernel(
         truncated: f.truncated,
         ..problem_overrides(study, wg)
     };
-    Ok((compose(&shaders::step_kernel(kernel.source)), o))
+    let src = compose(&shaders::step_kernel(kernel.source));
+    let src = if spills {
+        spill_lane_vectors(&src)
+    } else {
+        src
+    };
+    Ok((src, o, spills))
 }
 
-/// The device limits a configuration must fit: its batches in workgroup memory. Returns the
-/// batch lengths and whether each is the full set.
+/// The batch lengths of a configuration and whether each is the full set, and whether its
+/// lane vectors go to the spill buffer.
+type ConfigFit = ((usize, bool), (usize, bool), bool);
+
+/// The device limits a configuration must fit: its batches in workgroup memory, and its lane
+/// vectors there too unless they spill (`spill`: [`GpuRunOptions::spill`]).
 fn check_config(
     study: &Study,
     cfg: &AlgoConfig,
     wg: u32,
     workgroup_limit: u32,
-) -> Result<((usize, bool), (usize, bool))> {
+    spill: Option<bool>,
+) -> Result<ConfigFit> {
     let (bl, full_l) = batch_len(
         cfg.batch_lower,
         study.data.sizes().lower,
@@ -330,9 +349,12 @@ fn check_config(
         study.data.sizes().upper,
         "algo.batch_upper",
     )?;
-    // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the lane's vectors,
-    // the reduction buffers.
-    let need = 16 * (2 * bl + bu) + 4 * (9 * study.d() + 2 * study.p()) + 12 * wg as usize + 16;
+    // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the reduction
+    // buffers, and the lane's vectors unless they spill.
+    let rest = 16 * (2 * bl + bu) + 12 * wg as usize + 16;
+    let vectors = 4 * (9 * study.d() + 2 * study.p());
+    let spills = spill.unwrap_or(rest + vectors > workgroup_limit as usize);
+    let need = rest + if spills { 0 } else { vectors };
     if need > workgroup_limit as usize {
         return Err(SboError::GpuLimit {
             what: format!(
@@ -345,7 +367,14 @@ fn check_config(
             max: workgroup_limit as u64,
         });
     }
-    Ok(((bl, full_l), (bu, full_u)))
+    Ok(((bl, full_l), (bu, full_u), spills))
+}
+
+/// Whether the metrics kernel's lane vectors spill (its batches are one slot each).
+fn metrics_spill(study: &Study, wg: u32, workgroup_limit: u32, spill: Option<bool>) -> bool {
+    let rest = 16 * 3 + 12 * wg as usize + 16;
+    let vectors = 4 * (9 * study.d() + 2 * study.p());
+    spill.unwrap_or(rest + vectors > workgroup_limit as usize)
 }
 
 /// Threads per lane: the option, or the next power of two >= d between 64 and 256.
@@ -356,9 +385,9 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 }
 
 /// Problems the kernels do not compute yet, refused before any kernel is built (a GPU error,
-/// so `backend = "auto"` falls back to the CPU): a lane keeps y and x in workgroup memory,
-/// which MNIST's 7,840 multinomial weights and hyper-cleaning's per-sample x overflow; they
-/// need the global-memory kernel family (issue 14).
+/// so `backend = "auto"` falls back to the CPU). Their lane vectors would fit (they spill to a
+/// storage buffer), but the data passes of the multinomial scores, the per-sample weights and
+/// the network are not written yet (DESIGN section 5, the global-memory kernel family).
 fn unsupported_problem(study: &Study) -> Result<()> {
     if study.spec.model == crate::problem::Model::Mlp {
         return Err(SboError::gpu(
@@ -561,21 +590,57 @@ impl<'s> GpuRun<'s> {
         let cap_bytes = gopts
             .max_scratch_bytes
             .min(ctx.limits().max_storage_buffer_binding_size);
+        let max_binding = ctx.limits().max_storage_buffer_binding_size as usize;
+        let wg_limit = ctx.limits().max_compute_workgroup_storage_size;
+        // Spilled lane vectors: one slice per workgroup of a dispatch, one buffer shared by
+        // every dispatch (they run one after the other).
+        let lv_stride = spilled_lane_floats(p, d);
         let mut chunk_lanes = Vec::with_capacity(layout.configs);
         let mut scratch_floats = 0usize;
+        let mut lv_floats = 0usize;
         for c in &study.configs {
             let per = scratch_per_lane(&c.algo);
+            let (_, _, spills) = check_config(study, &c.algo, wg, wg_limit, gopts.spill)?;
             let max_lanes = (cap_bytes as usize / 4)
                 .checked_div(per)
                 .map_or(cfg_lanes, |l| l.max(1));
+            let max_spilled = if spills {
+                (max_binding / 4 / lv_stride.max(1)).max(1)
+            } else {
+                usize::MAX
+            };
             let max_lanes = max_lanes
+                .min(max_spilled)
                 .min(max_dim as usize * max_dim as usize)
                 .min(gopts.max_lanes_per_dispatch.unwrap_or(usize::MAX))
                 .max(1);
             let chunk = cfg_lanes.min(max_lanes);
             scratch_floats = scratch_floats.max(chunk * per);
+            if spills {
+                lv_floats = lv_floats.max(chunk * lv_stride);
+            }
             chunk_lanes.push(chunk);
         }
+        let metrics_spills = metrics_spill(study, wg, wg_limit, gopts.spill);
+        if metrics_spills {
+            let need = n_groups * lv_stride * 4;
+            if need > max_binding {
+                return Err(SboError::GpuLimit {
+                    what: format!(
+                        "the metrics kernel's spilled lane vectors ({n_groups} groups of {lv_stride} floats; lower run.seeds or the grid)"
+                    ),
+                    limit: "max_storage_buffer_binding_size",
+                    need: need as u64,
+                    max: max_binding as u64,
+                });
+            }
+            lv_floats = lv_floats.max(n_groups * lv_stride);
+        }
+        let spilled = ctx.create_buffer(
+            "sbo spilled lane vectors",
+            (lv_floats * 4).max(16) as u64,
+            wgpu::BufferUsages::STORAGE,
+        )?;
         let scratch = ctx.create_buffer(
             "sbo unrolled iterates",
             if scratch_floats > 0 {
@@ -588,12 +653,7 @@ impl<'s> GpuRun<'s> {
 
         let mut plans = Vec::with_capacity(layout.configs);
         for (ci, c) in study.configs.iter().enumerate() {
-            let (src, overrides) = step_kernel(
-                study,
-                &c.algo,
-                wg,
-                ctx.limits().max_compute_workgroup_storage_size,
-            )?;
+            let (src, overrides, _) = step_kernel(study, &c.algo, wg, wg_limit, gopts.spill)?;
             let pipeline = ctx.pipeline_with_layout(
                 &format!("sbo step {}", c.algo.kind.name()),
                 &src,
@@ -642,6 +702,7 @@ impl<'s> GpuRun<'s> {
                         &scratch,
                         &memory,
                         &data.rowmap,
+                        &spilled,
                     ],
                 )?;
                 chunks.push(Chunk {
@@ -658,9 +719,15 @@ impl<'s> GpuRun<'s> {
         // The metrics kernel: one workgroup per group, batch sizes irrelevant.
         let mut parts = shaders::lane_prelude();
         parts.push(shaders::METRICS);
+        let metrics_src = compose(&parts);
+        let metrics_src = if metrics_spills {
+            spill_lane_vectors(&metrics_src)
+        } else {
+            metrics_src
+        };
         let metrics_pipe = ctx.pipeline_with_layout(
             "sbo metrics",
-            &compose(&parts),
+            &metrics_src,
             "main",
             &problem_overrides(study, wg).constants(),
             Some(&lane_layout.pipeline),
@@ -686,6 +753,7 @@ impl<'s> GpuRun<'s> {
                 &finite,
                 &records,
                 &data.rowmap,
+                &spilled,
             ],
         )?;
         let sizes = study.data.sizes();
@@ -717,7 +785,7 @@ impl<'s> GpuRun<'s> {
             _data: data,
             memory,
             mem_layout,
-            _buffers: vec![scratch, dummy, mparams_buf],
+            _buffers: vec![scratch, dummy, mparams_buf, spilled],
         })
     }
 
