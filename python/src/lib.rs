@@ -64,7 +64,8 @@ fn err_as(e: &sbo::SboError, msg: String) -> PyErr {
         E::Parse { .. }
         | E::EmptyData { .. }
         | E::Dimension { .. }
-        | E::NotEnoughSamples { .. } => DataError::new_err(msg),
+        | E::NotEnoughSamples { .. }
+        | E::TooManyClasses { .. } => DataError::new_err(msg),
         E::Output { .. } => OutputError::new_err(msg),
         E::Numerical { .. } => NumericalError::new_err(msg),
         E::Gpu { .. }
