@@ -6,6 +6,8 @@
 // in place.
 // Threads split a row's features in phase dots (TPS threads per sample, interleaved so that
 // neighbouring threads read neighbouring floats) and own whole features in phase accum.
+// Rows are F floats wide (the data's columns); y has D = F entries in the linear binary models
+// these passes serve (a multinomial or network lower level will have D != F).
 
 // Dot products with pt (and sw when `two`) of rows[first..first + count]. Ends with a barrier.
 // Large batches: one thread per sample, no synchronisation inside. Small batches (fewer
@@ -14,10 +16,10 @@
 fn dots(tid: u32, first: u32, count: u32, one: bool, two: bool) {
     if (2u * count >= WG) {
         for (var s = tid; s < count; s += WG) {
-            let r = rows[first + s] * D;
+            let r = rows[first + s] * F;
             var a = 0.0;
             var b = 0.0;
-            for (var j = 0u; j < D; j++) {
+            for (var j = 0u; j < F; j++) {
                 let f = feats[r + j];
                 if (one) { a = a + f * pt[j]; }
                 if (two) { b = b + f * sw[j]; }
@@ -34,8 +36,8 @@ fn dots(tid: u32, first: u32, count: u32, one: bool, two: bool) {
     var a = 0.0;
     var b = 0.0;
     if (s < count) {
-        let r = rows[first + s] * D;
-        for (var j = c; j < D; j += tps) {
+        let r = rows[first + s] * F;
+        for (var j = c; j < F; j += tps) {
             let f = feats[r + j];
             if (one) { a = a + f * pt[j]; }
             if (two) { b = b + f * sw[j]; }
@@ -118,7 +120,7 @@ fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2
         var a1 = 0.0;
         var a2 = 0.0;
         for (var k = 0u; k < count; k++) {
-            let f = feats[rows[first + k] * D + j];
+            let f = feats[rows[first + k] * F + j];
             if (one) { a1 = a1 + za[first + k] * f; }
             if (two) { a2 = a2 + zb[first + k] * f; }
         }
@@ -171,7 +173,7 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
             r = rowmap[ln.map_base + prm.row_test + i];
         }
         var z = 0.0;
-        for (var j = 0u; j < D; j++) { z = z + feats[r * D + j] * sy[j]; }
+        for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[j]; }
         let b = labels[r];
         l = l + loss_value(z, b);
         if (z * b > 0.0) { acc = acc + 1.0; }
@@ -218,7 +220,7 @@ fn full_pass(tid: u32, ln: Lane, upper: bool, grad: bool, hvp: bool) {
             var a1 = 0.0;
             var a2 = 0.0;
             for (var s = 0u; s < cnt; s++) {
-                let f = feats[rows[s] * D + j];
+                let f = feats[rows[s] * F + j];
                 a1 = a1 + za[s] * f;
                 if (two) { a2 = a2 + zb[s] * f; }
             }

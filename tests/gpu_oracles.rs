@@ -340,6 +340,7 @@ fn check_case(
         coupling: coupling_code(spec.coupling),
         hyper: hyper_code(spec.hyper),
         d: d as u32,
+        features: d as u32,
         p: p as u32,
         batch_lower: sh.bl as u32,
         batch_upper: sh.bu as u32,

@@ -252,6 +252,8 @@ overrides! {
         hyper: u32 => "HYPER": "u32",
         /// dimension of y
         d: u32 => "D": "u32",
+        /// columns of the data: the row width of `feats` (= D for the linear binary models)
+        features: u32 => "F": "u32",
         /// dimension of x
         p: u32 => "P": "u32",
         /// lower batch size (the whole set when FULL_L)

@@ -263,6 +263,7 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         coupling: coupling_code(s.coupling),
         hyper: hyper_code(s.hyper),
         d: study.d() as u32,
+        features: study.features() as u32,
         p: study.p() as u32,
         batch_lower: 1,
         batch_upper: 1,
