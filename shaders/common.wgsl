@@ -39,16 +39,20 @@ var<workgroup> sr: array<f32, D>;
 // coefficients (l'(z), l''(z) a.v) once read: 16 bytes of workgroup memory per slot.
 var<workgroup> rows: array<u32, 2u * BL + BU>;
 var<workgroup> picks: array<u32, 2u * BL + BU>;
-var<workgroup> za: array<f32, 2u * BL + BU>;
-var<workgroup> zb: array<f32, 2u * BL + BU>;
+var<workgroup> za: array<f32, (2u * BL + BU) * C>;
+var<workgroup> zb: array<f32, (2u * BL + BU) * C>;
 // Reductions.
 var<workgroup> part: array<f32, 2u * WG>;
 var<workgroup> red: array<f32, WG>;
 var<workgroup> uni: f32;
 
-// Index of the hyperparameter coupled to coordinate j of y.
+// Index of the hyperparameter coupled to coordinate j of y (class j / F, feature j % F when
+// there are C > 1 classes: a per-feature x is shared by the classes).
 fn kx(j: u32) -> u32 {
-    if (HYPER == HYPER_PER_FEATURE) { return j; }
+    if (HYPER == HYPER_PER_FEATURE) {
+        if (C == 1u) { return j; }
+        return j % F;
+    }
     return 0u;
 }
 

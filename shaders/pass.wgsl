@@ -14,6 +14,25 @@
 // samples than half the workgroup): TPS = WG / count threads share a row, interleaved so that
 // neighbouring threads read neighbouring floats, and their partial sums meet in `part`.
 fn dots(tid: u32, first: u32, count: u32, one: bool, two: bool) {
+    // C > 1 classes: one (slot, class) dot product per thread, za[slot C + class].
+    if (C > 1u) {
+        for (var q = tid; q < count * C; q += WG) {
+            let s = q / C;
+            let c = q % C;
+            let r = rows[first + s] * F;
+            var a = 0.0;
+            var b = 0.0;
+            for (var j = 0u; j < F; j++) {
+                let f = feats[r + j];
+                if (one) { a = a + f * pt[c * F + j]; }
+                if (two) { b = b + f * sw[c * F + j]; }
+            }
+            if (one) { za[(first + s) * C + c] = a; }
+            if (two) { zb[(first + s) * C + c] = b; }
+        }
+        workgroupBarrier();
+        return;
+    }
     if (2u * count >= WG) {
         for (var s = tid; s < count; s += WG) {
             let r = rows[first + s] * F;
@@ -78,6 +97,23 @@ fn jvp_at(j: u32, y: f32, v: f32) -> f32 {
 // The implicit-differentiation x step at (sx, sy, sv): x -= alpha (grad_x f - J(x, y) v),
 // with grad_x f = NU x (twin of `implicit_x_step` in `src/algo/mod.rs`). Ends with a barrier.
 fn implicit_x_step(tid: u32, alpha: f32) {
+    // C classes share a per-feature x: J v sums over the classes of feature f, in class order
+    // (the CPU's order).
+    if (HYPER == HYPER_PER_FEATURE && C > 1u) {
+        // Other threads may still read x_f for their coordinates c F + f.
+        workgroupBarrier();
+        for (var f = tid; f < P; f += WG) {
+            let xk = sx[f];
+            var jv = 0.0;
+            for (var c = 0u; c < C; c++) {
+                let j = c * F + f;
+                jv = jv + jvp_at(j, sy[j], sv[j]);
+            }
+            sx[f] = xk - alpha * (NU * xk - jv);
+        }
+        workgroupBarrier();
+        return;
+    }
     var jv_part = 0.0;
     for (var j = tid; j < D; j += WG) {
         let xk = sx[kx(j)];
@@ -111,18 +147,22 @@ fn put(dst: u32, j: u32, v: f32) {
     }
 }
 
-// Per-feature averages over rows[first..first + count] weighted by the coefficients in za
-// (into dst1, when `one`) and zb (into dst2, when `two`). Each thread writes only the features it owns
-// (j = tid, tid + WG, ...), so the caller may read them back without a barrier.
+// Per-coordinate averages over rows[first..first + count] weighted by the coefficients in za
+// (into dst1, when `one`) and zb (into dst2, when `two`): coordinate j = c F + f of y takes
+// feature f of each row times the slot's class-c coefficient (c = 0 with one output). Each
+// thread writes only the coordinates it owns (j = tid, tid + WG, ...), so the caller may read
+// them back without a barrier.
 fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2: u32) {
     let inv = 1.0 / f32(count);
     for (var j = tid; j < D; j += WG) {
+        let c = j / F;
+        let fj = j - c * F;
         var a1 = 0.0;
         var a2 = 0.0;
         for (var k = 0u; k < count; k++) {
-            let f = feats[rows[first + k] * F + j];
-            if (one) { a1 = a1 + za[first + k] * f; }
-            if (two) { a2 = a2 + zb[first + k] * f; }
+            let f = feats[rows[first + k] * F + fj];
+            if (one) { a1 = a1 + za[(first + k) * C + c] * f; }
+            if (two) { a2 = a2 + zb[(first + k) * C + c] * f; }
         }
         if (one) { put(dst1, j, a1 * inv); }
         if (two) { put(dst2, j, a2 * inv); }
@@ -158,6 +198,40 @@ fn hvp_data(tid: u32, first: u32, count: u32, same_z: bool) {
     accum(tid, first, count, false, 0u, true, 1u);
 }
 
+// Slot k's per-sample coefficients, in place (twin of the CPU oracles' per-sample step): with
+// one output, za = l'(z, b) when `grad` and zb = l''(z, b) zb when `hv` (zb holding a.v);
+// with C classes (`multiclass.rs`), p = softmax(z) over the slot's C scores, zb = p * (u -
+// p . u) when `hv` (u = the class scores of v), and za = p - e_b when `grad`.
+fn coef_slot(k: u32, grad: bool, hv: bool) {
+    if (C == 1u) {
+        let z = za[k];
+        let b = lab(k);
+        if (grad) { za[k] = loss_d1(z, b); }
+        if (hv) { zb[k] = loss_d2(z, b) * zb[k]; }
+        return;
+    }
+    let o = k * C;
+    var m = za[o];
+    for (var c = 0u; c < C; c++) { if (za[o + c] > m) { m = za[o + c]; } }
+    var s = 0.0;
+    for (var c = 0u; c < C; c++) {
+        let e = exp(za[o + c] - m);
+        za[o + c] = e;
+        s = s + e;
+    }
+    let inv = 1.0 / s;
+    for (var c = 0u; c < C; c++) { za[o + c] = za[o + c] * inv; }
+    if (hv) {
+        var pu = 0.0;
+        for (var c = 0u; c < C; c++) { pu = pu + za[o + c] * zb[o + c]; }
+        for (var c = 0u; c < C; c++) { zb[o + c] = za[o + c] * (zb[o + c] - pu); }
+    }
+    if (grad) {
+        let b = min(u32(max(lab(k), 0.0)), C - 1u);
+        za[o + b] = za[o + b] - 1.0;
+    }
+}
+
 // Mean loss and accuracy at y = sy over a whole set: 0 lower, 1 upper (as lane `ln` sees
 // them), 2 test (metrics at logging steps).
 fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
@@ -172,11 +246,34 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
         } else {
             r = rowmap[ln.map_base + prm.row_test + i];
         }
-        var z = 0.0;
-        for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[j]; }
         let b = labels[r];
-        l = l + loss_value(z, b);
-        if (z * b > 0.0) { acc = acc + 1.0; }
+        if (C == 1u) {
+            var z = 0.0;
+            for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[j]; }
+            l = l + loss_value(z, b);
+            if (z * b > 0.0) { acc = acc + 1.0; }
+        } else {
+            // Softmax cross-entropy and top-1 (ties to the lower class), scores shifted by
+            // their max: two passes over the classes, the scores recomputed in the second.
+            var m = -3.4e38;
+            var top = 0u;
+            for (var c = 0u; c < C; c++) {
+                var z = 0.0;
+                for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[c * F + j]; }
+                if (z > m) { m = z; top = c; }
+            }
+            var s = 0.0;
+            var zb_ = 0.0;
+            let bc = min(u32(max(b, 0.0)), C - 1u);
+            for (var c = 0u; c < C; c++) {
+                var z = 0.0;
+                for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[c * F + j]; }
+                s = s + exp(z - m);
+                if (c == bc) { zb_ = z; }
+            }
+            l = l + m + log(s) - zb_;
+            if (top == bc && b >= 0.0) { acc = acc + 1.0; }
+        }
     }
     let ls = wg_sum(tid, l);
     let ac = wg_sum(tid, acc);

@@ -21,16 +21,10 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
     if (INDEP_H) { dots(tid, BL + BU, BL, true, true); }
     dots(tid, BL, BU, true, false);
     for (var i = tid; i < BL; i += WG) {
-        let z = za[i];
-        let b = lab(i);
-        za[i] = loss_d1(z, b);
-        if (!INDEP_H) { zb[i] = loss_d2(z, b) * zb[i]; }
-        if (INDEP_H) {
-            let h = BL + BU + i;
-            zb[h] = loss_d2(za[h], lab(h)) * zb[h];
-        }
+        coef_slot(i, true, !INDEP_H);
+        if (INDEP_H) { coef_slot(BL + BU + i, false, true); }
     }
-    for (var i = tid; i < BU; i += WG) { za[BL + i] = loss_d1(za[BL + i], lab(BL + i)); }
+    for (var i = tid; i < BU; i += WG) { coef_slot(BL + i, true, false); }
     workgroupBarrier();
     if (INDEP_H) {
         accum(tid, 0u, BL, true, 0u, false, 0u);
@@ -67,6 +61,24 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
 // memory, x -= alpha h. Ends with a barrier.
 fn averaged_x_step(tid: u32, ll: u32, rho: f32, alpha: f32) {
     let mb = mem_base(ll);
+    // C classes share a per-feature x: J v sums over the classes of feature f.
+    if (HYPER == HYPER_PER_FEATURE && C > 1u) {
+        // Other threads may still read x_f for their coordinates c F + f.
+        workgroupBarrier();
+        for (var f = tid; f < P; f += WG) {
+            var jv = 0.0;
+            for (var c = 0u; c < C; c++) {
+                let j = c * F + f;
+                jv = jv + jvp_at(j, sy[j], sv[j]);
+            }
+            let h = mem[mb + f];
+            let hn = h + rho * ((NU * sx[f] - jv) - h);
+            mem[mb + f] = hn;
+            sx[f] = sx[f] - alpha * hn;
+        }
+        workgroupBarrier();
+        return;
+    }
     var jv_part = 0.0;
     for (var j = tid; j < D; j += WG) {
         let jv = jvp_at(j, sy[j], sv[j]);

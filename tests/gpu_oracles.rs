@@ -341,6 +341,7 @@ fn check_case(
         hyper: hyper_code(spec.hyper),
         d: d as u32,
         features: d as u32,
+        classes: 1,
         p: p as u32,
         batch_lower: sh.bl as u32,
         batch_upper: sh.bu as u32,

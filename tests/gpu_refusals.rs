@@ -1,5 +1,6 @@
-//! The problems the GPU kernels do not compute yet (the multinomial loss, data hyper-cleaning's
-//! per-sample weights, the network lower model) are refused by the GPU engine on the run path
+//! The problems the GPU kernels do not compute yet (the multinomial loss outside ssaid/ma-soba
+//! or with per-class x, data hyper-cleaning's per-sample weights, the network lower model) are
+//! refused by the GPU engine on the run path
 //! and in `sbo check`, as GPU errors (so `backend = "auto"` falls back to the CPU) that name
 //! the problem, rather than run as a different problem.
 
@@ -9,7 +10,7 @@ use sbo::gpu::GpuEngine;
 use sbo::run::{run_study, Engine, RunOptions};
 use sbo::sweep::{Study, SweepConfig};
 
-fn study(problem: &str) -> Study {
+fn study(problem: &str, algo: &str) -> Study {
     let c = SweepConfig::from_toml(&format!(
         r#"
 [problem]
@@ -28,7 +29,7 @@ log_every = 1
 seeds = 1
 neighbours = 0
 [[algo]]
-name = "ssaid"
+name = "{algo}"
 alpha = 0.1
 beta = 0.1
 gamma = 0.1
@@ -45,15 +46,30 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
         return;
     };
     let engine = GpuEngine::new(ctx);
-    for (problem, names) in [
-        ("loss = \"multinomial\"\npreset = \"c-c\"", "multinomial"),
-        ("preset = \"hyper-cleaning\"", "hyper-cleaning"),
+    for (problem, algo, names) in [
+        (
+            "loss = \"multinomial\"\npreset = \"c-c\"",
+            "tsgd",
+            "ssaid and ma-soba only",
+        ),
+        (
+            "loss = \"multinomial\"\npreset = \"c-c\"\nhyper = \"per_class\"",
+            "ssaid",
+            "per-class",
+        ),
+        ("preset = \"hyper-cleaning\"", "ssaid", "hyper-cleaning"),
+        (
+            "preset = \"hyper-cleaning\"\nloss = \"multinomial\"",
+            "ssaid",
+            "hyper-cleaning",
+        ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",
+            "ssaid",
             "network",
         ),
     ] {
-        let s = study(problem);
+        let s = study(problem, algo);
         for (what, e) in [
             ("check", engine.check(&s).expect_err("check must refuse")),
             (

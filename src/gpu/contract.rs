@@ -254,6 +254,8 @@ overrides! {
         d: u32 => "D": "u32",
         /// columns of the data: the row width of `feats` (= D for the linear binary models)
         features: u32 => "F": "u32",
+        /// outputs per sample: the classes of the multinomial loss (D = C F), else 1
+        classes: u32 => "C": "u32" = "1u",
         /// dimension of x
         p: u32 => "P": "u32",
         /// lower batch size (the whole set when FULL_L)
@@ -309,7 +311,7 @@ pub fn declarations() -> String {
     );
     s.push_str(&Overrides::declarations());
     s.push('\n');
-    let consts: [(&str, u32); 18] = [
+    let consts: [(&str, u32); 19] = [
         ("LOSS_SQUARED", loss_code(Loss::Squared)),
         ("LOSS_LOGISTIC", loss_code(Loss::Logistic)),
         ("COUPLING_PRIOR", coupling_code(Coupling::Prior)),
@@ -318,6 +320,7 @@ pub fn declarations() -> String {
         ("COUPLING_BILINEAR", coupling_code(Coupling::Bilinear)),
         ("HYPER_PER_FEATURE", hyper_code(HyperShape::PerFeature)),
         ("HYPER_SCALAR", hyper_code(HyperShape::Scalar)),
+        ("LOSS_MULTINOMIAL", loss_code(Loss::Multinomial)),
         // Random streams (`rng::stream`).
         ("S_LOWER", stream::LOWER),
         ("S_UPPER", stream::UPPER),

@@ -264,6 +264,7 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         hyper: hyper_code(s.hyper),
         d: study.d() as u32,
         features: study.features() as u32,
+        classes: study.spec.outputs() as u32,
         p: study.p() as u32,
         batch_lower: 1,
         batch_upper: 1,
@@ -350,9 +351,10 @@ fn check_config(
         study.data.sizes().upper,
         "algo.batch_upper",
     )?;
-    // Workgroup memory of `shaders/common.wgsl`: 16 bytes per batch slot, the reduction
-    // buffers, and the lane's vectors unless they spill.
-    let rest = 16 * (2 * bl + bu) + 12 * wg as usize + 16;
+    // Workgroup memory of `shaders/common.wgsl`: 8 bytes per batch slot and 8 per slot and
+    // class, the reduction buffers, and the lane's vectors unless they spill.
+    let c = study.spec.outputs();
+    let rest = (8 + 8 * c) * (2 * bl + bu) + 12 * wg as usize + 16;
     let vectors = 4 * (9 * study.d() + 2 * study.p());
     let spills = spill.unwrap_or(rest + vectors > workgroup_limit as usize);
     let need = rest + if spills { 0 } else { vectors };
@@ -373,7 +375,7 @@ fn check_config(
 
 /// Whether the metrics kernel's lane vectors spill (its batches are one slot each).
 fn metrics_spill(study: &Study, wg: u32, workgroup_limit: u32, spill: Option<bool>) -> bool {
-    let rest = 16 * 3 + 12 * wg as usize + 16;
+    let rest = (8 + 8 * study.spec.outputs()) * 3 + 12 * wg as usize + 16;
     let vectors = 4 * (9 * study.d() + 2 * study.p());
     spill.unwrap_or(rest + vectors > workgroup_limit as usize)
 }
@@ -390,15 +392,35 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 /// storage buffer), but the data passes of the multinomial scores, the per-sample weights and
 /// the network are not written yet (DESIGN section 5, the global-memory kernel family).
 fn unsupported_problem(study: &Study) -> Result<()> {
+    // The multinomial pass is written for the single-loop kernel (ssaid, ma-soba) with x per
+    // feature or scalar; every other kernel still computes one output per sample.
+    if study.spec.loss == Loss::Multinomial
+        && !study.spec.weighs_samples()
+        && study.spec.model == crate::problem::Model::Linear
+    {
+        if let Some(c) = study
+            .configs
+            .iter()
+            .find(|c| !matches!(c.algo.kind.name(), "ssaid" | "ma-soba"))
+        {
+            return Err(SboError::gpu(format!(
+                "the GPU backend runs the multinomial loss with ssaid and ma-soba only so far, \
+                 not {} ({}): use --backend cpu",
+                c.algo.kind.name(),
+                c.label
+            )));
+        }
+        if study.spec.hyper == crate::problem::HyperShape::PerClass {
+            return Err(SboError::gpu(
+                "the GPU backend does not run per-class x yet: use --backend cpu",
+            ));
+        }
+        return Ok(());
+    }
     if study.spec.model == crate::problem::Model::Mlp {
         return Err(SboError::gpu(
             "the GPU backend does not run the network lower model (model = \"mlp\") yet: use \
              --backend cpu",
-        ));
-    }
-    if study.spec.loss == Loss::Multinomial {
-        return Err(SboError::gpu(
-            "the GPU backend does not run the multinomial loss yet: use --backend cpu",
         ));
     }
     if study.spec.weighs_samples() {
