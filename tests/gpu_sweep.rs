@@ -527,7 +527,10 @@ batch = 8
 /// softmax coefficients, class blocks of y, x per feature shared by the classes or scalar,
 /// softmax loss and top-1 accuracy in the metrics. Three classes on five features (workgroup
 /// lanes) and MNIST's ten classes on 784 pixels (7,840 weights: spilled lanes), each against
-/// the CPU (f64) at the tolerances of the linear problems (relative 2e-3, absolute 2e-5). A
+/// the CPU (f64) at the tolerances of the linear problems (relative 2e-3, absolute 2e-5),
+/// with nu > 0, an x box, every coupling kind, ssaid's independent Hessian batch, v clipping,
+/// draws without replacement and full batches; and spilled lanes in one-lane dispatches equal
+/// to workgroup lanes bit for bit. A
 /// missing barrier before the class-summed x step (threads still reading x_f) broke these
 /// by 3 % in dist_y; with it the iterates agree to f32 rounding (|dy| ~ 5e-8).
 #[test]
@@ -555,15 +558,19 @@ fn the_multinomial_loss_matches_the_cpu() {
         text.push_str(&format!("{class}\n"));
     }
     std::fs::write(&csv, text).unwrap();
-    let small = |hyper: &str| {
+    let small = |coupling: &str, hyper: &str| {
         format!(
             r#"
 name = "multinomial-gpu"
 [problem]
 preset = "c-c"
 loss = "multinomial"
+coupling = "{coupling}"
 hyper = "{hyper}"
+mu = 0.5
 lam_y = 0.01
+nu = 0.1
+x_box = [-3.0, 3.0]
 [data]
 kind = "csv"
 train = "{}"
@@ -585,6 +592,23 @@ beta = 0.5
 gamma = 0.5
 batch = [8, 40]
 [[algo]]
+name = "ssaid"
+label = "ssaid-indep-clip-wor"
+alpha = 0.2
+beta = 0.5
+gamma = 0.5
+batch = 8
+independent_hvp_batch = true
+v_radius = 0.5
+without_replacement = true
+[[algo]]
+name = "ssaid"
+label = "ssaid-full"
+alpha = 0.2
+beta = 0.5
+gamma = 0.5
+batch = "full"
+[[algo]]
 name = "ma-soba"
 alpha = 0.2
 beta = 0.5
@@ -594,11 +618,34 @@ batch = 8
             csv.display()
         )
     };
-    for hyper in ["per_feature", "scalar"] {
-        let study = Study::prepare(&SweepConfig::from_toml(&small(hyper)).unwrap(), None).unwrap();
+    for (coupling, hyper) in [
+        ("logweight", "per_feature"),
+        ("logweight", "scalar"),
+        ("prior", "per_feature"),
+        ("nonconvex", "per_feature"),
+    ] {
+        let study = Study::prepare(
+            &SweepConfig::from_toml(&small(coupling, hyper)).unwrap(),
+            None,
+        )
+        .unwrap();
         let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
         let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
-        assert_results_close(&format!("3 classes, {hyper}"), &gpu, &cpu, 2e-3, 2e-5);
+        let what = format!("3 classes, {coupling} {hyper}");
+        assert_results_close(&what, &gpu, &cpu, 2e-3, 2e-5);
+        // The same lanes spilled to the storage buffer, in dispatches of one lane.
+        let spilled = gpu_run(
+            &ctx,
+            &study,
+            &GpuRunOptions {
+                spill: Some(true),
+                max_lanes_per_dispatch: Some(1),
+                ..GpuRunOptions::default()
+            },
+        );
+        for (a, b) in gpu.lanes.iter().zip(&spilled.lanes) {
+            assert_eq!((&a.x, &a.y), (&b.x, &b.y), "{what}: spilled lane differs");
+        }
     }
     let mnist = r#"
 name = "multinomial-mnist-gpu"
@@ -606,22 +653,29 @@ name = "multinomial-mnist-gpu"
 preset = "c-c"
 loss = "multinomial"
 lam_y = 0.01
+nu = 0.1
 [data]
 kind = "idx"
 train = "data/t10k-images-idx3-ubyte.gz"
 n_lower = 200
 n_upper = 100
 n_test = 100
-n_pool = 0
+n_pool = 20
 [run]
-steps = 6
-log_every = 3
+steps = 12
+log_every = 6
 seeds = 1
-neighbours = 0
+neighbours = 1
 x0 = -2.0
 [[algo]]
 name = "ssaid"
-alpha = 0.1
+alpha = 5.0
+beta = 0.1
+gamma = 0.1
+batch = 8
+[[algo]]
+name = "ma-soba"
+alpha = 5.0
 beta = 0.1
 gamma = 0.1
 batch = 8
@@ -630,4 +684,11 @@ batch = 8
     let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
     let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
     assert_results_close("MNIST, 10 classes, spilled", &gpu, &cpu, 2e-3, 2e-5);
+    // x must have moved well beyond the tolerance, or the x step would go unchecked.
+    let moved = cpu.lanes[0]
+        .x
+        .iter()
+        .map(|v| (v + 2.0).abs())
+        .fold(0.0f64, f64::max);
+    assert!(moved > 1e-2, "x moved only {moved:e} from x0");
 }

@@ -122,6 +122,10 @@ pub struct KernelSpec {
     pub source: &'static str,
     /// Override constants that depend on the configuration.
     pub specialise: fn(&AlgoConfig) -> KernelFlags,
+    /// Whether the kernel computes C > 1 outputs per sample (the multinomial loss: class
+    /// scores per batch slot, softmax coefficients); the GPU engine refuses C > 1 for the
+    /// others, whose coefficient loops hold one output per slot.
+    pub classes: bool,
 }
 
 /// Algorithm-specific override constants of a step kernel (`shaders/common.wgsl`). The

@@ -153,7 +153,8 @@ pub fn loss_code(l: Loss) -> u32 {
     match l {
         Loss::Squared => 0,
         Loss::Logistic => 1,
-        // No kernel reads it: the engine refuses multinomial problems before building one.
+        // The kernels' one-output formulas (`loss_d1`, ...) never see it: a multinomial problem
+        // has C >= 2 classes and takes the class paths (`coef_slot`, `set_loss`).
         Loss::Multinomial => 2,
     }
 }

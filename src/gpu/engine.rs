@@ -15,7 +15,6 @@ use super::shader::{compose, spill_lane_vectors, spilled_lane_floats};
 use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, Dims, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
-use crate::problem::Loss;
 use crate::rng::LaneRng;
 use crate::run::{
     DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState, GroupRecord, LaneSnapshot,
@@ -175,8 +174,32 @@ impl Engine for GpuEngine {
                 other => other,
             })?;
         }
+        let wg_limit = self.ctx.limits().max_compute_workgroup_storage_size;
+        if metrics_spill(study, wg, wg_limit, self.opts.spill) {
+            check_metrics_spill(study, max)?;
+        }
         Ok(())
     }
+}
+
+/// The metrics kernel runs every group in one dispatch, so its spilled lane vectors must fit
+/// one binding: n_groups x (2 p + 9 d) floats.
+fn check_metrics_spill(study: &Study, max_binding: u64) -> Result<()> {
+    let groups = Layout::of(study).groups();
+    let stride = spilled_lane_floats(study.p(), study.d());
+    let need = (groups * stride * 4) as u64;
+    if need > max_binding {
+        return Err(SboError::GpuLimit {
+            what: format!(
+                "the metrics kernel's spilled lane vectors ({groups} groups of {stride} floats; \
+                 lower run.seeds or the grid)"
+            ),
+            limit: "max_storage_buffer_binding_size",
+            need,
+            max: max_binding,
+        });
+    }
+    Ok(())
 }
 
 /// Where each configuration's lanes keep their memory in the memory buffer: (first float,
@@ -392,16 +415,14 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 /// storage buffer), but the data passes of the multinomial scores, the per-sample weights and
 /// the network are not written yet (DESIGN section 5, the global-memory kernel family).
 fn unsupported_problem(study: &Study) -> Result<()> {
-    // The multinomial pass is written for the single-loop kernel (ssaid, ma-soba) with x per
-    // feature or scalar; every other kernel still computes one output per sample.
-    if study.spec.loss == Loss::Multinomial
-        && !study.spec.weighs_samples()
-        && study.spec.model == crate::problem::Model::Linear
-    {
+    // The multinomial pass exists in the kernels whose descriptor says so (`KernelSpec::
+    // classes`: the single-loop kernel of ssaid and ma-soba), with x per feature or scalar;
+    // every other kernel's coefficient loops hold one output per batch slot.
+    if study.spec.outputs() > 1 {
         if let Some(c) = study
             .configs
             .iter()
-            .find(|c| !matches!(c.algo.kind.name(), "ssaid" | "ma-soba"))
+            .find(|c| !c.algo.kind.descriptor().kernel.classes)
         {
             return Err(SboError::gpu(format!(
                 "the GPU backend runs the multinomial loss with ssaid and ma-soba only so far, \
@@ -415,7 +436,6 @@ fn unsupported_problem(study: &Study) -> Result<()> {
                 "the GPU backend does not run per-class x yet: use --backend cpu",
             ));
         }
-        return Ok(());
     }
     if study.spec.model == crate::problem::Model::Mlp {
         return Err(SboError::gpu(
@@ -614,6 +634,9 @@ impl<'s> GpuRun<'s> {
             .max_scratch_bytes
             .min(ctx.limits().max_storage_buffer_binding_size);
         let max_binding = ctx.limits().max_storage_buffer_binding_size as usize;
+        // The spill buffer keeps to the scratch budget too, so that a large sweep is cut into
+        // more dispatches rather than running out of device memory.
+        let spill_cap = cap_bytes as usize;
         let wg_limit = ctx.limits().max_compute_workgroup_storage_size;
         // Spilled lane vectors: one slice per workgroup of a dispatch, one buffer shared by
         // every dispatch (they run one after the other).
@@ -628,7 +651,7 @@ impl<'s> GpuRun<'s> {
                 .checked_div(per)
                 .map_or(cfg_lanes, |l| l.max(1));
             let max_spilled = if spills {
-                (max_binding / 4 / lv_stride.max(1)).max(1)
+                (spill_cap / 4 / lv_stride.max(1)).max(1)
             } else {
                 usize::MAX
             };
@@ -646,17 +669,7 @@ impl<'s> GpuRun<'s> {
         }
         let metrics_spills = metrics_spill(study, wg, wg_limit, gopts.spill);
         if metrics_spills {
-            let need = n_groups * lv_stride * 4;
-            if need > max_binding {
-                return Err(SboError::GpuLimit {
-                    what: format!(
-                        "the metrics kernel's spilled lane vectors ({n_groups} groups of {lv_stride} floats; lower run.seeds or the grid)"
-                    ),
-                    limit: "max_storage_buffer_binding_size",
-                    need: need as u64,
-                    max: max_binding as u64,
-                });
-            }
+            check_metrics_spill(study, max_binding as u64)?;
             lv_floats = lv_floats.max(n_groups * lv_stride);
         }
         let spilled = ctx.create_buffer(

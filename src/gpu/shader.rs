@@ -163,6 +163,45 @@ mod tests {
         assert_eq!(spilled_lane_floats(3, 5), 51);
     }
 
+    /// The rewrite keys on the declarations' exact text: if `shaders/common.wgsl` were
+    /// reformatted, a vector would stay in workgroup memory while its uses moved. Every real
+    /// kernel, spilled, must keep no lane-vector declaration and no unrewritten access.
+    #[test]
+    fn every_real_kernel_spills_completely() {
+        use crate::gpu::shaders;
+        let mut sources: Vec<String> = crate::algo::AlgoKind::ALL
+            .iter()
+            .map(|k| compose(&shaders::step_kernel(k.descriptor().kernel.source)))
+            .collect();
+        let mut metrics = shaders::lane_prelude();
+        metrics.push(shaders::METRICS);
+        sources.push(compose(&metrics));
+        for src in &sources {
+            assert!(src.contains("var<workgroup> sy: array<f32, D>;"), "fixture");
+            let s = spill_lane_vectors(src);
+            for (name, _) in LANE_VECTORS {
+                assert!(
+                    !s.contains(&format!("var<workgroup> {name}:")),
+                    "{name} declared"
+                );
+                let pat = format!("{name}[");
+                for (i, _) in s.match_indices(&pat) {
+                    let before = s[..i].chars().next_back();
+                    assert!(
+                        before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_'),
+                        "{name}[ left at byte {i}: {}",
+                        &s[i.saturating_sub(40)..(i + 40).min(s.len())]
+                    );
+                }
+            }
+            assert_eq!(
+                s.matches("workgroupBarrier(); storageBarrier();").count(),
+                src.matches("workgroupBarrier();").count()
+            );
+            assert_eq!(s.matches("lvb = (lane_index(wid)").count(), 1);
+        }
+    }
+
     #[test]
     fn compose_skips_duplicates_and_locates_lines() {
         let a = "fn a() {}\nfn a2() {}";

@@ -102,6 +102,7 @@ pub(crate) static AID_CG: Algorithm = Algorithm {
     },
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
+        classes: false,
         specialise: |c| KernelFlags {
             cg: true,
             ..KernelFlags::of(c)

@@ -78,6 +78,7 @@ pub(crate) static AMIGO: Algorithm = Algorithm {
     },
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
+        classes: false,
         specialise: |c| KernelFlags {
             v_sgd: true,
             ..KernelFlags::of(c)

@@ -148,6 +148,7 @@ pub(crate) static BOME: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_bome.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

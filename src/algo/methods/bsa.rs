@@ -65,6 +65,7 @@ pub(crate) static BSA: Algorithm = Algorithm {
     extra_counts: Some(truncation_counts),
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
+        classes: false,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

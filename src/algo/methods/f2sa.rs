@@ -139,6 +139,7 @@ pub(crate) static F2SA: Algorithm = Algorithm {
     memory: |_, _| 1,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_f2sa.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -141,6 +141,7 @@ pub(crate) static FSLA: Algorithm = Algorithm {
     memory: |_, s| 2 * s.p,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_fsla.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -71,6 +71,7 @@ pub(crate) static MA_SOBA: Algorithm = Algorithm {
     memory: |_, s| s.p,
     kernel: KernelSpec {
         source: SSAID.kernel.source,
+        classes: true,
         specialise: |c| KernelFlags {
             moving_average: true,
             ..KernelFlags::of(c)

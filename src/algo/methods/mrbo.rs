@@ -190,6 +190,7 @@ pub(crate) static MRBO: Algorithm = Algorithm {
     memory: |_, s| 2 * (s.p + s.d),
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_mrbo.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -162,6 +162,7 @@ pub(crate) static SRBA: Algorithm = Algorithm {
     memory: |_, s| 2 * s.p + 4 * s.d,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_srba.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

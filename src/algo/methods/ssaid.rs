@@ -126,6 +126,7 @@ pub(crate) static SSAID: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_ssaid.wgsl"),
+        classes: true,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -80,6 +80,7 @@ pub(crate) static SSGD: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_ssgd.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

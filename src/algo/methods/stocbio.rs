@@ -81,6 +81,7 @@ pub(crate) static STOCBIO: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_multiloop.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: multiloop_work,

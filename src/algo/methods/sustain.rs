@@ -47,6 +47,7 @@ pub(crate) static SUSTAIN: Algorithm = Algorithm {
     }),
     kernel: KernelSpec {
         source: MRBO.kernel.source,
+        classes: false,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

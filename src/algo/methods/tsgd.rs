@@ -159,6 +159,7 @@ pub(crate) static TSGD: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_tsgd.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     work: tsgd_work,
@@ -177,6 +178,7 @@ pub(crate) static UD: Algorithm = Algorithm {
     step_f32: step_ud::<f32>,
     kernel: KernelSpec {
         source: TSGD.kernel.source,
+        classes: false,
         specialise: |c| KernelFlags {
             reset: true,
             ..KernelFlags::of(c)

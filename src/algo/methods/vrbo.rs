@@ -209,6 +209,7 @@ pub(crate) static VRBO: Algorithm = Algorithm {
     memory: |_, s| 2 * s.d + s.p,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_vrbo.wgsl"),
+        classes: false,
         specialise: KernelFlags::of,
     },
     // The inner steps only: the refresh, amortised over `period` steps, is left out.
