@@ -231,6 +231,23 @@ pub(crate) fn series<T: Real>(
     }
 }
 
+/// The implicit hypergradient estimate grad_x f - J_zeta(x, y) v into `dx`, J on the lower
+/// batch `zeta` (`jv` is scratch of length p): the x direction every implicit method takes,
+/// alone or inside its momentum or variance-reduced recursion.
+pub(crate) fn x_direction<T: Real>(
+    o: &Oracles,
+    x: &[T],
+    y: &[T],
+    v: &[T],
+    zeta: Batch,
+    dx: &mut [T],
+    jv: &mut [T],
+) {
+    o.grad_x_f(x, y, dx);
+    o.jvp(x, y, v, zeta, jv);
+    sub_scaled(dx, T::one(), jv);
+}
+
 /// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v), at the lane's
 /// current y and v (twin of `implicit_x_step` in `shaders/pass.wgsl`).
 pub(crate) fn implicit_x_step<T: Real>(
@@ -240,10 +257,8 @@ pub(crate) fn implicit_x_step<T: Real>(
     alpha: T,
 ) {
     let ws = &mut lane.ws;
-    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
     let batch = last_lower(cfg, &ws.idx_lower);
-    o.jvp(&lane.x, &lane.y, &lane.v, batch, &mut ws.jv);
-    sub_scaled(&mut ws.h, T::one(), &ws.jv);
+    x_direction(o, &lane.x, &lane.y, &lane.v, batch, &mut ws.h, &mut ws.jv);
     sub_scaled(&mut lane.x, alpha, &ws.h);
 }
 

@@ -21,7 +21,7 @@
 //! -> rho.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, last_lower, sub_scaled};
+use crate::algo::shared::{draw, last_lower, sub_scaled, x_direction};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -83,28 +83,13 @@ fn step<T: Real>(
     sub_scaled(&mut ws.hv, T::one(), &ws.u);
     sub_scaled(&mut lane.v, gamma, &ws.hv);
 
-    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(
-        &lane.x,
-        &lane.y,
-        &lane.v,
-        last_lower(cfg, &ws.idx_lower),
-        &mut ws.jv,
-    );
-    sub_scaled(&mut ws.h, T::one(), &ws.jv);
+    let zeta = last_lower(cfg, &ws.idx_lower);
+    x_direction(o, &lane.x, &lane.y, &lane.v, zeta, &mut ws.h, &mut ws.jv);
     if k == 0 {
         dm.copy_from_slice(&ws.h);
     } else {
         // D' at (x', y, v), the point before this step's updates.
-        o.grad_x_f(xp, &ws.r, &mut ws.jv);
-        o.jvp(
-            xp,
-            &ws.r,
-            &ws.dir,
-            last_lower(cfg, &ws.idx_lower),
-            &mut ws.xb,
-        );
-        sub_scaled(&mut ws.jv, T::one(), &ws.xb);
+        x_direction(o, xp, &ws.r, &ws.dir, zeta, &mut ws.jv, &mut ws.xb);
         for ((d, dd), d_old) in dm.iter_mut().zip(&ws.h).zip(&ws.jv) {
             *d = *dd + keep * (*d - *d_old);
         }

@@ -16,8 +16,7 @@
 
 use super::ssaid::{soba_step, SSAID};
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::last_lower;
-use crate::algo::shared::sub_scaled;
+use crate::algo::shared::{last_lower, sub_scaled, x_direction};
 use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -33,15 +32,8 @@ fn step<T: Real>(
     let rho = T::of(cfg.rho.at(lane.t));
     soba_step(cfg, o, rng, lane, |o, lane, alpha| {
         let ws = &mut lane.ws;
-        o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-        o.jvp(
-            &lane.x,
-            &lane.y,
-            &lane.v,
-            last_lower(cfg, &ws.idx_lower),
-            &mut ws.jv,
-        );
-        sub_scaled(&mut ws.h, T::one(), &ws.jv);
+        let zeta = last_lower(cfg, &ws.idx_lower);
+        x_direction(o, &lane.x, &lane.y, &lane.v, zeta, &mut ws.h, &mut ws.jv);
         // h <- h + rho (D - h), coordinate by coordinate (the GPU twin's order).
         for (h, d) in lane.m.iter_mut().zip(&ws.h) {
             *h += rho * (*d - *h);

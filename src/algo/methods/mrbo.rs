@@ -22,7 +22,7 @@
 //! nominal: both points every step (the first step evaluates one).
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, last_lower, series, sub_scaled, Neumann};
+use crate::algo::shared::{draw, last_lower, series, sub_scaled, x_direction, Neumann};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
 use crate::real::Real;
@@ -107,15 +107,8 @@ pub(crate) fn momentum_step<T: Real>(
         scratch,
         &mut lane.v,
     );
-    o.grad_x_f(&lane.x, &lane.y, &mut ws.h);
-    o.jvp(
-        &lane.x,
-        &lane.y,
-        &lane.v,
-        last_lower(cfg, &ws.idx_lower),
-        &mut ws.jv,
-    );
-    sub_scaled(&mut ws.h, T::one(), &ws.jv);
+    let zeta = last_lower(cfg, &ws.idx_lower);
+    x_direction(o, &lane.x, &lane.y, &lane.v, zeta, &mut ws.h, &mut ws.jv);
     if first {
         mx.copy_from_slice(&ws.h);
     } else {
@@ -138,9 +131,7 @@ pub(crate) fn momentum_step<T: Real>(
             scratch,
             &mut ws.dir,
         );
-        o.grad_x_f(xp, yp, &mut ws.jv);
-        o.jvp(xp, yp, &ws.dir, last_lower(cfg, &ws.idx_lower), &mut ws.xb);
-        sub_scaled(&mut ws.jv, T::one(), &ws.xb);
+        x_direction(o, xp, yp, &ws.dir, zeta, &mut ws.jv, &mut ws.xb);
         for ((m, dd), d_old) in mx.iter_mut().zip(&ws.h).zip(&ws.jv) {
             *m = *dd + keep * (*m - *d_old);
         }

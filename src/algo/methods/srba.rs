@@ -19,7 +19,7 @@
 //! sample once; the others read their batches at two points.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, sub_scaled};
+use crate::algo::shared::{draw, sub_scaled, x_direction};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
 use crate::real::Real;
@@ -45,9 +45,7 @@ fn directions<T: Real>(
     o.grad_and_hvp(x, y, v, lower, g, hv);
     o.grad_y_f(x, y, upper, u);
     sub_scaled(hv, T::one(), u);
-    o.grad_x_f(x, y, dx);
-    o.jvp(x, y, v, lower, jv);
-    sub_scaled(dx, T::one(), jv);
+    x_direction(o, x, y, v, lower, dx, jv);
 }
 
 fn step<T: Real>(

@@ -25,7 +25,7 @@
 //! after it is zero; benchopt keeps the y' of the last inner step.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
-use crate::algo::shared::{draw, neumann, sub_scaled, Neumann};
+use crate::algo::shared::{draw, neumann, sub_scaled, x_direction, Neumann};
 use crate::algo::{work, AlgoConfig, BatchSize, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
 use crate::real::Real;
@@ -38,23 +38,6 @@ pub(crate) fn refresh_every(c: &AlgoConfig, n: usize, m: usize) -> u64 {
         return c.period as u64;
     }
     ((n + m) as u64 * 128 / c.batch_lower.len(n).max(1) as u64).max(1)
-}
-
-/// grad_x f - J_zeta(x, y) v into `dx`, J on the lower batch `zeta` (`jv` is scratch of
-/// length p).
-#[allow(clippy::too_many_arguments)]
-fn x_direction<T: Real>(
-    o: &Oracles,
-    x: &[T],
-    y: &[T],
-    v: &[T],
-    zeta: Batch,
-    dx: &mut [T],
-    jv: &mut [T],
-) {
-    o.grad_x_f(x, y, dx);
-    o.jvp(x, y, v, zeta, jv);
-    sub_scaled(dx, T::one(), jv);
 }
 
 fn step<T: Real>(
