@@ -278,44 +278,36 @@ impl<'a> Oracles<'a> {
         self.spec.weighs_samples().then_some(x)
     }
 
+    /// out = sum over the batch of w_i grad_y l(z_i, b_i) on `set` (not yet divided by |B|),
+    /// w_i = sigmoid(x_i) with `weights`, else 1: the data term both levels' gradients share,
+    /// for the linear, multinomial and network models.
+    fn data_grad_sum<T: Real>(
+        &self,
+        set: DataView,
+        weights: Option<&[T]>,
+        y: &[T],
+        batch: Batch,
+        out: &mut [T],
+    ) {
+        let l = self.spec.loss;
+        match (self.net(), self.multinomial()) {
+            (Some(net), _) => net_sums(&net, l, set, batch, weights, y, None, Some(out), None),
+            (None, Some(c)) => multi_sums(set, batch, c, y, None, Some(out), None, |z, _, b, i| {
+                multiclass::softmax_in_place(z);
+                multiclass::grad_in_place(z, b);
+                scale_by_weight(weights, i, z);
+            }),
+            (None, None) => loss_grad_sum(self.spec, set, weights, y, batch, out),
+        }
+    }
+
     /// out = grad_y g_B(x, y)   (len d)
     pub fn grad_y_g<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
         let spec = self.spec;
-        let w = self.weights(x);
-        match (self.net(), self.multinomial()) {
-            (Some(net), _) => {
-                let l = spec.loss;
-                net_sums(
-                    &net,
-                    l,
-                    self.lower,
-                    batch,
-                    w,
-                    y,
-                    None,
-                    Some(&mut *out),
-                    None,
-                )
-            }
-            (None, Some(c)) => multi_sums(
-                self.lower,
-                batch,
-                c,
-                y,
-                None,
-                Some(&mut *out),
-                None,
-                |z, _, b, i| {
-                    multiclass::softmax_in_place(z);
-                    multiclass::grad_in_place(z, b);
-                    scale_by_weight(w, i, z);
-                },
-            ),
-            (None, None) => loss_grad_sum(spec, self.lower, w, y, batch, out),
-        }
+        self.data_grad_sum(self.lower, self.weights(x), y, batch, out);
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
         let lam = T::of(spec.lam_y);
@@ -559,36 +551,7 @@ impl<'a> Oracles<'a> {
         let _ = x;
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
-        match (self.net(), self.multinomial()) {
-            (Some(net), _) => {
-                let l = self.spec.loss;
-                net_sums(
-                    &net,
-                    l,
-                    self.upper,
-                    batch,
-                    None,
-                    y,
-                    None,
-                    Some(&mut *out),
-                    None,
-                )
-            }
-            (None, Some(c)) => multi_sums(
-                self.upper,
-                batch,
-                c,
-                y,
-                None,
-                Some(&mut *out),
-                None,
-                |z, _, b, _| {
-                    multiclass::softmax_in_place(z);
-                    multiclass::grad_in_place(z, b);
-                },
-            ),
-            (None, None) => loss_grad_sum(self.spec, self.upper, None, y, batch, out),
-        }
+        self.data_grad_sum(self.upper, None, y, batch, out);
         let inv: T = inv_size(batch, self.upper.n());
         for o in out.iter_mut() {
             *o *= inv;
