@@ -616,7 +616,6 @@ impl<'s> GpuRun<'s> {
             (n_lanes * 4) as u64,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         )?;
-        let dummy = ctx.create_buffer("sbo unused binding", 16, wgpu::BufferUsages::STORAGE)?;
         // The lanes' memory (`Algorithm::memory`), zero at the start as every new buffer is.
         let mem_layout = mem_layout(study);
         let memory = ctx.create_buffer(
@@ -821,7 +820,7 @@ impl<'s> GpuRun<'s> {
             _data: data,
             memory,
             mem_layout,
-            _buffers: vec![scratch, dummy, mparams_buf, spilled],
+            _buffers: vec![scratch, mparams_buf, spilled],
         })
     }
 
