@@ -8,6 +8,7 @@
 
 use super::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
+use crate::real::Pack;
 use crate::rng::LaneRng;
 
 /// One outer step of one lane in precision `T`. `counts` holds the step's nominal oracle
@@ -32,20 +33,28 @@ pub struct Dims {
 /// sets.
 pub type ExtraCountsFn = fn(&AlgoConfig, &LaneRng, u64, usize, usize) -> OracleCounts;
 
-/// The precisions the CPU steps run in: picks the descriptor's step of that precision.
+/// The precisions the CPU steps run in: picks the descriptor's step of that precision, for
+/// one lane and for a pack of lanes.
 pub trait StepReal: crate::real::Real {
     fn step(a: &Algorithm) -> StepFn<Self>;
+    fn packed(a: &Algorithm) -> Option<StepFn<Pack<Self>>>;
 }
 
 impl StepReal for f64 {
     fn step(a: &Algorithm) -> StepFn<f64> {
         a.step_f64
     }
+    fn packed(a: &Algorithm) -> Option<StepFn<Pack<f64>>> {
+        a.pack_f64
+    }
 }
 
 impl StepReal for f32 {
     fn step(a: &Algorithm) -> StepFn<f32> {
         a.step_f32
+    }
+    fn packed(a: &Algorithm) -> Option<StepFn<Pack<f32>>> {
+        a.pack_f32
     }
 }
 
@@ -275,6 +284,11 @@ pub struct Algorithm {
     pub defaults: fn(&mut AlgoConfig),
     pub step_f64: StepFn<f64>,
     pub step_f32: StepFn<f32>,
+    /// The same step on a pack of lanes that share their batches (`real::Pack`), lane for
+    /// lane bit-identical to the one-lane step; `None` where lanes take value-dependent
+    /// control flow (CG's early stop).
+    pub pack_f64: Option<StepFn<Pack<f64>>>,
+    pub pack_f32: Option<StepFn<Pack<f32>>>,
     /// Oracle calls and samples of one outer step as written, for batches of `bl` lower and
     /// `bu` upper samples.
     pub nominal_counts: fn(&AlgoConfig, u64, u64) -> OracleCounts,

@@ -5,7 +5,7 @@
 
 use super::{AlgoConfig, BatchSize, Dims};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Real};
 use crate::rng::LaneRng;
 use serde::{Deserialize, Serialize};
 
@@ -78,7 +78,7 @@ pub fn coef_len(cfg: &AlgoConfig, dims: &Dims) -> usize {
     }
 }
 
-impl<T: Real> LaneState<T> {
+impl<T: Num> LaneState<T> {
     /// A lane of `cfg` on the problem and sets of `o`, starting at (x0, y0) with v = 0 and
     /// zero memory.
     pub fn new(cfg: &AlgoConfig, o: &Oracles, x0: &[T], y0: &[T]) -> Self {
@@ -124,7 +124,9 @@ impl<T: Real> LaneState<T> {
             },
         }
     }
+}
 
+impl<T: Real> LaneState<T> {
     /// True when every coordinate of x, y and v is finite.
     pub fn is_finite(&self) -> bool {
         self.x

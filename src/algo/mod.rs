@@ -29,7 +29,9 @@ pub use registry::names_list;
 pub use schedule::Schedule;
 
 use crate::problem::Oracles;
+use crate::real::Num;
 use crate::rng::LaneRng;
+use descriptor::StepFn;
 
 /// Advances a lane by `steps` outer steps of `cfg`.
 pub fn advance<T: StepReal>(
@@ -39,10 +41,28 @@ pub fn advance<T: StepReal>(
     lane: &mut LaneState<T>,
     steps: u64,
 ) {
+    advance_with(
+        T::step(cfg.kind.descriptor()),
+        cfg,
+        oracles,
+        rng,
+        lane,
+        steps,
+    );
+}
+
+/// Advances a lane, or a pack of lanes (`real::Pack`), by `steps` outer steps of `step`.
+pub fn advance_with<T: Num>(
+    step: StepFn<T>,
+    cfg: &AlgoConfig,
+    oracles: &Oracles,
+    rng: &LaneRng,
+    lane: &mut LaneState<T>,
+    steps: u64,
+) {
     let (n, m) = (oracles.lower.n(), oracles.upper.n());
     let nominal = OracleCounts::nominal_per_step(cfg, n, m);
     let desc = cfg.kind.descriptor();
-    let step = T::step(desc);
     for _ in 0..steps {
         let mut used = nominal;
         if let Some(extra) = desc.extra_counts {

@@ -7,7 +7,7 @@
 use super::descriptor::{Work, WorkShape};
 use super::{work, AlgoConfig, BatchSize, LaneState};
 use crate::problem::{Batch, Oracles};
-use crate::real::Real;
+use crate::real::Num;
 use crate::rng::LaneRng;
 
 /// Fills `buf` with the batch of (stream, step) on a set of `n` and returns it as a [`Batch`].
@@ -46,7 +46,7 @@ pub(crate) fn last_lower<'b>(cfg: &AlgoConfig, idx: &'b [u32]) -> Batch<'b> {
 
 /// `a -= c * b`, elementwise in index order (the order the GPU twin uses).
 #[inline(always)]
-pub(crate) fn sub_scaled<T: Real>(a: &mut [T], c: T, b: &[T]) {
+pub(crate) fn sub_scaled<T: Num>(a: &mut [T], c: T, b: &[T]) {
     for (ai, bi) in a.iter_mut().zip(b) {
         *ai -= c * *bi;
     }
@@ -55,7 +55,7 @@ pub(crate) fn sub_scaled<T: Real>(a: &mut [T], c: T, b: &[T]) {
 /// D warm-started SGD steps on y with the lower batches of outer step k (stocbio, aid-cg, amigo).
 #[allow(clippy::too_many_arguments)]
 #[inline]
-pub(crate) fn inner_sgd<T: Real>(
+pub(crate) fn inner_sgd<T: Num>(
     o: &Oracles,
     rng: &LaneRng,
     x: &[T],
@@ -85,7 +85,7 @@ pub(crate) fn inner_sgd<T: Real>(
 
 /// The multi-loop prologue of outer step k (stocbio, aid-cg, amigo): D warm-started SGD steps on y,
 /// then b = grad_y f_xi(x, y) into `ws.u`.
-pub(crate) fn inner_then_upper_grad<T: Real>(
+pub(crate) fn inner_then_upper_grad<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -129,7 +129,7 @@ pub(crate) struct Neumann<'a, T> {
 ///   r = b; s = r; for q = 1..Q-1: r -= eta H_{zeta_q}(x, y) r; s += r;  out = eta s
 /// (stocbio; mrbo evaluates it at two points on the same batches).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn neumann<T: Real>(
+pub(crate) fn neumann<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -176,7 +176,7 @@ pub(crate) fn truncation(cfg: &AlgoConfig, rng: &LaneRng, k: u64) -> u64 {
 /// on the batches of stocBiO's terms 1..=p (stream NEUMANN, step k Q + q). Returns p, the
 /// Hessian products taken.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn truncated_neumann<T: Real>(
+pub(crate) fn truncated_neumann<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -212,7 +212,7 @@ pub(crate) fn truncated_neumann<T: Real>(
 /// stocBiO's series ([`neumann`]), or its random truncation ([`truncated_neumann`]) when
 /// `truncated`, into `out`: what stocbio/bsa and mrbo/sustain differ by.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn series<T: Real>(
+pub(crate) fn series<T: Num>(
     truncated: bool,
     cfg: &AlgoConfig,
     o: &Oracles,
@@ -234,7 +234,7 @@ pub(crate) fn series<T: Real>(
 /// The implicit hypergradient estimate grad_x f - J_zeta(x, y) v into `dx`, J on the lower
 /// batch `zeta` (`jv` is scratch of length p): the x direction every implicit method takes,
 /// alone or inside its momentum or variance-reduced recursion.
-pub(crate) fn x_direction<T: Real>(
+pub(crate) fn x_direction<T: Num>(
     o: &Oracles,
     x: &[T],
     y: &[T],
@@ -250,7 +250,7 @@ pub(crate) fn x_direction<T: Real>(
 
 /// The implicit-differentiation x step: x -= alpha (grad_x f - J(x, y) v), at the lane's
 /// current y and v (twin of `implicit_x_step` in `shaders/pass.wgsl`).
-pub(crate) fn implicit_x_step<T: Real>(
+pub(crate) fn implicit_x_step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     lane: &mut LaneState<T>,

@@ -60,6 +60,7 @@ impl Dataset {
             data: self,
             rows: None,
             replaced: None,
+            lanes: &[],
         }
     }
 }
@@ -82,6 +83,9 @@ pub struct DataView<'a> {
     /// Sample `i` is row `rows[i]` of `data`.
     pub rows: Option<&'a [u32]>,
     pub replaced: Option<Replacement<'a>>,
+    /// For a pack of lanes computed together (`real::Pack`): lane k sees `lanes[k]` instead of
+    /// its own sample; empty for one lane, which reads `replaced`.
+    pub lanes: &'a [Option<Replacement<'a>>],
 }
 
 impl<'a> DataView<'a> {
@@ -94,12 +98,22 @@ impl<'a> DataView<'a> {
         DataView { replaced, ..self }
     }
 
+    /// This view as a pack of lanes sees it: lane k with `lanes[k]` instead of its own sample.
+    pub fn for_lanes(self, lanes: &'a [Option<Replacement<'a>>]) -> Self {
+        DataView {
+            replaced: None,
+            lanes,
+            ..self
+        }
+    }
+
     /// Rows `rows` of `data`, in that order. Every index must be below `data.n`.
     pub fn of_rows(data: &'a Dataset, rows: &'a [u32]) -> Self {
         DataView {
             data,
             rows: Some(rows),
             replaced: None,
+            lanes: &[],
         }
     }
 

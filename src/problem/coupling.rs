@@ -5,25 +5,25 @@
 //! oracles mirror. `sample_weight` has no r: its x weighs the data term (see `oracles.rs`), so
 //! every function here is 0 for it.
 use crate::problem::Coupling;
-use crate::real::Real;
+use crate::real::Num;
 
 /// phi(y) = y^2 / (1 + y^2)
 #[inline(always)]
-pub fn phi<T: Real>(y: T) -> T {
+pub fn phi<T: Num>(y: T) -> T {
     let y2 = y * y;
     y2 / (T::one() + y2)
 }
 
 /// phi'(y) = 2 y / (1 + y^2)^2
 #[inline(always)]
-pub fn phi_d1<T: Real>(y: T) -> T {
+pub fn phi_d1<T: Num>(y: T) -> T {
     let q = T::one() + y * y;
     T::of(2.0) * y / (q * q)
 }
 
 /// phi''(y) = (2 - 6 y^2) / (1 + y^2)^3
 #[inline(always)]
-pub fn phi_d2<T: Real>(y: T) -> T {
+pub fn phi_d2<T: Num>(y: T) -> T {
     let y2 = y * y;
     let q = T::one() + y2;
     (T::of(2.0) - T::of(6.0) * y2) / (q * q * q)
@@ -32,7 +32,7 @@ pub fn phi_d2<T: Real>(y: T) -> T {
 /// r(x, y): prior (mu/2)(y - x)^2, logweight exp(x) y^2 / 2, nonconvex exp(x) phi(y),
 /// bilinear -mu x y.
 #[inline(always)]
-pub fn value<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
+pub fn value<T: Num>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
         Coupling::Prior => {
             let r = y - x;
@@ -47,7 +47,7 @@ pub fn value<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
 
 /// dr/dy: prior mu (y - x), logweight exp(x) y, nonconvex exp(x) phi'(y), bilinear -mu x.
 #[inline(always)]
-pub fn dy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
+pub fn dy<T: Num>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
         Coupling::Prior => mu * (y - x),
         Coupling::Logweight => x.exp() * y,
@@ -60,7 +60,7 @@ pub fn dy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
 /// dr/dx: prior -mu (y - x), logweight exp(x) y^2 / 2, nonconvex exp(x) phi(y), bilinear
 /// -mu y (the first-order methods' x-gradient of g, which reads no data in sbo's problems).
 #[inline(always)]
-pub fn dx<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
+pub fn dx<T: Num>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
         Coupling::Prior => -mu * (y - x),
         Coupling::Logweight => T::of(0.5) * x.exp() * y * y,
@@ -72,7 +72,7 @@ pub fn dx<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
 
 /// d2r/dy2: prior mu, logweight exp(x), nonconvex exp(x) phi''(y), bilinear 0.
 #[inline(always)]
-pub fn dyy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
+pub fn dyy<T: Num>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
         Coupling::Prior => {
             let _ = (x, y);
@@ -89,7 +89,7 @@ pub fn dyy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
 
 /// d2r/dxdy: prior -mu, logweight exp(x) y, nonconvex exp(x) phi'(y), bilinear -mu.
 #[inline(always)]
-pub fn dxy<T: Real>(c: Coupling, mu: T, x: T, y: T) -> T {
+pub fn dxy<T: Num>(c: Coupling, mu: T, x: T, y: T) -> T {
     match c {
         Coupling::Prior => {
             let _ = (x, y);

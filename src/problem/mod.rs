@@ -15,7 +15,7 @@ pub use mlp::{Activation, Model, Net, MAX_HIDDEN};
 pub use oracles::{accuracy, data_loss, Batch, Oracles};
 
 use crate::error::{Result, SboError};
-use crate::real::Real;
+use crate::real::Num;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -420,17 +420,13 @@ impl ProblemSpec {
     }
 
     /// `x` projected onto [`ProblemSpec::x_box`] (unchanged without one).
-    pub fn project_x<T: Real>(&self, x: &mut [T]) {
+    pub fn project_x<T: Num>(&self, x: &mut [T]) {
         if let Some([lo, hi]) = self.x_box {
             let (lo, hi) = (T::of(lo), T::of(hi));
             // Comparisons, not min/max: a NaN stays NaN, so divergence is still detected (an
             // infinite coordinate is projected, but then y or v diverge with it).
             for xi in x {
-                if *xi < lo {
-                    *xi = lo;
-                } else if *xi > hi {
-                    *xi = hi;
-                }
+                *xi = lo.gt_select(*xi, lo, xi.gt_select(hi, hi, *xi));
             }
         }
     }

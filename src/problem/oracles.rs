@@ -8,7 +8,7 @@
 //! [`DataView::sample`], so a neighbour lane sees its replaced row.
 use crate::data::DataView;
 use crate::problem::{coupling, loss, mlp, multiclass, Loss, Net, ProblemSpec, MAX_CLASSES};
-use crate::real::{axpy_row, dot_row, Real};
+use crate::real::{axpy_row, dot_row, Num, Real};
 
 /// Which samples an oracle averages over.
 #[derive(Clone, Copy, Debug)]
@@ -30,20 +30,41 @@ impl Batch<'_> {
     }
 }
 
-/// Calls `f(row, label)` for each sample of the batch, in batch order.
+/// Calls `f(row, label)` for each sample of the batch, in batch order, as the lanes of `T` see
+/// it.
 #[inline(always)]
-fn for_each_sample<'d>(view: DataView<'d>, batch: Batch, mut f: impl FnMut(&'d [f32], f32)) {
+fn for_each_sample<'d, T: Num>(view: DataView<'d>, batch: Batch, mut f: impl FnMut(T::Row<'d>, T)) {
     for_each_indexed(view, batch, |_, row, b| f(row, b));
 }
 
 /// Calls `f(i, row, label)` for each sample i of the batch, in batch order (i indexes the set,
-/// and with it a per-sample hyperparameter).
+/// and with it a per-sample hyperparameter), as the lanes of `T` see it.
 #[inline(always)]
-fn for_each_indexed<'d>(
+fn for_each_indexed<'d, T: Num>(
     view: DataView<'d>,
     batch: Batch,
-    mut f: impl FnMut(usize, &'d [f32], f32),
+    mut f: impl FnMut(usize, T::Row<'d>, T),
 ) {
+    match batch {
+        Batch::Full => {
+            for i in 0..view.n() {
+                let (row, b) = T::sample(&view, i);
+                f(i, row, b);
+            }
+        }
+        Batch::Idx(idx) => {
+            for &i in idx {
+                let (row, b) = T::sample(&view, i as usize);
+                f(i as usize, row, b);
+            }
+        }
+    }
+}
+
+/// [`for_each_indexed`] for one lane, with the stored row and label: the passes written for
+/// one lane only (the multinomial and network models).
+#[inline(always)]
+fn for_each_raw<'d>(view: DataView<'d>, batch: Batch, mut f: impl FnMut(usize, &'d [f32], f32)) {
     match batch {
         Batch::Full => {
             for i in 0..view.n() {
@@ -60,11 +81,28 @@ fn for_each_indexed<'d>(
     }
 }
 
+/// The scalar view of a vector of `T` when `T` is one lane; `None` for a pack.
+#[inline(always)]
+fn lane<T: Num>(v: Option<&[T]>) -> Option<Option<&[T::Lane]>> {
+    match v {
+        None => Some(None),
+        Some(v) => T::as_lane(v).map(Some),
+    }
+}
+
+/// What an oracle that only one lane can take writes when handed a pack: NaN, which the
+/// engine's divergence check cannot miss (the CPU engine packs only the linear binary
+/// models, so this is a guard, not a path).
+#[cold]
+fn packs_unsupported<T: Num>(out: &mut [T]) {
+    out.fill(T::nan());
+}
+
 /// Sample i's weight in the lower data term: sigmoid(x_i) with per-sample weights (data
 /// hyper-cleaning), else none (the coefficient is used as it is, so the unweighted problems'
 /// arithmetic is unchanged).
 #[inline(always)]
-fn weighted<T: Real>(weights: Option<&[T]>, i: usize, c: T) -> T {
+fn weighted<T: Num>(weights: Option<&[T]>, i: usize, c: T) -> T {
     match weights {
         Some(x) => loss::sigmoid(x[i]) * c,
         None => c,
@@ -73,7 +111,7 @@ fn weighted<T: Real>(weights: Option<&[T]>, i: usize, c: T) -> T {
 
 /// 1 / |B| (0 for an empty batch, whose data term is then 0).
 #[inline(always)]
-fn inv_size<T: Real>(batch: Batch, n: usize) -> T {
+fn inv_size<T: Num>(batch: Batch, n: usize) -> T {
     let nb = batch.size(n);
     debug_assert!(nb > 0, "empty batch");
     if nb == 0 {
@@ -86,7 +124,7 @@ fn inv_size<T: Real>(batch: Batch, n: usize) -> T {
 /// out = sum_{i in B} w_i l'(a_i . y, b_i) a_i (not yet divided by |B|), w_i = sigmoid(x_i)
 /// with `weights`, else 1.
 #[inline(always)]
-fn loss_grad_sum<T: Real>(
+fn loss_grad_sum<T: Num>(
     spec: &ProblemSpec,
     set: DataView,
     weights: Option<&[T]>,
@@ -96,10 +134,10 @@ fn loss_grad_sum<T: Real>(
 ) {
     out.fill(T::zero());
     let l = spec.loss;
-    for_each_indexed(set, batch, |i, row, b| {
-        let z = dot_row(row, y);
-        let c = weighted(weights, i, loss::d1(l, z, T::of_f32(b)));
-        axpy_row(c, row, out);
+    for_each_indexed(set, batch, |i, row, b: T| {
+        let z = T::dot_row(row, y);
+        let c = weighted(weights, i, loss::d1(l, z, b));
+        T::axpy_row(c, row, out);
     });
 }
 
@@ -139,7 +177,7 @@ fn multi_sums<T: Real>(
     let mut zs = [T::zero(); MAX_CLASSES];
     let mut us = [T::zero(); MAX_CLASSES];
     let (z, u) = (&mut zs[..classes], &mut us[..classes]);
-    for_each_indexed(set, batch, |i, row, b| {
+    for_each_raw(set, batch, |i, row, b| {
         for c in 0..classes {
             z[c] = dot_row(row, &y[c * f..(c + 1) * f]);
             if let Some(v) = v {
@@ -214,7 +252,7 @@ fn net_sums_in<T: Real, const H: usize>(
     let tangent = hv_out.is_some() && v.is_some();
     let v = if tangent { v } else { None };
     let mut s = mlp::Sample::<T, H>::new();
-    for_each_indexed(set, batch, |i, row, b| {
+    for_each_raw(set, batch, |i, row, b| {
         s.forward(net, y, v, row);
         s.head(l, net.outputs, b, tangent);
         let w = weighted(weights, i, T::one());
@@ -281,13 +319,40 @@ impl<'a> Oracles<'a> {
     /// out = sum over the batch of w_i grad_y l(z_i, b_i) on `set` (not yet divided by |B|),
     /// w_i = sigmoid(x_i) with `weights`, else 1: the data term both levels' gradients share,
     /// for the linear, multinomial and network models.
-    fn data_grad_sum<T: Real>(
+    fn data_grad_sum<T: Num>(
         &self,
         set: DataView,
         weights: Option<&[T]>,
         y: &[T],
         batch: Batch,
         out: &mut [T],
+    ) {
+        if self.is_linear_binary() {
+            return loss_grad_sum(self.spec, set, weights, y, batch, out);
+        }
+        match (lane(weights), T::as_lane(y)) {
+            (Some(w), Some(y)) => match T::as_lane_mut(out) {
+                Some(out) => self.model_grad_sum(set, w, y, batch, out),
+                None => packs_unsupported(out),
+            },
+            _ => packs_unsupported(out),
+        }
+    }
+
+    /// True for the linear model with a scalar loss: the oracles packs of lanes can take.
+    #[inline(always)]
+    pub fn is_linear_binary(&self) -> bool {
+        self.net().is_none() && self.multinomial().is_none()
+    }
+
+    /// [`Self::data_grad_sum`] of the multinomial and network models, for one lane.
+    fn model_grad_sum<S: Real>(
+        &self,
+        set: DataView,
+        weights: Option<&[S]>,
+        y: &[S],
+        batch: Batch,
+        out: &mut [S],
     ) {
         let l = self.spec.loss;
         match (self.net(), self.multinomial()) {
@@ -302,7 +367,7 @@ impl<'a> Oracles<'a> {
     }
 
     /// out = grad_y g_B(x, y)   (len d)
-    pub fn grad_y_g<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
+    pub fn grad_y_g<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
@@ -321,7 +386,7 @@ impl<'a> Oracles<'a> {
     /// single-loop methods need both at the same point): bit for bit what `grad_y_g` and `hvp`
     /// give, at one read of the data instead of two.
     #[allow(clippy::too_many_arguments)]
-    pub fn grad_and_hvp<T: Real>(
+    pub fn grad_and_hvp<T: Num>(
         &self,
         x: &[T],
         y: &[T],
@@ -336,38 +401,24 @@ impl<'a> Oracles<'a> {
         let spec = self.spec;
         let l = spec.loss;
         let w = self.weights(x);
-        if let Some(net) = self.net() {
-            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
-            net_sums(&net, l, self.lower, batch, w, y, Some(v), g, h);
-        } else if let Some(c) = self.multinomial() {
-            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
-            multi_sums(self.lower, batch, c, y, Some(v), g, h, |z, u, b, i| {
-                multiclass::softmax_in_place(z);
-                multiclass::hess_times(z, u);
-                multiclass::grad_in_place(z, b);
-                scale_by_weight(w, i, z);
-                scale_by_weight(w, i, u);
-            });
-        } else {
+        if self.is_linear_binary() {
             g_out.fill(T::zero());
             hv_out.fill(T::zero());
-            for_each_indexed(self.lower, batch, |i, row, b| {
-                let mut z = T::zero();
-                let mut av = T::zero();
-                for ((a, yj), vj) in row.iter().zip(y).zip(v) {
-                    let a = T::of_f32(*a);
-                    z += a * *yj;
-                    av += a * *vj;
-                }
-                let b = T::of_f32(b);
+            for_each_indexed(self.lower, batch, |i, row, b: T| {
+                let (z, av) = T::dot2_row(row, y, v);
                 let c1 = weighted(w, i, loss::d1(l, z, b));
                 let c2 = weighted(w, i, loss::d2(l, z, b) * av);
-                for ((g, h), a) in g_out.iter_mut().zip(hv_out.iter_mut()).zip(row) {
-                    let a = T::of_f32(*a);
-                    *g += c1 * a;
-                    *h += c2 * a;
-                }
+                T::axpy2_row(c1, c2, row, g_out, hv_out);
             });
+        } else {
+            let one_lane = (lane(w), T::as_lane(y), T::as_lane(v));
+            let outs = (T::as_lane_mut(g_out), T::as_lane_mut(hv_out));
+            if let ((Some(w), Some(y), Some(v)), (Some(g), Some(h))) = (one_lane, outs) {
+                self.model_grad_and_hvp_sums(w, y, v, batch, g, h);
+            } else {
+                packs_unsupported(g_out);
+                packs_unsupported(hv_out);
+            }
         }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
@@ -385,8 +436,35 @@ impl<'a> Oracles<'a> {
         }
     }
 
+    /// The data sums of [`Self::grad_and_hvp`] for the multinomial and network models, one
+    /// lane.
+    fn model_grad_and_hvp_sums<S: Real>(
+        &self,
+        w: Option<&[S]>,
+        y: &[S],
+        v: &[S],
+        batch: Batch,
+        g_out: &mut [S],
+        hv_out: &mut [S],
+    ) {
+        let l = self.spec.loss;
+        if let Some(net) = self.net() {
+            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
+            net_sums(&net, l, self.lower, batch, w, y, Some(v), g, h);
+        } else if let Some(c) = self.multinomial() {
+            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
+            multi_sums(self.lower, batch, c, y, Some(v), g, h, |z, u, b, i| {
+                multiclass::softmax_in_place(z);
+                multiclass::hess_times(z, u);
+                multiclass::grad_in_place(z, b);
+                scale_by_weight(w, i, z);
+                scale_by_weight(w, i, u);
+            });
+        }
+    }
+
     /// out = H_B(x, y) v   (len d)
-    pub fn hvp<T: Real>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
+    pub fn hvp<T: Num>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(v.len(), self.d());
@@ -394,47 +472,21 @@ impl<'a> Oracles<'a> {
         let spec = self.spec;
         let l = spec.loss;
         let w = self.weights(x);
-        if let Some(net) = self.net() {
-            net_sums(
-                &net,
-                l,
-                self.lower,
-                batch,
-                w,
-                y,
-                Some(v),
-                None,
-                Some(&mut *out),
-            );
-        } else if let Some(c) = self.multinomial() {
-            multi_sums(
-                self.lower,
-                batch,
-                c,
-                y,
-                Some(v),
-                None,
-                Some(&mut *out),
-                |z, u, _, i| {
-                    multiclass::softmax_in_place(z);
-                    multiclass::hess_times(z, u);
-                    scale_by_weight(w, i, u);
-                },
-            );
-        } else {
+        if self.is_linear_binary() {
             out.fill(T::zero());
-            for_each_indexed(self.lower, batch, |i, row, b| {
+            for_each_indexed(self.lower, batch, |i, row, b: T| {
                 // z = a . y and a . v in one pass over the row (each in feature order).
-                let mut z = T::zero();
-                let mut av = T::zero();
-                for ((a, yj), vj) in row.iter().zip(y).zip(v) {
-                    let a = T::of_f32(*a);
-                    z += a * *yj;
-                    av += a * *vj;
-                }
-                let c = weighted(w, i, loss::d2(l, z, T::of_f32(b)) * av);
-                axpy_row(c, row, out);
+                let (z, av) = T::dot2_row(row, y, v);
+                let c = weighted(w, i, loss::d2(l, z, b) * av);
+                T::axpy_row(c, row, out);
             });
+        } else {
+            let one_lane = (lane(w), T::as_lane(y), T::as_lane(v));
+            if let ((Some(w), Some(y), Some(v)), Some(o)) = (one_lane, T::as_lane_mut(out)) {
+                self.model_hvp_sum(w, y, v, batch, o);
+            } else {
+                packs_unsupported(out);
+            }
         }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
@@ -445,12 +497,42 @@ impl<'a> Oracles<'a> {
         }
     }
 
+    /// The data sum of [`Self::hvp`] for the multinomial and network models, one lane.
+    fn model_hvp_sum<S: Real>(
+        &self,
+        w: Option<&[S]>,
+        y: &[S],
+        v: &[S],
+        batch: Batch,
+        out: &mut [S],
+    ) {
+        let l = self.spec.loss;
+        if let Some(net) = self.net() {
+            net_sums(&net, l, self.lower, batch, w, y, Some(v), None, Some(out));
+        } else if let Some(c) = self.multinomial() {
+            multi_sums(
+                self.lower,
+                batch,
+                c,
+                y,
+                Some(v),
+                None,
+                Some(out),
+                |z, u, _, i| {
+                    multiclass::softmax_in_place(z);
+                    multiclass::hess_times(z, u);
+                    scale_by_weight(w, i, u);
+                },
+            );
+        }
+    }
+
     /// out = grad2_xy g_B(x, y) v   (len p). Per feature: out_j = d2r/dxdy(j) v_j; scalar:
     /// out_0 = sum_j d2r/dxdy(j) v_j (in j order); no data pass, `batch` unused. Per-sample
     /// weights (hyper-cleaning): out_i = (1/|B|) sum over i's draws in B of
     /// sigmoid'(x_i) grad_z l(z_i, b_i) . (a_i . v_c)_c, every other entry 0: the unbiased
     /// estimate of the full J v, whose entry i is (1/n) of the same term.
-    pub fn jvp<T: Real>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
+    pub fn jvp<T: Num>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(v.len(), self.d());
@@ -471,7 +553,7 @@ impl<'a> Oracles<'a> {
     /// out = grad_x g_B(x, y) (len p): sum_j dr/dx(x_k(j), y_j), summed in j order as `jvp`,
     /// with no data pass (`batch` unused); per-sample weights: out_i = (1/|B|) sum over i's
     /// draws of sigmoid'(x_i) l(z_i, b_i).
-    pub fn grad_x_g<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
+    pub fn grad_x_g<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.p());
@@ -491,7 +573,7 @@ impl<'a> Oracles<'a> {
     /// The x-derivatives of hyper-cleaning's weighted data term on a batch: with `v`,
     /// J v (sigmoid'(x_i) grad_z l . a_i v), without, grad_x g (sigmoid'(x_i) l), each
     /// scaled by 1 / |B| and added at sample i's entry.
-    fn per_sample_x_pass<T: Real>(
+    fn per_sample_x_pass<T: Num>(
         &self,
         x: &[T],
         y: &[T],
@@ -501,12 +583,44 @@ impl<'a> Oracles<'a> {
     ) {
         out.fill(T::zero());
         let inv: T = inv_size(batch, self.lower.n());
+        let l = self.spec.loss;
+        if self.is_linear_binary() {
+            for_each_indexed(self.lower, batch, |i, row, b: T| {
+                let z = T::dot_row(row, y);
+                let term = match v {
+                    None => loss::value(l, z, b),
+                    Some(v) => loss::d1(l, z, b) * T::dot_row(row, v),
+                };
+                let xi = x[i];
+                out[i] += loss::sigmoid(xi) * loss::sigmoid(-xi) * term * inv;
+            });
+            return;
+        }
+        let one_lane = (T::as_lane(x), T::as_lane(y), lane(v));
+        if let ((Some(x), Some(y), Some(v)), Some(o)) = (one_lane, T::as_lane_mut(out)) {
+            self.model_per_sample_x_pass(x, y, v, batch, o);
+        } else {
+            packs_unsupported(out);
+        }
+    }
+
+    /// [`Self::per_sample_x_pass`] of the multinomial and network models, one lane, adding
+    /// into `out` (already zero).
+    fn model_per_sample_x_pass<S: Real>(
+        &self,
+        x: &[S],
+        y: &[S],
+        v: Option<&[S]>,
+        batch: Batch,
+        out: &mut [S],
+    ) {
+        let inv: S = inv_size(batch, self.lower.n());
         let f = self.lower.d();
         let classes = self.spec.outputs();
         let l = self.spec.loss;
         if let Some(net) = self.net() {
-            let mut s = mlp::Sample::<T>::new();
-            for_each_indexed(self.lower, batch, |i, row, b| {
+            let mut s = mlp::Sample::<S>::new();
+            for_each_raw(self.lower, batch, |i, row, b| {
                 s.forward(&net, y, v, row);
                 let term = match v {
                     None => s.value(l, classes, b),
@@ -521,20 +635,18 @@ impl<'a> Oracles<'a> {
             });
             return;
         }
-        let mut zs = [T::zero(); MAX_CLASSES];
+        let mut zs = [S::zero(); MAX_CLASSES];
         let z = &mut zs[..classes];
-        for_each_indexed(self.lower, batch, |i, row, b| {
+        for_each_raw(self.lower, batch, |i, row, b| {
             for (c, zc) in z.iter_mut().enumerate() {
                 *zc = dot_row(row, &y[c * f..(c + 1) * f]);
             }
-            let term = match (v, self.multinomial()) {
-                (None, None) => loss::value(l, z[0], T::of_f32(b)),
-                (None, Some(_)) => multiclass::value(z, multiclass::class_of(b, classes)),
-                (Some(v), None) => loss::d1(l, z[0], T::of_f32(b)) * dot_row(row, v),
-                (Some(v), Some(_)) => {
+            let term = match v {
+                None => multiclass::value(z, multiclass::class_of(b, classes)),
+                Some(v) => {
                     multiclass::softmax_in_place(z);
                     multiclass::grad_in_place(z, multiclass::class_of(b, classes));
-                    let mut s = T::zero();
+                    let mut s = S::zero();
                     for (c, zc) in z.iter().enumerate() {
                         s += *zc * dot_row(row, &v[c * f..(c + 1) * f]);
                     }
@@ -547,7 +659,7 @@ impl<'a> Oracles<'a> {
     }
 
     /// out = grad_y f_B(x, y)   (len d)
-    pub fn grad_y_f<T: Real>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
+    pub fn grad_y_f<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         let _ = x;
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
@@ -559,7 +671,7 @@ impl<'a> Oracles<'a> {
     }
 
     /// out = grad_x f(x, y) = nu x   (len p)
-    pub fn grad_x_f<T: Real>(&self, x: &[T], y: &[T], out: &mut [T]) {
+    pub fn grad_x_f<T: Num>(&self, x: &[T], y: &[T], out: &mut [T]) {
         let _ = y;
         debug_assert_eq!(out.len(), x.len());
         let nu = T::of(self.spec.nu);
@@ -577,7 +689,7 @@ impl<'a> Oracles<'a> {
     /// sigmoid'(x_i) l'(a . y, b) (a . v), written at entry i of `j_out` (the sample's index in
     /// the set, not its slot; a repeated sample writes the same value again).
     #[allow(clippy::too_many_arguments)]
-    pub fn lower_coefficients<T: Real>(
+    pub fn lower_coefficients<T: Num>(
         &self,
         x: &[T],
         y: &[T],
@@ -590,15 +702,8 @@ impl<'a> Oracles<'a> {
         let l = self.spec.loss;
         let w = self.weights(x);
         let mut s = 0;
-        for_each_indexed(self.lower, batch, |i, row, b| {
-            let mut z = T::zero();
-            let mut av = T::zero();
-            for ((a, yj), vj) in row.iter().zip(y).zip(v) {
-                let a = T::of_f32(*a);
-                z += a * *yj;
-                av += a * *vj;
-            }
-            let b = T::of_f32(b);
+        for_each_indexed(self.lower, batch, |i, row, b: T| {
+            let (z, av) = T::dot2_row(row, y, v);
             let d1 = loss::d1(l, z, b);
             c_out[s] = weighted(w, i, d1);
             h_out[s] = weighted(w, i, loss::d2(l, z, b) * av);
@@ -610,30 +715,30 @@ impl<'a> Oracles<'a> {
     }
 
     /// The per-sample scalars of grad_y f's data term: u = l'(a' . y, b') per batch slot.
-    pub fn upper_coefficients<T: Real>(&self, y: &[T], batch: Batch, u_out: &mut [T]) {
+    pub fn upper_coefficients<T: Num>(&self, y: &[T], batch: Batch, u_out: &mut [T]) {
         let l = self.spec.loss;
         let mut s = 0;
-        for_each_sample(self.upper, batch, |row, b| {
-            u_out[s] = loss::d1(l, dot_row(row, y), T::of_f32(b));
+        for_each_sample(self.upper, batch, |row, b: T| {
+            u_out[s] = loss::d1(l, T::dot_row(row, y), b);
             s += 1;
         });
     }
 
     /// out = sum over the batch's slots s of coef_s a_s (lower set when `!upper`), not
     /// scaled: the data term of a gradient from per-sample scalars.
-    pub fn rows_sum<T: Real>(&self, upper: bool, batch: Batch, coef: &[T], out: &mut [T]) {
+    pub fn rows_sum<T: Num>(&self, upper: bool, batch: Batch, coef: &[T], out: &mut [T]) {
         out.fill(T::zero());
         let mut s = 0;
         let set = if upper { self.upper } else { self.lower };
-        for_each_sample(set, batch, |row, _| {
-            axpy_row(coef[s], row, out);
+        for_each_sample(set, batch, |row, _: T| {
+            T::axpy_row(coef[s], row, out);
             s += 1;
         });
     }
 
     /// The regulariser parts of grad_y g and of H v at (x, y): dr/dy + lam_y y and
     /// (d2r/dy2 + lam_y) v, added to `g` and `hv` coordinate by coordinate.
-    pub fn add_lower_regularisers<T: Real>(
+    pub fn add_lower_regularisers<T: Num>(
         &self,
         x: &[T],
         y: &[T],

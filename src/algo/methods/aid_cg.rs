@@ -95,6 +95,10 @@ pub(crate) static AID_CG: Algorithm = Algorithm {
     ],
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    // CG stops per lane (its count of Hessian products differs between lanes), so
+    // aid-cg's lanes are stepped one by one.
+    pack_f64: None,
+    pack_f32: None,
     // All Q iterations plus the initial residual, on one fixed CG batch that counts once.
     nominal_counts: |c, bl, bu| {
         let (t, q) = (c.inner_steps as u64, c.terms as u64);

@@ -17,10 +17,10 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, multiloop_work, sub_scaled};
 use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -71,6 +71,8 @@ pub(crate) static AMIGO: Algorithm = Algorithm {
     ],
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // Q Hessian products, each on its own batch.
     nominal_counts: |c, bl, bu| {
         let (t, q) = (c.inner_steps as u64, c.terms as u64);

@@ -24,10 +24,10 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, last_lower, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -94,16 +94,11 @@ fn step<T: Real>(
         nq += *qx * *qx;
         dot += *fx * *qx;
     }
-    let lam = if nq > T::zero() {
-        let gap = T::of(cfg.eta) * nq - dot;
-        if gap > T::zero() {
-            gap / nq
-        } else {
-            T::zero()
-        }
-    } else {
-        T::zero()
-    };
+    // lam = (eta |grad q|^2 - grad f . grad q)_+ / |grad q|^2, and 0 when grad q = 0: selected
+    // per lane (a lane with nq = 0 computes a NaN quotient that is never taken).
+    let zero = T::zero();
+    let gap = T::of(cfg.eta) * nq - dot;
+    let lam = nq.gt_select(zero, gap.gt_select(zero, gap / nq, zero), zero);
     for ((y, fy), qy) in lane.y.iter_mut().zip(&ws.u).zip(&ws.g) {
         *y -= beta * (*fy + lam * *qy);
     }
@@ -135,6 +130,8 @@ pub(crate) static BOME: Algorithm = Algorithm {
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // T inner gradients and grad_y q on lower batches, grad_y f on the upper one; the
     // x-gradients read no samples (with per-sample weights, zeta's rows again) and are not
     // counted.

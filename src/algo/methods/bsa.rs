@@ -17,11 +17,11 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::truncation;
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::LaneRng;
 
 /// BSA's outer step (ttsa's with D = 1): stocbio's with the truncated series.
-pub(crate) fn step<T: Real>(
+pub(crate) fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -58,6 +58,8 @@ pub(crate) static BSA: Algorithm = Algorithm {
     summary: "multi-loop with a randomly truncated Neumann series (Ghadimi & Wang 2018)",
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     nominal_counts: |c, bl, bu| {
         let t = c.inner_steps as u64;
         OracleCounts::new(t, 1, 0, 1, t * bl + bu)

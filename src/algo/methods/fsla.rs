@@ -24,10 +24,10 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, last_lower, sub_scaled, x_direction};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -117,6 +117,8 @@ pub(crate) static FSLA: Algorithm = Algorithm {
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // One gradient of g (y), one Hessian product on its own batch, one gradient of f; the
     // Jacobian product at both points (no samples, or zeta's rows again).
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 2, 2 * bl + bu),

@@ -25,10 +25,10 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, last_lower, series, sub_scaled, x_direction, Neumann};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -40,7 +40,7 @@ fn step<T: Real>(
 
 /// mrbo's step; with `truncated`, both series are Ghadimi and Wang's random truncation
 /// with the same number of terms (sustain).
-pub(crate) fn momentum_step<T: Real>(
+pub(crate) fn momentum_step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -169,6 +169,8 @@ pub(crate) static MRBO: Algorithm = Algorithm {
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // Both points: two gradients of g and f, 2 (Q - 1) Hessian and two Jacobian products;
     // the samples of one point (the other reads the same rows).
     nominal_counts: |c, bl, bu| {

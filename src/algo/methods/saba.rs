@@ -36,7 +36,7 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, implicit_x_step, sub_scaled};
 use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
 /// Index in the set of batch slot s.
@@ -51,7 +51,7 @@ fn sample(batch: Batch, s: usize) -> usize {
 /// Moves the batch's new scalars into a table and leaves in `delta` what each slot changed
 /// (a repeated sample changes its entry once: its later slots change nothing).
 #[inline(always)]
-fn write_table<T: Real>(batch: Batch, table: &mut [T], new: &[T], delta: &mut [T]) {
+fn write_table<T: Num>(batch: Batch, table: &mut [T], new: &[T], delta: &mut [T]) {
     for (s, (nv, dv)) in new.iter().zip(delta.iter_mut()).enumerate() {
         let i = sample(batch, s);
         *dv = *nv - table[i];
@@ -59,7 +59,7 @@ fn write_table<T: Real>(batch: Batch, table: &mut [T], new: &[T], delta: &mut [T
     }
 }
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -190,6 +190,8 @@ pub(crate) static SABA: Algorithm = Algorithm {
     ],
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // One read of each batch's rows for the scalars, one for the directions and one for
     // the means; counted as ssaid's oracles on the same batches.
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 1, bl + bu),

@@ -22,14 +22,14 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, sub_scaled, x_direction};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
 /// SOBA's directions at (x, y, v) on the batches: d_y into `g`, d_v = H v - grad_y f into
 /// `hv`, d_x = grad_x f - J v into `dx`, J v on the lower batch as H v; `u` (length d) and
 /// `jv` (length p) are scratch.
 #[allow(clippy::too_many_arguments)]
-fn directions<T: Real>(
+fn directions<T: Num>(
     o: &Oracles,
     x: &[T],
     y: &[T],
@@ -48,7 +48,7 @@ fn directions<T: Real>(
     x_direction(o, x, y, v, lower, dx, jv);
 }
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -144,6 +144,8 @@ pub(crate) static SRBA: Algorithm = Algorithm {
     defaults: |_| {},
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // A batch step: the oracles at two points, on the same batches. A full-batch step
     // evaluates them once but reads every sample: `extra_counts` says which step is which.
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 1, 1, bl + bu),

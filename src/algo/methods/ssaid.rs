@@ -14,10 +14,10 @@ use crate::algo::descriptor::{
 use crate::algo::shared::{draw, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -32,7 +32,7 @@ fn step<T: Real>(
 /// The SOBA step with its x update left to `x_step(oracles, lane, alpha)` (called with g, H v
 /// and grad_y f taken, before y and v move): ssaid steps along the fresh estimate, ma-soba
 /// along its moving average.
-pub(crate) fn soba_step<T: Real>(
+pub(crate) fn soba_step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -92,10 +92,9 @@ pub(crate) fn soba_step<T: Real>(
     if let Some(r) = cfg.v_radius {
         let norm = crate::real::dot(&lane.v, &lane.v).sqrt();
         let r = T::of(r);
-        if norm > r {
-            let s = r / norm;
-            lane.v.iter_mut().for_each(|v| *v *= s);
-        }
+        // Per lane: scaled by r / |v| beyond the ball, by 1 (exactly v) inside it.
+        let s = norm.gt_select(r, r / norm, T::one());
+        lane.v.iter_mut().for_each(|v| *v *= s);
     }
 }
 
@@ -116,6 +115,8 @@ pub(crate) static SSAID: Algorithm = Algorithm {
     defaults: |_| {},
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // The Hessian batch is the gradient's (one draw) unless drawn independently.
     nominal_counts: |c, bl, bu| {
         OracleCounts::new(1, 1, 1, 1, (1 + c.independent_hvp_batch as u64) * bl + bu)

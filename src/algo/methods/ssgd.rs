@@ -10,10 +10,10 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, last_lower, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -72,6 +72,8 @@ pub(crate) static SSGD: Algorithm = Algorithm {
     defaults: |_| {},
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // Samples are counted when drawn: J shares the lower batch.
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
     extra_counts: None,

@@ -10,10 +10,10 @@ use crate::algo::descriptor::{
 use crate::algo::shared::{multiloop_work, series, Neumann};
 use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::LaneRng;
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -25,7 +25,7 @@ fn step<T: Real>(
 
 /// The multi-loop step: D inner steps, grad_y f, the series (randomly truncated for bsa
 /// and ttsa), the x step.
-pub(crate) fn multiloop_step<T: Real>(
+pub(crate) fn multiloop_step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -69,6 +69,8 @@ pub(crate) static STOCBIO: Algorithm = Algorithm {
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // Every Neumann term draws a fresh batch, and each counts.
     nominal_counts: |c, bl, bu| {
         let (t, q) = (c.inner_steps as u64, c.terms as u64);

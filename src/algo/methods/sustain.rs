@@ -16,10 +16,10 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Theory};
 use crate::algo::shared::truncation;
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::LaneRng;
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -38,6 +38,8 @@ pub(crate) static SUSTAIN: Algorithm = Algorithm {
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // The series' products come with each step's truncation (`extra_counts`).
     nominal_counts: |_, bl, bu| OracleCounts::new(2, 2, 0, 2, bl + bu),
     extra_counts: Some(|c, rng, k, n_lower, _| {

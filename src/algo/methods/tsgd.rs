@@ -18,10 +18,10 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, sub_scaled};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -92,7 +92,7 @@ fn step<T: Real>(
     lane.y.copy_from_slice(&ws.ys[tt * d..(tt + 1) * d]);
 }
 
-fn step_tsgd<T: Real>(
+fn step_tsgd<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -102,7 +102,7 @@ fn step_tsgd<T: Real>(
     step(cfg, o, rng, lane, false)
 }
 
-fn step_ud<T: Real>(
+fn step_ud<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -152,6 +152,8 @@ pub(crate) static TSGD: Algorithm = Algorithm {
     defaults: |c| c.inner_steps = 8,
     step_f64: step_tsgd::<f64>,
     step_f32: step_tsgd::<f32>,
+    pack_f64: Some(step_tsgd::<Pack<f64>>),
+    pack_f32: Some(step_tsgd::<Pack<f32>>),
     nominal_counts: counts,
     extra_counts: None,
     refresh_period: None,
@@ -176,6 +178,8 @@ pub(crate) static UD: Algorithm = Algorithm {
     summary: "unrolled differentiation: tsgd with y re-initialised at every outer step",
     step_f64: step_ud::<f64>,
     step_f32: step_ud::<f32>,
+    pack_f64: Some(step_ud::<Pack<f64>>),
+    pack_f32: Some(step_ud::<Pack<f32>>),
     kernel: KernelSpec {
         source: TSGD.kernel.source,
         classes: false,

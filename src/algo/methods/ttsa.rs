@@ -14,10 +14,10 @@ use super::bsa::{self, BSA};
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*};
 use crate::algo::{AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::LaneRng;
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -53,6 +53,8 @@ pub(crate) static TTSA: Algorithm = Algorithm {
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
     kernel: KernelSpec {
         source: BSA.kernel.source,

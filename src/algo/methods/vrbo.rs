@@ -28,7 +28,7 @@ use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Th
 use crate::algo::shared::{draw, neumann, sub_scaled, x_direction, Neumann};
 use crate::algo::{work, AlgoConfig, BatchSize, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
-use crate::real::Real;
+use crate::real::{Num, Pack};
 use crate::rng::{stream, LaneRng};
 
 /// Outer steps between full-batch refreshes: `period`, or benchopt's rule
@@ -40,7 +40,7 @@ pub(crate) fn refresh_every(c: &AlgoConfig, n: usize, m: usize) -> u64 {
     ((n + m) as u64 * 128 / c.batch_lower.len(n).max(1) as u64).max(1)
 }
 
-fn step<T: Real>(
+fn step<T: Num>(
     cfg: &AlgoConfig,
     o: &Oracles,
     rng: &LaneRng,
@@ -173,6 +173,8 @@ pub(crate) static VRBO: Algorithm = Algorithm {
     },
     step_f64: step::<f64>,
     step_f32: step::<f32>,
+    pack_f64: Some(step::<Pack<f64>>),
+    pack_f32: Some(step::<Pack<f32>>),
     // The T inner steps: both points, each with its series on the same batches.
     nominal_counts: |c, bl, bu| {
         let (t, h) = (c.inner_steps as u64, (c.terms as u64).saturating_sub(1));

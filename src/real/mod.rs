@@ -1,0 +1,255 @@
+//! The scalar type of a lane. The CPU path runs in f64 (the reference) or f32 (to compare
+//! with the GPU bit for bit where possible); data are always stored as f32.
+//!
+//! Every algorithm and oracle is written once against [`Num`]: one lane's scalar (`f32`,
+//! `f64`) or a [`Pack`] of lanes that share their batches (a seed's base lane and its
+//! neighbours), whose arithmetic runs lane by lane in the same order, so a packed lane is bit
+//! for bit the lane the scalar reference computes. Control flow therefore never depends on a
+//! value: where the math branches, [`Num`] selects per lane.
+//!
+//! Owns: the arithmetic the CPU path shares between precisions and lane packs. Must not know:
+//! anything above the data layer.
+
+mod pack;
+
+pub use pack::{Pack, PackRow, PACK};
+
+use crate::data::DataView;
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// The arithmetic of one lane or of a pack of lanes: IEEE operations lane by lane, with data
+/// rows as the lanes see them (a neighbour lane sees its replaced sample).
+pub trait Num:
+    Copy
+    + Send
+    + Sync
+    + Default
+    + Debug
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + 'static
+{
+    /// One lane's scalar.
+    type Lane: Real;
+    /// A data row as the lanes see it.
+    type Row<'a>: Copy;
+
+    fn zero() -> Self;
+    fn one() -> Self;
+    /// Converts an f64 constant (a step size, a regularisation weight) for every lane.
+    fn of(v: f64) -> Self;
+    /// Converts a stored data value for every lane.
+    fn of_f32(v: f32) -> Self;
+    fn nan() -> Self;
+    fn exp(self) -> Self;
+    fn ln(self) -> Self;
+    fn ln_1p(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    fn tanh(self) -> Self;
+    /// IEEE maxNum per lane (`f64::max`: a NaN operand gives the other).
+    fn max(self, other: Self) -> Self;
+    /// Per lane: `if self > other { then } else { otherwise }` (NaN compares false).
+    fn gt_select(self, other: Self, then: Self, otherwise: Self) -> Self;
+    /// Per lane: `if self >= other { then } else { otherwise }` (NaN compares false).
+    fn ge_select(self, other: Self, then: Self, otherwise: Self) -> Self;
+
+    /// Sample `i` of `view` (row and label) as every lane sees it.
+    fn sample<'a>(view: &DataView<'a>, i: usize) -> (Self::Row<'a>, Self);
+    /// a . v in feature order.
+    fn dot_row(row: Self::Row<'_>, v: &[Self]) -> Self;
+    /// (a . u, a . v), each in feature order: one read of the row for two products.
+    fn dot2_row(row: Self::Row<'_>, u: &[Self], v: &[Self]) -> (Self, Self) {
+        (Self::dot_row(row, u), Self::dot_row(row, v))
+    }
+    /// `out += c * a`.
+    fn axpy_row(c: Self, row: Self::Row<'_>, out: &mut [Self]);
+    /// `g += c1 * a; h += c2 * a`: one read of the row for two updates.
+    fn axpy2_row(c1: Self, c2: Self, row: Self::Row<'_>, g: &mut [Self], h: &mut [Self]) {
+        Self::axpy_row(c1, row, g);
+        Self::axpy_row(c2, row, h);
+    }
+    /// The vector as one lane's scalars, when this type is one lane: the oracles that are
+    /// written for one lane only (the multinomial and network models) take this path.
+    fn as_lane(v: &[Self]) -> Option<&[Self::Lane]>;
+    fn as_lane_mut(v: &mut [Self]) -> Option<&mut [Self::Lane]>;
+}
+
+/// One lane's scalar: a [`Num`] that is also ordered and can be widened.
+pub trait Real: Num<Lane = Self> + PartialOrd + Display + Sum {
+    fn as_f64(self) -> f64;
+    fn is_finite(self) -> bool;
+    /// Name used in outputs ("f32" or "f64").
+    const NAME: &'static str;
+}
+
+macro_rules! scalar {
+    ($t:ty, $name:literal) => {
+        impl Num for $t {
+            type Lane = $t;
+            type Row<'a> = &'a [f32];
+
+            #[inline(always)]
+            fn zero() -> Self {
+                0.0
+            }
+            #[inline(always)]
+            fn one() -> Self {
+                1.0
+            }
+            #[inline(always)]
+            fn of(v: f64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn of_f32(v: f32) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn nan() -> Self {
+                <$t>::NAN
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            #[inline(always)]
+            fn ln_1p(self) -> Self {
+                <$t>::ln_1p(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                <$t>::tanh(self)
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
+            #[inline(always)]
+            fn gt_select(self, other: Self, then: Self, otherwise: Self) -> Self {
+                if self > other {
+                    then
+                } else {
+                    otherwise
+                }
+            }
+            #[inline(always)]
+            fn ge_select(self, other: Self, then: Self, otherwise: Self) -> Self {
+                if self >= other {
+                    then
+                } else {
+                    otherwise
+                }
+            }
+            #[inline(always)]
+            fn sample<'a>(view: &DataView<'a>, i: usize) -> (&'a [f32], Self) {
+                let (row, b) = view.sample(i);
+                (row, b as $t)
+            }
+            #[inline(always)]
+            fn dot_row(row: &[f32], v: &[Self]) -> Self {
+                dot_row(row, v)
+            }
+            #[inline(always)]
+            fn dot2_row(row: &[f32], u: &[Self], v: &[Self]) -> (Self, Self) {
+                let (mut su, mut sv) = (0.0, 0.0);
+                for ((a, uj), vj) in row.iter().zip(u).zip(v) {
+                    let a = *a as $t;
+                    su += a * *uj;
+                    sv += a * *vj;
+                }
+                (su, sv)
+            }
+            #[inline(always)]
+            fn axpy_row(c: Self, row: &[f32], out: &mut [Self]) {
+                axpy_row(c, row, out)
+            }
+            #[inline(always)]
+            fn axpy2_row(c1: Self, c2: Self, row: &[f32], g: &mut [Self], h: &mut [Self]) {
+                for ((g, h), a) in g.iter_mut().zip(h.iter_mut()).zip(row) {
+                    let a = *a as $t;
+                    *g += c1 * a;
+                    *h += c2 * a;
+                }
+            }
+            #[inline(always)]
+            fn as_lane(v: &[Self]) -> Option<&[Self]> {
+                Some(v)
+            }
+            #[inline(always)]
+            fn as_lane_mut(v: &mut [Self]) -> Option<&mut [Self]> {
+                Some(v)
+            }
+        }
+
+        impl Real for $t {
+            #[inline(always)]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            const NAME: &'static str = $name;
+        }
+    };
+}
+
+scalar!(f32, "f32");
+scalar!(f64, "f64");
+
+/// Dot product of a stored f32 row with a lane vector, accumulated in `T` in index order
+/// (the order matters for bit-for-bit comparisons with the GPU twin).
+#[inline(always)]
+pub fn dot_row<T: Num>(row: &[f32], v: &[T]) -> T {
+    let mut s = T::zero();
+    for (a, b) in row.iter().zip(v) {
+        s += T::of_f32(*a) * *b;
+    }
+    s
+}
+
+/// `out += c * row`.
+#[inline(always)]
+pub fn axpy_row<T: Num>(c: T, row: &[f32], out: &mut [T]) {
+    for (o, a) in out.iter_mut().zip(row) {
+        *o += c * T::of_f32(*a);
+    }
+}
+
+pub fn dot<T: Num>(a: &[T], b: &[T]) -> T {
+    let mut s = T::zero();
+    for (x, y) in a.iter().zip(b) {
+        s += *x * *y;
+    }
+    s
+}
+
+pub fn norm2<T: Real>(a: &[T]) -> f64 {
+    a.iter()
+        .map(|v| v.as_f64() * v.as_f64())
+        .sum::<f64>()
+        .sqrt()
+}
