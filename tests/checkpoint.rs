@@ -14,8 +14,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Two variants; ssgd at a step that diverges part-way, tsgd, ssaid and stocbio; exact
-/// hypergradients (warm-started from one logging step to the next).
+/// hypergradients (warm-started from one logging step to the next). Groups of 5 lanes: f64
+/// steps them as lane packs (`run.lane_packs`), f32 one by one, so both restore paths run.
 fn config(precision: &str, steps: u64) -> SweepConfig {
+    let packs = precision == "f64";
     SweepConfig::from_toml(&format!(
         r#"
 name = "resume"
@@ -36,10 +38,11 @@ kappa = 10.0
 steps = {steps}
 log_every = 2
 seeds = 3
-neighbours = 2
+neighbours = 4
 replace = "both"
 threads = 2
 exact = true
+lane_packs = {packs}
 precision = "{precision}"
 [report]
 plots = false
@@ -240,9 +243,9 @@ fn stopped_and_resumed_runs_end_as_uninterrupted_ones() {
         );
         // Stops within the first variant, at its end, within the second, several in a row.
         for (k, stops) in [
-            vec![300],
-            vec![900],
-            vec![1200, 1],
+            vec![500],
+            vec![2700],
+            vec![3400, 1],
             vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
         ]
         .into_iter()
@@ -498,11 +501,11 @@ fn a_checkpoint_continues_on_its_own_engine_or_starts_over() {
 
     let stop_early = |dir: &Path| {
         let job = Job::start(Plan::prepare(&cfg, None).unwrap(), None, dir, false, None).unwrap();
-        // Into the second (last) variant: 81 lanes x 12 steps make the first.
+        // Into the second (last) variant: 135 lanes x 12 steps make the first.
         let stop = AtomicBool::new(false);
         let count = AtomicU64::new(0);
         let progress = |n: u64| {
-            if count.fetch_add(n, Ordering::SeqCst) + n > 1200 {
+            if count.fetch_add(n, Ordering::SeqCst) + n > 2000 {
                 stop.store(true, Ordering::SeqCst);
             }
         };

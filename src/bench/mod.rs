@@ -87,6 +87,9 @@ pub struct BenchOptions {
     pub cpu_precision: Precision,
     /// CPU threads (0: all cores).
     pub cpu_threads: usize,
+    /// CPU: step each group's lanes as packs (`run.lane_packs`); `false` times the one-lane
+    /// reference.
+    pub cpu_lane_packs: bool,
     /// Measure a software adapter (lavapipe) when no hardware GPU exists; its rows are marked
     /// `software`.
     pub allow_software_gpu: bool,
@@ -103,6 +106,7 @@ impl Default for BenchOptions {
             cpu_steps: 16,
             backends: vec![BenchBackend::Cpu, BenchBackend::Gpu],
             cpu_max_lanes: 1024,
+            cpu_lane_packs: true,
             cpu_precision: Precision::F32,
             cpu_threads: 0,
             allow_software_gpu: false,
@@ -263,6 +267,7 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
                             Precision::F64 => "f64".into(),
                         };
                         study.config.run.precision = opts.cpu_precision;
+                        study.config.run.lane_packs = opts.cpu_lane_packs;
                         row.measured_lanes = measured;
                         row.steps = opts.cpu_steps.max(2);
                         match time_runs(cpu.engine.as_ref(), &mut study, measured, row.steps) {

@@ -6,17 +6,21 @@
 //! Owns: lane states on the host and their stepping. Must not know: the GPU engine, metrics
 //! beyond the group record, files.
 
+mod packed;
+
 use crate::algo::{advance, LaneState, StepReal};
 use crate::data::DataView;
 use crate::error::{Result, SboError};
 use crate::metrics::sq_dist;
 use crate::problem::{accuracy, data_loss, Oracles};
+use crate::real::{Real, PACK};
 use crate::rng::LaneRng;
 use crate::run::{
     neighbour_replacements, DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState,
     GroupRecord, LaneSnapshot, Layout, StabilitySums,
 };
 use crate::sweep::{Precision, Study};
+use packed::{LaneCopy, Packs};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -68,27 +72,50 @@ pub fn model_name() -> String {
 }
 
 /// A base lane and its neighbours, with the oracles of the datasets each one sees.
-struct Group<'s, T> {
+struct Group<'s, T: Real> {
     config: usize,
     rng: LaneRng,
-    oracles: Vec<Oracles<'s>>,
+    /// The base lane's oracles (its sets, nothing replaced): the record's losses.
+    base: Oracles<'s>,
     /// The seed's test set.
     test: DataView<'s>,
-    lanes: Vec<LaneState<T>>,
+    lanes: Lanes<'s, T>,
     diverged_at: Vec<Option<u64>>,
-    /// Stepping seconds of the base lane (the `seconds` metric) and of all lanes.
+    /// Stepping seconds of the base lane (the `seconds` metric; with packs, its share of its
+    /// pack's) and of all lanes.
     base_seconds: f64,
     seconds: f64,
-    /// x, y, v of the lane being advanced as they were before its interval: what a lane that
-    /// diverges in it keeps.
-    kept: [Vec<T>; 3],
 }
 
-struct CpuRun<'s, T> {
+/// How a group's lanes are stored and stepped.
+enum Lanes<'s, T: Real> {
+    /// One by one, each with its own oracles (the reference).
+    Single {
+        oracles: Vec<Oracles<'s>>,
+        states: Vec<LaneState<T>>,
+        /// x, y, v of the lane being advanced as they were before its interval: what a lane
+        /// that diverges in it keeps.
+        kept: [Vec<T>; 3],
+    },
+    /// Eight at a time (`run.lane_packs`).
+    Packed(Box<Packs<'s, T>>),
+}
+
+struct CpuRun<'s, T: Real> {
     study: &'s Study,
     pool: &'s rayon::ThreadPool,
     groups: Vec<Group<'s, T>>,
     t: u64,
+}
+
+/// Whether a study's groups are stepped as packs: asked for, an algorithm with a packed step,
+/// a model whose oracles packs take (the linear model with a scalar loss), and groups of at
+/// least half a pack (smaller ones would mostly compute padding).
+fn packs<T: StepReal>(study: &Study, cfg: &crate::algo::AlgoConfig, base: &Oracles) -> bool {
+    study.config.run.lane_packs
+        && T::packed(cfg.kind.descriptor()).is_some()
+        && base.is_linear_binary()
+        && Layout::of(study).group_size >= PACK / 2
 }
 
 impl<'s, T: StepReal> CpuRun<'s, T> {
@@ -103,29 +130,46 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
                 let cfg = &study.configs[config].algo;
                 let sets = study.data.sets(seed)?;
                 let y0: Vec<T> = study.initial_y(seed).into_iter().map(T::of).collect();
-                let oracles: Vec<Oracles> = (0..layout.group_size)
-                    .map(|i| {
-                        let (lr, ur) = neighbour_replacements(&sets, run.replace, seed, i);
-                        Oracles {
-                            spec: &study.spec,
-                            lower: sets.lower.replacing(lr),
-                            upper: sets.upper.replacing(ur),
-                        }
-                    })
+                let repl: Vec<_> = (0..layout.group_size)
+                    .map(|i| neighbour_replacements(&sets, run.replace, seed, i))
                     .collect();
+                let base = Oracles {
+                    spec: &study.spec,
+                    lower: sets.lower,
+                    upper: sets.upper,
+                };
+                let lanes = match T::packed(cfg.kind.descriptor()) {
+                    Some(step) if packs::<T>(study, cfg, &base) => {
+                        Lanes::Packed(Box::new(Packs::new(cfg, step, base, repl, &x0, &y0)))
+                    }
+                    _ => {
+                        let oracles: Vec<Oracles> = repl
+                            .into_iter()
+                            .map(|(lr, ur)| Oracles {
+                                spec: &study.spec,
+                                lower: sets.lower.replacing(lr),
+                                upper: sets.upper.replacing(ur),
+                            })
+                            .collect();
+                        Lanes::Single {
+                            states: oracles
+                                .iter()
+                                .map(|o| LaneState::new(cfg, o, &x0, &y0))
+                                .collect(),
+                            oracles,
+                            kept: [vec![T::zero(); p], vec![T::zero(); d], vec![T::zero(); d]],
+                        }
+                    }
+                };
                 Ok(Group {
                     config,
                     test: sets.test,
                     rng: LaneRng::new(seed),
-                    lanes: oracles
-                        .iter()
-                        .map(|o| LaneState::new(cfg, o, &x0, &y0))
-                        .collect(),
-                    oracles,
+                    base,
+                    lanes,
                     diverged_at: vec![None; layout.group_size],
                     base_seconds: 0.0,
                     seconds: 0.0,
-                    kept: [vec![T::zero(); p], vec![T::zero(); d], vec![T::zero(); d]],
                 })
             })
             .collect::<Result<_>>()?;
@@ -145,26 +189,61 @@ impl<T: StepReal> Group<'_, T> {
     fn advance(&mut self, study: &Study, steps: u64, t: u64) {
         let cfg = &study.configs[self.config].algo;
         let bound = study.config.run.divergence_bound;
-        for (i, lane) in self.lanes.iter_mut().enumerate() {
-            if self.diverged_at[i].is_some() || steps == 0 {
-                continue;
+        match &mut self.lanes {
+            Lanes::Packed(packs) => {
+                let (all, base) =
+                    packs.advance(cfg, &self.rng, steps, t, bound, &mut self.diverged_at);
+                self.seconds += all;
+                self.base_seconds += base;
             }
-            let [kx, ky, kv] = &mut self.kept;
-            kx.copy_from_slice(&lane.x);
-            ky.copy_from_slice(&lane.y);
-            kv.copy_from_slice(&lane.v);
-            let t0 = Instant::now();
-            advance(cfg, &self.oracles[i], &self.rng, lane, steps);
-            let dt = t0.elapsed().as_secs_f64();
-            self.seconds += dt;
-            if i == 0 {
-                self.base_seconds += dt;
+            Lanes::Single {
+                oracles,
+                states,
+                kept,
+            } => {
+                for (i, lane) in states.iter_mut().enumerate() {
+                    if self.diverged_at[i].is_some() || steps == 0 {
+                        continue;
+                    }
+                    let [kx, ky, kv] = kept;
+                    kx.copy_from_slice(&lane.x);
+                    ky.copy_from_slice(&lane.y);
+                    kv.copy_from_slice(&lane.v);
+                    let t0 = Instant::now();
+                    advance(cfg, &oracles[i], &self.rng, lane, steps);
+                    let dt = t0.elapsed().as_secs_f64();
+                    self.seconds += dt;
+                    if i == 0 {
+                        self.base_seconds += dt;
+                    }
+                    if !lane.is_within(bound) {
+                        self.diverged_at[i] = Some(t);
+                        lane.x.copy_from_slice(kx);
+                        lane.y.copy_from_slice(ky);
+                        lane.v.copy_from_slice(kv);
+                    }
+                }
             }
-            if !lane.is_within(bound) {
-                self.diverged_at[i] = Some(t);
-                lane.x.copy_from_slice(kx);
-                lane.y.copy_from_slice(ky);
-                lane.v.copy_from_slice(kv);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.diverged_at.len()
+    }
+
+    /// Lane i's state, whichever way the lanes are stored.
+    fn lane(&self, i: usize) -> LaneCopy<T> {
+        match &self.lanes {
+            Lanes::Packed(packs) => packs.lane(i),
+            Lanes::Single { states, .. } => {
+                let l = &states[i];
+                LaneCopy {
+                    x: l.x.clone(),
+                    y: l.y.clone(),
+                    v: l.v.clone(),
+                    m: l.m.clone(),
+                    counts: l.counts,
+                }
             }
         }
     }
@@ -172,11 +251,12 @@ impl<T: StepReal> Group<'_, T> {
     /// The group's record (twin of `shaders/metrics.wgsl`): stability over the finite
     /// neighbours, the base lane's losses, accumulated in f64.
     fn record(&self, study: &Study) -> GroupRecord {
-        let b = &self.lanes[0];
-        let base = &self.oracles[0];
+        let b = self.lane(0);
+        let base = &self.base;
         let mut stability = StabilitySums::default();
-        for (lane, div) in self.lanes.iter().zip(&self.diverged_at).skip(1) {
+        for (i, div) in self.diverged_at.iter().enumerate().skip(1) {
             if div.is_none() {
+                let lane = self.lane(i);
                 let dx = sq_dist(&b.x, &lane.x);
                 let dy = sq_dist(&b.y, &lane.y);
                 stability.dist_x += dx.sqrt();
@@ -250,7 +330,7 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
             self.groups.par_iter_mut().for_each(|g| {
                 g.advance(study, steps, t_now);
                 if let Some(cb) = progress {
-                    cb(steps * g.lanes.len() as u64);
+                    cb(steps * g.len() as u64);
                 }
             })
         });
@@ -271,17 +351,17 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
             .groups
             .iter()
             .flat_map(|g| {
-                g.lanes
-                    .iter()
-                    .zip(&g.diverged_at)
-                    .map(|(l, div)| LaneSnapshot {
+                (0..g.len()).map(|i| {
+                    let l = g.lane(i);
+                    LaneSnapshot {
                         x: wide(&l.x),
                         y: wide(&l.y),
                         v: wide(&l.v),
                         m: wide(&l.m),
                         counts: l.counts,
-                        diverged_at: *div,
-                    })
+                        diverged_at: g.diverged_at[i],
+                    }
+                })
             })
             .collect();
         let clocks = self
@@ -293,7 +373,7 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
     }
 
     fn restore(&mut self, t: u64, state: &EngineState) -> Result<()> {
-        let n: usize = self.groups.iter().map(|g| g.lanes.len()).sum();
+        let n: usize = self.groups.iter().map(|g| g.len()).sum();
         if state.lanes.len() != n || state.clocks.len() != self.groups.len() {
             return Err(SboError::config(
                 "resume",
@@ -303,32 +383,49 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
                 ),
             ));
         }
+        let mismatch = || {
+            SboError::config(
+                "resume",
+                "a checkpointed lane's dimensions differ from the study's",
+            )
+        };
+        // Exact: the values were widened from T.
+        let narrow = |v: &[f64]| v.iter().map(|a| T::of(*a)).collect::<Vec<T>>();
         let mut saved = state.lanes.iter();
         for (g, &(base, all)) in self.groups.iter_mut().zip(&state.clocks) {
             g.base_seconds = base;
             g.seconds = all;
-            for (lane, div) in g.lanes.iter_mut().zip(&mut g.diverged_at) {
+            for i in 0..g.len() {
                 let Some(s) = saved.next() else { break };
-                for (to, from) in [
-                    (&mut lane.x, &s.x),
-                    (&mut lane.y, &s.y),
-                    (&mut lane.v, &s.v),
-                    (&mut lane.m, &s.m),
-                ] {
-                    if to.len() != from.len() {
-                        return Err(SboError::config(
-                            "resume",
-                            "a checkpointed lane's dimensions differ from the study's",
-                        ));
+                let lane = LaneCopy {
+                    x: narrow(&s.x),
+                    y: narrow(&s.y),
+                    v: narrow(&s.v),
+                    m: narrow(&s.m),
+                    counts: s.counts,
+                };
+                let dims = [lane.x.len(), lane.y.len(), lane.v.len(), lane.m.len()];
+                g.diverged_at[i] = s.diverged_at;
+                match &mut g.lanes {
+                    Lanes::Packed(packs) => {
+                        if packs.dims() != dims {
+                            return Err(mismatch());
+                        }
+                        packs.set_lane(i, lane, t, s.diverged_at.is_some());
                     }
-                    // Exact: the values were widened from T.
-                    for (a, b) in to.iter_mut().zip(from) {
-                        *a = T::of(*b);
+                    Lanes::Single { states, .. } => {
+                        let to = &mut states[i];
+                        if [to.x.len(), to.y.len(), to.v.len(), to.m.len()] != dims {
+                            return Err(mismatch());
+                        }
+                        to.x = lane.x;
+                        to.y = lane.y;
+                        to.v = lane.v;
+                        to.m = lane.m;
+                        to.counts = lane.counts;
+                        to.t = t;
                     }
                 }
-                lane.counts = s.counts;
-                lane.t = t;
-                *div = s.diverged_at;
             }
         }
         self.t = t;
@@ -339,16 +436,17 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
         let group_seconds = self.groups.iter().map(|g| g.seconds).collect();
         let lanes = self
             .groups
-            .into_iter()
+            .iter()
             .flat_map(|g| {
-                g.lanes
-                    .into_iter()
-                    .zip(g.diverged_at)
-                    .map(|(l, diverged_at)| FinalLane {
-                        x: l.x.iter().map(|v| v.as_f64()).collect(),
-                        y: l.y.iter().map(|v| v.as_f64()).collect(),
-                        diverged_at,
-                        counts: l.counts,
+                (0..g.len())
+                    .map(|i| {
+                        let l = g.lane(i);
+                        FinalLane {
+                            x: l.x.iter().map(|v| v.as_f64()).collect(),
+                            y: l.y.iter().map(|v| v.as_f64()).collect(),
+                            diverged_at: g.diverged_at[i],
+                            counts: l.counts,
+                        }
                     })
                     .collect::<Vec<_>>()
             })

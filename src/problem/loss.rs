@@ -54,7 +54,41 @@ pub fn d2<T: Num>(loss: Loss, z: T, b: T) -> T {
             let _ = b;
             T::one()
         }
-        Loss::Logistic => sigmoid(z) * sigmoid(-z),
+        Loss::Logistic => {
+            // sigmoid(z) sigmoid(-z) from one exponential: with e = exp(-|z|), the two factors
+            // are 1 / (1 + e) and e / (1 + e) in some order (both 1/2 at z = 0).
+            let (a, c) = sigmoid_pair(z);
+            a * c
+        }
         Loss::Multinomial => T::nan(),
+    }
+}
+
+/// (sigmoid(|z|), sigmoid(-|z|)) = (1 / (1 + e), e / (1 + e)), e = exp(-|z|): the values
+/// [`sigmoid`] takes at z and -z, from one exponential.
+#[inline(always)]
+fn sigmoid_pair<T: Num>(z: T) -> (T, T) {
+    let e = (-z.abs()).exp();
+    let one = T::one();
+    (one / (one + e), e / (one + e))
+}
+
+/// (l'(z, b), l''(z, b)) together: what the Hessian-vector products need per sample. The
+/// logistic loss takes one exponential for both when |b z| = |z| (labels +-1), and each value
+/// is bit for bit what [`d1`] and [`d2`] return.
+#[inline(always)]
+pub fn d1_d2<T: Num>(loss: Loss, z: T, b: T) -> (T, T) {
+    match loss {
+        Loss::Logistic => {
+            let (a, c) = sigmoid_pair(z);
+            let t = -b * z;
+            let s = if t.abs().all_eq(z.abs()) {
+                t.ge_select(T::zero(), a, c)
+            } else {
+                sigmoid(t)
+            };
+            (-b * s, a * c)
+        }
+        _ => (d1(loss, z, b), d2(loss, z, b)),
     }
 }

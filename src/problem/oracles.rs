@@ -406,8 +406,9 @@ impl<'a> Oracles<'a> {
             hv_out.fill(T::zero());
             for_each_indexed(self.lower, batch, |i, row, b: T| {
                 let (z, av) = T::dot2_row(row, y, v);
-                let c1 = weighted(w, i, loss::d1(l, z, b));
-                let c2 = weighted(w, i, loss::d2(l, z, b) * av);
+                let (d1, d2) = loss::d1_d2(l, z, b);
+                let c1 = weighted(w, i, d1);
+                let c2 = weighted(w, i, d2 * av);
                 T::axpy2_row(c1, c2, row, g_out, hv_out);
             });
         } else {
@@ -704,9 +705,9 @@ impl<'a> Oracles<'a> {
         let mut s = 0;
         for_each_indexed(self.lower, batch, |i, row, b: T| {
             let (z, av) = T::dot2_row(row, y, v);
-            let d1 = loss::d1(l, z, b);
+            let (d1, d2) = loss::d1_d2(l, z, b);
             c_out[s] = weighted(w, i, d1);
-            h_out[s] = weighted(w, i, loss::d2(l, z, b) * av);
+            h_out[s] = weighted(w, i, d2 * av);
             if let (Some(x), Some(j)) = (w, j_out.as_deref_mut()) {
                 j[i] = loss::sigmoid(x[i]) * loss::sigmoid(-x[i]) * d1 * av;
             }

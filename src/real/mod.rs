@@ -58,6 +58,8 @@ pub trait Num:
     fn tanh(self) -> Self;
     /// IEEE maxNum per lane (`f64::max`: a NaN operand gives the other).
     fn max(self, other: Self) -> Self;
+    /// True when every lane equals `other`'s (IEEE equality: NaN equals nothing).
+    fn all_eq(self, other: Self) -> bool;
     /// Per lane: `if self > other { then } else { otherwise }` (NaN compares false).
     fn gt_select(self, other: Self, then: Self, otherwise: Self) -> Self;
     /// Per lane: `if self >= other { then } else { otherwise }` (NaN compares false).
@@ -145,6 +147,10 @@ macro_rules! scalar {
             #[inline(always)]
             fn max(self, other: Self) -> Self {
                 <$t>::max(self, other)
+            }
+            #[inline(always)]
+            fn all_eq(self, other: Self) -> bool {
+                self == other
             }
             #[inline(always)]
             fn gt_select(self, other: Self, then: Self, otherwise: Self) -> Self {

@@ -148,6 +148,10 @@ impl<T: Real> Num for Pack<T> {
         self.zip(other, T::max)
     }
     #[inline(always)]
+    fn all_eq(self, other: Self) -> bool {
+        self.0 == other.0
+    }
+    #[inline(always)]
     fn gt_select(self, other: Self, then: Self, otherwise: Self) -> Self {
         let mut out = otherwise.0;
         for k in 0..PACK {

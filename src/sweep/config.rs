@@ -423,6 +423,11 @@ pub struct RunConfig {
     pub exact_tol: f64,
     /// Worker threads (0: all cores).
     pub threads: usize,
+    /// CPU: step the lanes of a group (a seed's base lane and its neighbours, which draw the
+    /// same batches) eight at a time as one pack whose arithmetic runs across lanes; results
+    /// are bit for bit those of stepping each lane alone (`false`, the reference).
+    #[serde(skip_serializing_if = "is_true")]
+    pub lane_packs: bool,
     /// Initial x (every coordinate).
     pub x0: f64,
     /// Initial y (every coordinate).
@@ -577,12 +582,17 @@ impl Default for RunConfig {
             exact: false,
             exact_tol: 1e-9,
             threads: 0,
+            lane_packs: true,
             x0: 0.0,
             y0: 0.0,
             divergence_bound: DIVERGENCE_BOUND,
             step_scaling: None,
         }
     }
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The default `run.divergence_bound`: far beyond any iterate a converging run reaches on

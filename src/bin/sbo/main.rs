@@ -132,6 +132,10 @@ enum Command {
         cpu_steps: u64,
         #[arg(long, default_value_t = 1024)]
         cpu_max_lanes: usize,
+        /// Time the CPU stepping every lane alone instead of in packs of 8 (run.lane_packs =
+        /// false): the reference, for the packs' speed-up.
+        #[arg(long)]
+        no_lane_packs: bool,
         /// Only workloads whose name contains one of these (e.g. ijcnn1, tsgd, ssaid-quad256); this also reaches saba-ijcnn1 and f2sa-ijcnn1, which run only when named.
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,
@@ -275,6 +279,7 @@ fn real_main() -> Result<()> {
             steps,
             cpu_steps,
             cpu_max_lanes,
+            no_lane_packs,
             workloads,
             backend,
             software,
@@ -293,6 +298,7 @@ fn real_main() -> Result<()> {
                 cpu_steps,
                 backends,
                 cpu_max_lanes,
+                cpu_lane_packs: !no_lane_packs,
                 allow_software_gpu: software,
                 ..BenchOptions::default()
             };
