@@ -209,3 +209,54 @@ fn lanes_that_diverge_in_a_pack_stop_where_they_would_alone() {
         );
     }
 }
+
+#[test]
+fn configurations_that_differ_in_step_sizes_share_packs() {
+    // A step-size grid without neighbours (one lane per configuration and seed): the
+    // configurations of one seed fill packs together, each lane with its own alpha, beta,
+    // gamma, rho, eta or lambda0; a different batch size or algorithm keeps to itself.
+    for (kind, neighbours) in [
+        (AlgoKind::SSAID, 0),
+        (AlgoKind::MA_SOBA, 1),
+        (AlgoKind::STOCBIO, 0),
+        (AlgoKind::F2SA, 2),
+        (AlgoKind::MRBO, 0),
+        (AlgoKind::TSGD, 0),
+    ] {
+        for problem in [Problem::Squared, Problem::Logistic(Preset::CC)] {
+            let mut c = config(kind, problem, HyperShape::PerFeature, Precision::F64);
+            c.run.neighbours = neighbours;
+            c.run.seeds = 3;
+            let mut grid = AlgoGrid::new(kind)
+                .batch(8)
+                .alpha(vec![Schedule::Constant(0.02), Schedule::Inv(0.05)]);
+            grid.beta = Some(vec![Schedule::Constant(0.05), Schedule::Constant(0.1)].into());
+            grid.gamma = Some(vec![Schedule::Constant(0.05), Schedule::Constant(0.2)].into());
+            grid.eta = Some(vec![0.1, 0.3].into());
+            grid.rho = Some(vec![Schedule::Constant(0.5), Schedule::Constant(0.9)].into());
+            grid.lambda0 = Some(vec![1.0, 3.0].into());
+            let other_batch = AlgoGrid::new(kind).batch(4);
+            c.algos = vec![grid, other_batch, AlgoGrid::new(AlgoKind::SSGD).batch(8)];
+            same_with_packs(
+                c,
+                &format!("{kind} grid {problem:?} with {neighbours} neighbours"),
+            );
+        }
+    }
+}
+
+#[test]
+fn a_grid_too_small_to_pack_runs_lane_by_lane() {
+    // Two configurations of one lane each: fewer than half a pack, so no packs at all.
+    let mut c = config(
+        AlgoKind::SSAID,
+        Problem::Squared,
+        HyperShape::Scalar,
+        Precision::F32,
+    );
+    c.run.neighbours = 0;
+    c.algos = vec![AlgoGrid::new(AlgoKind::SSAID)
+        .batch(8)
+        .alpha(vec![Schedule::Constant(0.02), Schedule::Constant(0.05)])];
+    same_with_packs(c, "two one-lane configurations");
+}

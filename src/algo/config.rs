@@ -124,6 +124,27 @@ pub struct AlgoConfig {
     pub period: usize,
 }
 
+impl AlgoConfig {
+    /// True when lanes of `self` and of `other` on one seed draw the same batches and take
+    /// the same control flow, so that they can be stepped as one pack: the configurations
+    /// differ at most in values the arithmetic reads per lane (alpha, beta, gamma, rho, eta,
+    /// lambda0, delta_lambda; see `LaneState::setting`).
+    pub fn same_batches(&self, other: &AlgoConfig) -> bool {
+        let zero = Schedule::Constant(0.0);
+        let blank = |c: &AlgoConfig| AlgoConfig {
+            alpha: zero,
+            beta: zero,
+            gamma: zero,
+            rho: zero,
+            eta: 0.0,
+            lambda0: 0.0,
+            delta_lambda: zero,
+            ..c.clone()
+        };
+        blank(self) == blank(other)
+    }
+}
+
 fn is_zero(v: &usize) -> bool {
     *v == 0
 }

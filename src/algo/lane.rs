@@ -59,7 +59,25 @@ pub struct LaneState<T> {
     /// Outer steps taken.
     pub t: u64,
     pub counts: OracleCounts,
+    /// A pack's lanes' own configurations when they differ (in step sizes only; see
+    /// [`AlgoConfig::same_batches`]); empty when every lane runs the step's `cfg`.
+    pub lane_configs: Vec<AlgoConfig>,
     pub(crate) ws: Workspace<T>,
+}
+
+/// [`LaneState::setting`] from the lane's `lane_configs` alone (while its scratch is
+/// borrowed).
+#[inline]
+pub(crate) fn setting<T: Num>(
+    lane_configs: &[AlgoConfig],
+    cfg: &AlgoConfig,
+    f: impl Fn(&AlgoConfig) -> f64,
+) -> T {
+    if lane_configs.is_empty() {
+        T::of(f(cfg))
+    } else {
+        T::of_lanes(|k| f(&lane_configs[k]))
+    }
 }
 
 /// Floats of a lane's per-sample scratch: 2 (2 B + B') for algorithms whose memory grows with
@@ -107,6 +125,7 @@ impl<T: Num> LaneState<T> {
             m: vec![T::zero(); memory],
             t: 0,
             counts: OracleCounts::default(),
+            lane_configs: Vec::new(),
             ws: Workspace {
                 g: vec![T::zero(); d],
                 u: vec![T::zero(); d],
@@ -123,6 +142,13 @@ impl<T: Num> LaneState<T> {
                 coef: vec![T::zero(); coef_len(cfg, &dims)],
             },
         }
+    }
+
+    /// A real-valued setting `f(config)` as `T`: of `cfg` (the configuration the step runs),
+    /// or per lane of [`Self::lane_configs`] when a pack's lanes run different ones.
+    #[inline]
+    pub fn setting(&self, cfg: &AlgoConfig, f: impl Fn(&AlgoConfig) -> f64) -> T {
+        setting(&self.lane_configs, cfg, f)
     }
 }
 

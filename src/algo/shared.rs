@@ -117,11 +117,13 @@ pub(crate) fn inner_then_upper_grad<T: Num>(
     o.grad_y_f(&lane.x, &lane.y, xi, &mut ws.u);
 }
 
-/// Scratch of [`neumann`]: the running term, a Hessian product, the batch indices.
+/// Scratch of [`neumann`]: the running term, a Hessian product, the batch indices; and the
+/// series' scale eta (per lane: a pack's lanes may run different ones).
 pub(crate) struct Neumann<'a, T> {
     pub r: &'a mut [T],
     pub hv: &'a mut [T],
     pub idx: &'a mut [u32],
+    pub eta: T,
 }
 
 /// stocBiO's Neumann series for H(x, y)^-1 b with Q terms and scale eta, a fresh lower batch
@@ -140,7 +142,7 @@ pub(crate) fn neumann<T: Num>(
     s: Neumann<'_, T>,
     out: &mut [T],
 ) {
-    let eta = T::of(cfg.eta);
+    let eta = s.eta;
     let qq = cfg.terms as u64;
     s.r.copy_from_slice(b);
     out.copy_from_slice(s.r);
@@ -187,7 +189,7 @@ pub(crate) fn truncated_neumann<T: Num>(
     s: Neumann<'_, T>,
     out: &mut [T],
 ) -> u64 {
-    let eta = T::of(cfg.eta);
+    let eta = s.eta;
     let qq = cfg.terms as u64;
     let p = truncation(cfg, rng, k);
     out.copy_from_slice(b);

@@ -1,10 +1,13 @@
-//! The CPU engine: the reference. Each (configuration, seed) group — a base lane and its
-//! neighbours — advances from one logging step to the next on the run's thread pool, in f64
-//! or f32 (`run.precision`). Stability is measured within a group, so no trajectory is ever
-//! stored: memory is O(lanes (p + d)).
+//! The CPU engine: the reference. Lanes advance from one logging step to the next on the
+//! run's thread pool, in f64 or f32 (`run.precision`), in cohorts: lanes of one seed that
+//! draw the same batches — a group's base lane and its neighbours, and (with
+//! `run.lane_packs`) the groups of every configuration that differs from another only in step
+//! sizes — stepped eight at a time as lane packs (`packed`), or one group's lanes one by one
+//! (the reference the packs equal bit for bit). Stability is measured within a group, so no
+//! trajectory is ever stored: memory is O(lanes (p + d)).
 //!
-//! Owns: lane states on the host and their stepping. Must not know: the GPU engine, metrics
-//! beyond the group record, files.
+//! Owns: lane states on the host, their cohorts and their stepping. Must not know: the GPU
+//! engine, metrics beyond the group record, files.
 
 mod packed;
 
@@ -71,25 +74,33 @@ pub fn model_name() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
-/// A base lane and its neighbours, with the oracles of the datasets each one sees.
-struct Group<'s, T: Real> {
-    config: usize,
+/// Lanes stepped together, sharing one seed's generator: the lanes of one or more
+/// (configuration, seed) groups.
+struct Cohort<'s, T: Real> {
     rng: LaneRng,
-    /// The base lane's oracles (its sets, nothing replaced): the record's losses.
+    /// The groups whose lanes these are: lane j G + i is lane i of `members[j]` (G lanes per
+    /// group: the base lane and its neighbours).
+    members: Vec<Member<'s>>,
+    lanes: Lanes<'s, T>,
+    diverged_at: Vec<Option<u64>>,
+    /// Stepping seconds of each lane (a packed lane's share of its pack's).
+    seconds: Vec<f64>,
+}
+
+/// One (configuration, seed) group of a cohort: what its record needs.
+struct Member<'s> {
+    /// Its index in the layout (configuration-major).
+    group: usize,
+    config: usize,
+    /// The base lane's oracles (the seed's sets, nothing replaced): the record's losses.
     base: Oracles<'s>,
     /// The seed's test set.
     test: DataView<'s>,
-    lanes: Lanes<'s, T>,
-    diverged_at: Vec<Option<u64>>,
-    /// Stepping seconds of the base lane (the `seconds` metric; with packs, its share of its
-    /// pack's) and of all lanes.
-    base_seconds: f64,
-    seconds: f64,
 }
 
-/// How a group's lanes are stored and stepped.
+/// How a cohort's lanes are stored and stepped.
 enum Lanes<'s, T: Real> {
-    /// One by one, each with its own oracles (the reference).
+    /// One group's lanes one by one, each with its own oracles (the reference).
     Single {
         oracles: Vec<Oracles<'s>>,
         states: Vec<LaneState<T>>,
@@ -104,48 +115,104 @@ enum Lanes<'s, T: Real> {
 struct CpuRun<'s, T: Real> {
     study: &'s Study,
     pool: &'s rayon::ThreadPool,
-    groups: Vec<Group<'s, T>>,
+    cohorts: Vec<Cohort<'s, T>>,
+    groups: usize,
     t: u64,
 }
 
-/// Whether a study's groups are stepped as packs: asked for, an algorithm with a packed step,
-/// a model whose oracles packs take (the linear model with a scalar loss), and groups of at
-/// least half a pack (smaller ones would mostly compute padding).
-fn packs<T: StepReal>(study: &Study, cfg: &crate::algo::AlgoConfig, base: &Oracles) -> bool {
+/// Most lanes a cohort gathers from several groups: enough packs to amortise a row read
+/// over many lanes, few enough that the cohorts of a sweep keep every thread busy.
+const MAX_COHORT_LANES: usize = 8 * PACK;
+
+/// Whether lanes of configuration `config` go into packs: asked for, an algorithm with a
+/// packed step, and a model whose oracles packs take (the linear model with a scalar loss).
+fn packable<T: StepReal>(study: &Study, config: usize, base: &Oracles) -> bool {
     study.config.run.lane_packs
-        && T::packed(cfg.kind.descriptor()).is_some()
+        && T::packed(study.configs[config].algo.kind.descriptor()).is_some()
         && base.is_linear_binary()
-        && Layout::of(study).group_size >= PACK / 2
+}
+
+/// The configurations of a study in cohorts: those whose lanes can share packs
+/// ([`AlgoConfig::same_batches`]) together, at most [`MAX_COHORT_LANES`] lanes (or one
+/// group) each; the others alone.
+fn cohort_configs<T: StepReal>(study: &Study, base: &Oracles) -> Vec<Vec<usize>> {
+    let g = Layout::of(study).group_size;
+    let mut cohorts: Vec<Vec<usize>> = Vec::new();
+    for c in 0..study.configs.len() {
+        let cfg = &study.configs[c].algo;
+        let joins = cohorts.iter_mut().find(|m| {
+            packable::<T>(study, c, base)
+                && packable::<T>(study, m[0], base)
+                && (m.len() + 1) * g <= MAX_COHORT_LANES
+                && study.configs[m[0]].algo.same_batches(cfg)
+        });
+        match joins {
+            Some(m) => m.push(c),
+            None => cohorts.push(vec![c]),
+        }
+    }
+    cohorts
 }
 
 impl<'s, T: StepReal> CpuRun<'s, T> {
     fn new(study: &'s Study, pool: &'s rayon::ThreadPool) -> Result<Self> {
         let run = &study.config.run;
         let layout = Layout::of(study);
+        let g_size = layout.group_size;
         let (p, d) = (study.p(), study.d());
         let x0 = vec![T::of(run.x0); p];
-        let groups = (0..layout.groups())
-            .map(|g| {
-                let (config, seed) = layout.group(g);
-                let cfg = &study.configs[config].algo;
-                let sets = study.data.sets(seed)?;
-                let y0: Vec<T> = study.initial_y(seed).into_iter().map(T::of).collect();
-                let repl: Vec<_> = (0..layout.group_size)
-                    .map(|i| neighbour_replacements(&sets, run.replace, seed, i))
+        let mut cohorts = Vec::new();
+        for s in 0..layout.seeds {
+            let seed = layout.seed_base + s as u64;
+            let sets = study.data.sets(seed)?;
+            let y0: Vec<T> = study.initial_y(seed).into_iter().map(T::of).collect();
+            let repl: Vec<_> = (0..g_size)
+                .map(|i| neighbour_replacements(&sets, run.replace, seed, i))
+                .collect();
+            let base = Oracles {
+                spec: &study.spec,
+                lower: sets.lower,
+                upper: sets.upper,
+            };
+            let mut lists = Vec::new();
+            for class in cohort_configs::<T>(study, &base) {
+                // Packs of fewer than half their lanes would mostly compute padding.
+                if packable::<T>(study, class[0], &base) && class.len() * g_size >= PACK / 2 {
+                    lists.push(class);
+                } else {
+                    lists.extend(class.into_iter().map(|c| vec![c]));
+                }
+            }
+            for configs in lists {
+                let members: Vec<Member> = configs
+                    .iter()
+                    .map(|&config| Member {
+                        group: config * layout.seeds + s,
+                        config,
+                        base,
+                        test: sets.test,
+                    })
                     .collect();
-                let base = Oracles {
-                    spec: &study.spec,
-                    lower: sets.lower,
-                    upper: sets.upper,
-                };
-                let lanes = match T::packed(cfg.kind.descriptor()) {
-                    Some(step) if packs::<T>(study, cfg, &base) => {
-                        Lanes::Packed(Box::new(Packs::new(cfg, step, base, repl, &x0, &y0)))
+                let first = &study.configs[configs[0]].algo;
+                let n = configs.len() * g_size;
+                let packed = T::packed(first.kind.descriptor())
+                    .filter(|_| packable::<T>(study, configs[0], &base) && n >= PACK / 2);
+                debug_assert!(packed.is_some() || configs.len() == 1);
+                let lanes = match packed {
+                    Some(step) => {
+                        let lane_cfgs: Vec<&crate::algo::AlgoConfig> = configs
+                            .iter()
+                            .flat_map(|&c| std::iter::repeat_n(&study.configs[c].algo, g_size))
+                            .collect();
+                        let all_repl = repl.iter().cycle().take(n).copied().collect();
+                        Lanes::Packed(Box::new(Packs::new(
+                            &lane_cfgs, step, base, all_repl, &x0, &y0,
+                        )))
                     }
-                    _ => {
+                    None => {
                         let oracles: Vec<Oracles> = repl
-                            .into_iter()
-                            .map(|(lr, ur)| Oracles {
+                            .iter()
+                            .map(|&(lr, ur)| Oracles {
                                 spec: &study.spec,
                                 lower: sets.lower.replacing(lr),
                                 upper: sets.upper.replacing(ur),
@@ -154,53 +221,53 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
                         Lanes::Single {
                             states: oracles
                                 .iter()
-                                .map(|o| LaneState::new(cfg, o, &x0, &y0))
+                                .map(|o| LaneState::new(first, o, &x0, &y0))
                                 .collect(),
                             oracles,
                             kept: [vec![T::zero(); p], vec![T::zero(); d], vec![T::zero(); d]],
                         }
                     }
                 };
-                Ok(Group {
-                    config,
-                    test: sets.test,
+                cohorts.push(Cohort {
                     rng: LaneRng::new(seed),
-                    base,
+                    members,
                     lanes,
-                    diverged_at: vec![None; layout.group_size],
-                    base_seconds: 0.0,
-                    seconds: 0.0,
-                })
-            })
-            .collect::<Result<_>>()?;
+                    diverged_at: vec![None; n],
+                    seconds: vec![0.0; n],
+                });
+            }
+        }
         Ok(CpuRun {
             study,
             pool,
-            groups,
+            cohorts,
+            groups: layout.groups(),
             t: 0,
         })
     }
 }
 
-impl<T: StepReal> Group<'_, T> {
+impl<T: StepReal> Cohort<'_, T> {
     /// Advances the lanes that have not diverged by `steps`; a lane found beyond
     /// `run.divergence_bound` (or not finite) diverged at step `t` and goes back to its
     /// iterate before this interval.
     fn advance(&mut self, study: &Study, steps: u64, t: u64) {
-        let cfg = &study.configs[self.config].algo;
         let bound = study.config.run.divergence_bound;
         match &mut self.lanes {
-            Lanes::Packed(packs) => {
-                let (all, base) =
-                    packs.advance(cfg, &self.rng, steps, t, bound, &mut self.diverged_at);
-                self.seconds += all;
-                self.base_seconds += base;
-            }
+            Lanes::Packed(packs) => packs.advance(
+                &self.rng,
+                steps,
+                t,
+                bound,
+                &mut self.diverged_at,
+                &mut self.seconds,
+            ),
             Lanes::Single {
                 oracles,
                 states,
                 kept,
             } => {
+                let cfg = &study.configs[self.members[0].config].algo;
                 for (i, lane) in states.iter_mut().enumerate() {
                     if self.diverged_at[i].is_some() || steps == 0 {
                         continue;
@@ -211,11 +278,7 @@ impl<T: StepReal> Group<'_, T> {
                     kv.copy_from_slice(&lane.v);
                     let t0 = Instant::now();
                     advance(cfg, &oracles[i], &self.rng, lane, steps);
-                    let dt = t0.elapsed().as_secs_f64();
-                    self.seconds += dt;
-                    if i == 0 {
-                        self.base_seconds += dt;
-                    }
+                    self.seconds[i] += t0.elapsed().as_secs_f64();
                     if !lane.is_within(bound) {
                         self.diverged_at[i] = Some(t);
                         lane.x.copy_from_slice(kx);
@@ -248,14 +311,23 @@ impl<T: StepReal> Group<'_, T> {
         }
     }
 
+    /// Member j's clocks: its base lane's stepping seconds and all its lanes'.
+    fn clocks(&self, j: usize) -> (f64, f64) {
+        let g = self.len() / self.members.len();
+        let lanes = &self.seconds[j * g..(j + 1) * g];
+        (lanes[0], lanes.iter().sum())
+    }
+
     /// The group's record (twin of `shaders/metrics.wgsl`): stability over the finite
     /// neighbours, the base lane's losses, accumulated in f64.
-    fn record(&self, study: &Study) -> GroupRecord {
-        let b = self.lane(0);
-        let base = &self.base;
+    fn record(&self, study: &Study, j: usize) -> GroupRecord {
+        let g = self.len() / self.members.len();
+        let first = j * g;
+        let b = self.lane(first);
+        let base = &self.members[j].base;
         let mut stability = StabilitySums::default();
-        for (i, div) in self.diverged_at.iter().enumerate().skip(1) {
-            if div.is_none() {
+        for i in first + 1..first + g {
+            if self.diverged_at[i].is_none() {
                 let lane = self.lane(i);
                 let dx = sq_dist(&b.x, &lane.x);
                 let dy = sq_dist(&b.y, &lane.y);
@@ -268,10 +340,10 @@ impl<T: StepReal> Group<'_, T> {
             }
         }
         let spec = &study.spec;
-        let base_diverged = self.diverged_at[0].is_some();
+        let base_diverged = self.diverged_at[first].is_some();
         let measure = !base_diverged;
         let logistic = spec.loss.is_classification();
-        let test = self.test;
+        let test = self.members[j].test;
         GroupRecord {
             base_diverged,
             stability,
@@ -308,7 +380,7 @@ impl<T: StepReal> Group<'_, T> {
             x: b.x.iter().map(|v| v.as_f64()).collect(),
             y: b.y.iter().map(|v| v.as_f64()).collect(),
             counts: b.counts,
-            seconds: self.base_seconds,
+            seconds: self.clocks(j).0,
         }
     }
 }
@@ -327,10 +399,10 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
         let study = self.study;
         let t_now = t.max(self.t);
         self.pool.install(|| {
-            self.groups.par_iter_mut().for_each(|g| {
-                g.advance(study, steps, t_now);
+            self.cohorts.par_iter_mut().for_each(|c| {
+                c.advance(study, steps, t_now);
                 if let Some(cb) = progress {
-                    cb(steps * g.len() as u64);
+                    cb(steps * c.len() as u64);
                 }
             })
         });
@@ -340,41 +412,47 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
 
     fn records(&mut self) -> Result<Vec<GroupRecord>> {
         let study = self.study;
-        Ok(self
-            .pool
-            .install(|| self.groups.par_iter().map(|g| g.record(study)).collect()))
+        let mut records: Vec<(usize, GroupRecord)> = self.pool.install(|| {
+            self.cohorts
+                .par_iter()
+                .flat_map_iter(|c| {
+                    (0..c.members.len()).map(move |j| (c.members[j].group, c.record(study, j)))
+                })
+                .collect()
+        });
+        records.sort_by_key(|(g, _)| *g);
+        Ok(records.into_iter().map(|(_, r)| r).collect())
     }
 
     fn snapshot(&mut self) -> Result<EngineState> {
         let wide = |v: &[T]| v.iter().map(|x| x.as_f64()).collect();
-        let lanes = self
-            .groups
-            .iter()
-            .flat_map(|g| {
-                (0..g.len()).map(|i| {
-                    let l = g.lane(i);
-                    LaneSnapshot {
+        let g = Layout::of(self.study).group_size;
+        let mut lanes: Vec<Option<LaneSnapshot>> = (0..self.groups * g).map(|_| None).collect();
+        let mut clocks = vec![(0.0, 0.0); self.groups];
+        for c in &self.cohorts {
+            for (j, m) in c.members.iter().enumerate() {
+                clocks[m.group] = c.clocks(j);
+                for i in 0..g {
+                    let l = c.lane(j * g + i);
+                    lanes[m.group * g + i] = Some(LaneSnapshot {
                         x: wide(&l.x),
                         y: wide(&l.y),
                         v: wide(&l.v),
                         m: wide(&l.m),
                         counts: l.counts,
-                        diverged_at: g.diverged_at[i],
-                    }
-                })
-            })
-            .collect();
-        let clocks = self
-            .groups
-            .iter()
-            .map(|g| (g.base_seconds, g.seconds))
-            .collect();
+                        diverged_at: c.diverged_at[j * g + i],
+                    });
+                }
+            }
+        }
+        let lanes = lanes.into_iter().flatten().collect();
         Ok(EngineState { lanes, clocks })
     }
 
     fn restore(&mut self, t: u64, state: &EngineState) -> Result<()> {
-        let n: usize = self.groups.iter().map(|g| g.len()).sum();
-        if state.lanes.len() != n || state.clocks.len() != self.groups.len() {
+        let g = Layout::of(self.study).group_size;
+        let n = self.groups * g;
+        if state.lanes.len() != n || state.clocks.len() != self.groups {
             return Err(SboError::config(
                 "resume",
                 format!(
@@ -391,39 +469,52 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
         };
         // Exact: the values were widened from T.
         let narrow = |v: &[f64]| v.iter().map(|a| T::of(*a)).collect::<Vec<T>>();
-        let mut saved = state.lanes.iter();
-        for (g, &(base, all)) in self.groups.iter_mut().zip(&state.clocks) {
-            g.base_seconds = base;
-            g.seconds = all;
-            for i in 0..g.len() {
-                let Some(s) = saved.next() else { break };
-                let lane = LaneCopy {
-                    x: narrow(&s.x),
-                    y: narrow(&s.y),
-                    v: narrow(&s.v),
-                    m: narrow(&s.m),
-                    counts: s.counts,
-                };
-                let dims = [lane.x.len(), lane.y.len(), lane.v.len(), lane.m.len()];
-                g.diverged_at[i] = s.diverged_at;
-                match &mut g.lanes {
-                    Lanes::Packed(packs) => {
-                        if packs.dims() != dims {
-                            return Err(mismatch());
+        for c in self.cohorts.iter_mut() {
+            for j in 0..c.members.len() {
+                let group = c.members[j].group;
+                // The group's clocks: its base lane's seconds, the rest on its second lane.
+                let (base, all) = state.clocks[group];
+                for i in 0..g {
+                    c.seconds[j * g + i] = match i {
+                        0 => base,
+                        1 => all - base,
+                        _ => 0.0,
+                    };
+                }
+                if g == 1 {
+                    c.seconds[j] = all;
+                }
+                for i in 0..g {
+                    let s = &state.lanes[group * g + i];
+                    let lane = LaneCopy {
+                        x: narrow(&s.x),
+                        y: narrow(&s.y),
+                        v: narrow(&s.v),
+                        m: narrow(&s.m),
+                        counts: s.counts,
+                    };
+                    let dims = [lane.x.len(), lane.y.len(), lane.v.len(), lane.m.len()];
+                    let k = j * g + i;
+                    c.diverged_at[k] = s.diverged_at;
+                    match &mut c.lanes {
+                        Lanes::Packed(packs) => {
+                            if packs.dims() != dims {
+                                return Err(mismatch());
+                            }
+                            packs.set_lane(k, lane, t, s.diverged_at.is_some());
                         }
-                        packs.set_lane(i, lane, t, s.diverged_at.is_some());
-                    }
-                    Lanes::Single { states, .. } => {
-                        let to = &mut states[i];
-                        if [to.x.len(), to.y.len(), to.v.len(), to.m.len()] != dims {
-                            return Err(mismatch());
+                        Lanes::Single { states, .. } => {
+                            let to = &mut states[k];
+                            if [to.x.len(), to.y.len(), to.v.len(), to.m.len()] != dims {
+                                return Err(mismatch());
+                            }
+                            to.x = lane.x;
+                            to.y = lane.y;
+                            to.v = lane.v;
+                            to.m = lane.m;
+                            to.counts = lane.counts;
+                            to.t = t;
                         }
-                        to.x = lane.x;
-                        to.y = lane.y;
-                        to.v = lane.v;
-                        to.m = lane.m;
-                        to.counts = lane.counts;
-                        to.t = t;
                     }
                 }
             }
@@ -433,26 +524,25 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
     }
 
     fn finish(self: Box<Self>) -> Result<FinalState> {
-        let group_seconds = self.groups.iter().map(|g| g.seconds).collect();
-        let lanes = self
-            .groups
-            .iter()
-            .flat_map(|g| {
-                (0..g.len())
-                    .map(|i| {
-                        let l = g.lane(i);
-                        FinalLane {
-                            x: l.x.iter().map(|v| v.as_f64()).collect(),
-                            y: l.y.iter().map(|v| v.as_f64()).collect(),
-                            diverged_at: g.diverged_at[i],
-                            counts: l.counts,
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let g = Layout::of(self.study).group_size;
+        let mut lanes: Vec<Option<FinalLane>> = (0..self.groups * g).map(|_| None).collect();
+        let mut group_seconds = vec![0.0; self.groups];
+        for c in &self.cohorts {
+            for (j, m) in c.members.iter().enumerate() {
+                group_seconds[m.group] = c.clocks(j).1;
+                for i in 0..g {
+                    let l = c.lane(j * g + i);
+                    lanes[m.group * g + i] = Some(FinalLane {
+                        x: l.x.iter().map(|v| v.as_f64()).collect(),
+                        y: l.y.iter().map(|v| v.as_f64()).collect(),
+                        diverged_at: c.diverged_at[j * g + i],
+                        counts: l.counts,
+                    });
+                }
+            }
+        }
         Ok(FinalState {
-            lanes,
+            lanes: lanes.into_iter().flatten().collect(),
             group_seconds,
         })
     }

@@ -1,11 +1,12 @@
-//! A group's lanes stepped [`PACK`] at a time (`run.lane_packs`): a seed's base lane and its
-//! neighbours draw the same batches, so they advance together as one [`LaneState`] of
-//! [`Pack`]s whose oracles read each batch row once for all of them. Lane by lane the
+//! Lanes stepped [`PACK`] at a time (`run.lane_packs`): a seed's base lane and its neighbours,
+//! under every configuration that differs from the others only in step sizes, draw the same
+//! batches, so they advance together as [`LaneState`]s of [`Pack`]s whose oracles read each
+//! batch row once for all of them. Lane by lane the
 //! arithmetic is the one-lane step's, so every lane ends bit for bit where stepping it alone
 //! ends; the engine's divergence rule (a lane beyond the bound stops at its iterate before
 //! the interval) is applied per lane after each interval.
 //!
-//! Owns: the packs of one group and their per-lane bookkeeping. Must not know: metrics,
+//! Owns: the packs of one cohort and their per-lane bookkeeping. Must not know: metrics,
 //! records or files (the engine reads lanes back through [`Packs::lane`]).
 
 use crate::algo::{advance_with, descriptor::StepFn, AlgoConfig, LaneState, OracleCounts};
@@ -33,9 +34,12 @@ pub(super) struct Packs<'s, T: Real> {
     /// padding lanes that fill the last pack, which repeat the base lane).
     repl_lower: Vec<Option<Replacement<'s>>>,
     repl_upper: Vec<Option<Replacement<'s>>>,
-    /// The group's real lanes (the last pack may be part padding).
+    /// The real lanes (the last pack may be part padding).
     lanes: usize,
     packs: Vec<LaneState<Pack<T>>>,
+    /// The configuration each pack's step runs (its first lane's; the others differ from it
+    /// only in the settings `LaneState::lane_configs` carries).
+    pack_cfg: Vec<AlgoConfig>,
     step: StepFn<Pack<T>>,
     /// x, y and v of the pack being advanced as they were before its interval.
     kept: [Vec<Pack<T>>; 3],
@@ -45,11 +49,10 @@ pub(super) struct Packs<'s, T: Real> {
 }
 
 impl<'s, T: Real> Packs<'s, T> {
-    /// The packs of a group of `lanes` lanes whose lane i replaces `repl[i]`, all starting
-    /// at (x0, y0).
-    #[allow(clippy::too_many_arguments)]
+    /// The packs of lanes where lane i runs `configs[i]` (all [`AlgoConfig::same_batches`])
+    /// and replaces `repl[i]`, all starting at (x0, y0).
     pub fn new(
-        cfg: &AlgoConfig,
+        configs: &[&AlgoConfig],
         step: StepFn<Pack<T>>,
         base: Oracles<'s>,
         repl: Vec<(Option<Replacement<'s>>, Option<Replacement<'s>>)>,
@@ -57,6 +60,7 @@ impl<'s, T: Real> Packs<'s, T> {
         y0: &[T],
     ) -> Self {
         let lanes = repl.len();
+        debug_assert_eq!(configs.len(), lanes);
         let n_packs = lanes.div_ceil(PACK);
         let mut repl_lower = vec![None; n_packs * PACK];
         let mut repl_upper = vec![None; n_packs * PACK];
@@ -66,7 +70,22 @@ impl<'s, T: Real> Packs<'s, T> {
         }
         let splat = |v: &[T]| -> Vec<Pack<T>> { v.iter().map(|&a| Pack::splat(a)).collect() };
         let (px, py) = (splat(x0), splat(y0));
-        let state = LaneState::new(cfg, &base, &px, &py);
+        let mut packs = Vec::with_capacity(n_packs);
+        let mut pack_cfg = Vec::with_capacity(n_packs);
+        for p in 0..n_packs {
+            // Padding lanes repeat the pack's first lane's configuration.
+            let of_lane: Vec<AlgoConfig> = (0..PACK)
+                .map(|k| configs.get(p * PACK + k).unwrap_or(&configs[p * PACK]))
+                .map(|c| (*c).clone())
+                .collect();
+            let cfg = of_lane[0].clone();
+            let mut state = LaneState::new(&cfg, &base, &px, &py);
+            if of_lane.iter().any(|c| *c != cfg) {
+                state.lane_configs = of_lane;
+            }
+            packs.push(state);
+            pack_cfg.push(cfg);
+        }
         let (p, d) = (x0.len(), y0.len());
         Packs {
             spec: base.spec,
@@ -75,7 +94,8 @@ impl<'s, T: Real> Packs<'s, T> {
             repl_lower,
             repl_upper,
             lanes,
-            packs: vec![state; n_packs],
+            packs,
+            pack_cfg,
             step,
             kept: [
                 vec![Pack::default(); p],
@@ -87,18 +107,17 @@ impl<'s, T: Real> Packs<'s, T> {
     }
 
     /// Advances every pack with a lane still running by `steps`; a lane beyond `bound`
-    /// diverged at `t` (recorded in `diverged_at`). Returns the stepping seconds of all packs
-    /// and the base lane's share of its pack's.
+    /// diverged at `t` (recorded in `diverged_at`). Each real lane's share of its pack's
+    /// stepping seconds is added to `seconds`.
     pub fn advance(
         &mut self,
-        cfg: &AlgoConfig,
         rng: &LaneRng,
         steps: u64,
         t: u64,
         bound: f64,
         diverged_at: &mut [Option<u64>],
-    ) -> (f64, f64) {
-        let (mut all, mut base) = (0.0, 0.0);
+        seconds: &mut [f64],
+    ) {
         for p in 0..self.packs.len() {
             let real = p * PACK..((p + 1) * PACK).min(self.lanes);
             if steps == 0 || real.clone().all(|i| diverged_at[i].is_some()) {
@@ -119,13 +138,17 @@ impl<'s, T: Real> Packs<'s, T> {
                     .upper
                     .for_lanes(&self.repl_upper[p * PACK..(p + 1) * PACK]),
             };
-            advance_with(self.step, cfg, &o, rng, &mut self.packs[p], steps);
-            let dt = t0.elapsed().as_secs_f64();
-            all += dt;
-            if p == 0 {
-                base += dt / real.len() as f64;
-            }
+            advance_with(
+                self.step,
+                &self.pack_cfg[p],
+                &o,
+                rng,
+                &mut self.packs[p],
+                steps,
+            );
+            let share = t0.elapsed().as_secs_f64() / real.len() as f64;
             for i in real {
+                seconds[i] += share;
                 let k = i - p * PACK;
                 if self.frozen[i].is_none() && !self.within(p, k, bound) {
                     diverged_at[i] = Some(t);
@@ -148,7 +171,6 @@ impl<'s, T: Real> Packs<'s, T> {
                 }
             }
         }
-        (all, base)
     }
 
     /// True when every coordinate of lane k of pack p lies in [-bound, bound] (NaN does not).

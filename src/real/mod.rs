@@ -47,6 +47,9 @@ pub trait Num:
     fn one() -> Self;
     /// Converts an f64 constant (a step size, a regularisation weight) for every lane.
     fn of(v: f64) -> Self;
+    /// Lane k's value `f(k)` (one lane: `f(0)`): a setting that differs between the lanes of
+    /// a pack (their configurations' step sizes).
+    fn of_lanes(f: impl Fn(usize) -> f64) -> Self;
     /// Converts a stored data value for every lane.
     fn of_f32(v: f32) -> Self;
     fn nan() -> Self;
@@ -111,6 +114,10 @@ macro_rules! scalar {
             #[inline(always)]
             fn of(v: f64) -> Self {
                 v as $t
+            }
+            #[inline(always)]
+            fn of_lanes(f: impl Fn(usize) -> f64) -> Self {
+                f(0) as $t
             }
             #[inline(always)]
             fn of_f32(v: f32) -> Self {

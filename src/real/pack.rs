@@ -112,6 +112,14 @@ impl<T: Real> Num for Pack<T> {
         Self::splat(T::of(v))
     }
     #[inline(always)]
+    fn of_lanes(f: impl Fn(usize) -> f64) -> Self {
+        let mut out = [T::zero(); PACK];
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = T::of(f(k));
+        }
+        Pack(out)
+    }
+    #[inline(always)]
     fn of_f32(v: f32) -> Self {
         Self::splat(T::of_f32(v))
     }

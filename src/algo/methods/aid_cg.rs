@@ -24,8 +24,8 @@ fn step<T: Real>(
     counts: &mut OracleCounts,
 ) {
     let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
     let n = o.lower.n();
     let qq = cfg.terms;
     let wr = cfg.without_replacement;

@@ -28,9 +28,9 @@ fn step<T: Num>(
     _: &mut OracleCounts,
 ) {
     let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
-    let gamma = T::of(cfg.gamma.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
+    let gamma = lane.setting(cfg, |c| c.gamma.at(k));
     let n = o.lower.n();
     let qq = cfg.terms;
 

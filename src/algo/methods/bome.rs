@@ -35,8 +35,9 @@ fn step<T: Num>(
     _: &mut OracleCounts,
 ) {
     let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
+    let eta = lane.setting(cfg, |c| c.eta);
     let (n, m) = (o.lower.n(), o.upper.n());
     let tt = cfg.inner_steps as u64;
     let wr = cfg.without_replacement;
@@ -97,7 +98,7 @@ fn step<T: Num>(
     // lam = (eta |grad q|^2 - grad f . grad q)_+ / |grad q|^2, and 0 when grad q = 0: selected
     // per lane (a lane with nq = 0 computes a NaN quotient that is never taken).
     let zero = T::zero();
-    let gap = T::of(cfg.eta) * nq - dot;
+    let gap = eta * nq - dot;
     let lam = nq.gt_select(zero, gap.gt_select(zero, gap / nq, zero), zero);
     for ((y, fy), qy) in lane.y.iter_mut().zip(&ws.u).zip(&ws.g) {
         *y -= beta * (*fy + lam * *qy);

@@ -39,12 +39,12 @@ fn step<T: Num>(
 ) {
     let k = lane.t;
     if k == 0 {
-        lane.m[0] = T::of(cfg.lambda0);
+        lane.m[0] = lane.setting(cfg, |c| c.lambda0);
     }
     let lam = lane.m[0];
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
-    let gamma = T::of(cfg.gamma.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
+    let gamma = lane.setting(cfg, |c| c.gamma.at(k));
     let (n, m) = (o.lower.n(), o.upper.n());
     let tt = cfg.inner_steps as u64;
     let wr = cfg.without_replacement;
@@ -95,7 +95,7 @@ fn step<T: Num>(
     for ((x, h), (gy, gz)) in lane.x.iter_mut().zip(&ws.h).zip(ws.jv.iter().zip(&ws.xb)) {
         *x -= alpha * (*h + lam * (*gy - *gz));
     }
-    lane.m[0] = lam + T::of(cfg.delta_lambda.at(k));
+    lane.m[0] = lam + lane.setting(cfg, |c| c.delta_lambda.at(k));
 }
 
 pub(crate) static F2SA: Algorithm = Algorithm {

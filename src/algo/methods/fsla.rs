@@ -35,10 +35,10 @@ fn step<T: Num>(
     _: &mut OracleCounts,
 ) {
     let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
-    let gamma = T::of(cfg.gamma.at(k));
-    let keep = T::one() - T::of(cfg.rho.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
+    let gamma = lane.setting(cfg, |c| c.gamma.at(k));
+    let keep = T::one() - lane.setting(cfg, |c| c.rho.at(k));
     let (n, m) = (o.lower.n(), o.upper.n());
     let wr = cfg.without_replacement;
     let p = lane.x.len();

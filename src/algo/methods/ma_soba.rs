@@ -29,7 +29,7 @@ fn step<T: Num>(
     lane: &mut LaneState<T>,
     _: &mut OracleCounts,
 ) {
-    let rho = T::of(cfg.rho.at(lane.t));
+    let rho = lane.setting(cfg, |c| c.rho.at(lane.t));
     soba_step(cfg, o, rng, lane, |o, lane, alpha| {
         let ws = &mut lane.ws;
         let zeta = last_lower(cfg, &ws.idx_lower);

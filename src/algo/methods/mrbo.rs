@@ -22,6 +22,7 @@
 //! nominal: both points every step (the first step evaluates one).
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::lane::setting;
 use crate::algo::shared::{draw, last_lower, series, sub_scaled, x_direction, Neumann};
 use crate::algo::{work, AlgoConfig, LaneState, OracleCounts, Schedule};
 use crate::problem::Oracles;
@@ -49,9 +50,9 @@ pub(crate) fn momentum_step<T: Num>(
 ) {
     let k = lane.t;
     let first = k == 0;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
-    let keep = T::one() - T::of(cfg.rho.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
+    let keep = T::one() - lane.setting(cfg, |c| c.rho.at(k));
     let (p, d) = (lane.x.len(), lane.y.len());
     let wr = cfg.without_replacement;
     let (prev, mom) = lane.m.split_at_mut(p + d);
@@ -94,6 +95,7 @@ pub(crate) fn momentum_step<T: Num>(
         r: &mut ws.r,
         hv: &mut ws.hv,
         idx: &mut ws.idx_extra,
+        eta: setting(&lane.lane_configs, cfg, |c| c.eta),
     };
     series(
         truncated,
@@ -118,6 +120,7 @@ pub(crate) fn momentum_step<T: Num>(
             r: &mut ws.r,
             hv: &mut ws.hv,
             idx: &mut ws.idx_extra,
+            eta: setting(&lane.lane_configs, cfg, |c| c.eta),
         };
         series(
             truncated,

@@ -67,9 +67,9 @@ fn step<T: Num>(
     _: &mut OracleCounts,
 ) {
     let t = lane.t;
-    let alpha = T::of(cfg.alpha.at(t));
-    let beta = T::of(cfg.beta.at(t));
-    let gamma = T::of(cfg.gamma.at(t));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(t));
+    let beta = lane.setting(cfg, |c| c.beta.at(t));
+    let gamma = lane.setting(cfg, |c| c.gamma.at(t));
     let (n, m, d) = (o.lower.n(), o.upper.n(), lane.y.len());
     let (bl, bu) = cfg.batch_lens(n, m);
     let wr = cfg.without_replacement;

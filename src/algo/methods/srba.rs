@@ -56,9 +56,9 @@ fn step<T: Num>(
     _: &mut OracleCounts,
 ) {
     let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
-    let gamma = T::of(cfg.gamma.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
+    let gamma = lane.setting(cfg, |c| c.gamma.at(k));
     let (n, m) = (o.lower.n(), o.upper.n());
     let (p, d) = (lane.x.len(), lane.y.len());
     let wr = cfg.without_replacement;

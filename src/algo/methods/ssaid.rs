@@ -40,9 +40,9 @@ pub(crate) fn soba_step<T: Num>(
     x_step: impl FnOnce(&Oracles, &mut LaneState<T>, T),
 ) {
     let t = lane.t;
-    let alpha = T::of(cfg.alpha.at(t));
-    let beta = T::of(cfg.beta.at(t));
-    let gamma = T::of(cfg.gamma.at(t));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(t));
+    let beta = lane.setting(cfg, |c| c.beta.at(t));
+    let gamma = lane.setting(cfg, |c| c.gamma.at(t));
     let (n, m) = (o.lower.n(), o.upper.n());
     let ws = &mut lane.ws;
     let wr = cfg.without_replacement;

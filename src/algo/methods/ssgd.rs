@@ -21,7 +21,10 @@ fn step<T: Num>(
     _: &mut OracleCounts,
 ) {
     let t = lane.t;
-    let (alpha, beta) = (T::of(cfg.alpha.at(t)), T::of(cfg.beta.at(t)));
+    let (alpha, beta) = (
+        lane.setting(cfg, |c| c.alpha.at(t)),
+        lane.setting(cfg, |c| c.beta.at(t)),
+    );
     let (n, m) = (o.lower.n(), o.upper.n());
     let ws = &mut lane.ws;
     let d = lane.y.len();

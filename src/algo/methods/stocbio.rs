@@ -7,6 +7,7 @@
 use crate::algo::descriptor::{
     Algorithm, CostKind, KappaBound, KernelFlags, KernelSpec, Setting::*, Theory,
 };
+use crate::algo::lane::setting;
 use crate::algo::shared::{multiloop_work, series, Neumann};
 use crate::algo::{AlgoConfig, LaneState, OracleCounts};
 use crate::problem::Oracles;
@@ -33,8 +34,8 @@ pub(crate) fn multiloop_step<T: Num>(
     truncated: bool,
 ) {
     let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
 
     crate::algo::shared::inner_then_upper_grad(cfg, o, rng, lane, k, beta);
     let ws = &mut lane.ws;
@@ -42,6 +43,7 @@ pub(crate) fn multiloop_step<T: Num>(
         r: &mut ws.r,
         hv: &mut ws.hv,
         idx: &mut ws.idx_extra,
+        eta: setting(&lane.lane_configs, cfg, |c| c.eta),
     };
     let (x, y) = (&lane.x, &lane.y);
     series(truncated, cfg, o, rng, k, x, y, &ws.u, scratch, &mut lane.v);

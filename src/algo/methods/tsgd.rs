@@ -30,7 +30,10 @@ fn step<T: Num>(
 ) {
     let k = lane.t;
     let tt = cfg.inner_steps;
-    let (alpha, beta) = (T::of(cfg.alpha.at(k)), T::of(cfg.beta.at(k)));
+    let (alpha, beta) = (
+        lane.setting(cfg, |c| c.alpha.at(k)),
+        lane.setting(cfg, |c| c.beta.at(k)),
+    );
     let (n, m) = (o.lower.n(), o.upper.n());
     let d = lane.y.len();
     let ws = &mut lane.ws;

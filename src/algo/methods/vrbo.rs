@@ -25,6 +25,7 @@
 //! after it is zero; benchopt keeps the y' of the last inner step.
 
 use crate::algo::descriptor::{Algorithm, KernelFlags, KernelSpec, Setting::*, Theory};
+use crate::algo::lane::setting;
 use crate::algo::shared::{draw, neumann, sub_scaled, x_direction, Neumann};
 use crate::algo::{work, AlgoConfig, BatchSize, LaneState, OracleCounts};
 use crate::problem::{Batch, Oracles};
@@ -48,8 +49,8 @@ fn step<T: Num>(
     _: &mut OracleCounts,
 ) {
     let k = lane.t;
-    let alpha = T::of(cfg.alpha.at(k));
-    let beta = T::of(cfg.beta.at(k));
+    let alpha = lane.setting(cfg, |c| c.alpha.at(k));
+    let beta = lane.setting(cfg, |c| c.beta.at(k));
     let (n, m) = (o.lower.n(), o.upper.n());
     let d = lane.y.len();
     let tt = cfg.inner_steps as u64;
@@ -70,6 +71,7 @@ fn step<T: Num>(
             r: &mut ws.r,
             hv: &mut ws.hv,
             idx: &mut ws.idx_extra,
+            eta: setting(&lane.lane_configs, cfg, |c| c.eta),
         };
         neumann(
             &full,
@@ -118,6 +120,7 @@ fn step<T: Num>(
             r: &mut ws.r,
             hv: &mut ws.hv,
             idx: &mut ws.idx_extra,
+            eta: setting(&lane.lane_configs, cfg, |c| c.eta),
         };
         neumann(
             cfg,
@@ -137,6 +140,7 @@ fn step<T: Num>(
             r: &mut ws.r,
             hv: &mut ws.hv,
             idx: &mut ws.idx_extra,
+            eta: setting(&lane.lane_configs, cfg, |c| c.eta),
         };
         neumann(cfg, o, rng, i, &lane.x, yo, &ws.u, scratch, &mut ws.dir);
         x_direction(o, &lane.x, yo, &ws.dir, zeta, &mut ws.jv, &mut ws.xb);
