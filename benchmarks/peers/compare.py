@@ -38,9 +38,9 @@ def peer(python, workload, lanes, steps):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def sbo(binary, backend, workload, lanes, steps):
+def sbo(binary, backend, workload, lanes, steps, extra=()):
     cmd = [binary, "bench", "--backend", backend, "--lanes", str(lanes), "--workloads",
-           workload, "--json"]
+           workload, "--json", *extra]
     if backend == "cpu":
         cmd += ["--cpu-steps", str(steps), "--cpu-max-lanes", str(lanes)]
     else:
@@ -64,6 +64,9 @@ def main():
     ap.add_argument("--steps", type=int, default=64)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--json", help="also write every measurement here")
+    ap.add_argument("--lanes-alone", action="store_true",
+                    help="CPU: also time sbo stepping every lane alone (--no-lane-packs) in "
+                         "each repetition, and print the packs' speed-up over it")
     a = ap.parse_args()
 
     records = []
@@ -72,12 +75,18 @@ def main():
     for w in a.workloads:
         for lanes in [int(x) for x in a.lanes.split(",")]:
             pairs = []
+            alone_rates = []
             for _ in range(a.reps):
                 p = peer(a.python, w, lanes, a.steps)
                 s = sbo(a.sbo, a.backend, w, lanes, a.steps)
                 pairs.append((s["lane_steps_per_s"], p["lane_steps_per_s"]))
-                records.append({"workload": w, "lanes": lanes, "steps": a.steps,
-                                "backend": a.backend, "sbo": s, "jax": p})
+                rec = {"workload": w, "lanes": lanes, "steps": a.steps,
+                       "backend": a.backend, "sbo": s, "jax": p}
+                if a.lanes_alone:
+                    alone = sbo(a.sbo, a.backend, w, lanes, a.steps, ["--no-lane-packs"])
+                    rec["sbo_lanes_alone"] = alone
+                    alone_rates.append(alone["lane_steps_per_s"])
+                records.append(rec)
                 if a.json:  # after every repetition: a time-boxed run keeps what it measured
                     Path(a.json).write_text(json.dumps(records, indent=1))
             ratios = [s / j for s, j in pairs]
@@ -85,6 +94,11 @@ def main():
                   f"{statistics.median(j for _, j in pairs):>17.4g} "
                   f"{statistics.median(ratios):>8.3g}  [{min(ratios):.3g}, {max(ratios):.3g}]",
                   flush=True)
+            if alone_rates:
+                packs = [s / r for (s, _), r in zip(pairs, alone_rates)]
+                print(f"  packs / lanes alone: {statistics.median(packs):.3g} "
+                      f"[{min(packs):.3g}, {max(packs):.3g}], lanes alone "
+                      f"{statistics.median(alone_rates):.4g} lane-steps/s", flush=True)
 
 
 if __name__ == "__main__":

@@ -307,3 +307,64 @@ impl<T: Real> Pack<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Dataset, Replacement};
+
+    /// A pack's row products equal each lane's scalar ones, bit for bit, with a shared row and
+    /// with lane 3 seeing its replaced sample.
+    #[test]
+    fn packed_row_products_are_each_lanes_own() {
+        let rows: Vec<f32> = (0..15).map(|i| (i as f32 * 0.37).sin()).collect();
+        let data = Dataset::new(5, rows, vec![1.0, -1.0, 1.0]).unwrap();
+        let swapped = [0.5f32, -0.25, 2.0, 1.5, -3.0];
+        let mut lanes = [None; PACK];
+        lanes[3] = Some(Replacement {
+            index: 1,
+            row: &swapped,
+            label: 1.0,
+        });
+        let view = data.view().for_lanes(&lanes);
+        let v: Vec<Pack<f64>> = (0..5)
+            .map(|j| Pack(std::array::from_fn(|k| (j * PACK + k) as f64 * 0.01 - 0.2)))
+            .collect();
+        for i in 0..3 {
+            let (row, b) = Pack::<f64>::sample(&view, i);
+            assert_eq!(matches!(row, PackRow::Lanes(_)), i == 1, "sample {i}");
+            let dot = Pack::dot_row(row, &v);
+            let mut out = vec![Pack::<f64>::zero(); 5];
+            Pack::axpy_row(dot, row, &mut out);
+            for k in 0..PACK {
+                let (r, l) = match (i, k) {
+                    (1, 3) => (&swapped[..], 1.0),
+                    _ => (data.row(i), data.label(i)),
+                };
+                let vk: Vec<f64> = v.iter().map(|p| p.0[k]).collect();
+                let want = crate::real::dot_row(r, &vk);
+                assert_eq!(dot.0[k].to_bits(), want.to_bits(), "sample {i} lane {k}");
+                assert_eq!(b.0[k], l as f64, "sample {i} lane {k} label");
+                let mut o = vec![0.0f64; 5];
+                crate::real::axpy_row(want, r, &mut o);
+                for j in 0..5 {
+                    assert_eq!(out[j].0[k].to_bits(), o[j].to_bits(), "{i} {k} {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn selects_take_each_lanes_branch_and_nan_compares_false() {
+        let a = Pack([1.0f32, -1.0, f32::NAN, 0.0, -0.0, 2.0, -2.0, 3.0]);
+        let z = Pack::<f32>::zero();
+        let (t, f) = (Pack::splat(10.0f32), Pack::splat(20.0f32));
+        let ge = a.ge_select(z, t, f);
+        let gt = a.gt_select(z, t, f);
+        for k in 0..PACK {
+            let x = a.0[k];
+            assert_eq!(ge.0[k], if x >= 0.0 { 10.0 } else { 20.0 }, "lane {k}");
+            assert_eq!(gt.0[k], if x > 0.0 { 10.0 } else { 20.0 }, "lane {k}");
+        }
+    }
+}
