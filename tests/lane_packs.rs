@@ -7,10 +7,10 @@
 //! Also with lanes that diverge part-way, and with a checkpoint resumed into packs.
 
 use sbo::algo::{AlgoKind, Schedule};
-use sbo::cpu::CpuEngine;
+use sbo::cpu::{lanes_in_packs, CpuEngine};
 use sbo::metrics::Metric;
 use sbo::problem::{Coupling, HyperShape, Loss, Preset};
-use sbo::run::{run_study, RunOptions};
+use sbo::run::{run_study, Engine, RunOptions};
 use sbo::sweep::{AlgoGrid, DataKind, Precision, ReplaceSide, Study, SweepConfig};
 use std::path::PathBuf;
 
@@ -78,16 +78,59 @@ fn bits(v: f64) -> u64 {
     }
 }
 
-/// Runs `c` with and without packs and checks every lane and metric agree bit for bit.
+/// The engine's state of every lane (x, y, v, memory, counts, divergence) after the study's
+/// steps: what a checkpoint holds.
+fn states(study: &Study) -> Vec<sbo::run::LaneSnapshot> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let mut run = CpuEngine.start(study, &pool).unwrap();
+    run.advance_to(study.config.run.steps, None).unwrap();
+    run.snapshot().unwrap().lanes
+}
+
+/// Runs `c` with and without packs and checks every lane, metric and lane state agree bit for
+/// bit, and that the packed run did step lanes in packs.
 fn same_with_packs(mut c: SweepConfig, what: &str) {
-    let run = |packs: bool, c: &mut SweepConfig| {
+    check(&mut c, what, true);
+}
+
+/// [`same_with_packs`], with `packs_used` saying whether the packed run is to use packs.
+fn check(c: &mut SweepConfig, what: &str, packs_used: bool) {
+    let study = |packs: bool, c: &mut SweepConfig| {
         c.run.lane_packs = packs;
-        let study = Study::prepare(c, None).unwrap_or_else(|e| panic!("{what}: {e}"));
-        run_study(&CpuEngine, &study, &RunOptions::default())
+        Study::prepare(c, None).unwrap_or_else(|e| panic!("{what}: {e}"))
+    };
+    let run = |study: &Study| {
+        run_study(&CpuEngine, study, &RunOptions::default())
             .unwrap_or_else(|e| panic!("{what}: {e}"))
     };
-    let one = run(false, &mut c);
-    let packed = run(true, &mut c);
+    let (alone, packs) = (study(false, c), study(true, c));
+    assert_eq!(lanes_in_packs(&alone).unwrap(), 0, "{what}");
+    let used = lanes_in_packs(&packs).unwrap();
+    assert_eq!(used > 0, packs_used, "{what}: {used} lanes in packs");
+    for (i, (a, b)) in states(&alone).iter().zip(&states(&packs)).enumerate() {
+        assert_eq!(a.counts, b.counts, "{what}: lane {i} state counts");
+        assert_eq!(a.diverged_at, b.diverged_at, "{what}: lane {i} divergence");
+        for (name, u, v) in [
+            ("x", &a.x, &b.x),
+            ("y", &a.y, &b.y),
+            ("v", &a.v, &b.v),
+            ("m", &a.m, &b.m),
+        ] {
+            assert_eq!(u.len(), v.len(), "{what}: lane {i} {name}");
+            for (j, (p, q)) in u.iter().zip(v.iter()).enumerate() {
+                assert_eq!(
+                    bits(*p),
+                    bits(*q),
+                    "{what}: lane {i} state {name}[{j}]: one by one {p:e}, packed {q:e}"
+                );
+            }
+        }
+    }
+    let one = run(&alone);
+    let packed = run(&packs);
     assert_eq!(one.lanes.len(), packed.lanes.len(), "{what}");
     for (i, (a, b)) in one.lanes.iter().zip(&packed.lanes).enumerate() {
         assert_eq!(a.diverged_at, b.diverged_at, "{what}: lane {i} diverged_at");
@@ -211,32 +254,88 @@ fn lanes_that_diverge_in_a_pack_stop_where_they_would_alone() {
 }
 
 #[test]
+fn a_lane_that_diverges_freezes_while_its_pack_runs_on() {
+    // Four step sizes with a neighbour each in one pack: the large ones diverge at different
+    // steps, the small ones run to the end beside them.
+    for kind in [AlgoKind::SSAID, AlgoKind::MRBO, AlgoKind::F2SA] {
+        let mut c = config(
+            kind,
+            Problem::Squared,
+            HyperShape::PerFeature,
+            Precision::F64,
+        );
+        c.run.steps = 40;
+        c.run.neighbours = 1;
+        c.run.divergence_bound = 50.0;
+        c.algos = vec![AlgoGrid::new(kind).batch(8).alpha(vec![
+            Schedule::Constant(0.02),
+            Schedule::Constant(3.0),
+            Schedule::Constant(0.05),
+            Schedule::Constant(6.0),
+        ])];
+        c.algos[0].beta = Some(vec![Schedule::Constant(0.05), Schedule::Constant(1.5)].into());
+        same_with_packs(c.clone(), &format!("{kind} part of a pack diverging"));
+        let study = Study::prepare(&c, None).unwrap();
+        let r = run_study(&CpuEngine, &study, &RunOptions::default()).unwrap();
+        let d = r.diverged();
+        let n = r.lanes.len();
+        assert!(d > 0 && d < n, "{kind}: {d} of {n} lanes diverged");
+    }
+}
+
+#[test]
 fn configurations_that_differ_in_step_sizes_share_packs() {
-    // A step-size grid without neighbours (one lane per configuration and seed): the
-    // configurations of one seed fill packs together, each lane with its own alpha, beta,
-    // gamma, rho, eta or lambda0; a different batch size or algorithm keeps to itself.
+    // Eight one-lane configurations per seed (or four with a neighbour each) fill a pack
+    // together; every per-lane setting (alpha, beta, gamma, rho, eta, lambda0, delta_lambda)
+    // takes both of its values within the pack, each in its own pattern, so a step that read
+    // one of them from the pack's first lane would be caught. A different batch size and a
+    // different algorithm keep to themselves.
     for (kind, neighbours) in [
         (AlgoKind::SSAID, 0),
         (AlgoKind::MA_SOBA, 1),
         (AlgoKind::STOCBIO, 0),
-        (AlgoKind::F2SA, 2),
+        (AlgoKind::F2SA, 1),
         (AlgoKind::MRBO, 0),
         (AlgoKind::TSGD, 0),
+        (AlgoKind::FSLA, 0),
+        (AlgoKind::SABA, 0),
+        (AlgoKind::SRBA, 0),
+        (AlgoKind::AMIGO, 0),
+        (AlgoKind::VRBO, 0),
+        (AlgoKind::BOME, 0),
+        (AlgoKind::SUSTAIN, 0),
     ] {
         for problem in [Problem::Squared, Problem::Logistic(Preset::CC)] {
             let mut c = config(kind, problem, HyperShape::PerFeature, Precision::F64);
             c.run.neighbours = neighbours;
-            c.run.seeds = 3;
-            let mut grid = AlgoGrid::new(kind)
-                .batch(8)
-                .alpha(vec![Schedule::Constant(0.02), Schedule::Inv(0.05)]);
-            grid.beta = Some(vec![Schedule::Constant(0.05), Schedule::Constant(0.1)].into());
-            grid.gamma = Some(vec![Schedule::Constant(0.05), Schedule::Constant(0.2)].into());
-            grid.eta = Some(vec![0.1, 0.3].into());
-            grid.rho = Some(vec![Schedule::Constant(0.5), Schedule::Constant(0.9)].into());
-            grid.lambda0 = Some(vec![1.0, 3.0].into());
-            let other_batch = AlgoGrid::new(kind).batch(4);
-            c.algos = vec![grid, other_batch, AlgoGrid::new(AlgoKind::SSGD).batch(8)];
+            c.run.seeds = 2;
+            // Setting s of configuration i: the parity of i & (s + 1). The seven nonzero
+            // masks give seven different patterns, each taking both values within the pack.
+            let pick = |i: usize, s: usize, a: f64, b: f64| {
+                if (i & (s + 1)).count_ones().is_multiple_of(2) {
+                    a
+                } else {
+                    b
+                }
+            };
+            let mut algos: Vec<AlgoGrid> = (0..8)
+                .map(|i| {
+                    let mut g = AlgoGrid::new(kind)
+                        .batch(8)
+                        .alpha(Schedule::Constant(pick(i, 0, 0.02, 0.04)))
+                        .label(format!("c{i}"));
+                    g.beta = Some(Schedule::Constant(pick(i, 1, 0.05, 0.1)).into());
+                    g.gamma = Some(Schedule::Inv(pick(i, 2, 0.05, 0.2)).into());
+                    g.rho = Some(Schedule::Constant(pick(i, 3, 0.5, 0.9)).into());
+                    g.eta = Some(pick(i, 4, 0.1, 0.3).into());
+                    g.lambda0 = Some(pick(i, 5, 1.0, 3.0).into());
+                    g.delta_lambda = Some(Schedule::Constant(pick(i, 6, 0.0, 0.01)).into());
+                    g
+                })
+                .collect();
+            algos.push(AlgoGrid::new(kind).batch(4).label("other-batch"));
+            algos.push(AlgoGrid::new(AlgoKind::SSGD).batch(8));
+            c.algos = algos;
             same_with_packs(
                 c,
                 &format!("{kind} grid {problem:?} with {neighbours} neighbours"),
@@ -258,5 +357,5 @@ fn a_grid_too_small_to_pack_runs_lane_by_lane() {
     c.algos = vec![AlgoGrid::new(AlgoKind::SSAID)
         .batch(8)
         .alpha(vec![Schedule::Constant(0.02), Schedule::Constant(0.05)])];
-    same_with_packs(c, "two one-lane configurations");
+    check(&mut c, "two one-lane configurations", false);
 }

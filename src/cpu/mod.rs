@@ -154,6 +154,45 @@ fn cohort_configs<T: StepReal>(study: &Study, base: &Oracles) -> Vec<Vec<usize>>
     cohorts
 }
 
+/// How many of a study's lanes the CPU engine steps in lane packs (the rest go one by one):
+/// what `run.lane_packs` buys for this study, and what the tests check was used.
+pub fn lanes_in_packs(study: &Study) -> Result<usize> {
+    let layout = Layout::of(study);
+    let sets = study.data.sets(layout.seed_base)?;
+    let base = Oracles {
+        spec: &study.spec,
+        lower: sets.lower,
+        upper: sets.upper,
+    };
+    let per_seed: usize = cohort_lists::<f64>(study, &base)
+        .iter()
+        .filter(|c| packed_cohort::<f64>(study, c, &base))
+        .map(|c| c.len() * layout.group_size)
+        .sum();
+    Ok(per_seed * layout.seeds)
+}
+
+/// Whether the cohort of `configs` (from [`cohort_lists`]) is stepped in packs.
+fn packed_cohort<T: StepReal>(study: &Study, configs: &[usize], base: &Oracles) -> bool {
+    let g = Layout::of(study).group_size;
+    packable::<T>(study, configs[0], base) && configs.len() * g >= PACK / 2
+}
+
+/// The configurations of one seed's cohorts: [`cohort_configs`], with a class too small to
+/// fill half a pack split into one cohort per configuration (packs of fewer than half their
+/// lanes would mostly compute padding).
+fn cohort_lists<T: StepReal>(study: &Study, base: &Oracles) -> Vec<Vec<usize>> {
+    let mut lists = Vec::new();
+    for class in cohort_configs::<T>(study, base) {
+        if packed_cohort::<T>(study, &class, base) {
+            lists.push(class);
+        } else {
+            lists.extend(class.into_iter().map(|c| vec![c]));
+        }
+    }
+    lists
+}
+
 impl<'s, T: StepReal> CpuRun<'s, T> {
     fn new(study: &'s Study, pool: &'s rayon::ThreadPool) -> Result<Self> {
         let run = &study.config.run;
@@ -174,16 +213,7 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
                 lower: sets.lower,
                 upper: sets.upper,
             };
-            let mut lists = Vec::new();
-            for class in cohort_configs::<T>(study, &base) {
-                // Packs of fewer than half their lanes would mostly compute padding.
-                if packable::<T>(study, class[0], &base) && class.len() * g_size >= PACK / 2 {
-                    lists.push(class);
-                } else {
-                    lists.extend(class.into_iter().map(|c| vec![c]));
-                }
-            }
-            for configs in lists {
+            for configs in cohort_lists::<T>(study, &base) {
                 let members: Vec<Member> = configs
                     .iter()
                     .map(|&config| Member {
@@ -196,7 +226,7 @@ impl<'s, T: StepReal> CpuRun<'s, T> {
                 let first = &study.configs[configs[0]].algo;
                 let n = configs.len() * g_size;
                 let packed = T::packed(first.kind.descriptor())
-                    .filter(|_| packable::<T>(study, configs[0], &base) && n >= PACK / 2);
+                    .filter(|_| packed_cohort::<T>(study, &configs, &base));
                 debug_assert!(packed.is_some() || configs.len() == 1);
                 let lanes = match packed {
                     Some(step) => {

@@ -107,8 +107,8 @@ impl<'s, T: Real> Packs<'s, T> {
     }
 
     /// Advances every pack with a lane still running by `steps`; a lane beyond `bound`
-    /// diverged at `t` (recorded in `diverged_at`). Each real lane's share of its pack's
-    /// stepping seconds is added to `seconds`.
+    /// diverged at `t` (recorded in `diverged_at`). Each lane that was running adds its share
+    /// of its pack's stepping seconds to `seconds` (a frozen lane's clock stops, as alone).
     pub fn advance(
         &mut self,
         rng: &LaneRng,
@@ -146,9 +146,13 @@ impl<'s, T: Real> Packs<'s, T> {
                 &mut self.packs[p],
                 steps,
             );
-            let share = t0.elapsed().as_secs_f64() / real.len() as f64;
+            // The interval's time goes to the lanes that were still running, as alone.
+            let running = real.clone().filter(|&i| self.frozen[i].is_none()).count();
+            let share = t0.elapsed().as_secs_f64() / running.max(1) as f64;
             for i in real {
-                seconds[i] += share;
+                if self.frozen[i].is_none() {
+                    seconds[i] += share;
+                }
                 let k = i - p * PACK;
                 if self.frozen[i].is_none() && !self.within(p, k, bound) {
                     diverged_at[i] = Some(t);

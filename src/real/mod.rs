@@ -3,9 +3,11 @@
 //!
 //! Every algorithm and oracle is written once against [`Num`]: one lane's scalar (`f32`,
 //! `f64`) or a [`Pack`] of lanes that share their batches (a seed's base lane and its
-//! neighbours), whose arithmetic runs lane by lane in the same order, so a packed lane is bit
-//! for bit the lane the scalar reference computes. Control flow therefore never depends on a
-//! value: where the math branches, [`Num`] selects per lane.
+//! neighbours, under configurations that differ only in step sizes), whose arithmetic runs
+//! lane by lane in the same order, so a packed lane is bit for bit the lane the scalar
+//! reference computes. Code that packs run therefore never branches on a lane's value: where
+//! the math branches, [`Num`] selects per lane (aid-cg, whose CG stops per lane, is written
+//! for one lane and never packed).
 //!
 //! Owns: the arithmetic the CPU path shares between precisions and lane packs. Must not know:
 //! anything above the data layer.

@@ -423,9 +423,11 @@ pub struct RunConfig {
     pub exact_tol: f64,
     /// Worker threads (0: all cores).
     pub threads: usize,
-    /// CPU: step the lanes of a group (a seed's base lane and its neighbours, which draw the
-    /// same batches) eight at a time as one pack whose arithmetic runs across lanes; results
-    /// are bit for bit those of stepping each lane alone (`false`, the reference).
+    /// CPU: step lanes that draw the same batches (a seed's base lane and its neighbours,
+    /// under every configuration that differs only in step sizes) eight at a time as packs
+    /// whose arithmetic runs across lanes; results are bit for bit those of stepping each lane
+    /// alone (`false`, the reference). Applies to the linear model with a scalar loss, every
+    /// algorithm but aid-cg, and cohorts of at least four lanes; the rest runs lane by lane.
     #[serde(skip_serializing_if = "is_true")]
     pub lane_packs: bool,
     /// Initial x (every coordinate).
