@@ -170,6 +170,15 @@ pub fn run(a: RunArgs) -> Result<()> {
         if job.resumed() {
             eprintln!("sbo: resuming from the checkpoint ({done} of {total} lane-steps done)");
         }
+        if !choice.engine.is_gpu() {
+            // How many lanes share batches closely enough to be stepped as lane packs.
+            let (mut packed, mut all) = (0, 0);
+            for v in &plan.variants {
+                packed += sbo::cpu::lanes_in_packs(&v.study).unwrap_or(0);
+                all += sbo::run::Layout::of(&v.study).lanes();
+            }
+            eprintln!("sbo: cpu lane packs: {packed} of the sweep's {all} lanes (run.lane_packs)");
+        }
     }
     let bar = if a.quiet {
         ProgressBar::hidden()
