@@ -323,6 +323,15 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
             }
         }
     }
+    if want_cpu {
+        notes.push(if opts.cpu_lane_packs {
+            "CPU rows step each seed's lanes in lane packs of 8 (run.lane_packs, the default)"
+                .to_string()
+        } else {
+            "CPU rows step every lane alone (--no-lane-packs: the reference packs equal bit for bit)"
+                .to_string()
+        });
+    }
     if want_cpu && opts.lanes.iter().any(|&l| l > opts.cpu_max_lanes) {
         notes.push(format!(
             "CPU rows above {} lanes repeat the rate measured on {} lanes (CPU throughput is flat \
