@@ -504,15 +504,11 @@ impl<T: StepReal> EngineRun for CpuRun<'_, T> {
                 let group = c.members[j].group;
                 // The group's clocks: its base lane's seconds, the rest on its second lane.
                 let (base, all) = state.clocks[group];
-                for i in 0..g {
-                    c.seconds[j * g + i] = match i {
-                        0 => base,
-                        1 => all - base,
-                        _ => 0.0,
-                    };
-                }
-                if g == 1 {
-                    c.seconds[j] = all;
+                let seconds = &mut c.seconds[j * g..(j + 1) * g];
+                seconds.fill(0.0);
+                seconds[0] = base;
+                if let Some(rest) = seconds.get_mut(1) {
+                    *rest = all - base;
                 }
                 for i in 0..g {
                     let s = &state.lanes[group * g + i];

@@ -157,21 +157,16 @@ impl<'s, T: Real> Packs<'s, T> {
                 if self.frozen[i].is_none() && !self.within(p, k, bound) {
                     diverged_at[i] = Some(t);
                     let pack = &self.packs[p];
-                    let lane = |v: &[Pack<T>]| v.iter().map(|a| a.0[k]).collect::<Vec<T>>();
                     self.frozen[i] = Some(LaneCopy {
-                        x: lane(&self.kept[0]),
-                        y: lane(&self.kept[1]),
-                        v: lane(&self.kept[2]),
-                        m: lane(&pack.m),
+                        x: Pack::lane(&self.kept[0], k),
+                        y: Pack::lane(&self.kept[1], k),
+                        v: Pack::lane(&self.kept[2], k),
+                        m: Pack::lane(&pack.m, k),
                         counts: pack.counts,
                     });
                 }
                 if let Some(f) = &self.frozen[i] {
-                    let pack = &mut self.packs[p];
-                    Pack::set_lane(&mut pack.x, k, &f.x);
-                    Pack::set_lane(&mut pack.y, k, &f.y);
-                    Pack::set_lane(&mut pack.v, k, &f.v);
-                    Pack::set_lane(&mut pack.m, k, &f.m);
+                    write_lane(&mut self.packs[p], k, f);
                 }
             }
         }
@@ -192,12 +187,11 @@ impl<'s, T: Real> Packs<'s, T> {
             return f.clone();
         }
         let (s, k) = (&self.packs[i / PACK], i % PACK);
-        let lane = |v: &[Pack<T>]| v.iter().map(|a| a.0[k]).collect::<Vec<T>>();
         LaneCopy {
-            x: lane(&s.x),
-            y: lane(&s.y),
-            v: lane(&s.v),
-            m: lane(&s.m),
+            x: Pack::lane(&s.x, k),
+            y: Pack::lane(&s.y, k),
+            v: Pack::lane(&s.v, k),
+            m: Pack::lane(&s.m, k),
             counts: s.counts,
         }
     }
@@ -205,10 +199,7 @@ impl<'s, T: Real> Packs<'s, T> {
     /// Sets lane i (a checkpoint's), at outer step `t`; a diverged lane stays frozen there.
     pub fn set_lane(&mut self, i: usize, lane: LaneCopy<T>, t: u64, diverged: bool) {
         let (s, k) = (&mut self.packs[i / PACK], i % PACK);
-        Pack::set_lane(&mut s.x, k, &lane.x);
-        Pack::set_lane(&mut s.y, k, &lane.y);
-        Pack::set_lane(&mut s.v, k, &lane.v);
-        Pack::set_lane(&mut s.m, k, &lane.m);
+        write_lane(s, k, &lane);
         s.t = t;
         if diverged {
             self.frozen[i] = Some(lane);
@@ -224,4 +215,12 @@ impl<'s, T: Real> Packs<'s, T> {
         let s = &self.packs[0];
         [s.x.len(), s.y.len(), s.v.len(), s.m.len()]
     }
+}
+
+/// Writes `lane`'s x, y, v and memory into slot k of a pack.
+fn write_lane<T: Real>(s: &mut LaneState<Pack<T>>, k: usize, lane: &LaneCopy<T>) {
+    Pack::set_lane(&mut s.x, k, &lane.x);
+    Pack::set_lane(&mut s.y, k, &lane.y);
+    Pack::set_lane(&mut s.v, k, &lane.v);
+    Pack::set_lane(&mut s.m, k, &lane.m);
 }

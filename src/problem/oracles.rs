@@ -330,13 +330,7 @@ impl<'a> Oracles<'a> {
         if self.is_linear_binary() {
             return loss_grad_sum(self.spec, set, weights, y, batch, out);
         }
-        match (lane(weights), T::as_lane(y)) {
-            (Some(w), Some(y)) => match T::as_lane_mut(out) {
-                Some(out) => self.model_grad_sum(set, w, y, batch, out),
-                None => packs_unsupported(out),
-            },
-            _ => packs_unsupported(out),
-        }
+        self.model_sums(set, weights, y, None, batch, Some(out), None);
     }
 
     /// True for the linear model with a scalar loss: the oracles packs of lanes can take.
@@ -345,24 +339,45 @@ impl<'a> Oracles<'a> {
         self.net().is_none() && self.multinomial().is_none()
     }
 
-    /// [`Self::data_grad_sum`] of the multinomial and network models, for one lane.
-    fn model_grad_sum<S: Real>(
+    /// The data sums of the multinomial and network models on `set` (not yet divided by
+    /// |B|): w_i grad_y l into `g` and w_i H_i v into `h`, each when given (`v` with `h`).
+    /// Their passes are written for one lane: a pack of lanes gets NaN (the CPU engine packs
+    /// only the linear scalar-loss models, so this is a guard, not a path).
+    #[allow(clippy::too_many_arguments)]
+    fn model_sums<T: Num>(
         &self,
         set: DataView,
-        weights: Option<&[S]>,
-        y: &[S],
+        w: Option<&[T]>,
+        y: &[T],
+        v: Option<&[T]>,
         batch: Batch,
-        out: &mut [S],
+        g: Option<&mut [T]>,
+        h: Option<&mut [T]>,
     ) {
+        let (Some(w), Some(y), Some(v)) = (lane(w), T::as_lane(y), lane(v)) else {
+            g.into_iter().chain(h).for_each(packs_unsupported);
+            return;
+        };
+        // One lane: the outputs convert too.
+        let (g, h) = (g.and_then(T::as_lane_mut), h.and_then(T::as_lane_mut));
+        let (want_g, want_h) = (g.is_some(), h.is_some());
         let l = self.spec.loss;
-        match (self.net(), self.multinomial()) {
-            (Some(net), _) => net_sums(&net, l, set, batch, weights, y, None, Some(out), None),
-            (None, Some(c)) => multi_sums(set, batch, c, y, None, Some(out), None, |z, _, b, i| {
+        if let Some(net) = self.net() {
+            net_sums(&net, l, set, batch, w, y, v, g, h);
+        } else if let Some(c) = self.multinomial() {
+            multi_sums(set, batch, c, y, v, g, h, |z, u, b, i| {
                 multiclass::softmax_in_place(z);
-                multiclass::grad_in_place(z, b);
-                scale_by_weight(weights, i, z);
-            }),
-            (None, None) => loss_grad_sum(self.spec, set, weights, y, batch, out),
+                if want_h {
+                    multiclass::hess_times(z, u);
+                }
+                if want_g {
+                    multiclass::grad_in_place(z, b);
+                    scale_by_weight(w, i, z);
+                }
+                if want_h {
+                    scale_by_weight(w, i, u);
+                }
+            });
         }
     }
 
@@ -412,14 +427,8 @@ impl<'a> Oracles<'a> {
                 T::axpy2_row(c1, c2, row, g_out, hv_out);
             });
         } else {
-            let one_lane = (lane(w), T::as_lane(y), T::as_lane(v));
-            let outs = (T::as_lane_mut(g_out), T::as_lane_mut(hv_out));
-            if let ((Some(w), Some(y), Some(v)), (Some(g), Some(h))) = (one_lane, outs) {
-                self.model_grad_and_hvp_sums(w, y, v, batch, g, h);
-            } else {
-                packs_unsupported(g_out);
-                packs_unsupported(hv_out);
-            }
+            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
+            self.model_sums(self.lower, w, y, Some(v), batch, g, h);
         }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
@@ -434,33 +443,6 @@ impl<'a> Oracles<'a> {
             let xk = x[self.k(j)];
             *g = *g * inv + coupling::dy(spec.coupling, mu, xk, yj) + lam * yj;
             *h = *h * inv + (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
-        }
-    }
-
-    /// The data sums of [`Self::grad_and_hvp`] for the multinomial and network models, one
-    /// lane.
-    fn model_grad_and_hvp_sums<S: Real>(
-        &self,
-        w: Option<&[S]>,
-        y: &[S],
-        v: &[S],
-        batch: Batch,
-        g_out: &mut [S],
-        hv_out: &mut [S],
-    ) {
-        let l = self.spec.loss;
-        if let Some(net) = self.net() {
-            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
-            net_sums(&net, l, self.lower, batch, w, y, Some(v), g, h);
-        } else if let Some(c) = self.multinomial() {
-            let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
-            multi_sums(self.lower, batch, c, y, Some(v), g, h, |z, u, b, i| {
-                multiclass::softmax_in_place(z);
-                multiclass::hess_times(z, u);
-                multiclass::grad_in_place(z, b);
-                scale_by_weight(w, i, z);
-                scale_by_weight(w, i, u);
-            });
         }
     }
 
@@ -482,12 +464,7 @@ impl<'a> Oracles<'a> {
                 T::axpy_row(c, row, out);
             });
         } else {
-            let one_lane = (lane(w), T::as_lane(y), T::as_lane(v));
-            if let ((Some(w), Some(y), Some(v)), Some(o)) = (one_lane, T::as_lane_mut(out)) {
-                self.model_hvp_sum(w, y, v, batch, o);
-            } else {
-                packs_unsupported(out);
-            }
+            self.model_sums(self.lower, w, y, Some(v), batch, None, Some(&mut *out));
         }
         let inv: T = inv_size(batch, self.lower.n());
         let mu = T::of(spec.mu);
@@ -495,36 +472,6 @@ impl<'a> Oracles<'a> {
         for (j, ((o, &yj), &vj)) in out.iter_mut().zip(y).zip(v).enumerate() {
             let xk = x[self.k(j)];
             *o = *o * inv + (coupling::dyy(spec.coupling, mu, xk, yj) + lam) * vj;
-        }
-    }
-
-    /// The data sum of [`Self::hvp`] for the multinomial and network models, one lane.
-    fn model_hvp_sum<S: Real>(
-        &self,
-        w: Option<&[S]>,
-        y: &[S],
-        v: &[S],
-        batch: Batch,
-        out: &mut [S],
-    ) {
-        let l = self.spec.loss;
-        if let Some(net) = self.net() {
-            net_sums(&net, l, self.lower, batch, w, y, Some(v), None, Some(out));
-        } else if let Some(c) = self.multinomial() {
-            multi_sums(
-                self.lower,
-                batch,
-                c,
-                y,
-                Some(v),
-                None,
-                Some(out),
-                |z, u, _, i| {
-                    multiclass::softmax_in_place(z);
-                    multiclass::hess_times(z, u);
-                    scale_by_weight(w, i, u);
-                },
-            );
         }
     }
 

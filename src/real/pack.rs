@@ -293,11 +293,9 @@ impl<T: Real> Num for Pack<T> {
 }
 
 impl<T: Real> Pack<T> {
-    /// Lane k of a packed vector, into `out`.
-    pub fn lane_of(v: &[Self], k: usize, out: &mut [T]) {
-        for (o, p) in out.iter_mut().zip(v) {
-            *o = p.0[k];
-        }
+    /// Lane k of a packed vector.
+    pub fn lane(v: &[Self], k: usize) -> Vec<T> {
+        v.iter().map(|p| p.0[k]).collect()
     }
 
     /// Writes lane k of a packed vector from `v`.
