@@ -41,10 +41,18 @@ var<workgroup> rows: array<u32, 2u * BL + BU>;
 var<workgroup> picks: array<u32, 2u * BL + BU>;
 var<workgroup> za: array<f32, (2u * BL + BU) * C>;
 var<workgroup> zb: array<f32, (2u * BL + BU) * C>;
+// Per-sample weights (data hyper-cleaning): each lower slot's J v term sigmoid'(x_i)
+// grad_z l . (a . v), ZJ = 2 BL + BU slots (1 when x does not weigh the samples).
+var<workgroup> zj: array<f32, ZJ>;
 // Reductions.
 var<workgroup> part: array<f32, 2u * WG>;
 var<workgroup> red: array<f32, WG>;
 var<workgroup> uni: f32;
+
+// Whether x weighs the lower samples (data hyper-cleaning: P = n_lower, no coupling r).
+fn weighted() -> bool {
+    return COUPLING == COUPLING_SAMPLE_WEIGHT;
+}
 
 // Index of the hyperparameter coupled to coordinate j of y (class j / F, feature j % F when
 // there are C > 1 classes: a per-feature x is shared by the classes).

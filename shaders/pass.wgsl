@@ -97,6 +97,13 @@ fn jvp_at(j: u32, y: f32, v: f32) -> f32 {
 // The implicit-differentiation x step at (sx, sy, sv): x -= alpha (grad_x f - J(x, y) v),
 // with grad_x f = NU x (twin of `implicit_x_step` in `src/algo/mod.rs`). Ends with a barrier.
 fn implicit_x_step(tid: u32, alpha: f32) {
+    // Per-sample weights: J v is sparse, at the lower batch's drawn indices (sh).
+    if (HYPER == HYPER_PER_SAMPLE) {
+        sample_jv(tid);
+        for (var i = tid; i < P; i += WG) { sx[i] = sx[i] - alpha * (NU * sx[i] - sh[i]); }
+        workgroupBarrier();
+        return;
+    }
     // C classes share a per-feature x: J v sums over the classes of feature f, in class order
     // (the CPU's order).
     if (HYPER == HYPER_PER_FEATURE && C > 1u) {
@@ -202,12 +209,30 @@ fn hvp_data(tid: u32, first: u32, count: u32, same_z: bool) {
 // one output, za = l'(z, b) when `grad` and zb = l''(z, b) zb when `hv` (zb holding a.v);
 // with C classes (`multiclass.rs`), p = softmax(z) over the slot's C scores, zb = p * (u -
 // p . u) when `hv` (u = the class scores of v), and za = p - e_b when `grad`.
-fn coef_slot(k: u32, grad: bool, hv: bool) {
+// Per-sample weights (`weighted()`, data hyper-cleaning), for a slot of a lower batch
+// (`lower`): both are multiplied by w_i = sigmoid(x_i) of the drawn sample i = picks[k]
+// (twin of `weighted` / `scale_by_weight`), and with `jt` the slot's J v term
+// sigmoid'(x_i) grad_z l . (a . v) goes to zj[k] (zb holding a.v on entry; twin of
+// `per_sample_x_pass`). Reads x: call it before x moves.
+fn coef_slot(k: u32, grad: bool, hv: bool, lower: bool, jt: bool) {
+    let weigh = weighted() && lower;
+    var w = 1.0;
+    var dw = 0.0;
+    if (weigh) {
+        let xi = sx[picks[k]];
+        w = sigmoid(xi);
+        dw = w * sigmoid(-xi);
+    }
     if (C == 1u) {
         let z = za[k];
         let b = lab(k);
-        if (grad) { za[k] = loss_d1(z, b); }
-        if (hv) { zb[k] = loss_d2(z, b) * zb[k]; }
+        let d1 = loss_d1(z, b);
+        if (weigh && jt) { zj[k] = dw * (d1 * zb[k]); }
+        if (grad) { za[k] = select(d1, w * d1, weigh); }
+        if (hv) {
+            let c = loss_d2(z, b) * zb[k];
+            zb[k] = select(c, w * c, weigh);
+        }
         return;
     }
     let o = k * C;
@@ -221,15 +246,56 @@ fn coef_slot(k: u32, grad: bool, hv: bool) {
     }
     let inv = 1.0 / s;
     for (var c = 0u; c < C; c++) { za[o + c] = za[o + c] * inv; }
+    let b = min(u32(max(lab(k), 0.0)), C - 1u);
+    if (weigh && jt) {
+        // grad_z l . u in class order, grad_z l = p - e_b.
+        var t = 0.0;
+        for (var c = 0u; c < C; c++) {
+            t = t + (za[o + c] - select(0.0, 1.0, c == b)) * zb[o + c];
+        }
+        zj[k] = dw * t;
+    }
     if (hv) {
         var pu = 0.0;
         for (var c = 0u; c < C; c++) { pu = pu + za[o + c] * zb[o + c]; }
-        for (var c = 0u; c < C; c++) { zb[o + c] = za[o + c] * (zb[o + c] - pu); }
+        for (var c = 0u; c < C; c++) {
+            let h = za[o + c] * (zb[o + c] - pu);
+            zb[o + c] = select(h, h * w, weigh);
+        }
     }
     if (grad) {
-        let b = min(u32(max(lab(k), 0.0)), C - 1u);
         za[o + b] = za[o + b] - 1.0;
+        if (weigh) {
+            for (var c = 0u; c < C; c++) { za[o + c] = za[o + c] * w; }
+        }
     }
+}
+
+// J v of per-sample weights at the lower batch in slots [0, BL) into sh (P entries): entry i
+// is (1/BL) times the sum of zj over the slots that drew sample i, in slot order, and 0 for
+// an undrawn i (twin of `per_sample_x_pass`). The first slot of each index sums its repeats,
+// so every entry has one writer and the sums a fixed order. Ends with a barrier.
+fn sample_jv(tid: u32) {
+    for (var i = tid; i < P; i += WG) { sh[i] = 0.0; }
+    workgroupBarrier();
+    let inv = 1.0 / f32(BL);
+    // Full batches and draws without replacement never repeat an index.
+    let distinct = FULL_L || WR;
+    for (var k = tid; k < BL; k += WG) {
+        let i = picks[k];
+        var first = true;
+        if (!distinct) {
+            for (var q = 0u; q < k; q++) { if (picks[q] == i) { first = false; } }
+        }
+        if (first) {
+            var s = zj[k] * inv;
+            if (!distinct) {
+                for (var q = k + 1u; q < BL; q++) { if (picks[q] == i) { s = s + zj[q] * inv; } }
+            }
+            sh[i] = s;
+        }
+    }
+    workgroupBarrier();
 }
 
 // Mean loss and accuracy at y = sy over a whole set: 0 lower, 1 upper (as lane `ln` sees
@@ -247,10 +313,14 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
             r = rowmap[ln.map_base + prm.row_test + i];
         }
         let b = labels[r];
+        // Hyper-cleaning's lower loss weighs sample i by sigmoid(x_i).
+        let weigh = weighted() && which == 0u;
+        var w = 1.0;
+        if (weigh) { w = sigmoid(sx[i]); }
         if (C == 1u) {
             var z = 0.0;
             for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[j]; }
-            l = l + loss_value(z, b);
+            l = l + select(loss_value(z, b), w * loss_value(z, b), weigh);
             if (z * b > 0.0) { acc = acc + 1.0; }
         } else {
             // Softmax cross-entropy and top-1 (ties to the lower class), scores shifted by
@@ -271,7 +341,8 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
                 s = s + exp(z - m);
                 if (c == bc) { zb_ = z; }
             }
-            l = l + m + log(s) - zb_;
+            let li = m + log(s) - zb_;
+            l = l + select(li, w * li, weigh);
             if (top == bc && b >= 0.0) { acc = acc + 1.0; }
         }
     }

@@ -16,15 +16,16 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
     for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sv[j]; }
     workgroupBarrier();
 
-    // Lower batch: a.y (gradient) and a.v (Hessian), one read of the rows.
-    dots(tid, 0u, BL, true, !INDEP_H);
+    // Lower batch: a.y (gradient) and a.v (Hessian; and per-sample weights' J v, which is
+    // taken on this batch zeta even with an independent Hessian batch), one read of the rows.
+    dots(tid, 0u, BL, true, !INDEP_H || weighted());
     if (INDEP_H) { dots(tid, BL + BU, BL, true, true); }
     dots(tid, BL, BU, true, false);
     for (var i = tid; i < BL; i += WG) {
-        coef_slot(i, true, !INDEP_H);
-        if (INDEP_H) { coef_slot(BL + BU + i, false, true); }
+        coef_slot(i, true, !INDEP_H, true, true);
+        if (INDEP_H) { coef_slot(BL + BU + i, false, true, true, false); }
     }
-    for (var i = tid; i < BU; i += WG) { coef_slot(BL + i, true, false); }
+    for (var i = tid; i < BU; i += WG) { coef_slot(BL + i, true, false, false, false); }
     workgroupBarrier();
     if (INDEP_H) {
         accum(tid, 0u, BL, true, 0u, false, 0u);
@@ -61,6 +62,18 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
 // memory, x -= alpha h. Ends with a barrier.
 fn averaged_x_step(tid: u32, ll: u32, rho: f32, alpha: f32) {
     let mb = mem_base(ll);
+    // Per-sample weights: J v is sparse, at the lower batch's drawn indices (sh).
+    if (HYPER == HYPER_PER_SAMPLE) {
+        sample_jv(tid);
+        for (var i = tid; i < P; i += WG) {
+            let h = mem[mb + i];
+            let hn = h + rho * ((NU * sx[i] - sh[i]) - h);
+            mem[mb + i] = hn;
+            sx[i] = sx[i] - alpha * hn;
+        }
+        workgroupBarrier();
+        return;
+    }
     // C classes share a per-feature x: J v sums over the classes of feature f.
     if (HYPER == HYPER_PER_FEATURE && C > 1u) {
         // Other threads may still read x_f for their coordinates c F + f.

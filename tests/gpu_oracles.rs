@@ -348,6 +348,7 @@ fn check_case(
         full_lower: sh.full,
         full_upper: sh.full,
         without_replacement: false,
+        jv_slots: 1,
         workgroup: sh.wg,
         mu: spec.mu,
         lam_y: spec.lam_y,

@@ -1,5 +1,6 @@
-//! The problems the GPU kernels do not compute yet (the multinomial loss outside ssaid/ma-soba
-//! or with per-class x, data hyper-cleaning's per-sample weights, the network lower model) are
+//! The problems the GPU kernels do not compute yet (the multinomial loss and data
+//! hyper-cleaning's per-sample weights outside ssaid/ma-soba, per-class x, the network lower
+//! model) are
 //! refused by the GPU engine on the run path
 //! and in `sbo check`, as GPU errors (so `backend = "auto"` falls back to the CPU) that name
 //! the problem, rather than run as a different problem.
@@ -57,11 +58,11 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
             "ssaid",
             "per-class",
         ),
-        ("preset = \"hyper-cleaning\"", "ssaid", "hyper-cleaning"),
+        ("preset = \"hyper-cleaning\"", "tsgd", "hyper-cleaning"),
         (
             "preset = \"hyper-cleaning\"\nloss = \"multinomial\"",
-            "ssaid",
-            "hyper-cleaning",
+            "stocbio",
+            "ssaid and ma-soba only",
         ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",

@@ -135,6 +135,10 @@ pub struct KernelSpec {
     /// scores per batch slot, softmax coefficients); the GPU engine refuses C > 1 for the
     /// others, whose coefficient loops hold one output per slot.
     pub classes: bool,
+    /// Whether the kernel computes data hyper-cleaning's per-sample weights (coefficients
+    /// times sigmoid(x_i) at the drawn index, J v as a sparse update of x at the drawn
+    /// indices); the GPU engine refuses them for the others.
+    pub sample_weights: bool,
 }
 
 /// Algorithm-specific override constants of a step kernel (`shaders/common.wgsl`). The

@@ -166,7 +166,8 @@ pub fn coupling_code(c: Coupling) -> u32 {
         Coupling::Logweight => 1,
         Coupling::Nonconvex => 2,
         Coupling::Bilinear => 3,
-        // No kernel reads it: the engine refuses hyper-cleaning before building one.
+        // No r: the couplings' formulas are 0, and the kernels whose descriptor says
+        // `sample_weights` weigh the lower coefficients instead.
         Coupling::SampleWeight => 4,
     }
 }
@@ -247,9 +248,9 @@ overrides! {
     pub struct Overrides {
         /// loss code (LOSS_SQUARED, LOSS_LOGISTIC)
         loss: u32 => "LOSS": "u32",
-        /// coupling code (COUPLING_PRIOR, _LOGWEIGHT, _NONCONVEX, _BILINEAR)
+        /// coupling code (COUPLING_PRIOR, _LOGWEIGHT, _NONCONVEX, _BILINEAR, _SAMPLE_WEIGHT)
         coupling: u32 => "COUPLING": "u32",
-        /// hyperparameter shape (HYPER_PER_FEATURE: P = D, HYPER_SCALAR: P = 1)
+        /// hyperparameter shape (HYPER_PER_FEATURE: P = D, HYPER_SCALAR: P = 1, HYPER_PER_SAMPLE: P = n_lower)
         hyper: u32 => "HYPER": "u32",
         /// dimension of y
         d: u32 => "D": "u32",
@@ -269,6 +270,8 @@ overrides! {
         full_upper: bool => "FULL_U": "bool" = "false",
         /// batches without replacement (Floyd)
         without_replacement: bool => "WR": "bool" = "false",
+        /// batch slots with a J v term (`zj`): 2 BL + BU with per-sample weights, else 1
+        jv_slots: u32 => "ZJ": "u32" = "1u",
         /// threads per lane (a power of two)
         workgroup: u32 => "WG": "u32" = "64u",
         /// weight of the prior coupling
@@ -312,7 +315,7 @@ pub fn declarations() -> String {
     );
     s.push_str(&Overrides::declarations());
     s.push('\n');
-    let consts: [(&str, u32); 19] = [
+    let consts: [(&str, u32); 22] = [
         ("LOSS_SQUARED", loss_code(Loss::Squared)),
         ("LOSS_LOGISTIC", loss_code(Loss::Logistic)),
         ("COUPLING_PRIOR", coupling_code(Coupling::Prior)),
@@ -321,6 +324,12 @@ pub fn declarations() -> String {
         ("COUPLING_BILINEAR", coupling_code(Coupling::Bilinear)),
         ("HYPER_PER_FEATURE", hyper_code(HyperShape::PerFeature)),
         ("HYPER_SCALAR", hyper_code(HyperShape::Scalar)),
+        ("HYPER_PER_CLASS", hyper_code(HyperShape::PerClass)),
+        ("HYPER_PER_SAMPLE", hyper_code(HyperShape::PerSample)),
+        (
+            "COUPLING_SAMPLE_WEIGHT",
+            coupling_code(Coupling::SampleWeight),
+        ),
         ("LOSS_MULTINOMIAL", loss_code(Loss::Multinomial)),
         // Random streams (`rng::stream`).
         ("S_LOWER", stream::LOWER),

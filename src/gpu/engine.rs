@@ -13,7 +13,7 @@ use super::contract::{
 };
 use super::shader::{compose, spill_lane_vectors, spilled_lane_floats};
 use super::{shaders, GpuContext};
-use crate::algo::{AlgoConfig, BatchSize, Dims, OracleCounts, Schedule};
+use crate::algo::{AlgoConfig, BatchSize, Dims, KernelSpec, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
 use crate::rng::LaneRng;
 use crate::run::{
@@ -34,8 +34,10 @@ pub struct GpuRunOptions {
     /// Outer steps per dispatch: keeps each dispatch short (desktop drivers kill long ones)
     /// and progress visible; between logging steps several dispatches follow each other.
     pub steps_per_dispatch: u32,
-    /// Largest scratch buffer (tsgd/ud keep T + 1 inner iterates per lane) before a
-    /// configuration is split into several dispatches.
+    /// Largest scratch buffer (tsgd/ud keep T + 1 inner iterates per lane) and spill buffer
+    /// (spilled lane vectors, 2 p + 9 d floats per workgroup of a dispatch) before a
+    /// configuration's steps, or the metrics kernel's groups, are split into several
+    /// dispatches.
     pub max_scratch_bytes: u64,
     /// Split every configuration into dispatches of at most this many lanes (tests and
     /// tuning; `None`: as few dispatches as the device allows).
@@ -174,32 +176,8 @@ impl Engine for GpuEngine {
                 other => other,
             })?;
         }
-        let wg_limit = self.ctx.limits().max_compute_workgroup_storage_size;
-        if metrics_spill(study, wg, wg_limit, self.opts.spill) {
-            check_metrics_spill(study, max)?;
-        }
         Ok(())
     }
-}
-
-/// The metrics kernel runs every group in one dispatch, so its spilled lane vectors must fit
-/// one binding: n_groups x (2 p + 9 d) floats.
-fn check_metrics_spill(study: &Study, max_binding: u64) -> Result<()> {
-    let groups = Layout::of(study).groups();
-    let stride = spilled_lane_floats(study.p(), study.d());
-    let need = (groups * stride * 4) as u64;
-    if need > max_binding {
-        return Err(SboError::GpuLimit {
-            what: format!(
-                "the metrics kernel's spilled lane vectors ({groups} groups of {stride} floats; \
-                 lower run.seeds or the grid)"
-            ),
-            limit: "max_storage_buffer_binding_size",
-            need,
-            max: max_binding,
-        });
-    }
-    Ok(())
 }
 
 /// Where each configuration's lanes keep their memory in the memory buffer: (first float,
@@ -294,6 +272,7 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         full_lower: false,
         full_upper: false,
         without_replacement: false,
+        jv_slots: 1,
         workgroup: wg,
         mu: s.mu,
         lam_y: s.lam_y,
@@ -331,6 +310,7 @@ fn step_kernel(
         full_lower: full_l,
         full_upper: full_u,
         without_replacement: cfg.without_replacement,
+        jv_slots: jv_slots(study, bl, bu) as u32,
         inner_steps: f.inner_steps,
         terms: f.terms,
         independent_hvp_batch: f.independent_hvp_batch,
@@ -375,9 +355,10 @@ fn check_config(
         "algo.batch_upper",
     )?;
     // Workgroup memory of `shaders/common.wgsl`: 8 bytes per batch slot and 8 per slot and
-    // class, the reduction buffers, and the lane's vectors unless they spill.
+    // class, the J v terms of per-sample weights, the reduction buffers, and the lane's
+    // vectors unless they spill.
     let c = study.spec.outputs();
-    let rest = (8 + 8 * c) * (2 * bl + bu) + 12 * wg as usize + 16;
+    let rest = (8 + 8 * c) * (2 * bl + bu) + 4 * jv_slots(study, bl, bu) + 12 * wg as usize + 16;
     let vectors = 4 * (9 * study.d() + 2 * study.p());
     let spills = spill.unwrap_or(rest + vectors > workgroup_limit as usize);
     let need = rest + if spills { 0 } else { vectors };
@@ -396,9 +377,19 @@ fn check_config(
     Ok(((bl, full_l), (bu, full_u), spills))
 }
 
+/// Batch slots with a J v term (`zj` in `shaders/common.wgsl`): every slot with per-sample
+/// weights, else one unused float.
+fn jv_slots(study: &Study, bl: usize, bu: usize) -> usize {
+    if study.spec.weighs_samples() {
+        2 * bl + bu
+    } else {
+        1
+    }
+}
+
 /// Whether the metrics kernel's lane vectors spill (its batches are one slot each).
 fn metrics_spill(study: &Study, wg: u32, workgroup_limit: u32, spill: Option<bool>) -> bool {
-    let rest = (8 + 8 * study.spec.outputs()) * 3 + 12 * wg as usize + 16;
+    let rest = (8 + 8 * study.spec.outputs()) * 3 + 4 + 12 * wg as usize + 16;
     let vectors = 4 * (9 * study.d() + 2 * study.p());
     spill.unwrap_or(rest + vectors > workgroup_limit as usize)
 }
@@ -411,26 +402,29 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 }
 
 /// Problems the kernels do not compute yet, refused before any kernel is built (a GPU error,
-/// so `backend = "auto"` falls back to the CPU). Their lane vectors would fit (they spill to a
-/// storage buffer), but the data passes of the multinomial scores, the per-sample weights and
-/// the network are not written yet (DESIGN section 5, the global-memory kernel family).
+/// so `backend = "auto"` falls back to the CPU). Which kernels compute the multinomial scores
+/// and the per-sample weights is a flag of their descriptor (`KernelSpec::classes`,
+/// `KernelSpec::sample_weights`: the single-loop kernel of ssaid and ma-soba); the others'
+/// coefficient loops hold one unweighted output per batch slot. The network's data passes are
+/// not written yet (DESIGN section 5, the global-memory kernel family).
 fn unsupported_problem(study: &Study) -> Result<()> {
-    // The multinomial pass exists in the kernels whose descriptor says so (`KernelSpec::
-    // classes`: the single-loop kernel of ssaid and ma-soba), with x per feature or scalar;
-    // every other kernel's coefficient loops hold one output per batch slot.
-    if study.spec.outputs() > 1 {
-        if let Some(c) = study
+    let refused = |what: &str, computes: fn(&KernelSpec) -> bool| -> Result<()> {
+        match study
             .configs
             .iter()
-            .find(|c| !c.algo.kind.descriptor().kernel.classes)
+            .find(|c| !computes(&c.algo.kind.descriptor().kernel))
         {
-            return Err(SboError::gpu(format!(
-                "the GPU backend runs the multinomial loss with ssaid and ma-soba only so far, \
-                 not {} ({}): use --backend cpu",
+            Some(c) => Err(SboError::gpu(format!(
+                "the GPU backend runs {what} with ssaid and ma-soba only so far, not {} ({}): \
+                 use --backend cpu",
                 c.algo.kind.name(),
                 c.label
-            )));
+            ))),
+            None => Ok(()),
         }
+    };
+    if study.spec.outputs() > 1 {
+        refused("the multinomial loss", |k| k.classes)?;
         if study.spec.hyper == crate::problem::HyperShape::PerClass {
             return Err(SboError::gpu(
                 "the GPU backend does not run per-class x yet: use --backend cpu",
@@ -444,10 +438,9 @@ fn unsupported_problem(study: &Study) -> Result<()> {
         ));
     }
     if study.spec.weighs_samples() {
-        return Err(SboError::gpu(
-            "the GPU backend does not run data hyper-cleaning (per-sample weights) yet: use \
-             --backend cpu",
-        ));
+        refused("data hyper-cleaning (per-sample weights)", |k| {
+            k.sample_weights
+        })?;
     }
     Ok(())
 }
@@ -529,8 +522,9 @@ struct GpuRun<'s> {
     spd: u32,
     plans: Vec<ConfigPlan>,
     metrics_pipe: Arc<wgpu::ComputePipeline>,
-    metrics_bind: wgpu::BindGroup,
-    metrics_groups: [u32; 3],
+    /// The metrics kernel's dispatches over the groups (several when its lane vectors spill
+    /// and all the groups' would not fit the spill buffer).
+    metrics: Vec<Chunk>,
     state: wgpu::Buffer,
     /// The state at the last logging step: what a lane that diverges since goes back to.
     prev_state: wgpu::Buffer,
@@ -632,7 +626,6 @@ impl<'s> GpuRun<'s> {
         let cap_bytes = gopts
             .max_scratch_bytes
             .min(ctx.limits().max_storage_buffer_binding_size);
-        let max_binding = ctx.limits().max_storage_buffer_binding_size as usize;
         // The spill buffer keeps to the scratch budget too, so that a large sweep is cut into
         // more dispatches rather than running out of device memory.
         let spill_cap = cap_bytes as usize;
@@ -666,10 +659,17 @@ impl<'s> GpuRun<'s> {
             }
             chunk_lanes.push(chunk);
         }
+        // The metrics kernel's dispatches: as many groups as the spill buffer holds.
         let metrics_spills = metrics_spill(study, wg, wg_limit, gopts.spill);
+        let metrics_chunk = if metrics_spills {
+            (spill_cap / 4 / lv_stride.max(1)).max(1)
+        } else {
+            usize::MAX
+        }
+        .min(max_dim as usize * max_dim as usize)
+        .min(n_groups);
         if metrics_spills {
-            check_metrics_spill(study, max_binding as u64)?;
-            lv_floats = lv_floats.max(n_groups * lv_stride);
+            lv_floats = lv_floats.max(metrics_chunk * lv_stride);
         }
         let spilled = ctx.create_buffer(
             "sbo spilled lane vectors",
@@ -767,30 +767,42 @@ impl<'s> GpuRun<'s> {
             &problem_overrides(study, wg).constants(),
             Some(&lane_layout.pipeline),
         )?;
-        let metrics_groups = grid(n_groups as u32, max_dim);
-        let mparams = Params {
-            lane_offset: 0,
-            n_lanes: n_groups as u32,
-            groups_x: metrics_groups[0],
-            ..data.base
-        };
-        let mparams_buf = ctx.uniform_buffer("sbo metrics params", &mparams)?;
-        let metrics_bind = bind(
-            ctx,
-            &lane_layout,
-            "sbo metrics bindings",
-            [
-                &mparams_buf,
-                &data.feats,
-                &data.labels,
-                &lanes_buf,
-                &state,
-                &finite,
-                &records,
-                &data.rowmap,
-                &spilled,
-            ],
-        )?;
+        let mut metrics = Vec::new();
+        let mut first = 0;
+        while first < n_groups {
+            let n = metrics_chunk.min(n_groups - first);
+            let groups = grid(n as u32, max_dim);
+            let params = Params {
+                lane_offset: first as u32,
+                n_lanes: n as u32,
+                groups_x: groups[0],
+                ..data.base
+            };
+            let params_buf = ctx.uniform_buffer("sbo metrics params", &params)?;
+            let bind = bind(
+                ctx,
+                &lane_layout,
+                "sbo metrics bindings",
+                [
+                    &params_buf,
+                    &data.feats,
+                    &data.labels,
+                    &lanes_buf,
+                    &state,
+                    &finite,
+                    &records,
+                    &data.rowmap,
+                    &spilled,
+                ],
+            )?;
+            metrics.push(Chunk {
+                params,
+                params_buf,
+                bind,
+                groups,
+            });
+            first += n;
+        }
         let sizes = study.data.sizes();
         let per_step = study
             .configs
@@ -805,8 +817,7 @@ impl<'s> GpuRun<'s> {
             spd,
             plans,
             metrics_pipe,
-            metrics_bind,
-            metrics_groups,
+            metrics,
             state,
             prev_state,
             lanes_buf,
@@ -820,7 +831,7 @@ impl<'s> GpuRun<'s> {
             _data: data,
             memory,
             mem_layout,
-            _buffers: vec![scratch, mparams_buf, spilled],
+            _buffers: vec![scratch, spilled],
         })
     }
 
@@ -997,11 +1008,13 @@ impl EngineRun for GpuRun<'_> {
     fn records(&mut self) -> Result<Vec<GroupRecord>> {
         self.replay_extra_counts();
         let ctx = self.ctx;
-        let (pipe, bind, groups) = (&self.metrics_pipe, &self.metrics_bind, self.metrics_groups);
+        let (pipe, chunks) = (&self.metrics_pipe, &self.metrics);
         submit_pass(ctx, "sbo metrics", |pass| {
             pass.set_pipeline(pipe);
-            pass.set_bind_group(0, bind, &[]);
-            pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+            for c in chunks {
+                pass.set_bind_group(0, &c.bind, &[]);
+                pass.dispatch_workgroups(c.groups[0], c.groups[1], c.groups[2]);
+            }
         })?;
         let words: Vec<f32> =
             ctx.read_back(&self.records, 0, self.layout.groups() * self.record_len)?;

@@ -8,7 +8,11 @@
 
 use std::io::Write;
 
-use sbo::gpu::{GpuContext, GpuOptions};
+use sbo::cpu::CpuEngine;
+use sbo::gpu::{GpuContext, GpuEngine, GpuOptions, GpuRunOptions};
+use sbo::metrics::Metric;
+use sbo::run::{run_study, RunOptions, SweepResult};
+use sbo::sweep::Study;
 use sbo::SboError;
 use std::sync::Arc;
 
@@ -95,4 +99,69 @@ pub fn assert_close(what: &str, gpu: &[f32], cpu: &[f64], rtol: f64, atol: f64) 
         }
         panic!("{msg}");
     }
+}
+
+/// The sweep on the CPU engine (the reference the GPU is checked against).
+pub fn run_cpu(study: &Study, opts: &RunOptions) -> sbo::Result<SweepResult> {
+    run_study(&CpuEngine, study, opts)
+}
+
+/// The sweep on a GPU engine with these options.
+pub fn gpu_run(ctx: &Arc<GpuContext>, study: &Study, g: &GpuRunOptions) -> SweepResult {
+    let engine = GpuEngine::with_options(ctx.clone(), g.clone());
+    run_study(&engine, study, &RunOptions::default()).expect("GPU sweep runs")
+}
+
+/// Compares every metric except timings and every final iterate.
+pub fn assert_results_close(
+    what: &str,
+    gpu: &SweepResult,
+    cpu: &SweepResult,
+    rtol: f64,
+    atol: f64,
+) {
+    let mut worst = (0.0f64, String::new());
+    for (g, c) in gpu.configs.iter().zip(&cpu.configs) {
+        assert_eq!(g.label, c.label);
+        assert_eq!(
+            g.rows.len(),
+            c.rows.len(),
+            "{what} {}: metric rows",
+            g.label
+        );
+        for (rg, rc) in g.rows.iter().zip(&c.rows) {
+            assert_eq!((rg.t, &rg.metric), (rc.t, &rc.metric));
+            if rg.metric == Metric::Seconds {
+                continue;
+            }
+            let (a, b) = (rg.summary.mean, rc.summary.mean);
+            let err = (a - b).abs();
+            let tol = atol + rtol * b.abs();
+            assert!(
+                err <= tol,
+                "{what} {} t={} {}: GPU {a} vs CPU {b} (|diff| {err:e} > tol {tol:e} = {atol:e} + {rtol:e} |cpu|)",
+                g.label, rg.t, rg.metric
+            );
+            if err / tol > worst.0 {
+                worst = (err / tol, format!("{} t={} {}", g.label, rg.t, rg.metric));
+            }
+        }
+    }
+    for (i, (lg, lc)) in gpu.lanes.iter().zip(&cpu.lanes).enumerate() {
+        assert_eq!(lg.status, lc.status, "{what} lane {i}");
+        for (k, (a, b)) in
+            lg.x.iter()
+                .chain(&lg.y)
+                .zip(lc.x.iter().chain(&lc.y))
+                .enumerate()
+        {
+            let tol = atol + rtol * b.abs();
+            assert!(
+                (a - b).abs() <= tol,
+                "{what} lane {i} (config {} seed {} neighbour {}) coordinate {k}: GPU {a} vs CPU {b}, tol {tol:e}",
+                lc.config, lc.seed, lc.neighbour
+            );
+        }
+    }
+    eprintln!("{what}: worst |diff| / tol = {:.3} at {}", worst.0, worst.1);
 }

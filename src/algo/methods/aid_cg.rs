@@ -107,6 +107,7 @@ pub(crate) static AID_CG: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
         classes: false,
+        sample_weights: false,
         specialise: |c| KernelFlags {
             cg: true,
             ..KernelFlags::of(c)

@@ -81,6 +81,7 @@ pub(crate) static AMIGO: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
         classes: false,
+        sample_weights: false,
         specialise: |c| KernelFlags {
             v_sgd: true,
             ..KernelFlags::of(c)

@@ -147,6 +147,7 @@ pub(crate) static BOME: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_bome.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

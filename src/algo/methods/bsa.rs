@@ -68,6 +68,7 @@ pub(crate) static BSA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
         classes: false,
+        sample_weights: false,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

@@ -142,6 +142,7 @@ pub(crate) static F2SA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_f2sa.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

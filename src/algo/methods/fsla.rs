@@ -129,6 +129,7 @@ pub(crate) static FSLA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_fsla.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -66,6 +66,7 @@ pub(crate) static MA_SOBA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: SSAID.kernel.source,
         classes: true,
+        sample_weights: true,
         specialise: |c| KernelFlags {
             moving_average: true,
             ..KernelFlags::of(c)

@@ -187,6 +187,7 @@ pub(crate) static MRBO: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_mrbo.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -202,6 +202,7 @@ pub(crate) static SABA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_saba.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

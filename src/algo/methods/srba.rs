@@ -163,6 +163,7 @@ pub(crate) static SRBA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_srba.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -128,6 +128,7 @@ pub(crate) static SSAID: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_ssaid.wgsl"),
         classes: true,
+        sample_weights: true,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

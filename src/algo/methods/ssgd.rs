@@ -86,6 +86,7 @@ pub(crate) static SSGD: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_ssgd.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

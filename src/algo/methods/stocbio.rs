@@ -86,6 +86,7 @@ pub(crate) static STOCBIO: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_multiloop.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: multiloop_work,

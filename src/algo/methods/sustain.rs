@@ -50,6 +50,7 @@ pub(crate) static SUSTAIN: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: MRBO.kernel.source,
         classes: false,
+        sample_weights: false,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

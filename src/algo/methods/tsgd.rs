@@ -165,6 +165,7 @@ pub(crate) static TSGD: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_tsgd.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     work: tsgd_work,
@@ -186,6 +187,7 @@ pub(crate) static UD: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: TSGD.kernel.source,
         classes: false,
+        sample_weights: false,
         specialise: |c| KernelFlags {
             reset: true,
             ..KernelFlags::of(c)

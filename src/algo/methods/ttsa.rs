@@ -59,6 +59,7 @@ pub(crate) static TTSA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: BSA.kernel.source,
         classes: false,
+        sample_weights: false,
         specialise: |c| KernelFlags {
             inner_steps: 1,
             truncated: true,

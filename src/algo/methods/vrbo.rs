@@ -199,6 +199,7 @@ pub(crate) static VRBO: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_vrbo.wgsl"),
         classes: false,
+        sample_weights: false,
         specialise: KernelFlags::of,
     },
     // The inner steps only: the refresh, amortised over `period` steps, is left out.
