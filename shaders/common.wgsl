@@ -55,12 +55,14 @@ fn weighted() -> bool {
 }
 
 // Index of the hyperparameter coupled to coordinate j of y (class j / F, feature j % F when
-// there are C > 1 classes: a per-feature x is shared by the classes).
+// there are C > 1 classes: a per-feature x is shared by the classes, a per-class x by the
+// features of its class).
 fn kx(j: u32) -> u32 {
     if (HYPER == HYPER_PER_FEATURE) {
         if (C == 1u) { return j; }
         return j % F;
     }
+    if (HYPER == HYPER_PER_CLASS) { return j / F; }
     return 0u;
 }
 

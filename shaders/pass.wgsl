@@ -104,6 +104,13 @@ fn implicit_x_step(tid: u32, alpha: f32) {
         workgroupBarrier();
         return;
     }
+    // Per-class x: J v of class c sums the coordinates of its block, one reduction per class.
+    if (HYPER == HYPER_PER_CLASS) {
+        class_jv(tid);
+        for (var c = tid; c < P; c += WG) { sx[c] = sx[c] - alpha * (NU * sx[c] - sh[c]); }
+        workgroupBarrier();
+        return;
+    }
     // C classes share a per-feature x: J v sums over the classes of feature f, in class order
     // (the CPU's order).
     if (HYPER == HYPER_PER_FEATURE && C > 1u) {
@@ -269,6 +276,22 @@ fn coef_slot(k: u32, grad: bool, hv: bool, lower: bool, jt: bool) {
             for (var c = 0u; c < C; c++) { za[o + c] = za[o + c] * w; }
         }
     }
+}
+
+// J v of a per-class x into sh (P = C entries): entry c sums J's terms over the coordinates
+// c F + f of class c's block (twin of `jvp`, which adds them in coordinate order; here a
+// workgroup reduction). Reads x and writes only sh; ends with a barrier.
+fn class_jv(tid: u32) {
+    for (var c = 0u; c < C; c++) {
+        var acc = 0.0;
+        for (var f = tid; f < F; f += WG) {
+            let j = c * F + f;
+            acc = acc + jvp_at(j, sy[j], sv[j]);
+        }
+        let jv = wg_sum(tid, acc);
+        if (tid == 0u) { sh[c] = jv; }
+    }
+    workgroupBarrier();
 }
 
 // J v of per-sample weights at the lower batch in slots [0, BL) into sh (P entries): entry i

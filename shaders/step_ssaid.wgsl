@@ -62,9 +62,10 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
 // memory, x -= alpha h. Ends with a barrier.
 fn averaged_x_step(tid: u32, ll: u32, rho: f32, alpha: f32) {
     let mb = mem_base(ll);
-    // Per-sample weights: J v is sparse, at the lower batch's drawn indices (sh).
-    if (HYPER == HYPER_PER_SAMPLE) {
-        sample_jv(tid);
+    // Per-sample weights: J v is sparse, at the lower batch's drawn indices (sh); per-class
+    // x: one sum per class (sh).
+    if (HYPER == HYPER_PER_SAMPLE || HYPER == HYPER_PER_CLASS) {
+        if (HYPER == HYPER_PER_SAMPLE) { sample_jv(tid); } else { class_jv(tid); }
         for (var i = tid; i < P; i += WG) {
             let h = mem[mb + i];
             let hn = h + rho * ((NU * sx[i] - sh[i]) - h);

@@ -66,7 +66,8 @@ fn x_moved(cpu: &SweepResult, x0: f64) -> f64 {
 }
 
 /// The multinomial pass of the single-loop kernel (ssaid, ma-soba): C scores per batch slot,
-/// softmax coefficients, class blocks of y, x per feature shared by the classes or scalar,
+/// softmax coefficients, class blocks of y, x per feature shared by the classes, per class
+/// (one reduction per class in the x step) or scalar,
 /// softmax loss and top-1 accuracy in the metrics. Three classes on five features (workgroup
 /// lanes) and MNIST's ten classes on 784 pixels (7,840 weights: spilled lanes), each against
 /// the CPU (f64) at the tolerances of the linear problems (relative 2e-3, absolute 2e-5),
@@ -145,7 +146,9 @@ batch = 8
     for (coupling, hyper) in [
         ("logweight", "per_feature"),
         ("logweight", "scalar"),
+        ("logweight", "per_class"),
         ("prior", "per_feature"),
+        ("prior", "per_class"),
         ("nonconvex", "per_feature"),
     ] {
         let study = Study::prepare(

@@ -1,6 +1,5 @@
 //! The problems the GPU kernels do not compute yet (the multinomial loss and data
-//! hyper-cleaning's per-sample weights outside ssaid/ma-soba, per-class x, the network lower
-//! model) are
+//! hyper-cleaning's per-sample weights outside ssaid/ma-soba, the network lower model) are
 //! refused by the GPU engine on the run path
 //! and in `sbo check`, as GPU errors (so `backend = "auto"` falls back to the CPU) that name
 //! the problem, rather than run as a different problem.
@@ -52,11 +51,6 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
             "loss = \"multinomial\"\npreset = \"c-c\"",
             "tsgd",
             "ssaid and ma-soba only",
-        ),
-        (
-            "loss = \"multinomial\"\npreset = \"c-c\"\nhyper = \"per_class\"",
-            "ssaid",
-            "per-class",
         ),
         ("preset = \"hyper-cleaning\"", "tsgd", "hyper-cleaning"),
         (

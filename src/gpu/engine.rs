@@ -425,11 +425,6 @@ fn unsupported_problem(study: &Study) -> Result<()> {
     };
     if study.spec.outputs() > 1 {
         refused("the multinomial loss", |k| k.classes)?;
-        if study.spec.hyper == crate::problem::HyperShape::PerClass {
-            return Err(SboError::gpu(
-                "the GPU backend does not run per-class x yet: use --backend cpu",
-            ));
-        }
     }
     if study.spec.model == crate::problem::Model::Mlp {
         return Err(SboError::gpu(
