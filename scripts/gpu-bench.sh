@@ -22,17 +22,18 @@
 #      (or with bench arguments: `bash .bench-carry/gpu-bench.sh run --lanes 1024,65536`).
 #      The script copies itself into .bench-carry, so it runs there even if scripts/ differs.
 #   3. The results come back under the reply's files_at: bench.json (the BenchReport),
-#      bench.txt (the table and progress), info.txt (`sbo info`), verify.txt (`sbo verify` on
-#      the sc-sc, c-c and multinomial-mnist configs and the sc-sc solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
+#      bench.txt (the table and progress), bench-mnist.{json,txt} (MNIST hyper-cleaning at
+#      1,024 lanes), info.txt (`sbo info`), verify.txt (`sbo verify` on the sc-sc, c-c,
+#      multinomial-mnist and hyper-cleaning-mnist configs and the sc-sc solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
 #      against the JAX peer on the same GPU, when the device's python has JAX), device.txt
 #      (nvidia-smi, driver, date, host).
 #
 # On the device `run` does: `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig`, points the
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-# when that file exists), then `./sbo info`, `./sbo verify` on three configs, `./sbo bench --json`
-# and the JAX peers, with the results in $OUT, or in benchmarks/ when $OUT is unset; the steps
-# are time-boxed (60 s per verify, 270 s bench, 150 s peers) so the whole run stays under 9
-# minutes.
+# when that file exists), then `./sbo info`, `./sbo verify` on four configs and a study,
+# `./sbo bench --json`, the MNIST hyper-cleaning bench and the JAX peers, with the results in
+# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (40 s per verify, 200 s
+# bench, 50 s MNIST bench, 90 s peers) so the whole run stays under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
 set -euo pipefail
@@ -54,7 +55,8 @@ prepare() {
     mkdir -p "$carry/data"
     cp "$target/release/sbo" "$carry/sbo"
     strip "$carry/sbo" 2>/dev/null || true
-    cp data/ijcnn1.trn.bz2 data/ijcnn1.tst.bz2 "$carry/data/"
+    cp data/ijcnn1.trn.bz2 data/ijcnn1.tst.bz2 data/t10k-images-idx3-ubyte.gz \
+        data/t10k-labels-idx1-ubyte.gz "$carry/data/"
     cp "$root/scripts/gpu-bench.sh" "$carry/gpu-bench.sh"
     git -C "$root" rev-parse HEAD >"$carry/commit.txt" 2>/dev/null || echo unknown >"$carry/commit.txt"
 
@@ -111,9 +113,10 @@ run() {
     # The GPU against the CPU reference on two short studies, on every solver's kernel (the
     # solver study on sc-sc) and on the multinomial kernel with spilled lanes (MNIST's 7,840
     # weights: the storage barriers lavapipe cannot test) (exit 2: a tolerance exceeded).
-    for c in configs/sc-sc configs/c-c studies/solvers-sc-sc configs/multinomial-mnist; do
+    for c in configs/sc-sc configs/c-c studies/solvers-sc-sc configs/multinomial-mnist \
+        configs/hyper-cleaning-mnist; do
         echo "== sbo verify examples/$c.toml --steps 200" >>"$out/verify.txt"
-        (cd "$root" && timeout 60 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
+        (cd "$root" && timeout 40 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
             >>"$out/verify.txt" 2>&1 || echo "verify $c: exit $?" >>"$out/verify.txt"
     done
     cat "$out/verify.txt"
@@ -122,16 +125,22 @@ run() {
     if [ $# -eq 0 ]; then set -- --lanes 1024,16384,262144,1048576; fi
     echo "gpu-bench: running ${bench[*]} --json $*"
     # JSON on stdout; the table and progress on stderr. Budget: the whole recipe under 9 min.
-    if timeout 270 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
+    if timeout 200 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
         echo "gpu-bench: ok"
     else
         echo "gpu-bench: bench failed (exit $?)" | tee -a "$out/bench.txt"
     fi
     cat "$out/bench.txt"
+    # Issue 14's scale: MNIST hyper-cleaning (5,000 per-sample weights and 7,840 model weights
+    # per lane, spilled lanes) at 1,024 lanes on the GPU.
+    timeout 50 ./sbo bench --workloads ssaid-mnist-cleaning --backend gpu --lanes 1024 \
+        --steps 16 --json >"$out/bench-mnist.json" 2>"$out/bench-mnist.txt" ||
+        echo "gpu-bench: mnist bench exit $?" >>"$out/bench-mnist.txt"
+    cat "$out/bench-mnist.txt"
     # The JAX peers on the same GPU, paired with sbo bench run for run (benchmarks/peers).
     local py="${PEER_PYTHON:-python3}"
     if "$py" -c "import jax" 2>/dev/null; then
-        (cd "$root" && timeout 150 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
+        (cd "$root" && timeout 90 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
             --backend gpu --lanes 1024,65536 --steps 64 --reps 2 --json "$out/peers.json" \
             ssaid-ijcnn1 tsgd-ijcnn1) >"$out/peers.txt" 2>&1 || echo "peers: exit $?" >>"$out/peers.txt"
     else

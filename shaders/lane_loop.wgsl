@@ -29,5 +29,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             workgroupBarrier();
         }
     }
+    limit_probe();
     store_state(tid, lane);
 }

@@ -13,3 +13,15 @@
 fn mem_base(ll: u32) -> u32 {
     return prm.mem_offset + ll * prm.mem_stride;
 }
+
+// llvmpipe / lavapipe end every loop of an invocation once all of its loops together have run
+// 65,535 iterations (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS), so a lane could silently stop
+// part-way through a dispatch. A loop of two iterations (its bound opaque to the compiler)
+// then runs once: flag it in the float after every lane's memory, which the engine reads on
+// software adapters and refuses the run. Real GPUs have no such limit.
+fn limit_probe() {
+    var probe = 0u;
+    let want = min(prm.n_steps, 1u) + 1u;
+    for (var q = 0u; q < want; q++) { probe += 1u; }
+    if (probe < want) { mem[prm.limit_flag] = 1.0; }
+}

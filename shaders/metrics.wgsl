@@ -90,4 +90,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     for (var j = tid; j < P; j += WG) { record[o + RECORD_HEAD + j] = sx[j]; }
     for (var j = tid; j < D; j += WG) { record[o + RECORD_HEAD + P + j] = sy[j]; }
+    // A software adapter's loop limit (see `limit_probe` in memory.wgsl): flagged after the
+    // lanes' finite flags.
+    var probe = 0u;
+    let want = min(prm.n_lanes, 1u) + 1u;
+    for (var q = 0u; q < want; q++) { probe += 1u; }
+    if (probe < want) { finite[prm.limit_flag] = 2u; }
 }

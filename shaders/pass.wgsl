@@ -184,10 +184,11 @@ fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2
 }
 
 // grad_y g's data term at pt for the lower batch at [first, first + count):
-// ga = (1/B) sum l'(a.pt, b) a. Needs the rows drawn; ends with per-feature results in ga.
+// ga = (1/B) sum w_i l'(a.pt, b) a (`coef_slot`: C classes, per-sample weights w_i). Needs
+// the rows drawn; ends with per-coordinate results in ga.
 fn grad_y_g_data(tid: u32, first: u32, count: u32) {
     dots(tid, first, count, true, false);
-    for (var k = tid; k < count; k += WG) { za[first + k] = loss_d1(za[first + k], lab(first + k)); }
+    for (var k = tid; k < count; k += WG) { coef_slot(first + k, true, false, true, false); }
     workgroupBarrier();
     accum(tid, first, count, true, 0u, false, 0u);
 }
@@ -195,19 +196,18 @@ fn grad_y_g_data(tid: u32, first: u32, count: u32) {
 // grad_y f at pt for the upper batch: gc = (1/B') sum l'(a'.pt, b') a'.
 fn grad_y_f(tid: u32) {
     dots(tid, BL, BU, true, false);
-    for (var k = tid; k < BU; k += WG) { za[BL + k] = loss_d1(za[BL + k], lab(BL + k)); }
+    for (var k = tid; k < BU; k += WG) { coef_slot(BL + k, true, false, false, false); }
     workgroupBarrier();
     accum(tid, BL, BU, true, 2u, false, 0u);
 }
 
 // The Hessian-vector product's data term at pt along sw for the lower batch at [first, ..):
-// gb = (1/B) sum l''(a.pt) (a.sw) a. With `same_z`, za already holds a.pt for these rows
-// (and still does afterwards: only zb is overwritten).
+// gb = (1/B) sum w_i l''(a.pt) (a.sw) a (`coef_slot`). With `same_z`, za already holds a.pt for these rows
+// (and with one output still does afterwards: only zb is overwritten; C classes overwrite za
+// with their softmax, so their scores are always recomputed).
 fn hvp_data(tid: u32, first: u32, count: u32, same_z: bool) {
-    dots(tid, first, count, !same_z, true);
-    for (var k = tid; k < count; k += WG) {
-        zb[first + k] = loss_d2(za[first + k], lab(first + k)) * zb[first + k];
-    }
+    dots(tid, first, count, !same_z || C > 1u, true);
+    for (var k = tid; k < count; k += WG) { coef_slot(first + k, false, true, true, false); }
     workgroupBarrier();
     accum(tid, first, count, false, 0u, true, 1u);
 }

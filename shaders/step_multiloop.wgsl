@@ -122,5 +122,15 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         }
     }
 
+    // Per-sample weights: J v is taken on the last inner batch (the CPU's `last_lower`),
+    // redrawn because the solver's batches took its slots, at the final y and v.
+    if (weighted()) {
+        draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, T_INNER - 1u));
+        for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sv[j]; }
+        workgroupBarrier();
+        dots(tid, 0u, BL, true, true);
+        for (var i = tid; i < BL; i += WG) { coef_slot(i, false, false, true, true); }
+        workgroupBarrier();
+    }
     implicit_x_step(tid, alpha);
 }

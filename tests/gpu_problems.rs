@@ -1,6 +1,7 @@
 //! The field's benchmark problems on the GPU (lavapipe in CI) against the CPU reference: the
 //! multinomial loss and data hyper-cleaning's per-sample weights, in the single-loop kernel of
-//! ssaid and ma-soba, with workgroup and spilled lanes.
+//! ssaid and ma-soba and the multi-loop kernel of stocbio, aid-cg, amigo and bsa (ttsa shares
+//! bsa's), with workgroup and spilled lanes.
 
 mod gpu_support;
 use gpu_support::{assert_results_close, gpu_run, run_cpu};
@@ -139,6 +140,37 @@ alpha = 0.2
 beta = 0.5
 gamma = 0.5
 batch = 8
+[[algo]]
+name = "stocbio"
+alpha = 0.2
+beta = 0.5
+batch = 8
+D = 3
+Q = 3
+eta = 0.5
+[[algo]]
+name = "aid-cg"
+alpha = 0.2
+beta = 0.5
+batch = [8, 20]
+D = 2
+Q = 3
+[[algo]]
+name = "amigo"
+alpha = 0.2
+beta = 0.5
+gamma = 0.5
+batch = 8
+D = 2
+Q = 2
+without_replacement = true
+[[algo]]
+name = "bsa"
+alpha = 0.2
+beta = 0.5
+batch = 8
+Q = 4
+eta = 0.5
 "#,
             csv.display()
         )
@@ -249,6 +281,37 @@ beta = 0.5
 gamma = 0.5
 rho = 0.5
 batch = 8
+[[algo]]
+name = "stocbio"
+alpha = 400.0
+beta = 0.5
+batch = 8
+D = 3
+Q = 3
+eta = 0.5
+[[algo]]
+name = "aid-cg"
+alpha = 400.0
+beta = 0.5
+batch = [8, 20]
+D = 2
+Q = 3
+[[algo]]
+name = "amigo"
+alpha = 400.0
+beta = 0.5
+gamma = 0.5
+batch = 8
+D = 2
+Q = 2
+without_replacement = true
+[[algo]]
+name = "bsa"
+alpha = 400.0
+beta = 0.5
+batch = 8
+Q = 4
+eta = 0.5
 "#;
     let binary = format!(
         r#"
@@ -344,5 +407,55 @@ replace = "lower"
                 );
             }
         }
+    }
+}
+
+/// llvmpipe / lavapipe end every loop of a kernel invocation after 65,535 iterations in all,
+/// which would stop lanes part-way without an error. One stocbio step with 100 inner steps on
+/// MNIST's ten classes runs past it (each inner step's dot products alone are 784 iterations
+/// per thread): on a software adapter the run must be refused by name (a GPU error, so `auto`
+/// falls back to the CPU); on a real GPU it must match the CPU.
+#[test]
+fn a_software_adapters_loop_limit_is_refused_not_reported() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let text = r#"
+name = "loop-limit"
+[problem]
+preset = "c-c"
+loss = "multinomial"
+lam_y = 0.01
+[data]
+kind = "idx"
+train = "data/t10k-images-idx3-ubyte.gz"
+n_lower = 200
+n_upper = 100
+n_test = 100
+n_pool = 0
+[run]
+steps = 2
+log_every = 1
+seeds = 1
+neighbours = 0
+[[algo]]
+name = "stocbio"
+alpha = 0.1
+beta = 0.1
+batch = 8
+D = 100
+Q = 2
+eta = 0.1
+"#;
+    let study = Study::prepare(&SweepConfig::from_toml(text).unwrap(), None).unwrap();
+    let engine = sbo::gpu::GpuEngine::new(ctx.clone());
+    let gpu = sbo::run::run_study(&engine, &study, &RunOptions::default());
+    if ctx.is_software() {
+        let e = gpu.expect_err("a software adapter must refuse a run its loop limit cut");
+        assert!(matches!(e, sbo::SboError::Gpu { .. }), "{e:?}");
+        assert!(e.to_string().contains("loop limit"), "{e}");
+    } else {
+        let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
+        assert_results_close("stocbio, D = 100, MNIST", &gpu.unwrap(), &cpu, 2e-3, 2e-5);
     }
 }

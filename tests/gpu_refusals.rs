@@ -1,5 +1,6 @@
 //! The problems the GPU kernels do not compute yet (the multinomial loss and data
-//! hyper-cleaning's per-sample weights outside ssaid/ma-soba, the network lower model) are
+//! hyper-cleaning's per-sample weights outside the single-loop kernel of ssaid/ma-soba and
+//! the multi-loop kernel of stocbio and its relatives, the network lower model) are
 //! refused by the GPU engine on the run path
 //! and in `sbo check`, as GPU errors (so `backend = "auto"` falls back to the CPU) that name
 //! the problem, rather than run as a different problem.
@@ -50,13 +51,13 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
         (
             "loss = \"multinomial\"\npreset = \"c-c\"",
             "tsgd",
-            "ssaid and ma-soba only",
+            "ssaid, stocbio, aid-cg, amigo, ma-soba, bsa, ttsa only",
         ),
         ("preset = \"hyper-cleaning\"", "tsgd", "hyper-cleaning"),
         (
             "preset = \"hyper-cleaning\"\nloss = \"multinomial\"",
-            "stocbio",
-            "ssaid and ma-soba only",
+            "f2sa",
+            "not f2sa",
         ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",

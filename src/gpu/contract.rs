@@ -86,7 +86,9 @@ wgsl_struct! {
         period: u32,
         /// First float of this dispatch's first lane in the memory buffer.
         mem_offset: u32,
-        _pad4: u32,
+        /// Where a kernel flags that a software adapter's loop limit cut it short: an index
+        /// into the memory buffer (step kernels) or the finite flags (metrics kernel).
+        limit_flag: u32,
     }
 }
 

@@ -221,7 +221,7 @@ fn dims(study: &Study) -> Dims {
 }
 
 /// Outer steps per dispatch on software adapters (see [`GpuRun::new`]).
-const SOFTWARE_STEPS_PER_DISPATCH: u32 = 8;
+const SOFTWARE_STEPS_PER_DISPATCH: u32 = 1;
 
 /// Largest batch the kernels keep in workgroup memory.
 pub const MAX_BATCH: usize = 1024;
@@ -404,7 +404,8 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 /// Problems the kernels do not compute yet, refused before any kernel is built (a GPU error,
 /// so `backend = "auto"` falls back to the CPU). Which kernels compute the multinomial scores
 /// and the per-sample weights is a flag of their descriptor (`KernelSpec::classes`,
-/// `KernelSpec::sample_weights`: the single-loop kernel of ssaid and ma-soba); the others'
+/// `KernelSpec::sample_weights`: the single-loop kernel of ssaid and ma-soba and the
+/// multi-loop kernel of stocbio, aid-cg, amigo, bsa and ttsa); the others' x steps or
 /// coefficient loops hold one unweighted output per batch slot. The network's data passes are
 /// not written yet (DESIGN section 5, the global-memory kernel family).
 fn unsupported_problem(study: &Study) -> Result<()> {
@@ -414,12 +415,20 @@ fn unsupported_problem(study: &Study) -> Result<()> {
             .iter()
             .find(|c| !computes(&c.algo.kind.descriptor().kernel))
         {
-            Some(c) => Err(SboError::gpu(format!(
-                "the GPU backend runs {what} with ssaid and ma-soba only so far, not {} ({}): \
-                 use --backend cpu",
-                c.algo.kind.name(),
-                c.label
-            ))),
+            Some(c) => {
+                let with: Vec<&str> = crate::algo::AlgoKind::ALL
+                    .iter()
+                    .filter(|k| computes(&k.descriptor().kernel))
+                    .map(|k| k.name())
+                    .collect();
+                Err(SboError::gpu(format!(
+                    "the GPU backend runs {what} with {} only so far, not {} ({}): use \
+                     --backend cpu",
+                    with.join(", "),
+                    c.algo.kind.name(),
+                    c.label
+                )))
+            }
             None => Ok(()),
         }
     };
@@ -548,10 +557,11 @@ impl<'s> GpuRun<'s> {
         let start = Instant::now();
         let run = &study.config.run;
         let wg = workgroup_size(study, gopts);
-        // lavapipe (Mesa 22.3) was seen to stop advancing lanes part-way through dispatches
-        // of several dozen iterations with large batches; short dispatches on software
-        // adapters keep it exact (checked against the CPU in the tests), at no cost on real
-        // GPUs.
+        // llvmpipe / lavapipe end every loop of an invocation after 65,535 iterations in all
+        // (`limit_probe` in shaders/memory.wgsl), so a dispatch of many outer steps would stop
+        // its lanes part-way: software adapters take one outer step per dispatch, and a run
+        // whose kernel still hits the limit is refused (`check_loop_limit`). Real GPUs have no
+        // such limit and keep long dispatches.
         let spd = if ctx.is_software() {
             gopts.steps_per_dispatch.min(SOFTWARE_STEPS_PER_DISPATCH)
         } else {
@@ -600,16 +610,18 @@ impl<'s> GpuRun<'s> {
             (n_groups * record_len * 4) as u64,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         )?;
+        // One u32 per lane, then the metrics kernel's loop-limit flag (`limit_flag`).
         let finite = ctx.create_buffer(
             "sbo finite flags",
-            (n_lanes * 4) as u64,
+            ((n_lanes + 1) * 4) as u64,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         )?;
         // The lanes' memory (`Algorithm::memory`), zero at the start as every new buffer is.
         let mem_layout = mem_layout(study);
+        // Every lane's memory, then the step kernels' loop-limit flag (`limit_flag`).
         let memory = ctx.create_buffer(
             "sbo lane memory",
-            (mem_floats(study) * 4).max(16) as u64,
+            ((mem_floats(study) + 1) * 4).max(16) as u64,
             wgpu::BufferUsages::STORAGE
                 | wgpu::BufferUsages::COPY_SRC
                 | wgpu::BufferUsages::COPY_DST,
@@ -708,6 +720,7 @@ impl<'s> GpuRun<'s> {
                     eta: c.algo.eta as f32,
                     v_radius: c.algo.v_radius.unwrap_or(0.0) as f32,
                     mem_offset: (mem_layout[ci].0 + first * mem_layout[ci].1) as u32,
+                    limit_flag: mem_floats(study) as u32,
                     mem_stride: mem_layout[ci].1 as u32,
                     rho: sched(&c.algo.rho),
                     delta_lambda: sched(&c.algo.delta_lambda),
@@ -771,6 +784,7 @@ impl<'s> GpuRun<'s> {
                 lane_offset: first as u32,
                 n_lanes: n as u32,
                 groups_x: groups[0],
+                limit_flag: n_lanes as u32,
                 ..data.base
             };
             let params_buf = ctx.uniform_buffer("sbo metrics params", &params)?;
@@ -877,6 +891,29 @@ impl<'s> GpuRun<'s> {
             return Ok(Vec::new());
         }
         self.ctx.read_back(&self.memory, 0, floats)
+    }
+
+    /// Refuses the run when a kernel was cut short by a software adapter's loop limit
+    /// (`limit_probe` in `shaders/memory.wgsl`): its lanes stopped part-way, silently, so no
+    /// result of it may be reported. A GPU error, so `backend = "auto"` falls back to the CPU.
+    fn check_loop_limit(&self, metrics_cut: bool) -> Result<()> {
+        if !self.ctx.is_software() {
+            return Ok(());
+        }
+        let flag: Vec<f32> = self
+            .ctx
+            .read_back(&self.memory, (self.mem_floats() * 4) as u64, 1)?;
+        let steps_cut = flag.first().is_some_and(|f| *f != 0.0);
+        if steps_cut || metrics_cut {
+            return Err(SboError::gpu(format!(
+                "the {} kernel ran past the software adapter's loop limit (llvmpipe/lavapipe end \
+                 every loop of an invocation after 65,535 iterations in all, so its lanes \
+                 stopped part-way): this study is too large to run on a software adapter; use \
+                 --backend cpu or a real GPU",
+                if steps_cut { "step" } else { "metrics" }
+            )));
+        }
+        Ok(())
     }
 
     fn mem_floats(&self) -> usize {
@@ -1013,7 +1050,9 @@ impl EngineRun for GpuRun<'_> {
         })?;
         let words: Vec<f32> =
             ctx.read_back(&self.records, 0, self.layout.groups() * self.record_len)?;
-        let fin: Vec<u32> = ctx.read_back(&self.finite, 0, self.layout.lanes())?;
+        let mut fin: Vec<u32> = ctx.read_back(&self.finite, 0, self.layout.lanes() + 1)?;
+        let metrics_cut = fin.pop() == Some(2);
+        self.check_loop_limit(metrics_cut)?;
         let mut newly: Vec<usize> = Vec::new();
         for (l, f) in fin.iter().enumerate() {
             if *f == 0 && self.diverged_at[l].is_none() {

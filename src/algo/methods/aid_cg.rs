@@ -106,8 +106,8 @@ pub(crate) static AID_CG: Algorithm = Algorithm {
     },
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
-        classes: false,
-        sample_weights: false,
+        classes: true,
+        sample_weights: true,
         specialise: |c| KernelFlags {
             cg: true,
             ..KernelFlags::of(c)

@@ -80,8 +80,8 @@ pub(crate) static AMIGO: Algorithm = Algorithm {
     },
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
-        classes: false,
-        sample_weights: false,
+        classes: true,
+        sample_weights: true,
         specialise: |c| KernelFlags {
             v_sgd: true,
             ..KernelFlags::of(c)

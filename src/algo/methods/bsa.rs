@@ -67,8 +67,8 @@ pub(crate) static BSA: Algorithm = Algorithm {
     extra_counts: Some(truncation_counts),
     kernel: KernelSpec {
         source: STOCBIO.kernel.source,
-        classes: false,
-        sample_weights: false,
+        classes: true,
+        sample_weights: true,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

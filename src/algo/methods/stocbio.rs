@@ -85,8 +85,8 @@ pub(crate) static STOCBIO: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_multiloop.wgsl"),
-        classes: false,
-        sample_weights: false,
+        classes: true,
+        sample_weights: true,
         specialise: KernelFlags::of,
     },
     work: multiloop_work,

@@ -58,8 +58,8 @@ pub(crate) static TTSA: Algorithm = Algorithm {
     nominal_counts: |_, bl, bu| OracleCounts::new(1, 1, 0, 1, bl + bu),
     kernel: KernelSpec {
         source: BSA.kernel.source,
-        classes: false,
-        sample_weights: false,
+        classes: true,
+        sample_weights: true,
         specialise: |c| KernelFlags {
             inner_steps: 1,
             truncated: true,
