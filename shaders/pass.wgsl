@@ -321,6 +321,15 @@ fn sample_jv(tid: u32) {
     workgroupBarrier();
 }
 
+// Output c of global row r at y = sy: the linear model's a . y_c, or the network's output from
+// the row's hidden activations `th` (`net_row_hidden`).
+fn row_score(r: u32, c: u32, th: ptr<function, array<f32, NET_MAX_HIDDEN>>) -> f32 {
+    if (NH > 0u) { return net_row_output(th, c); }
+    var z = 0.0;
+    for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[c * F + j]; }
+    return z;
+}
+
 // Mean loss and accuracy at y = sy over a whole set: 0 lower, 1 upper (as lane `ln` sees
 // them), 2 test (metrics at logging steps).
 fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
@@ -340,9 +349,11 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
         let weigh = weighted() && which == 0u;
         var w = 1.0;
         if (weigh) { w = sigmoid(sx[i]); }
+        // The network's hidden activations of the row, once (the linear model has none).
+        var th: array<f32, NET_MAX_HIDDEN>;
+        if (NH > 0u) { net_row_hidden(r, &th); }
         if (C == 1u) {
-            var z = 0.0;
-            for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[j]; }
+            let z = row_score(r, 0u, &th);
             l = l + select(loss_value(z, b), w * loss_value(z, b), weigh);
             if (z * b > 0.0) { acc = acc + 1.0; }
         } else {
@@ -351,16 +362,14 @@ fn set_loss(tid: u32, ln: Lane, which: u32, count: u32) -> vec2<f32> {
             var m = -3.4e38;
             var top = 0u;
             for (var c = 0u; c < C; c++) {
-                var z = 0.0;
-                for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[c * F + j]; }
+                let z = row_score(r, c, &th);
                 if (z > m) { m = z; top = c; }
             }
             var s = 0.0;
             var zb_ = 0.0;
             let bc = min(u32(max(b, 0.0)), C - 1u);
             for (var c = 0u; c < C; c++) {
-                var z = 0.0;
-                for (var j = 0u; j < F; j++) { z = z + feats[r * F + j] * sy[c * F + j]; }
+                let z = row_score(r, c, &th);
                 s = s + exp(z - m);
                 if (c == bc) { zb_ = z; }
             }

@@ -18,22 +18,41 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
 
     // Lower batch: a.y (gradient) and a.v (Hessian; and per-sample weights' J v, which is
     // taken on this batch zeta even with an independent Hessian batch), one read of the rows.
-    dots(tid, 0u, BL, true, !INDEP_H || weighted());
-    if (INDEP_H) { dots(tid, BL + BU, BL, true, true); }
-    dots(tid, BL, BU, true, false);
+    // The network (NH > 0): the forward passes, with the outputs' tangents where needed.
+    if (NH > 0u) {
+        net_forward(tid, ll, 0u, BL, !INDEP_H || weighted());
+        if (INDEP_H) { net_forward(tid, ll, BL + BU, BL, true); }
+        net_forward(tid, ll, BL, BU, false);
+    } else {
+        dots(tid, 0u, BL, true, !INDEP_H || weighted());
+        if (INDEP_H) { dots(tid, BL + BU, BL, true, true); }
+        dots(tid, BL, BU, true, false);
+    }
+    // The network's Hessian product also needs g = dl/dz of its batch.
     for (var i = tid; i < BL; i += WG) {
         coef_slot(i, true, !INDEP_H, true, true);
-        if (INDEP_H) { coef_slot(BL + BU + i, false, true, true, false); }
+        if (INDEP_H) { coef_slot(BL + BU + i, NH > 0u, true, true, false); }
     }
     for (var i = tid; i < BU; i += WG) { coef_slot(BL + i, true, false, false, false); }
     workgroupBarrier();
-    if (INDEP_H) {
+    if (NH > 0u) {
+        net_deltas(tid, ll, 0u, BL, !INDEP_H);
+        if (INDEP_H) { net_deltas(tid, ll, BL + BU, BL, true); }
+        net_deltas(tid, ll, BL, BU, false);
+        if (INDEP_H) {
+            net_accum(tid, ll, 0u, BL, true, 0u, false, 0u);
+            net_accum(tid, ll, BL + BU, BL, false, 0u, true, 1u);
+        } else {
+            net_accum(tid, ll, 0u, BL, true, 0u, true, 1u);
+        }
+        net_accum(tid, ll, BL, BU, true, 2u, false, 0u);
+    } else if (INDEP_H) {
         accum(tid, 0u, BL, true, 0u, false, 0u);
         accum(tid, BL + BU, BL, false, 0u, true, 1u);
     } else {
         accum(tid, 0u, BL, true, 0u, true, 1u);
     }
-    accum(tid, BL, BU, true, 2u, false, 0u);
+    if (NH == 0u) { accum(tid, BL, BU, true, 2u, false, 0u); }
 
     // Per feature: grad_y g into ga and H v into gb, both at the old x; then x at the old
     // (y, v); then y and v.

@@ -342,6 +342,8 @@ fn check_case(
         d: d as u32,
         features: d as u32,
         classes: 1,
+        hidden: 0,
+        activation: 0,
         p: p as u32,
         batch_lower: sh.bl as u32,
         batch_upper: sh.bu as u32,

@@ -1,6 +1,7 @@
 //! The problems the GPU kernels do not compute yet (the multinomial loss and data
 //! hyper-cleaning's per-sample weights outside the single-loop kernel of ssaid/ma-soba and
-//! the multi-loop kernel of stocbio and its relatives, the network lower model) are
+//! the multi-loop kernel of stocbio and its relatives, the network lower model outside the
+//! single-loop kernel or wider than the GPU's limit) are
 //! refused by the GPU engine on the run path
 //! and in `sbo check`, as GPU errors (so `backend = "auto"` falls back to the CPU) that name
 //! the problem, rather than run as a different problem.
@@ -61,8 +62,13 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
         ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",
+            "stocbio",
+            "network lower model (model = \"mlp\") with ssaid, ma-soba only",
+        ),
+        (
+            "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 200",
             "ssaid",
-            "network",
+            "problem.hidden",
         ),
     ] {
         let s = study(problem, algo);
@@ -74,7 +80,10 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
             ),
         ] {
             assert!(
-                matches!(e, sbo::SboError::Gpu { .. }),
+                matches!(
+                    e,
+                    sbo::SboError::Gpu { .. } | sbo::SboError::GpuLimit { .. }
+                ),
                 "{problem} {what}: a GPU error lets auto fall back, got {e:?}"
             );
             assert!(e.to_string().contains(names), "{problem} {what}: {e}");

@@ -139,6 +139,10 @@ pub struct KernelSpec {
     /// times sigmoid(x_i) at the drawn index, J v as a sparse update of x at the drawn
     /// indices); the GPU engine refuses them for the others.
     pub sample_weights: bool,
+    /// Whether the kernel computes the network lower model (`shaders/net.wgsl`: hidden
+    /// activations per batch slot and unit, a reverse pass and its tangent); the GPU engine
+    /// refuses the network for the others.
+    pub network: bool,
 }
 
 /// Algorithm-specific override constants of a step kernel (`shaders/common.wgsl`). The

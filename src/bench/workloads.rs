@@ -39,8 +39,7 @@ pub enum BenchData {
     /// MNIST hyper-cleaning: 5,000 training samples (half corrupted), one weight each,
     /// multinomial lower level (10 x 784 weights; spilled lanes on the GPU).
     MnistCleaning,
-    /// The same with a network lower level: 32 tanh units, 25,450 weights. CPU only for now
-    /// (the GPU refuses the network by name).
+    /// The same with a network lower level: 32 tanh units, 25,450 weights.
     MnistCleaningMlp,
 }
 
@@ -127,7 +126,6 @@ impl Workload {
                 if self.data == BenchData::MnistCleaningMlp {
                     c.problem.model = Some(crate::problem::Model::Mlp);
                     c.problem.hidden = Some(32);
-                    c.run.backend = crate::sweep::Backend::Cpu;
                 }
                 c.problem.preset = Preset::HyperCleaning;
                 c.problem.loss = Some(crate::problem::Loss::Multinomial);

@@ -7,7 +7,7 @@
 //! Owns: layouts, names and codes shared with the kernels. Must not know: how a sweep is
 //! scheduled or what the records mean to the metrics (the engine decides).
 
-use crate::problem::{Coupling, HyperShape, Loss};
+use crate::problem::{Activation, Coupling, HyperShape, Loss};
 use crate::rng::stream;
 use std::fmt::Write as _;
 
@@ -174,6 +174,14 @@ pub fn coupling_code(c: Coupling) -> u32 {
     }
 }
 
+/// The code of a network activation in the `ACT` override.
+pub fn activation_code(a: Activation) -> u32 {
+    match a {
+        Activation::Tanh => 0,
+        Activation::Softplus => 1,
+    }
+}
+
 /// The code of a hyperparameter shape in the `HYPER` override.
 pub fn hyper_code(h: HyperShape) -> u32 {
     match h {
@@ -260,6 +268,10 @@ overrides! {
         features: u32 => "F": "u32",
         /// outputs per sample: the classes of the multinomial loss (D = C F), else 1
         classes: u32 => "C": "u32" = "1u",
+        /// hidden units of the network lower model (0: the linear model)
+        hidden: u32 => "NH": "u32" = "0u",
+        /// the network's activation: 0 tanh, 1 softplus
+        activation: u32 => "ACT": "u32" = "0u",
         /// dimension of x
         p: u32 => "P": "u32",
         /// lower batch size (the whole set when FULL_L)

@@ -9,7 +9,7 @@
 
 use super::bindings::{bind, lane_descs, lane_layout, upload_data, DeviceData};
 use super::contract::{
-    coupling_code, hyper_code, loss_code, LaneDesc, Overrides, Params, RecordHead,
+    activation_code, coupling_code, hyper_code, loss_code, LaneDesc, Overrides, Params, RecordHead,
 };
 use super::shader::{compose, spill_lane_vectors, spilled_lane_floats};
 use super::{shaders, GpuContext};
@@ -223,6 +223,9 @@ fn dims(study: &Study) -> Dims {
 /// Outer steps per dispatch on software adapters (see [`GpuRun::new`]).
 const SOFTWARE_STEPS_PER_DISPATCH: u32 = 1;
 
+/// Most hidden units of a network on the GPU (`NET_MAX_HIDDEN` in `shaders/net.wgsl`).
+pub const NET_MAX_HIDDEN: usize = 128;
+
 /// Largest batch the kernels keep in workgroup memory.
 pub const MAX_BATCH: usize = 1024;
 
@@ -266,6 +269,8 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
         d: study.d() as u32,
         features: study.features() as u32,
         classes: study.spec.outputs() as u32,
+        hidden: net_hidden(study) as u32,
+        activation: activation_code(s.activation),
         p: study.p() as u32,
         batch_lower: 1,
         batch_upper: 1,
@@ -377,6 +382,19 @@ fn check_config(
     Ok(((bl, full_l), (bu, full_u), spills))
 }
 
+/// Hidden units of the network lower model, 0 for the linear model.
+fn net_hidden(study: &Study) -> usize {
+    study.spec.net(study.features()).map_or(0, |n| n.hidden)
+}
+
+/// Floats of a lane's scratch: the unrolled inner iterates (tsgd, ud keep T + 1) and, with the
+/// network, its 7 per-(slot, unit) arrays (`shaders/net.wgsl`).
+fn scratch_per_lane(study: &Study, c: &AlgoConfig) -> usize {
+    let sizes = study.data.sizes();
+    let slots = 2 * c.batch_lower.len(sizes.lower) + c.batch_upper.len(sizes.upper);
+    (c.kind.descriptor().unrolled_iterates)(c) * study.d() + 7 * slots * net_hidden(study)
+}
+
 /// Batch slots with a J v term (`zj` in `shaders/common.wgsl`): every slot with per-sample
 /// weights, else one unused float.
 fn jv_slots(study: &Study, bl: usize, bu: usize) -> usize {
@@ -406,8 +424,8 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 /// and the per-sample weights is a flag of their descriptor (`KernelSpec::classes`,
 /// `KernelSpec::sample_weights`: the single-loop kernel of ssaid and ma-soba and the
 /// multi-loop kernel of stocbio, aid-cg, amigo, bsa and ttsa); the others' x steps or
-/// coefficient loops hold one unweighted output per batch slot. The network's data passes are
-/// not written yet (DESIGN section 5, the global-memory kernel family).
+/// coefficient loops hold one unweighted output per batch slot. The network's data passes
+/// (`KernelSpec::network`) are the single-loop kernel's only.
 fn unsupported_problem(study: &Study) -> Result<()> {
     let refused = |what: &str, computes: fn(&KernelSpec) -> bool| -> Result<()> {
         match study
@@ -436,10 +454,18 @@ fn unsupported_problem(study: &Study) -> Result<()> {
         refused("the multinomial loss", |k| k.classes)?;
     }
     if study.spec.model == crate::problem::Model::Mlp {
-        return Err(SboError::gpu(
-            "the GPU backend does not run the network lower model (model = \"mlp\") yet: use \
-             --backend cpu",
-        ));
+        refused("the network lower model (model = \"mlp\")", |k| k.network)?;
+        let h = net_hidden(study);
+        if h > NET_MAX_HIDDEN {
+            return Err(SboError::GpuLimit {
+                what: "problem.hidden: the metrics kernel keeps a row's hidden activations in \
+                       registers (use the CPU backend for wider networks)"
+                    .into(),
+                limit: "hidden units per network on the GPU",
+                need: h as u64,
+                max: NET_MAX_HIDDEN as u64,
+            });
+        }
     }
     if study.spec.weighs_samples() {
         refused("data hyper-cleaning (per-sample weights)", |k| {
@@ -581,10 +607,17 @@ impl<'s> GpuRun<'s> {
             .min(gopts.max_workgroups_per_dimension.unwrap_or(u32::MAX))
             .max(1);
 
+        // x0, and each seed's initial y (y0, or the network's seeded weights), shared by its
+        // lanes under every configuration.
         let mut init = vec![0f32; n_lanes * stride];
-        for s in init.chunks_mut(stride) {
+        let mut y_init: std::collections::HashMap<u64, Vec<f32>> = Default::default();
+        for (l, s) in init.chunks_mut(stride).enumerate() {
+            let (_, seed) = layout.group(l / layout.group_size);
+            let y = y_init
+                .entry(seed)
+                .or_insert_with(|| study.initial_y(seed).iter().map(|v| *v as f32).collect());
             s[..p].fill(run.x0 as f32);
-            s[p..p + d].fill(run.y0 as f32);
+            s[p..p + d].copy_from_slice(y);
         }
         let data = upload_data(ctx, study)?;
         let lane_layout = lane_layout(ctx)?;
@@ -629,7 +662,6 @@ impl<'s> GpuRun<'s> {
 
         // Scratch: the unrolled inner iterates (tsgd/ud keep T + 1 per lane); chunks are
         // sized so that it fits.
-        let scratch_per_lane = |c: &AlgoConfig| (c.kind.descriptor().unrolled_iterates)(c) * d;
         let cap_bytes = gopts
             .max_scratch_bytes
             .min(ctx.limits().max_storage_buffer_binding_size);
@@ -644,7 +676,7 @@ impl<'s> GpuRun<'s> {
         let mut scratch_floats = 0usize;
         let mut lv_floats = 0usize;
         for c in &study.configs {
-            let per = scratch_per_lane(&c.algo);
+            let per = scratch_per_lane(study, &c.algo);
             let (_, _, spills) = check_config(study, &c.algo, wg, wg_limit, gopts.spill)?;
             let max_lanes = (cap_bytes as usize / 4)
                 .checked_div(per)
@@ -713,7 +745,7 @@ impl<'s> GpuRun<'s> {
                     lane_offset: (cfg_first + first) as u32,
                     n_lanes: n as u32,
                     groups_x: groups[0],
-                    scratch_stride: scratch_per_lane(&c.algo) as u32,
+                    scratch_stride: scratch_per_lane(study, &c.algo) as u32,
                     alpha: sched(&c.algo.alpha),
                     beta: sched(&c.algo.beta),
                     gamma: sched(&c.algo.gamma),

@@ -24,6 +24,8 @@ pub const PASS: &str = include_str!("../../shaders/pass.wgsl");
 pub const MEMORY: &str = include_str!("../../shaders/memory.wgsl");
 /// The entry point of every step kernel, composed after the algorithm's `fn step`.
 pub const LANE_LOOP: &str = include_str!("../../shaders/lane_loop.wgsl");
+/// The network lower model's data passes: the twin of `problem::mlp`.
+pub const NET: &str = include_str!("../../shaders/net.wgsl");
 /// Per-group metrics at a logging step.
 pub const METRICS: &str = include_str!("../../shaders/metrics.wgsl");
 
@@ -35,7 +37,7 @@ pub fn contract() -> &'static str {
 
 /// Every part a lane kernel needs before its own file, in dependency order.
 pub fn lane_prelude() -> Vec<&'static str> {
-    vec![contract(), RNG, COMMON, LOSS, COUPLING, BATCH, PASS]
+    vec![contract(), RNG, COMMON, LOSS, COUPLING, BATCH, PASS, NET]
 }
 
 /// The parts of an algorithm's step kernel: the prelude, its step file, the lane loop.

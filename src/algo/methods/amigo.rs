@@ -82,6 +82,7 @@ pub(crate) static AMIGO: Algorithm = Algorithm {
         source: STOCBIO.kernel.source,
         classes: true,
         sample_weights: true,
+        network: false,
         specialise: |c| KernelFlags {
             v_sgd: true,
             ..KernelFlags::of(c)

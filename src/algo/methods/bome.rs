@@ -148,6 +148,7 @@ pub(crate) static BOME: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_bome.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

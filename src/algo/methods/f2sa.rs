@@ -143,6 +143,7 @@ pub(crate) static F2SA: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_f2sa.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

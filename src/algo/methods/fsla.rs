@@ -130,6 +130,7 @@ pub(crate) static FSLA: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_fsla.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -67,6 +67,7 @@ pub(crate) static MA_SOBA: Algorithm = Algorithm {
         source: SSAID.kernel.source,
         classes: true,
         sample_weights: true,
+        network: true,
         specialise: |c| KernelFlags {
             moving_average: true,
             ..KernelFlags::of(c)

@@ -188,6 +188,7 @@ pub(crate) static MRBO: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_mrbo.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -203,6 +203,7 @@ pub(crate) static SABA: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_saba.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -164,6 +164,7 @@ pub(crate) static SRBA: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_srba.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

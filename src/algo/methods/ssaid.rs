@@ -129,6 +129,7 @@ pub(crate) static SSAID: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_ssaid.wgsl"),
         classes: true,
         sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -87,6 +87,7 @@ pub(crate) static SSGD: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_ssgd.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

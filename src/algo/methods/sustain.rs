@@ -51,6 +51,7 @@ pub(crate) static SUSTAIN: Algorithm = Algorithm {
         source: MRBO.kernel.source,
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

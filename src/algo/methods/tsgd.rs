@@ -166,6 +166,7 @@ pub(crate) static TSGD: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_tsgd.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     work: tsgd_work,
@@ -188,6 +189,7 @@ pub(crate) static UD: Algorithm = Algorithm {
         source: TSGD.kernel.source,
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: |c| KernelFlags {
             reset: true,
             ..KernelFlags::of(c)

@@ -200,6 +200,7 @@ pub(crate) static VRBO: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_vrbo.wgsl"),
         classes: false,
         sample_weights: false,
+        network: false,
         specialise: KernelFlags::of,
     },
     // The inner steps only: the refresh, amortised over `period` steps, is left out.
