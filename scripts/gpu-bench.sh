@@ -22,8 +22,8 @@
 #      (or with bench arguments: `bash .bench-carry/gpu-bench.sh run --lanes 1024,65536`).
 #      The script copies itself into .bench-carry, so it runs there even if scripts/ differs.
 #   3. The results come back under the reply's files_at: bench.json (the BenchReport),
-#      bench.txt (the table and progress), bench-mnist.{json,txt} (MNIST hyper-cleaning at
-#      1,024 lanes), info.txt (`sbo info`), verify.txt (`sbo verify` on the sc-sc, c-c,
+#      bench.txt (the table and progress), bench-mnist{,-mlp}.{json,txt} (MNIST hyper-cleaning
+#      at 1,024 lanes, its network twin at 256), info.txt (`sbo info`), verify.txt (`sbo verify` on the sc-sc, c-c,
 #      multinomial-mnist and hyper-cleaning-mnist configs and the sc-sc solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
 #      against the JAX peer on the same GPU, when the device's python has JAX), device.txt
 #      (nvidia-smi, driver, date, host).
@@ -32,8 +32,8 @@
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 # when that file exists), then `./sbo info`, `./sbo verify` on four configs and a study,
 # `./sbo bench --json`, the MNIST hyper-cleaning bench and the JAX peers, with the results in
-# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (40 s per verify, 200 s
-# bench, 50 s MNIST bench, 90 s peers) so the whole run stays under 9 minutes.
+# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (35 s per verify, 180 s
+# bench, 50 + 40 s MNIST benches, 80 s peers) so the whole run stays under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
 set -euo pipefail
@@ -116,7 +116,7 @@ run() {
     for c in configs/sc-sc configs/c-c studies/solvers-sc-sc configs/multinomial-mnist \
         configs/hyper-cleaning-mnist; do
         echo "== sbo verify examples/$c.toml --steps 200" >>"$out/verify.txt"
-        (cd "$root" && timeout 40 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
+        (cd "$root" && timeout 35 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
             >>"$out/verify.txt" 2>&1 || echo "verify $c: exit $?" >>"$out/verify.txt"
     done
     cat "$out/verify.txt"
@@ -125,22 +125,27 @@ run() {
     if [ $# -eq 0 ]; then set -- --lanes 1024,16384,262144,1048576; fi
     echo "gpu-bench: running ${bench[*]} --json $*"
     # JSON on stdout; the table and progress on stderr. Budget: the whole recipe under 9 min.
-    if timeout 200 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
+    if timeout 180 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
         echo "gpu-bench: ok"
     else
         echo "gpu-bench: bench failed (exit $?)" | tee -a "$out/bench.txt"
     fi
     cat "$out/bench.txt"
     # Issue 14's scale: MNIST hyper-cleaning (5,000 per-sample weights and 7,840 model weights
-    # per lane, spilled lanes) at 1,024 lanes on the GPU.
+    # per lane, spilled lanes) at 1,024 lanes on the GPU, then its network twin (25,450
+    # weights per lane) at 256 lanes.
     timeout 50 ./sbo bench --workloads ssaid-mnist-cleaning --backend gpu --lanes 1024 \
         --steps 16 --json >"$out/bench-mnist.json" 2>"$out/bench-mnist.txt" ||
         echo "gpu-bench: mnist bench exit $?" >>"$out/bench-mnist.txt"
     cat "$out/bench-mnist.txt"
+    timeout 40 ./sbo bench --workloads ssaid-mnist-cleaning-mlp --backend gpu --lanes 256 \
+        --steps 8 --json >"$out/bench-mnist-mlp.json" 2>"$out/bench-mnist-mlp.txt" ||
+        echo "gpu-bench: mnist mlp bench exit $?" >>"$out/bench-mnist-mlp.txt"
+    cat "$out/bench-mnist-mlp.txt"
     # The JAX peers on the same GPU, paired with sbo bench run for run (benchmarks/peers).
     local py="${PEER_PYTHON:-python3}"
     if "$py" -c "import jax" 2>/dev/null; then
-        (cd "$root" && timeout 90 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
+        (cd "$root" && timeout 80 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
             --backend gpu --lanes 1024,65536 --steps 64 --reps 2 --json "$out/peers.json" \
             ssaid-ijcnn1 tsgd-ijcnn1) >"$out/peers.txt" 2>&1 || echo "peers: exit $?" >>"$out/peers.txt"
     else

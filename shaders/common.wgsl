@@ -13,7 +13,8 @@
 @group(0) @binding(3) var<storage, read> lanes: array<Lane>;
 // Per lane, `P + 2 D` floats: x, then y, then v.
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
-// Per lane, `scratch_stride` floats (tsgd/ud: the unrolled inner iterates).
+// Per lane, `scratch_stride` floats: tsgd/ud's unrolled inner iterates, then the network's
+// per-(slot, unit) values (`net.wgsl`).
 @group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
 // Per seed (one block when seeds share their data), the rows of `feats` that make its lower,
 // upper, pool and test sets, starting at prm.row_lower, row_upper, row_pool, row_test.
@@ -48,6 +49,9 @@ var<workgroup> zj: array<f32, ZJ>;
 var<workgroup> part: array<f32, 2u * WG>;
 var<workgroup> red: array<f32, WG>;
 var<workgroup> uni: f32;
+// The lane's index within its dispatch (`ll`: its slice of the per-lane scratch), set by the
+// lane loop before the first step.
+var<private> lane_ll: u32;
 
 // Whether x weighs the lower samples (data hyper-cleaning: P = n_lower, no coupling r).
 fn weighted() -> bool {

@@ -12,6 +12,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let ln = lanes[lane];
     // A diverged lane keeps its last iterate within the bound.
     if (ln.dead != 0u) { return; }
+    lane_ll = lane - prm.lane_offset;
     load_state(tid, lane);
     workgroupBarrier();
     for (var it = 0u; it < prm.n_steps; it++) {
@@ -29,6 +30,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             workgroupBarrier();
         }
     }
-    limit_probe();
     store_state(tid, lane);
+    // Last, so that a store the loop limit cut is flagged too.
+    limit_probe();
 }

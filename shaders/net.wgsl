@@ -27,9 +27,9 @@ fn net_w2() -> u32 { return NH * F + NH; }
 fn net_b2() -> u32 { return NH * F + NH + C * NH; }
 
 // The scratch arrays: 0 t, 1 act', 2 act'', 3 s', 4 t', 5 delta, 6 delta'.
-fn net_at(ll: u32, arr: u32, s: u32, k: u32) -> u32 {
+fn net_at(arr: u32, s: u32, k: u32) -> u32 {
     let slots = 2u * BL + BU;
-    let base = ll * prm.scratch_stride + prm.scratch_stride - 7u * slots * NH;
+    let base = lane_ll * prm.scratch_stride + prm.scratch_stride - 7u * slots * NH;
     return base + (arr * slots + s) * NH + k;
 }
 
@@ -47,7 +47,7 @@ fn net_act(s: f32) -> vec3<f32> {
 // The forward pass of the slots [first, first + count) at pt (and its tangent along sw with
 // `tan`): hidden values into scratch, z into za and z' into zb (C per slot). Ends with a
 // barrier.
-fn net_forward(tid: u32, ll: u32, first: u32, count: u32, tan: bool) {
+fn net_forward(tid: u32, first: u32, count: u32, tan: bool) {
     let b1 = net_b1();
     for (var q = tid; q < count * NH; q += WG) {
         let s = first + q / max(NH, 1u);
@@ -61,13 +61,13 @@ fn net_forward(tid: u32, ll: u32, first: u32, count: u32, tan: bool) {
             if (tan) { b = b + f * sw[k * F + j]; }
         }
         let act = net_act(a + pt[b1 + k]);
-        scratch[net_at(ll, 0u, s, k)] = act.x;
-        scratch[net_at(ll, 1u, s, k)] = act.y;
-        scratch[net_at(ll, 2u, s, k)] = act.z;
+        scratch[net_at(0u, s, k)] = act.x;
+        scratch[net_at(1u, s, k)] = act.y;
+        scratch[net_at(2u, s, k)] = act.z;
         if (tan) {
             let sd = b + sw[b1 + k];
-            scratch[net_at(ll, 3u, s, k)] = sd;
-            scratch[net_at(ll, 4u, s, k)] = act.y * sd;
+            scratch[net_at(3u, s, k)] = sd;
+            scratch[net_at(4u, s, k)] = act.y * sd;
         }
     }
     workgroupBarrier();
@@ -78,13 +78,13 @@ fn net_forward(tid: u32, ll: u32, first: u32, count: u32, tan: bool) {
         let s = first + q / C;
         let o = q % C;
         var z = pt[b2 + o];
-        for (var k = 0u; k < NH; k++) { z = z + pt[w2 + o * NH + k] * scratch[net_at(ll, 0u, s, k)]; }
+        for (var k = 0u; k < NH; k++) { z = z + pt[w2 + o * NH + k] * scratch[net_at(0u, s, k)]; }
         za[s * C + o] = z;
         if (tan) {
             var zd = sw[b2 + o];
             for (var k = 0u; k < NH; k++) {
-                zd = zd + sw[w2 + o * NH + k] * scratch[net_at(ll, 0u, s, k)]
-                    + pt[w2 + o * NH + k] * scratch[net_at(ll, 4u, s, k)];
+                zd = zd + sw[w2 + o * NH + k] * scratch[net_at(0u, s, k)]
+                    + pt[w2 + o * NH + k] * scratch[net_at(4u, s, k)];
             }
             zb[s * C + o] = zd;
         }
@@ -94,7 +94,7 @@ fn net_forward(tid: u32, ll: u32, first: u32, count: u32, tan: bool) {
 
 // The reverse pass's per-(slot, unit) values after `coef_slot` (za = g, zb = H_z z'): delta
 // and, with `tan`, delta' into scratch. Ends with a barrier.
-fn net_deltas(tid: u32, ll: u32, first: u32, count: u32, tan: bool) {
+fn net_deltas(tid: u32, first: u32, count: u32, tan: bool) {
     let w2 = net_w2();
     for (var q = tid; q < count * NH; q += WG) {
         let s = first + q / max(NH, 1u);
@@ -106,11 +106,11 @@ fn net_deltas(tid: u32, ll: u32, first: u32, count: u32, tan: bool) {
             e = e + pt[w2 + o * NH + k] * g;
             if (tan) { ed = ed + sw[w2 + o * NH + k] * g + pt[w2 + o * NH + k] * zb[s * C + o]; }
         }
-        let a1 = scratch[net_at(ll, 1u, s, k)];
-        scratch[net_at(ll, 5u, s, k)] = a1 * e;
+        let a1 = scratch[net_at(1u, s, k)];
+        scratch[net_at(5u, s, k)] = a1 * e;
         if (tan) {
-            scratch[net_at(ll, 6u, s, k)] =
-                a1 * ed + scratch[net_at(ll, 2u, s, k)] * scratch[net_at(ll, 3u, s, k)] * e;
+            scratch[net_at(6u, s, k)] =
+                a1 * ed + scratch[net_at(2u, s, k)] * scratch[net_at(3u, s, k)] * e;
         }
     }
     workgroupBarrier();
@@ -120,7 +120,7 @@ fn net_deltas(tid: u32, ll: u32, first: u32, count: u32, tan: bool) {
 // Per coordinate j of y, the average over the slots [first, first + count) of the sample's
 // gradient (into dst1 when `one`) and its tangent (into dst2 when `two`), as `accum` does for
 // the linear model (`put`'s work vectors; each thread writes only its own coordinates).
-fn net_accum(tid: u32, ll: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2: u32) {
+fn net_accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2: u32) {
     let inv = 1.0 / f32(count);
     let b1 = net_b1();
     let w2 = net_w2();
@@ -133,19 +133,19 @@ fn net_accum(tid: u32, ll: u32, first: u32, count: u32, one: bool, dst1: u32, tw
             if (j < b1) {
                 let x = feats[rows[s] * F + j % F];
                 let k = j / F;
-                if (one) { a1 = a1 + scratch[net_at(ll, 5u, s, k)] * x; }
-                if (two) { a2 = a2 + scratch[net_at(ll, 6u, s, k)] * x; }
+                if (one) { a1 = a1 + scratch[net_at(5u, s, k)] * x; }
+                if (two) { a2 = a2 + scratch[net_at(6u, s, k)] * x; }
             } else if (j < w2) {
                 let k = j - b1;
-                if (one) { a1 = a1 + scratch[net_at(ll, 5u, s, k)]; }
-                if (two) { a2 = a2 + scratch[net_at(ll, 6u, s, k)]; }
+                if (one) { a1 = a1 + scratch[net_at(5u, s, k)]; }
+                if (two) { a2 = a2 + scratch[net_at(6u, s, k)]; }
             } else if (j < b2) {
                 let o = (j - w2) / max(NH, 1u);
                 let k = (j - w2) % max(NH, 1u);
                 let g = za[s * C + o];
-                let t = scratch[net_at(ll, 0u, s, k)];
+                let t = scratch[net_at(0u, s, k)];
                 if (one) { a1 = a1 + g * t; }
-                if (two) { a2 = a2 + (zb[s * C + o] * t + g * scratch[net_at(ll, 4u, s, k)]); }
+                if (two) { a2 = a2 + (zb[s * C + o] * t + g * scratch[net_at(4u, s, k)]); }
             } else {
                 let o = j - b2;
                 if (one) { a1 = a1 + za[s * C + o]; }

@@ -6,8 +6,9 @@
 // in place.
 // Threads split a row's features in phase dots (TPS threads per sample, interleaved so that
 // neighbouring threads read neighbouring floats) and own whole features in phase accum.
-// Rows are F floats wide (the data's columns); y has D = F entries in the linear binary models
-// these passes serve (a multinomial or network lower level will have D != F).
+// Rows are F floats wide (the data's columns); y has D = C F entries for the linear models (C
+// classes of the multinomial loss, else 1). The network lower model has its own passes
+// (`net.wgsl`), which the oracles below take when NH > 0.
 
 // Dot products with pt (and sw when `two`) of rows[first..first + count]. Ends with a barrier.
 // Large batches: one thread per sample, no synchronisation inside. Small batches (fewer
@@ -184,32 +185,91 @@ fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2
 }
 
 // grad_y g's data term at pt for the lower batch at [first, first + count):
-// ga = (1/B) sum w_i l'(a.pt, b) a (`coef_slot`: C classes, per-sample weights w_i). Needs
-// the rows drawn; ends with per-coordinate results in ga.
+// ga = (1/B) sum w_i l'(a.pt, b) a (`coef_slot`: C classes, per-sample weights w_i), or the
+// network's gradient (NH > 0, `net.wgsl`). Needs the rows drawn; ends with per-coordinate
+// results in ga.
 fn grad_y_g_data(tid: u32, first: u32, count: u32) {
-    dots(tid, first, count, true, false);
+    if (NH > 0u) { net_forward(tid, first, count, false); } else { dots(tid, first, count, true, false); }
     for (var k = tid; k < count; k += WG) { coef_slot(first + k, true, false, true, false); }
     workgroupBarrier();
-    accum(tid, first, count, true, 0u, false, 0u);
+    if (NH > 0u) {
+        net_deltas(tid, first, count, false);
+        net_accum(tid, first, count, true, 0u, false, 0u);
+    } else {
+        accum(tid, first, count, true, 0u, false, 0u);
+    }
 }
 
-// grad_y f at pt for the upper batch: gc = (1/B') sum l'(a'.pt, b') a'.
+// grad_y f at pt for the upper batch: gc = (1/B') sum l'(a'.pt, b') a' (or the network's).
 fn grad_y_f(tid: u32) {
-    dots(tid, BL, BU, true, false);
+    if (NH > 0u) { net_forward(tid, BL, BU, false); } else { dots(tid, BL, BU, true, false); }
     for (var k = tid; k < BU; k += WG) { coef_slot(BL + k, true, false, false, false); }
     workgroupBarrier();
-    accum(tid, BL, BU, true, 2u, false, 0u);
+    if (NH > 0u) {
+        net_deltas(tid, BL, BU, false);
+        net_accum(tid, BL, BU, true, 2u, false, 0u);
+    } else {
+        accum(tid, BL, BU, true, 2u, false, 0u);
+    }
 }
 
 // The Hessian-vector product's data term at pt along sw for the lower batch at [first, ..):
-// gb = (1/B) sum w_i l''(a.pt) (a.sw) a (`coef_slot`). With `same_z`, za already holds a.pt for these rows
-// (and with one output still does afterwards: only zb is overwritten; C classes overwrite za
-// with their softmax, so their scores are always recomputed).
+// gb = (1/B) sum w_i l''(a.pt) (a.sw) a (`coef_slot`), or the network's exact product. With
+// `same_z`, za already holds a.pt for these rows (and with one output still does afterwards:
+// only zb is overwritten; C classes overwrite za with their softmax, and the network needs its
+// forward pass, so theirs are always recomputed).
 fn hvp_data(tid: u32, first: u32, count: u32, same_z: bool) {
-    dots(tid, first, count, !same_z || C > 1u, true);
-    for (var k = tid; k < count; k += WG) { coef_slot(first + k, false, true, true, false); }
+    if (NH > 0u) {
+        net_forward(tid, first, count, true);
+    } else {
+        dots(tid, first, count, !same_z || C > 1u, true);
+    }
+    // The network's product also needs g = dl/dz.
+    for (var k = tid; k < count; k += WG) { coef_slot(first + k, NH > 0u, true, true, false); }
     workgroupBarrier();
-    accum(tid, first, count, false, 0u, true, 1u);
+    if (NH > 0u) {
+        net_deltas(tid, first, count, true);
+        net_accum(tid, first, count, false, 0u, true, 1u);
+    } else {
+        accum(tid, first, count, false, 0u, true, 1u);
+    }
+}
+
+// Per-sample weights' J v terms of the lower batch at [first, first + count) at (x, pt) along
+// sw, into zj (the data pass `coef_slot` takes them from: the rows' dot products, or the
+// network's outputs and their tangents). Ends with a barrier.
+fn jv_terms(tid: u32, first: u32, count: u32) {
+    if (NH > 0u) { net_forward(tid, first, count, true); } else { dots(tid, first, count, true, true); }
+    for (var k = tid; k < count; k += WG) { coef_slot(first + k, false, false, true, true); }
+    workgroupBarrier();
+}
+
+// sh -= scale J(x, pt) sw for x coupled to y (per feature, shared by the classes; per class;
+// scalar), in the CPU's coordinate order within each hyperparameter (a workgroup reduction for
+// the per-class and scalar sums). Per-sample weights have no coupling term (`sample_jv_sub`).
+// Reads x, pt and sw of every coordinate: call it after the barrier that ends their writes.
+// Ends with a barrier.
+fn sub_coupling_jv(tid: u32, scale: f32) {
+    if (HYPER == HYPER_PER_FEATURE) {
+        for (var f = tid; f < P; f += WG) {
+            var jv = 0.0;
+            for (var c = 0u; c < C; c++) {
+                let j = c * F + f;
+                jv = jv + jvp_at(j, pt[j], sw[j]);
+            }
+            sh[f] = sh[f] - scale * jv;
+        }
+    } else if (HYPER == HYPER_SCALAR || HYPER == HYPER_PER_CLASS) {
+        let groups = select(1u, C, HYPER == HYPER_PER_CLASS);
+        let len = D / groups;
+        for (var c = 0u; c < groups; c++) {
+            var acc = 0.0;
+            for (var j = c * len + tid; j < (c + 1u) * len; j += WG) { acc = acc + jvp_at(j, pt[j], sw[j]); }
+            let jv = wg_sum(tid, acc);
+            if (tid == 0u) { sh[c] = sh[c] - scale * jv; }
+        }
+    }
+    workgroupBarrier();
 }
 
 // Slot k's per-sample coefficients, in place (twin of the CPU oracles' per-sample step): with
@@ -294,31 +354,51 @@ fn class_jv(tid: u32) {
     workgroupBarrier();
 }
 
-// J v of per-sample weights at the lower batch in slots [0, BL) into sh (P entries): entry i
-// is (1/BL) times the sum of zj over the slots that drew sample i, in slot order, and 0 for
-// an undrawn i (twin of `per_sample_x_pass`). The first slot of each index sums its repeats,
-// so every entry has one writer and the sums a fixed order. Ends with a barrier.
+// Per-sample weights' J v at the lower batch in slots [0, BL) (twin of `per_sample_x_pass`):
+// entry i is (1/BL) times the sum of zj over the slots that drew sample i, in slot order, and 0
+// for an undrawn i. The first slot of each index (`first_draw`) sums its repeats, so every
+// entry has one writer and the sums a fixed order (no atomics): `drawn_jv(k)` is that sum for
+// such a slot k.
+fn drawn_jv(k: u32) -> f32 {
+    let inv = 1.0 / f32(BL);
+    let i = picks[k];
+    var s = zj[k] * inv;
+    // Full batches and draws without replacement never repeat an index.
+    if (!(FULL_L || WR)) {
+        for (var q = k + 1u; q < BL; q++) { if (picks[q] == i) { s = s + zj[q] * inv; } }
+    }
+    return s;
+}
+
+// J v of per-sample weights into sh (P entries, 0 where no slot drew the sample). Ends with
+// a barrier.
 fn sample_jv(tid: u32) {
     for (var i = tid; i < P; i += WG) { sh[i] = 0.0; }
     workgroupBarrier();
-    let inv = 1.0 / f32(BL);
-    // Full batches and draws without replacement never repeat an index.
-    let distinct = FULL_L || WR;
     for (var k = tid; k < BL; k += WG) {
-        let i = picks[k];
-        var first = true;
-        if (!distinct) {
-            for (var q = 0u; q < k; q++) { if (picks[q] == i) { first = false; } }
-        }
-        if (first) {
-            var s = zj[k] * inv;
-            if (!distinct) {
-                for (var q = k + 1u; q < BL; q++) { if (picks[q] == i) { s = s + zj[q] * inv; } }
-            }
-            sh[i] = s;
+        if (first_draw(k)) { sh[picks[k]] = drawn_jv(k); }
+    }
+    workgroupBarrier();
+}
+
+// sh -= scale J v of per-sample weights, at the drawn indices only (the others' J v is 0, and
+// h - scale 0 = h). Ends with a barrier.
+fn sample_jv_sub(tid: u32, scale: f32) {
+    for (var k = tid; k < BL; k += WG) {
+        if (first_draw(k)) {
+            let i = picks[k];
+            sh[i] = sh[i] - scale * drawn_jv(k);
         }
     }
     workgroupBarrier();
+}
+
+// Whether slot k of the lower batch is the first to draw its sample.
+fn first_draw(k: u32) -> bool {
+    if (FULL_L || WR) { return true; }
+    let i = picks[k];
+    for (var q = 0u; q < k; q++) { if (picks[q] == i) { return false; } }
+    return true;
 }
 
 // Output c of global row r at y = sy: the linear model's a . y_c, or the network's output from

@@ -128,9 +128,7 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, T_INNER - 1u));
         for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sv[j]; }
         workgroupBarrier();
-        dots(tid, 0u, BL, true, true);
-        for (var i = tid; i < BL; i += WG) { coef_slot(i, false, false, true, true); }
-        workgroupBarrier();
+        jv_terms(tid, 0u, BL);
     }
     implicit_x_step(tid, alpha);
 }

@@ -20,9 +20,9 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
     // taken on this batch zeta even with an independent Hessian batch), one read of the rows.
     // The network (NH > 0): the forward passes, with the outputs' tangents where needed.
     if (NH > 0u) {
-        net_forward(tid, ll, 0u, BL, !INDEP_H || weighted());
-        if (INDEP_H) { net_forward(tid, ll, BL + BU, BL, true); }
-        net_forward(tid, ll, BL, BU, false);
+        net_forward(tid, 0u, BL, !INDEP_H || weighted());
+        if (INDEP_H) { net_forward(tid, BL + BU, BL, true); }
+        net_forward(tid, BL, BU, false);
     } else {
         dots(tid, 0u, BL, true, !INDEP_H || weighted());
         if (INDEP_H) { dots(tid, BL + BU, BL, true, true); }
@@ -36,16 +36,16 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
     for (var i = tid; i < BU; i += WG) { coef_slot(BL + i, true, false, false, false); }
     workgroupBarrier();
     if (NH > 0u) {
-        net_deltas(tid, ll, 0u, BL, !INDEP_H);
-        if (INDEP_H) { net_deltas(tid, ll, BL + BU, BL, true); }
-        net_deltas(tid, ll, BL, BU, false);
+        net_deltas(tid, 0u, BL, !INDEP_H);
+        if (INDEP_H) { net_deltas(tid, BL + BU, BL, true); }
+        net_deltas(tid, BL, BU, false);
         if (INDEP_H) {
-            net_accum(tid, ll, 0u, BL, true, 0u, false, 0u);
-            net_accum(tid, ll, BL + BU, BL, false, 0u, true, 1u);
+            net_accum(tid, 0u, BL, true, 0u, false, 0u);
+            net_accum(tid, BL + BU, BL, false, 0u, true, 1u);
         } else {
-            net_accum(tid, ll, 0u, BL, true, 0u, true, 1u);
+            net_accum(tid, 0u, BL, true, 0u, true, 1u);
         }
-        net_accum(tid, ll, BL, BU, true, 2u, false, 0u);
+        net_accum(tid, BL, BU, true, 2u, false, 0u);
     } else if (INDEP_H) {
         accum(tid, 0u, BL, true, 0u, false, 0u);
         accum(tid, BL + BU, BL, false, 0u, true, 1u);

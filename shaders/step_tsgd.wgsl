@@ -40,27 +40,34 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     workgroupBarrier();
     for (var r = 0u; r < T_INNER; r++) {
         let s = T_INNER - 1u - r;
-        var jv_part = 0.0;
         for (var j = tid; j < D; j += WG) {
-            let yj = scratch[ys_at(ll, s, j)];
-            pt[j] = yj;
+            pt[j] = scratch[ys_at(ll, s, j)];
             sw[j] = su[j];
-            let jv = jvp_at(j, yj, su[j]);
-            if (HYPER == HYPER_PER_FEATURE) { sh[j] = sh[j] - beta * jv; } else { jv_part = jv_part + jv; }
-        }
-        if (HYPER == HYPER_SCALAR) {
-            let jv = wg_sum(tid, jv_part);
-            if (tid == 0u) { sh[0] = sh[0] - beta * jv; }
         }
         workgroupBarrier();
-        if (s > 0u) {
+        // h -= beta J(x, y^s) u: the coupling's term, or per-sample weights' on zeta_s.
+        sub_coupling_jv(tid, beta);
+        if (weighted() || s > 0u) {
+            // zeta_s again: J's terms (weights) and H(x, y^s) u (s > 0) from one data pass
+            // (the network's product also needs g).
             draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, step_of(k, T_INNER, s));
-            hvp_data(tid, 0u, BL, false);
-            for (var j = tid; j < D; j += WG) {
-                let hv = hvp_at(j, gb[j], pt[j], su[j]);
-                su[j] = su[j] - beta * hv;
-            }
+            if (NH > 0u) { net_forward(tid, 0u, BL, true); } else { dots(tid, 0u, BL, true, true); }
+            for (var i = tid; i < BL; i += WG) { coef_slot(i, NH > 0u, s > 0u, true, true); }
             workgroupBarrier();
+            if (weighted()) { sample_jv_sub(tid, beta); }
+            if (s > 0u) {
+                if (NH > 0u) {
+                    net_deltas(tid, 0u, BL, true);
+                    net_accum(tid, 0u, BL, false, 0u, true, 1u);
+                } else {
+                    accum(tid, 0u, BL, false, 0u, true, 1u);
+                }
+                for (var j = tid; j < D; j += WG) {
+                    let hv = hvp_at(j, gb[j], pt[j], su[j]);
+                    su[j] = su[j] - beta * hv;
+                }
+                workgroupBarrier();
+            }
         }
     }
     for (var j = tid; j < P; j += WG) { sx[j] = sx[j] - alpha * sh[j]; }

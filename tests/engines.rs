@@ -42,6 +42,8 @@ fn gpu() -> Option<Under> {
                 max_workgroups_per_dimension: Some(2),
                 max_scratch_bytes: 2048,
                 steps_per_dispatch: 3,
+                // Several steps per dispatch on lavapipe too (the default takes one there).
+                software_steps_per_dispatch: 3,
                 ..GpuRunOptions::default()
             },
         )),

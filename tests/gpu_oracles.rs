@@ -309,13 +309,13 @@ fn check_case(
     let stride = p + 2 * d;
     let idx_stride = sh.bl + sh.bu;
     let mut state = Vec::with_capacity(N_LANES * stride);
-    let mut idx = Vec::with_capacity(N_LANES * idx_stride);
+    // Sample indices as exact f32 values in the kernels' `scratch` binding.
+    let mut idx: Vec<f32> = Vec::with_capacity(N_LANES * idx_stride);
     for ln in &lns {
         state.extend_from_slice(&ln.x);
         state.extend_from_slice(&ln.y);
         state.extend_from_slice(&ln.v);
-        idx.extend_from_slice(&ln.lower_idx);
-        idx.extend_from_slice(&ln.upper_idx);
+        idx.extend(ln.lower_idx.iter().chain(&ln.upper_idx).map(|&i| i as f32));
     }
     let descs: Vec<LaneDesc> = lns.iter().map(|l| l.desc).collect();
     let out_stride = 7 * d + 2 * p + OUT_HEAD;

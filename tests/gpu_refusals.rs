@@ -1,7 +1,7 @@
-//! The problems the GPU kernels do not compute yet (the multinomial loss and data
-//! hyper-cleaning's per-sample weights outside the single-loop kernel of ssaid/ma-soba and
-//! the multi-loop kernel of stocbio and its relatives, the network lower model outside the
-//! single-loop kernel or wider than the GPU's limit) are
+//! The problems the GPU kernels do not compute yet (the multinomial loss, data
+//! hyper-cleaning's per-sample weights and the network lower model outside the kernels of
+//! tsgd/ud, ssaid/ma-soba and stocbio and its relatives; the network with ud's reset or wider
+//! than the GPU's limit) are
 //! refused by the GPU engine on the run path
 //! and in `sbo check`, as GPU errors (so `backend = "auto"` falls back to the CPU) that name
 //! the problem, rather than run as a different problem.
@@ -51,10 +51,10 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
     for (problem, algo, names) in [
         (
             "loss = \"multinomial\"\npreset = \"c-c\"",
-            "tsgd",
-            "ssaid, stocbio, aid-cg, amigo, ma-soba, bsa, ttsa only",
+            "ssgd",
+            "tsgd, ud, ssaid, stocbio, aid-cg, amigo, ma-soba, bsa, ttsa only",
         ),
-        ("preset = \"hyper-cleaning\"", "tsgd", "hyper-cleaning"),
+        ("preset = \"hyper-cleaning\"", "ssgd", "hyper-cleaning"),
         (
             "preset = \"hyper-cleaning\"\nloss = \"multinomial\"",
             "f2sa",
@@ -62,8 +62,9 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
         ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",
-            "stocbio",
-            "network lower model (model = \"mlp\") with ssaid, ma-soba only",
+            "ud",
+            "network lower model (model = \"mlp\") with tsgd, ssaid, stocbio, aid-cg, amigo, \
+             ma-soba, bsa, ttsa only",
         ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 200",

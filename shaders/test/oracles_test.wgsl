@@ -6,8 +6,8 @@
 // drawn from the RNG: the batches are given.
 //
 // Inputs: x, y, v of each lane in `state` (P + 2 D floats per lane, as `load_state` reads
-// them); per lane `prm.scratch_stride` (= BL + BU) sample indices in `batch_idx` (binding 5,
-// here read as u32): BL lower indices, then BU upper ones, relative to their set. They become
+// them); per lane `prm.scratch_stride` (= BL + BU) sample indices in `scratch` (binding 5,
+// as exact f32 values: the shared passes use `scratch` for the network, so it keeps its type): BL lower indices, then BU upper ones, relative to their set. They become
 // global rows through `lane_row`, as `draw` makes them, so a lane's replaced sample is
 // substituted by its pool row. With FULL_L / FULL_U the batch is the whole set, drawn by
 // `draw` itself (full batches take no random numbers).
@@ -25,7 +25,6 @@
 //   then OUT_HEAD scalars: lower data loss, upper data loss (full sets, as the lane sees them),
 //   lower regulariser (coupling + LAM_Y/2 |y|^2), lower accuracy, upper accuracy, 3 unused.
 
-@group(0) @binding(5) var<storage, read_write> batch_idx: array<u32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
 // The lane loop's loop-limit probe (`shaders/memory.wgsl`) writes to the memory buffer, which
@@ -45,13 +44,13 @@ fn load_batch(tid: u32, ln: Lane, ll: u32) {
     if (FULL_L) {
         draw(tid, ln, false, 0u, BL, true, S_LOWER, vec2<u32>(0u, 0u));
     } else {
-        for (var k = tid; k < BL; k += WG) { rows[k] = lane_row(ln, false, batch_idx[b + k]); }
+        for (var k = tid; k < BL; k += WG) { rows[k] = lane_row(ln, false, u32(scratch[b + k])); }
     }
     if (FULL_U) {
         draw(tid, ln, true, BL, BU, true, S_UPPER, vec2<u32>(0u, 0u));
     } else {
         for (var k = tid; k < BU; k += WG) {
-            rows[BL + k] = lane_row(ln, true, batch_idx[b + BL + k]);
+            rows[BL + k] = lane_row(ln, true, u32(scratch[b + BL + k]));
         }
     }
     workgroupBarrier();

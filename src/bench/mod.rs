@@ -115,6 +115,21 @@ impl Default for BenchOptions {
     }
 }
 
+/// Whether the filter `f` selects the workload `name`: a workload's full name selects that
+/// workload alone (`ssaid-mnist-cleaning`, not also `ssaid-mnist-cleaning-mlp`), anything else
+/// every workload whose name contains it.
+fn selects(f: &str, name: &str) -> bool {
+    let exact = standard_workloads()
+        .iter()
+        .chain(&named_workloads())
+        .any(|w| w.name == f);
+    if exact {
+        name == f
+    } else {
+        name.contains(f)
+    }
+}
+
 /// Runs the benchmark. `progress` receives a line before each measurement.
 pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchReport> {
     // No filter: the standard set; a filter also reaches the workloads run only when named.
@@ -124,7 +139,7 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
         standard_workloads()
             .into_iter()
             .chain(named_workloads())
-            .filter(|w| opts.workloads.iter().any(|f| w.name.contains(f)))
+            .filter(|w| opts.workloads.iter().any(|f| selects(f, &w.name)))
             .collect()
     };
     if workloads.is_empty() {
@@ -353,4 +368,18 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
         notes,
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selects;
+
+    #[test]
+    fn a_full_name_selects_that_workload_alone() {
+        assert!(selects("ssaid-mnist-cleaning", "ssaid-mnist-cleaning"));
+        assert!(!selects("ssaid-mnist-cleaning", "ssaid-mnist-cleaning-mlp"));
+        assert!(selects("mnist-cleaning", "ssaid-mnist-cleaning-mlp"));
+        assert!(selects("ijcnn1", "tsgd-ijcnn1"));
+        assert!(!selects("ijcnn1", "ssaid-quad256"));
+    }
 }

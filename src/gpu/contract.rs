@@ -59,7 +59,7 @@ wgsl_struct! {
         row_pool: u32,
         /// Workgroups along x (lane = y * groups_x + x).
         groups_x: u32,
-        /// Floats of scratch per lane.
+        /// Floats of scratch per lane (unrolled inner iterates, then the network's values).
         scratch_stride: u32,
         n_test: u32,
         row_test: u32,

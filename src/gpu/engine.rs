@@ -34,7 +34,13 @@ pub struct GpuRunOptions {
     /// Outer steps per dispatch: keeps each dispatch short (desktop drivers kill long ones)
     /// and progress visible; between logging steps several dispatches follow each other.
     pub steps_per_dispatch: u32,
-    /// Largest scratch buffer (tsgd/ud keep T + 1 inner iterates per lane) and spill buffer
+    /// The cap on `steps_per_dispatch` on software adapters: llvmpipe / lavapipe end every
+    /// loop of an invocation after 65,535 iterations in all, so the default takes one outer
+    /// step per dispatch there; a run the limit still cuts is refused, so tests may raise it
+    /// to cover dispatches of several steps.
+    pub software_steps_per_dispatch: u32,
+    /// Largest scratch buffer (tsgd/ud keep T + 1 inner iterates per lane, the network
+    /// 7 (2 BL + BU) h floats) and spill buffer
     /// (spilled lane vectors, 2 p + 9 d floats per workgroup of a dispatch) before a
     /// configuration's steps, or the metrics kernel's groups, are split into several
     /// dispatches.
@@ -56,6 +62,7 @@ impl Default for GpuRunOptions {
         GpuRunOptions {
             workgroup_size: None,
             steps_per_dispatch: 128,
+            software_steps_per_dispatch: 1,
             max_scratch_bytes: 512 << 20,
             max_lanes_per_dispatch: None,
             max_workgroups_per_dimension: None,
@@ -219,9 +226,6 @@ fn dims(study: &Study) -> Dims {
         weighs_samples: study.spec.weighs_samples(),
     }
 }
-
-/// Outer steps per dispatch on software adapters (see [`GpuRun::new`]).
-const SOFTWARE_STEPS_PER_DISPATCH: u32 = 1;
 
 /// Most hidden units of a network on the GPU (`NET_MAX_HIDDEN` in `shaders/net.wgsl`).
 pub const NET_MAX_HIDDEN: usize = 128;
@@ -585,11 +589,13 @@ impl<'s> GpuRun<'s> {
         let wg = workgroup_size(study, gopts);
         // llvmpipe / lavapipe end every loop of an invocation after 65,535 iterations in all
         // (`limit_probe` in shaders/memory.wgsl), so a dispatch of many outer steps would stop
-        // its lanes part-way: software adapters take one outer step per dispatch, and a run
-        // whose kernel still hits the limit is refused (`check_loop_limit`). Real GPUs have no
-        // such limit and keep long dispatches.
+        // its lanes part-way: software adapters take `software_steps_per_dispatch` (1) outer
+        // steps per dispatch, and a run whose kernel still hits the limit is refused
+        // (`check_loop_limit`). Real GPUs have no such limit and keep long dispatches.
         let spd = if ctx.is_software() {
-            gopts.steps_per_dispatch.min(SOFTWARE_STEPS_PER_DISPATCH)
+            gopts
+                .steps_per_dispatch
+                .min(gopts.software_steps_per_dispatch)
         } else {
             gopts.steps_per_dispatch
         }
@@ -660,8 +666,8 @@ impl<'s> GpuRun<'s> {
                 | wgpu::BufferUsages::COPY_DST,
         )?;
 
-        // Scratch: the unrolled inner iterates (tsgd/ud keep T + 1 per lane); chunks are
-        // sized so that it fits.
+        // Scratch: the unrolled inner iterates (tsgd/ud keep T + 1 per lane) and the network's
+        // per-(slot, unit) values; chunks are sized so that it fits.
         let cap_bytes = gopts
             .max_scratch_bytes
             .min(ctx.limits().max_storage_buffer_binding_size);
@@ -716,7 +722,7 @@ impl<'s> GpuRun<'s> {
             wgpu::BufferUsages::STORAGE,
         )?;
         let scratch = ctx.create_buffer(
-            "sbo unrolled iterates",
+            "sbo lane scratch",
             if scratch_floats > 0 {
                 (scratch_floats * 4) as u64
             } else {

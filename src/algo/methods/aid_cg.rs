@@ -108,7 +108,7 @@ pub(crate) static AID_CG: Algorithm = Algorithm {
         source: STOCBIO.kernel.source,
         classes: true,
         sample_weights: true,
-        network: false,
+        network: true,
         specialise: |c| KernelFlags {
             cg: true,
             ..KernelFlags::of(c)

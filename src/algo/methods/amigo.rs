@@ -82,7 +82,7 @@ pub(crate) static AMIGO: Algorithm = Algorithm {
         source: STOCBIO.kernel.source,
         classes: true,
         sample_weights: true,
-        network: false,
+        network: true,
         specialise: |c| KernelFlags {
             v_sgd: true,
             ..KernelFlags::of(c)

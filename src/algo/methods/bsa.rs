@@ -69,7 +69,7 @@ pub(crate) static BSA: Algorithm = Algorithm {
         source: STOCBIO.kernel.source,
         classes: true,
         sample_weights: true,
-        network: false,
+        network: true,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

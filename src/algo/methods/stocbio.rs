@@ -87,7 +87,7 @@ pub(crate) static STOCBIO: Algorithm = Algorithm {
         source: include_str!("../../../shaders/step_multiloop.wgsl"),
         classes: true,
         sample_weights: true,
-        network: false,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: multiloop_work,

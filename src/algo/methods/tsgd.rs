@@ -164,9 +164,9 @@ pub(crate) static TSGD: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_tsgd.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: tsgd_work,
@@ -187,8 +187,8 @@ pub(crate) static UD: Algorithm = Algorithm {
     pack_f32: Some(step_ud::<Pack<f32>>),
     kernel: KernelSpec {
         source: TSGD.kernel.source,
-        classes: false,
-        sample_weights: false,
+        classes: true,
+        sample_weights: true,
         network: false,
         specialise: |c| KernelFlags {
             reset: true,

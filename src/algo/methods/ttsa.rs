@@ -60,7 +60,7 @@ pub(crate) static TTSA: Algorithm = Algorithm {
         source: BSA.kernel.source,
         classes: true,
         sample_weights: true,
-        network: false,
+        network: true,
         specialise: |c| KernelFlags {
             inner_steps: 1,
             truncated: true,

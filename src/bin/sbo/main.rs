@@ -136,7 +136,7 @@ enum Command {
         /// false): the reference, for the packs' speed-up.
         #[arg(long)]
         no_lane_packs: bool,
-        /// Only workloads whose name contains one of these (e.g. ijcnn1, tsgd, ssaid-quad256); this also reaches saba-ijcnn1 and f2sa-ijcnn1, which run only when named.
+        /// Only workloads whose name contains one of these (e.g. ijcnn1, tsgd), or, given a full name (e.g. ssaid-mnist-cleaning), that workload alone; this also reaches saba-ijcnn1, f2sa-ijcnn1 and the MNIST hyper-cleaning workloads, which run only when named.
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,
         /// Backends to measure: cpu, gpu or both.
