@@ -189,27 +189,25 @@ fn accum(tid: u32, first: u32, count: u32, one: bool, dst1: u32, two: bool, dst2
 // network's gradient (NH > 0, `net.wgsl`). Needs the rows drawn; ends with per-coordinate
 // results in ga.
 fn grad_y_g_data(tid: u32, first: u32, count: u32) {
-    if (NH > 0u) { net_forward(tid, first, count, false); } else { dots(tid, first, count, true, false); }
-    for (var k = tid; k < count; k += WG) { coef_slot(first + k, true, false, true, false); }
-    workgroupBarrier();
-    if (NH > 0u) {
-        net_deltas(tid, first, count, false);
-        net_accum(tid, first, count, true, 0u, false, 0u);
-    } else {
-        accum(tid, first, count, true, 0u, false, 0u);
-    }
+    grad_y_pass(tid, first, count, true, 0u);
 }
 
 // grad_y f at pt for the upper batch: gc = (1/B') sum l'(a'.pt, b') a' (or the network's).
 fn grad_y_f(tid: u32) {
-    if (NH > 0u) { net_forward(tid, BL, BU, false); } else { dots(tid, BL, BU, true, false); }
-    for (var k = tid; k < BU; k += WG) { coef_slot(BL + k, true, false, false, false); }
+    grad_y_pass(tid, BL, BU, false, 2u);
+}
+
+// The gradient pass both share: the lower or upper loss's coefficients of the rows at
+// [first, first + count), accumulated into the vector `out` (0: ga, 2: gc).
+fn grad_y_pass(tid: u32, first: u32, count: u32, lower: bool, out: u32) {
+    if (NH > 0u) { net_forward(tid, first, count, false); } else { dots(tid, first, count, true, false); }
+    for (var k = tid; k < count; k += WG) { coef_slot(first + k, true, false, lower, false); }
     workgroupBarrier();
     if (NH > 0u) {
-        net_deltas(tid, BL, BU, false);
-        net_accum(tid, BL, BU, true, 2u, false, 0u);
+        net_deltas(tid, first, count, false);
+        net_accum(tid, first, count, true, out, false, 0u);
     } else {
-        accum(tid, BL, BU, true, 2u, false, 0u);
+        accum(tid, first, count, true, out, false, 0u);
     }
 }
 
