@@ -517,3 +517,76 @@ fn full_pass(tid: u32, ln: Lane, upper: bool, grad: bool, hvp: bool) {
         }
     }
 }
+
+// The loss of batch slot k from its outputs in za (one output: l(z, b); C classes: the softmax
+// cross-entropy m + log sum exp(z - m) - z_b with m the largest score, twin of
+// `multiclass::value`).
+fn slot_loss(k: u32) -> f32 {
+    if (C == 1u) { return loss_value(za[k], lab(k)); }
+    let o = k * C;
+    var m = za[o];
+    for (var c = 0u; c < C; c++) { if (za[o + c] > m) { m = za[o + c]; } }
+    var s = 0.0;
+    for (var c = 0u; c < C; c++) { s = s + exp(za[o + c] - m); }
+    let b = min(u32(max(lab(k), 0.0)), C - 1u);
+    return m + log(s) - za[o + b];
+}
+
+// Per-sample weights' grad_x g terms of the lower batch in slots [0, BL) at pt, into zj:
+// sigmoid'(x_i) l(z, b) for the slot's sample i (twin of `per_sample_x_pass` without v; the
+// 1 / BL and the sums over repeats are `drawn_jv`'s). Ends with a barrier.
+fn gx_terms(tid: u32) {
+    if (NH > 0u) { net_forward(tid, 0u, BL, false); } else { dots(tid, 0u, BL, true, false); }
+    for (var k = tid; k < BL; k += WG) {
+        let xi = sx[picks[k]];
+        zj[k] = (sigmoid(xi) * sigmoid(-xi)) * slot_loss(k);
+    }
+    workgroupBarrier();
+}
+
+// sh = grad_x g(x, pt) - grad_x g(x, sw) on the lower batch in slots [0, BL) (bome's grad_x q,
+// f2sa's penalty gradient; twin of two `grad_x_g` calls and their difference). The couplings
+// read no data: per hyperparameter, the sums of dr/dx over its coordinates (per feature in
+// class order, as the CPU; per class and scalar, workgroup reductions). Per-sample weights:
+// sigmoid'(x_i) l at the drawn indices, which leaves sw in pt. Reads x, pt and sw: call it
+// after the barrier that ends their writes. Ends with a barrier.
+fn gx_gap(tid: u32) {
+    if (weighted()) {
+        gx_terms(tid);
+        sample_jv(tid);
+        for (var j = tid; j < D; j += WG) { pt[j] = sw[j]; }
+        workgroupBarrier();
+        gx_terms(tid);
+        sample_jv_sub(tid, 1.0);
+        return;
+    }
+    if (HYPER == HYPER_PER_FEATURE) {
+        for (var f = tid; f < P; f += WG) {
+            let xf = sx[f];
+            var a = 0.0;
+            var b = 0.0;
+            for (var c = 0u; c < C; c++) {
+                let j = c * F + f;
+                a = a + cp_dx(xf, pt[j]);
+                b = b + cp_dx(xf, sw[j]);
+            }
+            sh[f] = a - b;
+        }
+    } else {
+        let groups = select(1u, C, HYPER == HYPER_PER_CLASS);
+        let len = D / groups;
+        for (var c = 0u; c < groups; c++) {
+            var pa = 0.0;
+            var pb = 0.0;
+            for (var j = c * len + tid; j < (c + 1u) * len; j += WG) {
+                let xk = sx[kx(j)];
+                pa = pa + cp_dx(xk, pt[j]);
+                pb = pb + cp_dx(xk, sw[j]);
+            }
+            let a = wg_sum(tid, pa);
+            let b = wg_sum(tid, pb);
+            if (tid == 0u) { sh[c] = a - b; }
+        }
+    }
+    workgroupBarrier();
+}

@@ -2,8 +2,22 @@
 // d of its direction. The lane's memory holds x' (P) and d (P).
 //   y+ = y - beta grad_y g_zeta(x, y)
 //   v+ = v - gamma (H_zeta'(x, y+) v - grad_y f_xi(x, y+))
-//   D = NU x - J(x, y+) v+,  D' = NU x' - J(x', y, v);  d = D + (1 - rho) (d - D')
+//   D = NU x - J_zeta(x, y+) v+,  D' = NU x' - J_zeta(x', y, v);  d = D + (1 - rho) (d - D')
 //   x' <- x;  x -= alpha d
+// The data passes and J v are the shared oracles (`pass.wgsl`): every loss, model and
+// hyperparameter shape. D' puts x' in sx for its J (per-sample weights read x at the drawn
+// indices, the couplings at every coordinate) and x back after.
+
+// sh = NU x - J_zeta(x, pt) sw at the x in sx, zeta in the lower slots. Ends with a barrier.
+fn direction(tid: u32) {
+    for (var j = tid; j < P; j += WG) { sh[j] = NU * sx[j]; }
+    workgroupBarrier();
+    sub_coupling_jv(tid, 1.0);
+    if (weighted()) {
+        jv_terms(tid, 0u, BL);
+        sample_jv_sub(tid, 1.0);
+    }
+}
 
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let alpha = sched(prm.alpha, k);
@@ -41,38 +55,30 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     }
     workgroupBarrier();
 
-    var jv_part = 0.0;
-    var jv_old_part = 0.0;
-    for (var j = tid; j < D; j += WG) {
-        let jv = jvp_at(j, sy[j], sv[j]);
-        var jv_old = 0.0;
-        if (!first) { jv_old = cp_dxy(mem[xp + kx(j)], su[j]) * sr[j]; }
-        if (HYPER == HYPER_PER_FEATURE) {
-            let dd = NU * sx[j] - jv;
-            var d = dd;
-            if (!first) { d = dd + keep * (mem[dm + j] - (NU * mem[xp + j] - jv_old)); }
-            mem[dm + j] = d;
-        } else {
-            jv_part = jv_part + jv;
-            jv_old_part = jv_old_part + jv_old;
+    // D' at (x', y, v) first: x' into sx (x into x'), d - D' into d, x back into sx. Each
+    // thread moves the coordinates it owns, so x' <- x is done here.
+    if (!first) {
+        for (var j = tid; j < P; j += WG) {
+            let xj = sx[j];
+            sx[j] = mem[xp + j];
+            mem[xp + j] = xj;
         }
-    }
-    if (HYPER == HYPER_SCALAR) {
-        let jv = wg_sum(tid, jv_part);
-        let jv_old = wg_sum(tid, jv_old_part);
-        if (tid == 0u) {
-            let dd = NU * sx[0] - jv;
-            var d = dd;
-            if (!first) { d = dd + keep * (mem[dm] - (NU * mem[xp] - jv_old)); }
-            mem[dm] = d;
+        for (var j = tid; j < D; j += WG) { pt[j] = su[j]; sw[j] = sr[j]; }
+        direction(tid);
+        for (var j = tid; j < P; j += WG) {
+            mem[dm + j] = mem[dm + j] - sh[j];
+            sx[j] = mem[xp + j];
         }
+    } else {
+        for (var j = tid; j < P; j += WG) { mem[xp + j] = sx[j]; }
     }
-    workgroupBarrier();
+    for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sv[j]; }
+    direction(tid);
     for (var j = tid; j < P; j += WG) {
-        mem[xp + j] = sx[j];
-        sx[j] = sx[j] - alpha * mem[dm + j];
+        var d = sh[j];
+        if (!first) { d = d + keep * mem[dm + j]; }
+        mem[dm + j] = d;
+        sx[j] = sx[j] - alpha * d;
     }
     workgroupBarrier();
-    // A scalar x' is read by every thread next step: thread 0's write must be visible.
-    storageBarrier();
 }

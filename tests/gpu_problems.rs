@@ -1,8 +1,9 @@
 //! The field's benchmark problems on the GPU (lavapipe in CI) against the CPU reference: the
 //! multinomial loss, data hyper-cleaning's per-sample weights and the network lower model, in
 //! the single-loop kernel of ssaid and ma-soba, the multi-loop kernel of stocbio, aid-cg, amigo,
-//! bsa and ttsa and the unrolled kernel of tsgd and ud, with workgroup and spilled lanes; the
-//! metrics kernel in chunks; and llvmpipe's loop limit refused rather than reported.
+//! bsa and ttsa, the unrolled kernel of tsgd and ud, and the kernels written on the shared
+//! oracles alone (ssgd, fsla, bome, f2sa), with workgroup and spilled lanes; the metrics kernel
+//! in chunks; and llvmpipe's loop limit refused rather than reported.
 
 mod gpu_support;
 use gpu_support::{assert_results_close, gpu_run, run_cpu};
@@ -693,4 +694,163 @@ x0 = -3.0
         moved > 1e-3,
         "network hyper-cleaning: x moved only {moved:e} from x0"
     );
+}
+
+/// The kernels written on the shared oracles alone (ssgd, fsla, bome, f2sa) on every new
+/// problem at once: three classes with x per feature, per class and scalar, data
+/// hyper-cleaning on ijcnn1 (binary, repeated indices in most batches), the network with a
+/// scalar coupling and with per-sample weights; each against the CPU (f64) at the linear
+/// problems' tolerances, with neighbours replacing samples of both sets, draws without
+/// replacement and full batches where an algorithm takes them, and spilled lanes equal to
+/// workgroup lanes bit for bit.
+#[test]
+fn the_other_kernels_run_the_new_problems() {
+    let Some(ctx) = gpu_support::context() else {
+        return;
+    };
+    let algos = |alpha: f64| {
+        format!(
+            r#"
+[[algo]]
+name = "ssgd"
+alpha = {alpha}
+beta = 0.5
+batch = [8, 16]
+[[algo]]
+name = "ssgd"
+label = "ssgd-wor-full"
+alpha = {alpha}
+beta = 0.5
+batch = ["full", 8]
+without_replacement = true
+[[algo]]
+name = "fsla"
+alpha = {alpha}
+beta = 0.5
+gamma = 0.5
+rho = 0.5
+batch = 8
+[[algo]]
+name = "bome"
+alpha = {alpha}
+beta = 0.5
+batch = [8, 16]
+T = 2
+eta = 0.5
+[[algo]]
+name = "f2sa"
+alpha = {alpha}
+beta = 0.5
+gamma = 0.5
+batch = 8
+T = 2
+"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = three_classes(dir.path());
+    let classes = |coupling: &str, hyper: &str| {
+        format!(
+            r#"
+name = "others-multinomial"
+[problem]
+preset = "c-c"
+loss = "multinomial"
+coupling = "{coupling}"
+hyper = "{hyper}"
+mu = 0.5
+lam_y = 0.01
+nu = 0.1
+x_box = [-3.0, 3.0]
+[data]
+kind = "csv"
+train = "{}"
+n_lower = 200
+n_upper = 100
+n_test = 50
+n_pool = 20
+[run]
+steps = 40
+log_every = 20
+seeds = 2
+neighbours = 1
+replace = "both"
+x0 = -1.0
+{}"#,
+            csv.display(),
+            algos(0.2)
+        )
+    };
+    let ijcnn1 = |problem: &str, x0: f64, data: &str, alpha: f64| {
+        format!(
+            r#"
+name = "others-ijcnn1"
+[problem]
+{problem}
+lam_y = 0.01
+nu = 0.01
+[data]
+kind = "libsvm"
+train = "data/ijcnn1.trn.bz2"
+dim = 22
+n_lower = 20
+n_upper = 60
+n_test = 50
+n_pool = 20
+{data}
+[run]
+steps = 40
+log_every = 20
+seeds = 2
+neighbours = 2
+replace = "both"
+x0 = {x0}
+{}"#,
+            algos(alpha)
+        )
+    };
+    let cases = [
+        ("3 classes, logweight per_feature", classes("logweight", "per_feature"), -1.0),
+        ("3 classes, prior per_class", classes("prior", "per_class"), -1.0),
+        ("3 classes, logweight scalar", classes("logweight", "scalar"), -1.0),
+        (
+            "hyper-cleaning, logistic",
+            ijcnn1(
+                "preset = \"hyper-cleaning\"\nx_box = [-4.0, 4.0]",
+                0.0,
+                "corrupt = 0.3",
+                400.0,
+            ),
+            0.0,
+        ),
+        (
+            "network, logweight",
+            ijcnn1(
+                "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 6",
+                -3.0,
+                "",
+                0.5,
+            ),
+            -3.0,
+        ),
+        (
+            "network, hyper-cleaning",
+            ijcnn1(
+                "preset = \"hyper-cleaning\"\nmodel = \"mlp\"\nhidden = 4\nactivation = \"softplus\"",
+                0.0,
+                "corrupt = 0.3",
+                400.0,
+            ),
+            0.0,
+        ),
+    ];
+    for (what, text, x0) in cases {
+        let study = Study::prepare(&SweepConfig::from_toml(&text).unwrap(), None).unwrap();
+        let cpu = run_cpu(&study, &RunOptions::default()).unwrap();
+        let gpu = gpu_run(&ctx, &study, &GpuRunOptions::default());
+        assert_results_close(what, &gpu, &cpu, 2e-3, 2e-5);
+        let moved = x_moved(&cpu, x0);
+        assert!(moved > 1e-3, "{what}: x moved only {moved:e} from x0");
+        assert_spilled_lanes_equal(what, &ctx, &study, &gpu);
+    }
 }

@@ -424,12 +424,10 @@ fn workgroup_size(study: &Study, gopts: &GpuRunOptions) -> u32 {
 }
 
 /// Problems the kernels do not compute yet, refused before any kernel is built (a GPU error,
-/// so `backend = "auto"` falls back to the CPU). Which kernels compute the multinomial scores
-/// and the per-sample weights is a flag of their descriptor (`KernelSpec::classes`,
-/// `KernelSpec::sample_weights`: the single-loop kernel of ssaid and ma-soba and the
-/// multi-loop kernel of stocbio, aid-cg, amigo, bsa and ttsa); the others' x steps or
-/// coefficient loops hold one unweighted output per batch slot. The network's data passes
-/// (`KernelSpec::network`) are the single-loop kernel's only.
+/// so `backend = "auto"` falls back to the CPU). Which kernels compute the multinomial scores,
+/// the per-sample weights and the network is a flag of their descriptor
+/// (`KernelSpec::classes`, `KernelSpec::sample_weights`, `KernelSpec::network`): the kernels
+/// written on the shared oracles of `shaders/pass.wgsl` set them; the error lists them.
 fn unsupported_problem(study: &Study) -> Result<()> {
     let refused = |what: &str, computes: fn(&KernelSpec) -> bool| -> Result<()> {
         match study

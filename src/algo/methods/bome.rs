@@ -146,9 +146,9 @@ pub(crate) static BOME: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_bome.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

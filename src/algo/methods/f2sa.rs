@@ -141,9 +141,9 @@ pub(crate) static F2SA: Algorithm = Algorithm {
     memory: |_, _| 1,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_f2sa.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -128,9 +128,9 @@ pub(crate) static FSLA: Algorithm = Algorithm {
     memory: |_, s| 2 * s.p,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_fsla.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -85,9 +85,9 @@ pub(crate) static SSGD: Algorithm = Algorithm {
     memory: |_, _| 0,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_ssgd.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: |_, s| {
