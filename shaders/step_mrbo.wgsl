@@ -7,6 +7,56 @@
 // The first step has no previous point: m = the fresh estimates.
 // With RAND_TRUNC (sustain, twin of `src/algo/methods/sustain.rs`) both series are Ghadimi and
 // Wang's random truncation instead, with the same number of terms at both points.
+// The data passes and J v are the shared oracles (`pass.wgsl`): every loss, model and
+// hyperparameter shape. The previous point goes first, with x' in sx (the couplings and
+// per-sample weights read x there): it leaves m - (its estimate) in the momenta, which the
+// current point's estimates then complete in the CPU's order, m = e + (1 - rho) (m - e').
+
+// The series at (sx, pt) for b in gc, into sv: r = b, s = b; r -= eta H_q r, s += r for
+// q < terms; v = eta s (RAND_TRUNC: v = Q eta r). Its batches take the lower slots. Ends with
+// a barrier.
+fn series(tid: u32, ln: Lane, k: u32, terms: u32) {
+    for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
+    workgroupBarrier();
+    for (var q = 1u; q < terms; q++) {
+        draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
+        for (var j = tid; j < D; j += WG) { sw[j] = sr[j]; }
+        workgroupBarrier();
+        hvp_data(tid, 0u, BL, false);
+        for (var j = tid; j < D; j += WG) {
+            let r = sr[j] - prm.eta * hvp_at(j, gb[j], pt[j], sr[j]);
+            sr[j] = r;
+            if (!RAND_TRUNC) { sv[j] = sv[j] + r; }
+        }
+        workgroupBarrier();
+    }
+    for (var j = tid; j < D; j += WG) {
+        if (RAND_TRUNC) { sv[j] = f32(Q_TERMS) * prm.eta * sr[j]; } else { sv[j] = prm.eta * sv[j]; }
+    }
+    workgroupBarrier();
+}
+
+// The estimates at the point (sx, pt): grad_y g into ga (data term and regulariser), the
+// series into sv, and D = NU x - J_zeta v into sh, with zeta (stream S_LOWER, step k) drawn
+// into the lower slots and xi already in the upper ones. Ends with a barrier.
+fn estimates(tid: u32, ln: Lane, k: u32, terms: u32) {
+    draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, vec2<u32>(k, 0u));
+    grad_y_g_data(tid, 0u, BL);
+    grad_y_f(tid);
+    for (var j = tid; j < D; j += WG) { ga[j] = grad_y_g_at(j, ga[j], pt[j]); }
+    workgroupBarrier();
+    series(tid, ln, k, terms);
+    // J's per-sample terms read zeta's rows, which the series' batches replaced.
+    if (weighted() && terms > 1u) { draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, vec2<u32>(k, 0u)); }
+    for (var i = tid; i < P; i += WG) { sh[i] = NU * sx[i]; }
+    for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
+    workgroupBarrier();
+    sub_coupling_jv(tid, 1.0);
+    if (weighted()) {
+        jv_terms(tid, 0u, BL);
+        sample_jv_sub(tid, 1.0);
+    }
+}
 
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let alpha = sched(prm.alpha, k);
@@ -17,112 +67,44 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let yp = xp + P;
     let mx = yp + D;
     let my = mx + P;
-
-    // Rows of both batches dotted with y (pt) and y' (sw).
-    draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, vec2<u32>(k, 0u));
-    draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, vec2<u32>(k, 0u));
-    for (var j = tid; j < D; j += WG) {
-        pt[j] = sy[j];
-        if (!first) { sw[j] = mem[yp + j]; }
-    }
-    workgroupBarrier();
-    dots(tid, 0u, BL + BU, true, !first);
-    for (var i = tid; i < BL + BU; i += WG) {
-        let b = lab(i);
-        za[i] = loss_d1(za[i], b);
-        if (!first) { zb[i] = loss_d1(zb[i], b); }
-    }
-    workgroupBarrier();
-    // ga, gb: grad_y g's data term at y, y'; gc, su: grad_y f at y, y'.
-    accum(tid, 0u, BL, true, 0u, !first, 1u);
-    accum(tid, BL, BU, true, 2u, !first, 3u);
-    for (var j = tid; j < D; j += WG) {
-        let g = grad_y_g_at(j, ga[j], sy[j]);
-        if (first) {
-            mem[my + j] = g;
-        } else {
-            let yo = mem[yp + j];
-            let g_old = gb[j] + cp_dy(mem[xp + kx(j)], yo) + LAM_Y * yo;
-            mem[my + j] = g + keep * (mem[my + j] - g_old);
-        }
-        // The Neumann series: r = b, s = r at y (sr, sv); at y' (su, gc).
-        sr[j] = gc[j];
-        sv[j] = gc[j];
-        if (!first) { gc[j] = su[j]; }
-    }
-    workgroupBarrier();
-    // sustain (RAND_TRUNC): p terms without the running sum, v = Q eta r.
+    // sustain: p terms without the running sum, the same p at both points.
     var terms = Q_TERMS;
     if (RAND_TRUNC) { terms = truncation(ln, k) + 1u; }
-    for (var q = 1u; q < terms; q++) {
-        draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
-        for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sr[j]; }
+
+    draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, vec2<u32>(k, 0u));
+    if (!first) {
+        // x' into sx and x into x' (each thread its own coordinates: x' <- x is done here).
+        for (var i = tid; i < P; i += WG) {
+            let xi = sx[i];
+            sx[i] = mem[xp + i];
+            mem[xp + i] = xi;
+        }
+        for (var j = tid; j < D; j += WG) { pt[j] = mem[yp + j]; }
         workgroupBarrier();
-        hvp_data(tid, 0u, BL, false);
-        for (var j = tid; j < D; j += WG) {
-            let r = sr[j] - prm.eta * hvp_at(j, gb[j], sy[j], sr[j]);
-            sr[j] = r;
-            if (!RAND_TRUNC) { sv[j] = sv[j] + r; }
+        estimates(tid, ln, k, terms);
+        for (var j = tid; j < D; j += WG) { mem[my + j] = mem[my + j] - ga[j]; }
+        for (var i = tid; i < P; i += WG) {
+            mem[mx + i] = mem[mx + i] - sh[i];
+            sx[i] = mem[xp + i];
         }
-        workgroupBarrier();
-        if (!first) {
-            for (var j = tid; j < D; j += WG) { pt[j] = mem[yp + j]; sw[j] = su[j]; }
-            workgroupBarrier();
-            hvp_data(tid, 0u, BL, false);
-            for (var j = tid; j < D; j += WG) {
-                let yo = pt[j];
-                let hv = gb[j] + (cp_dyy(mem[xp + kx(j)], yo) + LAM_Y) * su[j];
-                let r = su[j] - prm.eta * hv;
-                su[j] = r;
-                if (!RAND_TRUNC) { gc[j] = gc[j] + r; }
-            }
-            workgroupBarrier();
-        }
+    } else {
+        for (var i = tid; i < P; i += WG) { mem[xp + i] = sx[i]; }
     }
-    // v = eta s at both points; D and D'; the momentum of x; then the steps.
-    var jv_part = 0.0;
-    var jv_old_part = 0.0;
-    for (var j = tid; j < D; j += WG) {
-        var v = prm.eta * sv[j];
-        var v_old = prm.eta * gc[j];
-        if (RAND_TRUNC) {
-            v = f32(Q_TERMS) * prm.eta * sr[j];
-            v_old = f32(Q_TERMS) * prm.eta * su[j];
-        }
-        sv[j] = v;
-        let jv = jvp_at(j, sy[j], v);
-        var jv_old = 0.0;
-        if (!first) { jv_old = cp_dxy(mem[xp + kx(j)], mem[yp + j]) * v_old; }
-        if (HYPER == HYPER_PER_FEATURE) {
-            let dd = NU * sx[j] - jv;
-            var m = dd;
-            if (!first) { m = dd + keep * (mem[mx + j] - (NU * mem[xp + j] - jv_old)); }
-            mem[mx + j] = m;
-        } else {
-            jv_part = jv_part + jv;
-            jv_old_part = jv_old_part + jv_old;
-        }
-    }
-    if (HYPER == HYPER_SCALAR) {
-        let jv = wg_sum(tid, jv_part);
-        let jv_old = wg_sum(tid, jv_old_part);
-        if (tid == 0u) {
-            let dd = NU * sx[0] - jv;
-            var m = dd;
-            if (!first) { m = dd + keep * (mem[mx] - (NU * mem[xp] - jv_old)); }
-            mem[mx] = m;
-        }
-    }
+    for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
     workgroupBarrier();
+    estimates(tid, ln, k, terms);
     for (var j = tid; j < D; j += WG) {
+        var m = ga[j];
+        if (!first) { m = m + keep * mem[my + j]; }
+        mem[my + j] = m;
         mem[yp + j] = sy[j];
-        sy[j] = sy[j] - beta * mem[my + j];
+        sy[j] = sy[j] - beta * m;
     }
-    for (var j = tid; j < P; j += WG) {
-        mem[xp + j] = sx[j];
-        sx[j] = sx[j] - alpha * mem[mx + j];
+    for (var i = tid; i < P; i += WG) {
+        var m = sh[i];
+        if (!first) { m = m + keep * mem[mx + i]; }
+        mem[mx + i] = m;
+        sx[i] = sx[i] - alpha * m;
     }
     workgroupBarrier();
-    // A scalar x' is read by every thread next step: thread 0's write must be visible.
-    storageBarrier();
 }

@@ -2,7 +2,7 @@
 //! multinomial loss, data hyper-cleaning's per-sample weights and the network lower model, in
 //! the single-loop kernel of ssaid and ma-soba, the multi-loop kernel of stocbio, aid-cg, amigo,
 //! bsa and ttsa, the unrolled kernel of tsgd and ud, and the kernels written on the shared
-//! oracles alone (ssgd, fsla, bome, f2sa), with workgroup and spilled lanes; the metrics kernel
+//! oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain), with workgroup and spilled lanes; the metrics kernel
 //! in chunks; and llvmpipe's loop limit refused rather than reported.
 
 mod gpu_support;
@@ -696,7 +696,7 @@ x0 = -3.0
     );
 }
 
-/// The kernels written on the shared oracles alone (ssgd, fsla, bome, f2sa) on every new
+/// The kernels written on the shared oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain) on every new
 /// problem at once: three classes with x per feature, per class and scalar, data
 /// hyper-cleaning on ijcnn1 (binary, repeated indices in most batches), the network with a
 /// scalar coupling and with per-sample weights; each against the CPU (f64) at the linear
@@ -744,6 +744,22 @@ beta = 0.5
 gamma = 0.5
 batch = 8
 T = 2
+[[algo]]
+name = "mrbo"
+alpha = {alpha}
+beta = 0.5
+rho = 0.5
+batch = [8, 16]
+Q = 3
+eta = 0.5
+[[algo]]
+name = "sustain"
+alpha = {alpha}
+beta = 0.5
+rho = 0.5
+batch = 8
+Q = 4
+eta = 0.5
 "#
         )
     };

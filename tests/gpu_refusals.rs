@@ -56,8 +56,8 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
         ("preset = \"hyper-cleaning\"", "vrbo", "hyper-cleaning"),
         (
             "preset = \"hyper-cleaning\"\nloss = \"multinomial\"",
-            "f2sa",
-            "not f2sa",
+            "srba",
+            "not srba",
         ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",

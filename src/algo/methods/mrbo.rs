@@ -186,9 +186,9 @@ pub(crate) static MRBO: Algorithm = Algorithm {
     memory: |_, s| 2 * (s.p + s.d),
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_mrbo.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -49,9 +49,9 @@ pub(crate) static SUSTAIN: Algorithm = Algorithm {
     }),
     kernel: KernelSpec {
         source: MRBO.kernel.source,
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)
