@@ -469,11 +469,13 @@ fn truncation(ln: Lane, k: u32) -> u32 {
     return bounded(rng_word(rng_key(ln.seed_lo, ln.seed_hi), S_TRUNC, k, 0u, 0u), Q_TERMS);
 }
 
-// The data terms of a whole set at (pt, sw), chunk by chunk through the batch slots
-// [0, BL) (srba's and vrbo's full-batch steps): the lower set (`upper` false) gives
-// su = (1/n) sum l'(a.pt) a when `grad` and sr = (1/n) sum l''(a.pt) (a.sw) a when `hvp`;
-// the upper set gives gc = (1/m) sum l'(a'.pt) a'. Only those outputs are written.
-fn full_pass(tid: u32, ln: Lane, upper: bool, grad: bool, hvp: bool) {
+// The data terms of a whole set at (pt, sw), chunk by chunk through the batch slots [0, BL)
+// (srba's and vrbo's full-batch steps): the lower set (`upper` false) gives su = (1/n) sum of
+// the samples' gradients when `grad`, sr = (1/n) sum of their Hessian products along sw when
+// `hvp`, and with `jt` (per-sample weights) sh_i -= J v's entry i for every sample i; the upper
+// set gives gc = (1/m) sum of the gradients. Each chunk's average (ga, gb) enters its total
+// weighted by its share of the set. Only those outputs (and ga, gb) are written.
+fn full_pass(tid: u32, ln: Lane, upper: bool, grad: bool, hvp: bool, jt: bool) {
     for (var j = tid; j < D; j += WG) {
         if (upper) { gc[j] = 0.0; } else {
             if (grad) { su[j] = 0.0; }
@@ -481,41 +483,80 @@ fn full_pass(tid: u32, ln: Lane, upper: bool, grad: bool, hvp: bool) {
         }
     }
     let n = select(prm.n_lower, prm.n_upper, upper);
-    let two = hvp && !upper;
+    let inv = 1.0 / f32(n);
+    let g1 = upper || grad;
+    let hv = hvp && !upper;
+    let jtw = jt && !upper && weighted();
     for (var c0 = 0u; c0 < n; c0 += BL) {
         let cnt = min(BL, n - c0);
-        for (var s = tid; s < cnt; s += WG) { rows[s] = lane_row(ln, upper, c0 + s); }
-        workgroupBarrier();
-        dots(tid, 0u, cnt, true, two);
         for (var s = tid; s < cnt; s += WG) {
-            let z = za[s];
-            let b = lab(s);
-            za[s] = loss_d1(z, b);
-            if (two) { zb[s] = loss_d2(z, b) * zb[s]; }
+            rows[s] = lane_row(ln, upper, c0 + s);
+            picks[s] = c0 + s;
         }
         workgroupBarrier();
+        if (NH > 0u) { net_forward(tid, 0u, cnt, hv || jtw); } else { dots(tid, 0u, cnt, true, hv || jtw); }
+        // The network's Hessian product also needs g = dl/dz.
+        for (var s = tid; s < cnt; s += WG) { coef_slot(s, g1 || (NH > 0u && hv), hv, !upper, jtw); }
+        workgroupBarrier();
+        // Each sample once: its J v entry has one writer.
+        if (jtw) { for (var s = tid; s < cnt; s += WG) { sh[picks[s]] = sh[picks[s]] - zj[s] * inv; } }
+        if (g1 || hv) {
+            if (NH > 0u) {
+                net_deltas(tid, 0u, cnt, hv);
+                net_accum(tid, 0u, cnt, g1, 0u, hv, 1u);
+            } else {
+                accum(tid, 0u, cnt, g1, 0u, hv, 1u);
+            }
+        }
+        let share = f32(cnt) * inv;
         for (var j = tid; j < D; j += WG) {
-            var a1 = 0.0;
-            var a2 = 0.0;
-            for (var s = 0u; s < cnt; s++) {
-                let f = feats[rows[s] * F + j];
-                a1 = a1 + za[s] * f;
-                if (two) { a2 = a2 + zb[s] * f; }
-            }
-            if (upper) { gc[j] = gc[j] + a1; } else {
-                if (grad) { su[j] = su[j] + a1; }
-                if (two) { sr[j] = sr[j] + a2; }
+            if (upper) { gc[j] = gc[j] + ga[j] * share; } else {
+                if (grad) { su[j] = su[j] + ga[j] * share; }
+                if (hv) { sr[j] = sr[j] + gb[j] * share; }
             }
         }
         workgroupBarrier();
     }
-    let inv = 1.0 / f32(n);
-    for (var j = tid; j < D; j += WG) {
-        if (upper) { gc[j] = gc[j] * inv; } else {
-            if (grad) { su[j] = su[j] * inv; }
-            if (two) { sr[j] = sr[j] * inv; }
-        }
+}
+
+// grad_y g's data term (into work vector dst1) and H v's (into dst2) at (pt, sw) on the lower
+// slots [first, first + count) in one pass over the rows (the CPU's `grad_and_hvp`), and with
+// `jt` the per-sample J v terms into zj. Per-coordinate results, as `accum`.
+fn grad_hvp_pass(tid: u32, first: u32, count: u32, dst1: u32, dst2: u32, jt: bool) {
+    if (NH > 0u) { net_forward(tid, first, count, true); } else { dots(tid, first, count, true, true); }
+    for (var k = tid; k < count; k += WG) { coef_slot(first + k, true, true, true, jt); }
+    workgroupBarrier();
+    if (NH > 0u) {
+        net_deltas(tid, first, count, true);
+        net_accum(tid, first, count, true, dst1, true, dst2);
+    } else {
+        accum(tid, first, count, true, dst1, true, dst2);
     }
+}
+
+// stocBiO's Neumann series at (sx, pt) for b in gc, into sv (mrbo, sustain, vrbo): r = b,
+// s = b; r -= eta H_q r, s += r for q < terms on the lower batches of step k; v = eta s
+// (RAND_TRUNC: v = Q eta r, Ghadimi and Wang's truncation). r ends in sr. The batches take
+// the lower slots. Ends with a barrier.
+fn series(tid: u32, ln: Lane, k: u32, terms: u32) {
+    for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
+    workgroupBarrier();
+    for (var q = 1u; q < terms; q++) {
+        draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
+        for (var j = tid; j < D; j += WG) { sw[j] = sr[j]; }
+        workgroupBarrier();
+        hvp_data(tid, 0u, BL, false);
+        for (var j = tid; j < D; j += WG) {
+            let r = sr[j] - prm.eta * hvp_at(j, gb[j], pt[j], sr[j]);
+            sr[j] = r;
+            if (!RAND_TRUNC) { sv[j] = sv[j] + r; }
+        }
+        workgroupBarrier();
+    }
+    for (var j = tid; j < D; j += WG) {
+        if (RAND_TRUNC) { sv[j] = f32(Q_TERMS) * prm.eta * sr[j]; } else { sv[j] = prm.eta * sv[j]; }
+    }
+    workgroupBarrier();
 }
 
 // The loss of batch slot k from its outputs in za (one output: l(z, b); C classes: the softmax

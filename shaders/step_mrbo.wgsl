@@ -12,30 +12,6 @@
 // per-sample weights read x there): it leaves m - (its estimate) in the momenta, which the
 // current point's estimates then complete in the CPU's order, m = e + (1 - rho) (m - e').
 
-// The series at (sx, pt) for b in gc, into sv: r = b, s = b; r -= eta H_q r, s += r for
-// q < terms; v = eta s (RAND_TRUNC: v = Q eta r). Its batches take the lower slots. Ends with
-// a barrier.
-fn series(tid: u32, ln: Lane, k: u32, terms: u32) {
-    for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
-    workgroupBarrier();
-    for (var q = 1u; q < terms; q++) {
-        draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
-        for (var j = tid; j < D; j += WG) { sw[j] = sr[j]; }
-        workgroupBarrier();
-        hvp_data(tid, 0u, BL, false);
-        for (var j = tid; j < D; j += WG) {
-            let r = sr[j] - prm.eta * hvp_at(j, gb[j], pt[j], sr[j]);
-            sr[j] = r;
-            if (!RAND_TRUNC) { sv[j] = sv[j] + r; }
-        }
-        workgroupBarrier();
-    }
-    for (var j = tid; j < D; j += WG) {
-        if (RAND_TRUNC) { sv[j] = f32(Q_TERMS) * prm.eta * sr[j]; } else { sv[j] = prm.eta * sv[j]; }
-    }
-    workgroupBarrier();
-}
-
 // The estimates at the point (sx, pt): grad_y g into ga (data term and regulariser), the
 // series into sv, and D = NU x - J_zeta v into sh, with zeta (stream S_LOWER, step k) drawn
 // into the lower slots and xi already in the upper ones. Ends with a barrier.

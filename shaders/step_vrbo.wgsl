@@ -6,6 +6,24 @@
 //   T times: d_y += grad_y g(x, y) - grad_y g(x, y');
 //            d_x += (NU x - J(x, y) v) - (NU x - J(x, y') v')  (series at y and y', same batches)
 //            y' = y; y -= beta d_y
+// The data passes and J v are the shared oracles (`pass.wgsl`): every loss, model and
+// hyperparameter shape. d_x's correction takes the estimate at y' out first and adds the one
+// at y after ((d - e') + e, where the CPU adds e - e'), so that the x direction needs one
+// P-long vector (sh) at a time.
+
+// sh = NU x - J_zeta(x, pt) sv, zeta (stream S_LOWER, step `key`) redrawn into the lower
+// slots when the series' batches replaced it and J reads it. Ends with a barrier.
+fn x_direction(tid: u32, ln: Lane, key: vec2<u32>) {
+    if (weighted() && Q_TERMS > 1u) { draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, key); }
+    for (var i = tid; i < P; i += WG) { sh[i] = NU * sx[i]; }
+    for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
+    workgroupBarrier();
+    sub_coupling_jv(tid, 1.0);
+    if (weighted()) {
+        jv_terms(tid, 0u, BL);
+        sample_jv_sub(tid, 1.0);
+    }
+}
 
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let alpha = sched(prm.alpha, k);
@@ -13,46 +31,41 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let yo = mem_base(ll);
     let dy = yo + D;
     let dx = dy + D;
-    var jv_part = 0.0;
 
     if ((k % max(prm.period, 1u)) == 0u) {
         for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
         workgroupBarrier();
-        full_pass(tid, ln, false, true, false);   // su: grad_y g's data term
-        full_pass(tid, ln, true, true, false);    // gc: grad_y f
-        // The series with the full Hessian: r in ga, the sum in sv.
+        full_pass(tid, ln, false, true, false, false);   // su: grad_y g's data term
+        full_pass(tid, ln, true, true, false, false);    // gc: grad_y f
+        // The series with the full Hessian: r in sw (the vector the pass dots with), the sum in sv.
         for (var j = tid; j < D; j += WG) {
             mem[dy + j] = grad_y_g_at(j, su[j], sy[j]);
             mem[yo + j] = sy[j];
-            ga[j] = gc[j];
+            sw[j] = gc[j];
             sv[j] = gc[j];
         }
         workgroupBarrier();
         for (var q = 1u; q < Q_TERMS; q++) {
-            for (var j = tid; j < D; j += WG) { sw[j] = ga[j]; }
-            workgroupBarrier();
-            full_pass(tid, ln, false, false, true);   // sr: H r's data term
+            full_pass(tid, ln, false, false, true, false);   // sr: H r's data term
             for (var j = tid; j < D; j += WG) {
-                let r = ga[j] - prm.eta * hvp_at(j, sr[j], sy[j], ga[j]);
-                ga[j] = r;
+                let r = sw[j] - prm.eta * hvp_at(j, sr[j], sy[j], sw[j]);
+                sw[j] = r;
                 sv[j] = sv[j] + r;
             }
             workgroupBarrier();
         }
+        for (var i = tid; i < P; i += WG) { sh[i] = NU * sx[i]; }
         for (var j = tid; j < D; j += WG) {
             let v = prm.eta * sv[j];
             sv[j] = v;
-            let jv = jvp_at(j, sy[j], v);
-            if (HYPER == HYPER_PER_FEATURE) { mem[dx + j] = NU * sx[j] - jv; } else { jv_part = jv_part + jv; }
-        }
-        if (HYPER == HYPER_SCALAR) {
-            let jv = wg_sum(tid, jv_part);
-            if (tid == 0u) { mem[dx] = NU * sx[0] - jv; }
+            sw[j] = v;
         }
         workgroupBarrier();
-        storageBarrier();
+        sub_coupling_jv(tid, 1.0);
+        if (weighted()) { full_pass(tid, ln, false, false, false, true); }
+        for (var i = tid; i < P; i += WG) { mem[dx + i] = sh[i]; }
     }
-    for (var j = tid; j < P; j += WG) { sx[j] = sx[j] - alpha * mem[dx + j]; }
+    for (var i = tid; i < P; i += WG) { sx[i] = sx[i] - alpha * mem[dx + i]; }
     workgroupBarrier();
 
     for (var s = 0u; s < T_INNER; s++) {
@@ -60,76 +73,37 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         let key = step_of(k, T_INNER, s);
         draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, key);
         draw(tid, ln, true, BL, BU, FULL_U, S_UPPER, key);
-        for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = mem[yo + j]; }
+        // grad_y g's data terms at y (ga) and y' (gb), then d_y in the CPU's order.
+        for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
         workgroupBarrier();
-        dots(tid, 0u, BL + BU, true, true);
-        for (var r = tid; r < BL + BU; r += WG) {
-            let b = lab(r);
-            za[r] = loss_d1(za[r], b);
-            zb[r] = loss_d1(zb[r], b);
-        }
+        grad_y_g_data(tid, 0u, BL);
         workgroupBarrier();
-        // ga, gb: grad_y g's data terms at y, y'; gc, su: grad_y f at y, y'.
-        accum(tid, 0u, BL, true, 0u, true, 1u);
-        accum(tid, BL, BU, true, 2u, true, 3u);
+        for (var j = tid; j < D; j += WG) { pt[j] = mem[yo + j]; }
+        workgroupBarrier();
+        grad_y_pass(tid, 0u, BL, true, 1u);
         for (var j = tid; j < D; j += WG) {
-            let y1 = sw[j];
-            let g_old = gb[j] + cp_dy(sx[kx(j)], y1) + LAM_Y * y1;
+            let g_old = grad_y_g_at(j, gb[j], pt[j]);
             mem[dy + j] = mem[dy + j] + (grad_y_g_at(j, ga[j], sy[j]) - g_old);
-            // The series at y (r in sr, sum in sv) and at y' (r in su, sum in ga).
-            sr[j] = gc[j];
-            sv[j] = gc[j];
-            ga[j] = su[j];
         }
         workgroupBarrier();
-        for (var q = 1u; q < Q_TERMS; q++) {
-            draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(i, Q_TERMS, q));
-            for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sr[j]; }
-            workgroupBarrier();
-            hvp_data(tid, 0u, BL, false);
-            for (var j = tid; j < D; j += WG) {
-                let r = sr[j] - prm.eta * hvp_at(j, gb[j], sy[j], sr[j]);
-                sr[j] = r;
-                sv[j] = sv[j] + r;
-            }
-            workgroupBarrier();
-            for (var j = tid; j < D; j += WG) { pt[j] = mem[yo + j]; sw[j] = su[j]; }
-            workgroupBarrier();
-            hvp_data(tid, 0u, BL, false);
-            for (var j = tid; j < D; j += WG) {
-                let y1 = pt[j];
-                let hv = gb[j] + (cp_dyy(sx[kx(j)], y1) + LAM_Y) * su[j];
-                let r = su[j] - prm.eta * hv;
-                su[j] = r;
-                ga[j] = ga[j] + r;
-            }
-            workgroupBarrier();
-        }
-        var jd = 0.0;
-        for (var j = tid; j < D; j += WG) {
-            let v = prm.eta * sv[j];
-            sv[j] = v;
-            let xk = sx[kx(j)];
-            // (NU x - J v) - (NU x - J' v'): the NU x terms as the CPU writes them.
-            let jv = jvp_at(j, sy[j], v);
-            let jv_old = cp_dxy(xk, mem[yo + j]) * (prm.eta * ga[j]);
-            if (HYPER == HYPER_PER_FEATURE) {
-                mem[dx + j] = mem[dx + j] + ((NU * xk - jv) - (NU * xk - jv_old));
-            } else {
-                jd = jd + (jv_old - jv);
-            }
-        }
-        if (HYPER == HYPER_SCALAR) {
-            let s2 = wg_sum(tid, jd);
-            if (tid == 0u) { mem[dx] = mem[dx] + s2; }
-        }
+        // The estimate at y' (pt): the series into sv, D' into sh, out of d_x.
+        grad_y_f(tid);
         workgroupBarrier();
-        storageBarrier();
+        series(tid, ln, i, Q_TERMS);
+        x_direction(tid, ln, key);
+        for (var q = tid; q < P; q += WG) { mem[dx + q] = mem[dx + q] - sh[q]; }
+        // ... and at y, whose series stays in v.
+        for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
+        workgroupBarrier();
+        grad_y_f(tid);
+        workgroupBarrier();
+        series(tid, ln, i, Q_TERMS);
+        x_direction(tid, ln, key);
+        for (var q = tid; q < P; q += WG) { mem[dx + q] = mem[dx + q] + sh[q]; }
         for (var j = tid; j < D; j += WG) {
             mem[yo + j] = sy[j];
             sy[j] = sy[j] - beta * mem[dy + j];
         }
         workgroupBarrier();
-        storageBarrier();
     }
 }

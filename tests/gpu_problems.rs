@@ -2,7 +2,7 @@
 //! multinomial loss, data hyper-cleaning's per-sample weights and the network lower model, in
 //! the single-loop kernel of ssaid and ma-soba, the multi-loop kernel of stocbio, aid-cg, amigo,
 //! bsa and ttsa, the unrolled kernel of tsgd and ud, and the kernels written on the shared
-//! oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain), with workgroup and spilled lanes; the metrics kernel
+//! oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain, vrbo, srba), with workgroup and spilled lanes; the metrics kernel
 //! in chunks; and llvmpipe's loop limit refused rather than reported.
 
 mod gpu_support;
@@ -696,13 +696,17 @@ x0 = -3.0
     );
 }
 
-/// The kernels written on the shared oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain) on every new
-/// problem at once: three classes with x per feature, per class and scalar, data
-/// hyper-cleaning on ijcnn1 (binary, repeated indices in most batches), the network with a
-/// scalar coupling and with per-sample weights; each against the CPU (f64) at the linear
-/// problems' tolerances, with neighbours replacing samples of both sets, draws without
-/// replacement and full batches where an algorithm takes them, and spilled lanes equal to
-/// workgroup lanes bit for bit.
+/// The kernels written on the shared oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain,
+/// vrbo, srba) on the new problems: three classes with x per feature (a logweight shared by
+/// the classes) and per class (a prior), data hyper-cleaning on ijcnn1 (binary, 20 samples
+/// drawn 8 at a time: repeated indices in most batches) and the network with per-sample
+/// weights; each against the CPU (f64) at the linear problems' tolerances, with neighbours
+/// replacing samples of both sets, draws without replacement and full batches (ssgd), full-set
+/// refreshes every 3 steps (vrbo, srba), and spilled lanes equal to workgroup lanes bit for
+/// bit for hyper-cleaning. The scalar coupling's and per-class x's J v (`sub_coupling_jv`)
+/// are the other kernels' as well, tested with them above. On lavapipe most of this test's
+/// time is compiling its ~40 pipelines (about 4 minutes on two cores with an empty Mesa
+/// shader cache, under a minute with a warm one).
 #[test]
 fn the_other_kernels_run_the_new_problems() {
     let Some(ctx) = gpu_support::context() else {
@@ -711,11 +715,6 @@ fn the_other_kernels_run_the_new_problems() {
     let algos = |alpha: f64| {
         format!(
             r#"
-[[algo]]
-name = "ssgd"
-alpha = {alpha}
-beta = 0.5
-batch = [8, 16]
 [[algo]]
 name = "ssgd"
 label = "ssgd-wor-full"
@@ -760,6 +759,22 @@ rho = 0.5
 batch = 8
 Q = 4
 eta = 0.5
+[[algo]]
+name = "vrbo"
+alpha = {alpha}
+beta = 0.5
+batch = 8
+T = 2
+Q = 3
+eta = 0.5
+period = 3
+[[algo]]
+name = "srba"
+alpha = {alpha}
+beta = 0.5
+gamma = 0.5
+batch = [8, 16]
+period = 3
 "#
         )
     };
@@ -828,7 +843,6 @@ x0 = {x0}
     let cases = [
         ("3 classes, logweight per_feature", classes("logweight", "per_feature"), -1.0),
         ("3 classes, prior per_class", classes("prior", "per_class"), -1.0),
-        ("3 classes, logweight scalar", classes("logweight", "scalar"), -1.0),
         (
             "hyper-cleaning, logistic",
             ijcnn1(
@@ -838,16 +852,6 @@ x0 = {x0}
                 400.0,
             ),
             0.0,
-        ),
-        (
-            "network, logweight",
-            ijcnn1(
-                "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 6",
-                -3.0,
-                "",
-                0.5,
-            ),
-            -3.0,
         ),
         (
             "network, hyper-cleaning",
@@ -867,6 +871,10 @@ x0 = {x0}
         assert_results_close(what, &gpu, &cpu, 2e-3, 2e-5);
         let moved = x_moved(&cpu, x0);
         assert!(moved > 1e-3, "{what}: x moved only {moved:e} from x0");
-        assert_spilled_lanes_equal(what, &ctx, &study, &gpu);
+        // Spilled lanes take other pipelines (minutes of shader compilation on lavapipe):
+        // checked where the kernels touch the most state, per-sample x (P = n).
+        if what == "hyper-cleaning, logistic" {
+            assert_spilled_lanes_equal(what, &ctx, &study, &gpu);
+        }
     }
 }

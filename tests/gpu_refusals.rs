@@ -49,15 +49,9 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
     let engine = GpuEngine::new(ctx);
     for (problem, algo, names) in [
         (
-            "loss = \"multinomial\"\npreset = \"c-c\"",
-            "vrbo",
-            "only so far, not vrbo",
-        ),
-        ("preset = \"hyper-cleaning\"", "vrbo", "hyper-cleaning"),
-        (
-            "preset = \"hyper-cleaning\"\nloss = \"multinomial\"",
-            "srba",
-            "not srba",
+            "preset = \"hyper-cleaning\"",
+            "saba",
+            "data hyper-cleaning (per-sample weights) with",
         ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",

@@ -162,9 +162,9 @@ pub(crate) static SRBA: Algorithm = Algorithm {
     memory: |_, s| 2 * s.p + 4 * s.d,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_srba.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -198,9 +198,9 @@ pub(crate) static VRBO: Algorithm = Algorithm {
     memory: |_, s| 2 * s.d + s.p,
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_vrbo.wgsl"),
-        classes: false,
-        sample_weights: false,
-        network: false,
+        classes: true,
+        sample_weights: true,
+        network: true,
         specialise: KernelFlags::of,
     },
     // The inner steps only: the refresh, amortised over `period` steps, is left out.
