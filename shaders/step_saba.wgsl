@@ -4,6 +4,9 @@
 //   D_y  = (1/B) sum (c_new - c_i) a_i + A_g + regulariser
 //   D_Hv = (1/B) sum (h_new - h_i) a_i + A_h + regulariser,  D_f likewise from u
 //   x at the old (y, v) as ssaid; y -= beta D_y; v -= gamma (D_Hv - D_f); tables updated.
+// Per-sample weights (data hyper-cleaning; the CPU refuses saba's other new problems): c and
+// h carry sigmoid(x_i), and J v has its own table of the scalars j_i = sigmoid'(x_i) l' a.v
+// (P more floats after A_f): D_J = (1/B) sum (j_i - J_i) e_i + (1/n) J.
 
 fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
     let alpha = sched(prm.alpha, t);
@@ -28,9 +31,17 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
     for (var s = tid; s < BL; s += WG) {
         let z = za[s];
         let b = lab(s);
-        let c = loss_d1(z, b);
-        let h = loss_d2(z, b) * zb[s];
         let i = picks[s];
+        let d1 = loss_d1(z, b);
+        var c = d1;
+        var h = loss_d2(z, b) * zb[s];
+        // Per-sample weights: c and h times sigmoid(x_i), and J v's scalar for its table.
+        if (weighted()) {
+            let w = sigmoid(sx[i]);
+            zj[s] = (w * sigmoid(-sx[i])) * d1 * zb[s];
+            c = w * c;
+            h = w * h;
+        }
         za[spare + s] = c;
         zb[spare + s] = h;
         za[s] = c - mem[ct + i];
@@ -82,11 +93,33 @@ fn step(tid: u32, ln: Lane, ll: u32, t: u32) {
         mem[ah + j] = mem[ah + j] + sr[j] * wl;
         mem[af + j] = mem[af + j] + gc[j] * wu;
     }
-    implicit_x_step(tid, alpha);
+    if (weighted()) { table_x_step(tid, alpha, af + D); } else { implicit_x_step(tid, alpha); }
     for (var j = tid; j < D; j += WG) {
         sy[j] = sy[j] - beta * ga[j];
         sv[j] = sv[j] - gamma * gb[j];
     }
     workgroupBarrier();
     storageBarrier();
+}
+
+// x -= alpha (NU x - D_J) with J v from its table at `jb` (per-sample weights), then the
+// table takes the batch's scalars (zj). Thread 0 walks the slots in order, as the CPU: a
+// repeated sample enters twice against its old entry and is written once. Ends with a
+// barrier.
+fn table_x_step(tid: u32, alpha: f32, jb: u32) {
+    let inv_n = 1.0 / f32(prm.n_lower);
+    for (var i = tid; i < P; i += WG) { sh[i] = mem[jb + i] * inv_n; }
+    workgroupBarrier();
+    if (tid == 0u) {
+        let inv_l = 1.0 / f32(BL);
+        for (var s = 0u; s < BL; s++) {
+            let i = picks[s];
+            sh[i] = sh[i] + (zj[s] - mem[jb + i]) * inv_l;
+        }
+        for (var s = 0u; s < BL; s++) { mem[jb + picks[s]] = zj[s]; }
+    }
+    storageBarrier();
+    workgroupBarrier();
+    for (var i = tid; i < P; i += WG) { sx[i] = sx[i] - alpha * (NU * sx[i] - sh[i]); }
+    workgroupBarrier();
 }

@@ -697,7 +697,7 @@ x0 = -3.0
 }
 
 /// The kernels written on the shared oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain,
-/// vrbo, srba) on the new problems: three classes with x per feature (a logweight shared by
+/// vrbo, srba) on the new problems, and saba on hyper-cleaning: three classes with x per feature (a logweight shared by
 /// the classes) and per class (a prior), data hyper-cleaning on ijcnn1 (binary, 20 samples
 /// drawn 8 at a time: repeated indices in most batches) and the network with per-sample
 /// weights; each against the CPU (f64) at the linear problems' tolerances, with neighbours
@@ -812,7 +812,7 @@ x0 = -1.0
             algos(0.2)
         )
     };
-    let ijcnn1 = |problem: &str, x0: f64, data: &str, alpha: f64| {
+    let ijcnn1 = |problem: &str, x0: f64, data: &str, alpha: f64, extra: &str| {
         format!(
             r#"
 name = "others-ijcnn1"
@@ -836,7 +836,7 @@ seeds = 2
 neighbours = 2
 replace = "both"
 x0 = {x0}
-{}"#,
+{}{extra}"#,
             algos(alpha)
         )
     };
@@ -850,6 +850,11 @@ x0 = {x0}
                 0.0,
                 "corrupt = 0.3",
                 400.0,
+                // saba's weighted tables and its J v table (the CPU refuses saba with
+                // classes or the network).
+                "[[algo]]\nname = \"saba\"\nalpha = 400.0\nbeta = 0.5\ngamma = 0.5\nbatch = 8\n\
+                 [[algo]]\nname = \"saba\"\nlabel = \"saba-full\"\nalpha = 100.0\nbeta = 0.5\n\
+                 gamma = 0.5\nbatch = \"full\"\n",
             ),
             0.0,
         ),
@@ -860,6 +865,7 @@ x0 = {x0}
                 0.0,
                 "corrupt = 0.3",
                 400.0,
+                "",
             ),
             0.0,
         ),

@@ -1,6 +1,5 @@
-//! The problems the GPU kernels do not compute yet (the multinomial loss, data
-//! hyper-cleaning's per-sample weights and the network lower model in the kernels whose
-//! descriptor does not claim them; the network with ud's reset or wider than the GPU's limit)
+//! The problems the GPU kernels do not compute (the network lower model with ud's reset, or
+//! wider than the GPU's limit; every other kernel runs every problem the CPU runs it on)
 //! are refused by the GPU engine on the run path and in `sbo check`, as GPU errors (so
 //! `backend = "auto"` falls back to the CPU) that name the problem, rather than run as a
 //! different problem.
@@ -48,11 +47,6 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
     };
     let engine = GpuEngine::new(ctx);
     for (problem, algo, names) in [
-        (
-            "preset = \"hyper-cleaning\"",
-            "saba",
-            "data hyper-cleaning (per-sample weights) with",
-        ),
         (
             "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",
             "ud",

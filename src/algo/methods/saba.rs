@@ -202,7 +202,7 @@ pub(crate) static SABA: Algorithm = Algorithm {
     kernel: KernelSpec {
         source: include_str!("../../../shaders/step_saba.wgsl"),
         classes: false,
-        sample_weights: false,
+        sample_weights: true,
         network: false,
         specialise: KernelFlags::of,
     },
