@@ -12,9 +12,20 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let alpha = sched(prm.alpha, k);
     let beta = sched(prm.beta, k);
 
-    // Forward: T inner steps from y_k (or y0), each iterate saved.
+    // Forward: T inner steps from y_k (or y0), each iterate saved. ud with the network
+    // restarts from the lane's initial weights, kept in its memory from the first step.
+    let yb = mem_base(ll);
     for (var j = tid; j < D; j += WG) {
-        let y = select(sy[j], prm.y0, RESET);
+        var y = sy[j];
+        if (RESET) {
+            if (NH == 0u) {
+                y = prm.y0;
+            } else if (k == 0u) {
+                mem[yb + j] = y;
+            } else {
+                y = mem[yb + j];
+            }
+        }
         pt[j] = y;
         scratch[ys_at(ll, 0u, j)] = y;
     }

@@ -697,7 +697,7 @@ x0 = -3.0
 }
 
 /// The kernels written on the shared oracles alone (ssgd, fsla, bome, f2sa, mrbo, sustain,
-/// vrbo, srba) on the new problems, and saba on hyper-cleaning: three classes with x per feature (a logweight shared by
+/// vrbo, srba) on the new problems, saba on hyper-cleaning and ud with the network: three classes with x per feature (a logweight shared by
 /// the classes) and per class (a prior), data hyper-cleaning on ijcnn1 (binary, 20 samples
 /// drawn 8 at a time: repeated indices in most batches) and the network with per-sample
 /// weights; each against the CPU (f64) at the linear problems' tolerances, with neighbours
@@ -864,8 +864,9 @@ x0 = {x0}
                 "preset = \"hyper-cleaning\"\nmodel = \"mlp\"\nhidden = 4\nactivation = \"softplus\"",
                 0.0,
                 "corrupt = 0.3",
-                400.0,
-                "",
+                5.0,
+                // ud restarts from each seed's initial weights, kept in the lane's memory.
+                "[[algo]]\nname = \"ud\"\nalpha = 5.0\nbeta = 0.5\nbatch = 8\nT = 2\n",
             ),
             0.0,
         ),
@@ -877,6 +878,11 @@ x0 = {x0}
         assert_results_close(what, &gpu, &cpu, 2e-3, 2e-5);
         let moved = x_moved(&cpu, x0);
         assert!(moved > 1e-3, "{what}: x moved only {moved:e} from x0");
+        // A diverged lane would be compared at its last finite values only.
+        assert!(
+            cpu.lanes.iter().all(|l| l.diverged_at.is_none()),
+            "{what}: a CPU lane diverged"
+        );
         // Spilled lanes take other pipelines (minutes of shader compilation on lavapipe):
         // checked where the kernels touch the most state, per-sample x (P = n).
         if what == "hyper-cleaning, logistic" {

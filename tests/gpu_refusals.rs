@@ -1,5 +1,5 @@
-//! The problems the GPU kernels do not compute (the network lower model with ud's reset, or
-//! wider than the GPU's limit; every other kernel runs every problem the CPU runs it on)
+//! The problems the GPU kernels do not compute (a network wider than the GPU's limit; every
+//! kernel runs every other problem the CPU runs it on)
 //! are refused by the GPU engine on the run path and in `sbo check`, as GPU errors (so
 //! `backend = "auto"` falls back to the CPU) that name the problem, rather than run as a
 //! different problem.
@@ -46,18 +46,11 @@ fn the_gpu_refuses_problems_it_has_no_kernels_for() {
         return;
     };
     let engine = GpuEngine::new(ctx);
-    for (problem, algo, names) in [
-        (
-            "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 4",
-            "ud",
-            "network lower model (model = \"mlp\") with ssgd, tsgd, ssaid,",
-        ),
-        (
-            "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 200",
-            "ssaid",
-            "problem.hidden",
-        ),
-    ] {
+    for (problem, algo, names) in [(
+        "preset = \"c-c\"\nhyper = \"scalar\"\nmodel = \"mlp\"\nhidden = 200",
+        "ssaid",
+        "problem.hidden",
+    )] {
         let s = study(problem, algo);
         for (what, e) in [
             ("check", engine.check(&s).expect_err("check must refuse")),

@@ -26,6 +26,9 @@ pub struct Dims {
     pub n_lower: usize,
     pub n_upper: usize,
     pub weighs_samples: bool,
+    /// Whether y starts from seeded random values (the network's initial weights) rather
+    /// than one constant: what ud's reset on the GPU must keep (`UD`'s memory).
+    pub random_start: bool,
 }
 
 /// The oracle counts of outer step k of a lane beyond the nominal ones

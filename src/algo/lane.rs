@@ -107,6 +107,7 @@ impl<T: Num> LaneState<T> {
             n_lower: o.lower.n(),
             n_upper: o.upper.n(),
             weighs_samples: o.spec.weighs_samples(),
+            random_start: o.spec.model == crate::problem::Model::Mlp,
         };
         let memory = (cfg.kind.descriptor().memory)(cfg, &dims);
         let bl = match cfg.batch_lower {

@@ -224,6 +224,7 @@ fn dims(study: &Study) -> Dims {
         n_lower: sizes.lower,
         n_upper: sizes.upper,
         weighs_samples: study.spec.weighs_samples(),
+        random_start: study.spec.model == crate::problem::Model::Mlp,
     }
 }
 

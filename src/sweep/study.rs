@@ -243,6 +243,7 @@ impl Study {
             n_lower: sizes.lower,
             n_upper: sizes.upper,
             weighs_samples: spec.weighs_samples(),
+            random_start: spec.model == crate::problem::Model::Mlp,
         };
         super::size::check_study(config, &algos, &dims, log_steps.len())?;
         Ok(Study {
@@ -308,6 +309,7 @@ impl Study {
             n_lower: sizes.lower,
             n_upper: sizes.upper,
             weighs_samples: self.spec.weighs_samples(),
+            random_start: self.spec.model == crate::problem::Model::Mlp,
         };
         self.configs
             .iter()

@@ -178,6 +178,9 @@ pub(crate) static TSGD: Algorithm = Algorithm {
 };
 
 /// tsgd with the inner variable reset: the same kernel with `RESET`, the same counts and work.
+/// A network's y_init (seeded random weights, not one constant) is kept in the lane's memory
+/// for the GPU kernel, which copies y there at the first step; the CPU reads `y_init` and
+/// leaves those d floats unused.
 pub(crate) static UD: Algorithm = Algorithm {
     name: "ud",
     summary: "unrolled differentiation: tsgd with y re-initialised at every outer step",
@@ -189,7 +192,7 @@ pub(crate) static UD: Algorithm = Algorithm {
         source: TSGD.kernel.source,
         classes: true,
         sample_weights: true,
-        network: false,
+        network: true,
         specialise: |c| KernelFlags {
             reset: true,
             ..KernelFlags::of(c)
@@ -200,5 +203,6 @@ pub(crate) static UD: Algorithm = Algorithm {
         reinitialised_twin_of: Some("tsgd"),
         ..Theory::NONE
     },
+    memory: |_, s| if s.random_start { s.d } else { 0 },
     ..TSGD
 };
