@@ -29,9 +29,9 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         grad_y_pass(tid, BL + BU, BL, true, 1u);   // gb: grad_y g's data term at z
         for (var j = tid; j < D; j += WG) {
             let yj = sy[j];
-            let zj = sv[j];
+            let zk = sv[j];
             sy[j] = yj - beta * (lam * grad_y_g_at(j, ga[j], yj) + gc[j]);
-            sv[j] = zj - gamma * grad_y_g_at(j, gb[j], zj);
+            sv[j] = zk - gamma * grad_y_g_at(j, gb[j], zk);
         }
         workgroupBarrier();
     }

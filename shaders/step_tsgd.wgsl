@@ -1,4 +1,5 @@
-// tsgd (warm start) and ud (RESET: y^0 = y0 at every outer step) (twin of `src/algo/methods/tsgd.rs`):
+// tsgd (warm start) and ud (RESET: y^0 = y_init at every outer step: y0, or the network's
+// initial weights from the lane's memory) (twin of `src/algo/methods/tsgd.rs`):
 //   y^{s+1} = y^s - beta_k grad_y g_{zeta_s}(x_k, y^s),  s < T,   inner iterates kept in scratch
 //   u = grad_y f_xi(x_k, y^T);  h = grad_x f
 //   for s = T-1 down to 0:  h -= beta_k J(x_k, y^s) u;  u -= beta_k H_{zeta_s}(x_k, y^s) u  (s > 0)

@@ -26,6 +26,10 @@ pub const MEMORY: &str = include_str!("../../shaders/memory.wgsl");
 pub const LANE_LOOP: &str = include_str!("../../shaders/lane_loop.wgsl");
 /// The network lower model's data passes: the twin of `problem::mlp`.
 pub const NET: &str = include_str!("../../shaders/net.wgsl");
+/// The estimates the solvers build from the oracles: whole-set passes, grad_y g and H v in
+/// one pass, the Neumann series, grad_x g's gap (twins of `algo::shared` and the oracles'
+/// full-batch and x-derivative forms).
+pub const ESTIMATES: &str = include_str!("../../shaders/estimates.wgsl");
 /// Per-group metrics at a logging step.
 pub const METRICS: &str = include_str!("../../shaders/metrics.wgsl");
 
@@ -37,7 +41,17 @@ pub fn contract() -> &'static str {
 
 /// Every part a lane kernel needs before its own file, in dependency order.
 pub fn lane_prelude() -> Vec<&'static str> {
-    vec![contract(), RNG, COMMON, LOSS, COUPLING, BATCH, PASS, NET]
+    vec![
+        contract(),
+        RNG,
+        COMMON,
+        LOSS,
+        COUPLING,
+        BATCH,
+        PASS,
+        NET,
+        ESTIMATES,
+    ]
 }
 
 /// The parts of an algorithm's step kernel: the prelude, its step file, the lane loop.
