@@ -24,15 +24,16 @@
 #   3. The results come back under the reply's files_at: bench.json (the BenchReport),
 #      bench.txt (the table and progress), bench-mnist{,-mlp}.{json,txt} (MNIST hyper-cleaning
 #      at 1,024 lanes, its network twin at 256), info.txt (`sbo info`), verify.txt (`sbo verify` on the sc-sc, c-c,
-#      multinomial-mnist and hyper-cleaning-mnist configs and the sc-sc solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
+#      multinomial-mnist, hyper-cleaning-mnist and every-solver-mnist-cleaning-mlp configs and the sc-sc
+#      solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
 #      against the JAX peer on the same GPU, when the device's python has JAX), device.txt
 #      (nvidia-smi, driver, date, host).
 #
 # On the device `run` does: `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig`, points the
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-# when that file exists), then `./sbo info`, `./sbo verify` on four configs and a study,
+# when that file exists), then `./sbo info`, `./sbo verify` on five configs and a study,
 # `./sbo bench --json`, the MNIST hyper-cleaning bench and the JAX peers, with the results in
-# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (35 s per verify, 180 s
+# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (30 s per verify, 180 s
 # bench, 50 + 40 s MNIST benches, 80 s peers) so the whole run stays under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
@@ -116,9 +117,16 @@ run() {
     for c in configs/sc-sc configs/c-c studies/solvers-sc-sc configs/multinomial-mnist \
         configs/hyper-cleaning-mnist; do
         echo "== sbo verify examples/$c.toml --steps 200" >>"$out/verify.txt"
-        (cd "$root" && timeout 35 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
+        (cd "$root" && timeout 30 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
             >>"$out/verify.txt" 2>&1 || echo "verify $c: exit $?" >>"$out/verify.txt"
     done
+    # Every solver's kernel on the three new problems at once (weights, classes, network;
+    # spilled lanes), over the config's 12 steps: a network's trajectories part further in f32
+    # the longer they run.
+    c=configs/every-solver-mnist-cleaning-mlp
+    echo "== sbo verify examples/$c.toml" >>"$out/verify.txt"
+    (cd "$root" && timeout 30 "$carry/sbo" verify "examples/$c.toml") >>"$out/verify.txt" 2>&1 ||
+        echo "verify $c: exit $?" >>"$out/verify.txt"
     cat "$out/verify.txt"
     local bench=(./sbo bench)
     # Issue 10's range by default: 1,024 to 1,048,576 lanes (the CPU rows stay at 1,024).
