@@ -176,3 +176,17 @@ fn gx_gap(tid: u32) {
     }
     workgroupBarrier();
 }
+
+// The implicit x direction sh = NU x - J_zeta(x, pt) sw at the x in sx (twin of
+// `shared::x_direction`): the coupling's J, or per-sample weights' terms on zeta in the lower
+// slots. The barrier after sh's writes also covers the caller's writes of pt and sw. Ends
+// with a barrier.
+fn x_direction(tid: u32) {
+    for (var i = tid; i < P; i += WG) { sh[i] = NU * sx[i]; }
+    workgroupBarrier();
+    sub_coupling_jv(tid, 1.0);
+    if (weighted()) {
+        jv_terms(tid, 0u, BL);
+        sample_jv_sub(tid, 1.0);
+    }
+}

@@ -8,17 +8,6 @@
 // hyperparameter shape. D' puts x' in sx for its J (per-sample weights read x at the drawn
 // indices, the couplings at every coordinate) and x back after.
 
-// sh = NU x - J_zeta(x, pt) sw at the x in sx, zeta in the lower slots. Ends with a barrier.
-fn direction(tid: u32) {
-    for (var j = tid; j < P; j += WG) { sh[j] = NU * sx[j]; }
-    workgroupBarrier();
-    sub_coupling_jv(tid, 1.0);
-    if (weighted()) {
-        jv_terms(tid, 0u, BL);
-        sample_jv_sub(tid, 1.0);
-    }
-}
-
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
     let alpha = sched(prm.alpha, k);
     let beta = sched(prm.beta, k);
@@ -64,7 +53,7 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
             mem[xp + j] = xj;
         }
         for (var j = tid; j < D; j += WG) { pt[j] = su[j]; sw[j] = sr[j]; }
-        direction(tid);
+        x_direction(tid);
         for (var j = tid; j < P; j += WG) {
             mem[dm + j] = mem[dm + j] - sh[j];
             sx[j] = mem[xp + j];
@@ -73,7 +62,7 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         for (var j = tid; j < P; j += WG) { mem[xp + j] = sx[j]; }
     }
     for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; sw[j] = sv[j]; }
-    direction(tid);
+    x_direction(tid);
     for (var j = tid; j < P; j += WG) {
         var d = sh[j];
         if (!first) { d = d + keep * mem[dm + j]; }

@@ -24,14 +24,8 @@ fn estimates(tid: u32, ln: Lane, k: u32, terms: u32) {
     series(tid, ln, k, terms);
     // J's per-sample terms read zeta's rows, which the series' batches replaced.
     if (weighted() && terms > 1u) { draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, vec2<u32>(k, 0u)); }
-    for (var i = tid; i < P; i += WG) { sh[i] = NU * sx[i]; }
     for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
-    workgroupBarrier();
-    sub_coupling_jv(tid, 1.0);
-    if (weighted()) {
-        jv_terms(tid, 0u, BL);
-        sample_jv_sub(tid, 1.0);
-    }
+    x_direction(tid);
 }
 
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {

@@ -13,16 +13,10 @@
 
 // sh = NU x - J_zeta(x, pt) sv, zeta (stream S_LOWER, step `key`) redrawn into the lower
 // slots when the series' batches replaced it and J reads it. Ends with a barrier.
-fn x_direction(tid: u32, ln: Lane, key: vec2<u32>) {
+fn direction_along_v(tid: u32, ln: Lane, key: vec2<u32>) {
     if (weighted() && Q_TERMS > 1u) { draw(tid, ln, false, 0u, BL, FULL_L, S_LOWER, key); }
-    for (var i = tid; i < P; i += WG) { sh[i] = NU * sx[i]; }
     for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
-    workgroupBarrier();
-    sub_coupling_jv(tid, 1.0);
-    if (weighted()) {
-        jv_terms(tid, 0u, BL);
-        sample_jv_sub(tid, 1.0);
-    }
+    x_direction(tid);
 }
 
 fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
@@ -90,7 +84,7 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         grad_y_f(tid);
         workgroupBarrier();
         series(tid, ln, i, Q_TERMS);
-        x_direction(tid, ln, key);
+        direction_along_v(tid, ln, key);
         for (var q = tid; q < P; q += WG) { mem[dx + q] = mem[dx + q] - sh[q]; }
         // ... and at y, whose series stays in v.
         for (var j = tid; j < D; j += WG) { pt[j] = sy[j]; }
@@ -98,7 +92,7 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
         grad_y_f(tid);
         workgroupBarrier();
         series(tid, ln, i, Q_TERMS);
-        x_direction(tid, ln, key);
+        direction_along_v(tid, ln, key);
         for (var q = tid; q < P; q += WG) { mem[dx + q] = mem[dx + q] + sh[q]; }
         for (var j = tid; j < D; j += WG) {
             mem[yo + j] = sy[j];
