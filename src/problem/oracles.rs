@@ -8,7 +8,7 @@
 //! [`DataView::sample`], so a neighbour lane sees its replaced row.
 use crate::data::DataView;
 use crate::problem::{coupling, loss, mlp, multiclass, Loss, Net, ProblemSpec, MAX_CLASSES};
-use crate::real::{axpy_row, dot_row, Num, Real};
+use crate::real::{axpy_row, dot_row, Num, Real, CHUNK};
 
 /// Which samples an oracle averages over.
 #[derive(Clone, Copy, Debug)]
@@ -58,6 +58,33 @@ fn for_each_indexed<'d, T: Num>(
                 f(i as usize, row, b);
             }
         }
+    }
+}
+
+/// Calls `f(indices, rows, labels)` for the batch's samples [`CHUNK`] at a time (fewer in the
+/// last call), in batch order: the linear passes take a chunk's dot products together, then
+/// its coefficients, then add its rows, which leaves every sum in the order of
+/// [`for_each_indexed`] (sample order, then feature order) and so every bit as it was.
+#[inline(always)]
+fn for_each_chunk<'d, T: Num>(
+    view: DataView<'d>,
+    batch: Batch,
+    mut f: impl FnMut(&[usize], &[T::Row<'d>], &[T]),
+) {
+    let mut idx = [0usize; CHUNK];
+    let mut rows = [T::Row::default(); CHUNK];
+    let mut labels = [T::zero(); CHUNK];
+    let mut k = 0;
+    for_each_indexed(view, batch, |i, row, b| {
+        (idx[k], rows[k], labels[k]) = (i, row, b);
+        k += 1;
+        if k == CHUNK {
+            f(&idx, &rows, &labels);
+            k = 0;
+        }
+    });
+    if k > 0 {
+        f(&idx[..k], &rows[..k], &labels[..k]);
     }
 }
 
@@ -134,10 +161,14 @@ fn loss_grad_sum<T: Num>(
 ) {
     out.fill(T::zero());
     let l = spec.loss;
-    for_each_indexed(set, batch, |i, row, b: T| {
-        let z = T::dot_row(row, y);
-        let c = weighted(weights, i, loss::d1(l, z, b));
-        T::axpy_row(c, row, out);
+    for_each_chunk(set, batch, |idx, rows, labels: &[T]| {
+        let n = rows.len();
+        let mut c = [T::zero(); CHUNK];
+        T::dot_rows(rows, y, &mut c[..n]);
+        for s in 0..n {
+            c[s] = weighted(weights, idx[s], loss::d1(l, c[s], labels[s]));
+        }
+        T::axpy_rows(&c[..n], rows, out);
     });
 }
 
@@ -419,12 +450,16 @@ impl<'a> Oracles<'a> {
         if self.is_linear_binary() {
             g_out.fill(T::zero());
             hv_out.fill(T::zero());
-            for_each_indexed(self.lower, batch, |i, row, b: T| {
-                let (z, av) = T::dot2_row(row, y, v);
-                let (d1, d2) = loss::d1_d2(l, z, b);
-                let c1 = weighted(w, i, d1);
-                let c2 = weighted(w, i, d2 * av);
-                T::axpy2_row(c1, c2, row, g_out, hv_out);
+            for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
+                let n = rows.len();
+                let (mut c1, mut c2) = ([T::zero(); CHUNK], [T::zero(); CHUNK]);
+                T::dot2_rows(rows, y, v, &mut c1[..n], &mut c2[..n]);
+                for s in 0..n {
+                    let (d1, d2) = loss::d1_d2(l, c1[s], labels[s]);
+                    c1[s] = weighted(w, idx[s], d1);
+                    c2[s] = weighted(w, idx[s], d2 * c2[s]);
+                }
+                T::axpy2_rows(&c1[..n], &c2[..n], rows, g_out, hv_out);
             });
         } else {
             let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
@@ -457,11 +492,15 @@ impl<'a> Oracles<'a> {
         let w = self.weights(x);
         if self.is_linear_binary() {
             out.fill(T::zero());
-            for_each_indexed(self.lower, batch, |i, row, b: T| {
-                // z = a . y and a . v in one pass over the row (each in feature order).
-                let (z, av) = T::dot2_row(row, y, v);
-                let c = weighted(w, i, loss::d2(l, z, b) * av);
-                T::axpy_row(c, row, out);
+            for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
+                // z = a . y and a . v in one pass over the rows (each in feature order).
+                let n = rows.len();
+                let (mut z, mut c) = ([T::zero(); CHUNK], [T::zero(); CHUNK]);
+                T::dot2_rows(rows, y, v, &mut z[..n], &mut c[..n]);
+                for s in 0..n {
+                    c[s] = weighted(w, idx[s], loss::d2(l, z[s], labels[s]) * c[s]);
+                }
+                T::axpy_rows(&c[..n], rows, out);
             });
         } else {
             self.model_sums(self.lower, w, y, Some(v), batch, None, Some(&mut *out));

@@ -16,6 +16,12 @@ mod pack;
 
 pub use pack::{Pack, PackRow, PACK};
 
+/// Samples the linear passes take at a time ([`Num::dot2_rows`], [`Num::axpy2_rows`]): their
+/// dot products run as independent chains (a pack's one-row dot product is a chain of d
+/// dependent additions, bound by latency) and their rows are added into each output
+/// coordinate with one load and store of it, in sample order.
+pub const CHUNK: usize = 4;
+
 use crate::data::DataView;
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
@@ -43,7 +49,7 @@ pub trait Num:
     /// One lane's scalar.
     type Lane: Real;
     /// A data row as the lanes see it.
-    type Row<'a>: Copy;
+    type Row<'a>: Copy + Default;
 
     fn zero() -> Self;
     fn one() -> Self;
@@ -84,6 +90,43 @@ pub trait Num:
     fn axpy2_row(c1: Self, c2: Self, row: Self::Row<'_>, g: &mut [Self], h: &mut [Self]) {
         Self::axpy_row(c1, row, g);
         Self::axpy_row(c2, row, h);
+    }
+    /// `z[s] = rows[s] . v` for up to [`CHUNK`] rows: each product is [`Num::dot_row`]'s, bit
+    /// for bit (a pack overrides this to run the rows' chains side by side).
+    #[inline(always)]
+    fn dot_rows(rows: &[Self::Row<'_>], v: &[Self], z: &mut [Self]) {
+        for (zs, row) in z.iter_mut().zip(rows) {
+            *zs = Self::dot_row(*row, v);
+        }
+    }
+    /// `(zu[s], zv[s]) = (rows[s] . u, rows[s] . v)`, each [`Num::dot2_row`]'s bit for bit.
+    #[inline(always)]
+    fn dot2_rows(rows: &[Self::Row<'_>], u: &[Self], v: &[Self], zu: &mut [Self], zv: &mut [Self]) {
+        for ((a, b), row) in zu.iter_mut().zip(zv.iter_mut()).zip(rows) {
+            (*a, *b) = Self::dot2_row(*row, u, v);
+        }
+    }
+    /// `out += c[s] * rows[s]` for each s in order: per coordinate the additions of
+    /// [`Num::axpy_row`] called row by row, in the same order, so the same bits.
+    #[inline(always)]
+    fn axpy_rows(c: &[Self], rows: &[Self::Row<'_>], out: &mut [Self]) {
+        for (cs, row) in c.iter().zip(rows) {
+            Self::axpy_row(*cs, *row, out);
+        }
+    }
+    /// `g += c1[s] * rows[s]; h += c2[s] * rows[s]` for each s in order, as
+    /// [`Num::axpy2_row`] row by row.
+    #[inline(always)]
+    fn axpy2_rows(
+        c1: &[Self],
+        c2: &[Self],
+        rows: &[Self::Row<'_>],
+        g: &mut [Self],
+        h: &mut [Self],
+    ) {
+        for ((a, b), row) in c1.iter().zip(c2).zip(rows) {
+            Self::axpy2_row(*a, *b, *row, g, h);
+        }
     }
     /// The vector as one lane's scalars, when this type is one lane: the oracles that are
     /// written for one lane only (the multinomial and network models) take this path.

@@ -10,7 +10,7 @@
 // operations; iterator chains over three arrays read worse and compile the same.
 #![allow(clippy::needless_range_loop)]
 
-use super::{Num, Real};
+use super::{Num, Real, CHUNK};
 use crate::data::DataView;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -60,6 +60,29 @@ impl<T: Real> Pack<T> {
 pub enum PackRow<'a> {
     Shared(&'a [f32]),
     Lanes([&'a [f32]; PACK]),
+}
+
+impl Default for PackRow<'_> {
+    fn default() -> Self {
+        PackRow::Shared(&[])
+    }
+}
+
+/// The rows of a full chunk, each cut to `n` features, when every lane shares each of them
+/// (no neighbour's replaced sample among them): the case the multi-row kernels take.
+#[inline(always)]
+fn shared_chunk<'a>(rows: &[PackRow<'a>], n: usize) -> Option<[&'a [f32]; CHUNK]> {
+    if rows.len() != CHUNK {
+        return None;
+    }
+    let mut out: [&[f32]; CHUNK] = [&[]; CHUNK];
+    for (o, r) in out.iter_mut().zip(rows) {
+        match r {
+            PackRow::Shared(r) if r.len() >= n => *o = &r[..n],
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 macro_rules! binary {
@@ -283,6 +306,92 @@ impl<T: Real> Num for Pack<T> {
     }
 
     #[inline(always)]
+    fn dot_rows(rows: &[PackRow<'_>], v: &[Self], z: &mut [Self]) {
+        let n = v.len();
+        let Some(r) = shared_chunk(rows, n) else {
+            for (zs, row) in z.iter_mut().zip(rows) {
+                *zs = Self::dot_row(*row, v);
+            }
+            return;
+        };
+        let mut acc = [Self::zero(); CHUNK];
+        for (j, vj) in v.iter().enumerate() {
+            for s in 0..CHUNK {
+                let a = T::of_f32(r[s][j]);
+                for k in 0..PACK {
+                    acc[s].0[k] += a * vj.0[k];
+                }
+            }
+        }
+        z.copy_from_slice(&acc[..z.len()]);
+    }
+
+    #[inline(always)]
+    fn dot2_rows(rows: &[PackRow<'_>], u: &[Self], v: &[Self], zu: &mut [Self], zv: &mut [Self]) {
+        let n = u.len().min(v.len());
+        let Some(r) = shared_chunk(rows, n) else {
+            for ((a, b), row) in zu.iter_mut().zip(zv.iter_mut()).zip(rows) {
+                (*a, *b) = Self::dot2_row(*row, u, v);
+            }
+            return;
+        };
+        let (mut au, mut av) = ([Self::zero(); CHUNK], [Self::zero(); CHUNK]);
+        for (j, (uj, vj)) in u[..n].iter().zip(&v[..n]).enumerate() {
+            for s in 0..CHUNK {
+                let a = T::of_f32(r[s][j]);
+                for k in 0..PACK {
+                    au[s].0[k] += a * uj.0[k];
+                    av[s].0[k] += a * vj.0[k];
+                }
+            }
+        }
+        zu.copy_from_slice(&au[..zu.len()]);
+        zv.copy_from_slice(&av[..zv.len()]);
+    }
+
+    #[inline(always)]
+    fn axpy_rows(c: &[Self], rows: &[PackRow<'_>], out: &mut [Self]) {
+        let Some(r) = shared_chunk(rows, out.len()) else {
+            for (cs, row) in c.iter().zip(rows) {
+                Self::axpy_row(*cs, *row, out);
+            }
+            return;
+        };
+        for (j, o) in out.iter_mut().enumerate() {
+            let mut acc = *o;
+            for s in 0..CHUNK {
+                let a = T::of_f32(r[s][j]);
+                for k in 0..PACK {
+                    acc.0[k] += c[s].0[k] * a;
+                }
+            }
+            *o = acc;
+        }
+    }
+
+    #[inline(always)]
+    fn axpy2_rows(c1: &[Self], c2: &[Self], rows: &[PackRow<'_>], g: &mut [Self], h: &mut [Self]) {
+        let n = g.len().min(h.len());
+        let Some(r) = shared_chunk(rows, n) else {
+            for ((a, b), row) in c1.iter().zip(c2).zip(rows) {
+                Self::axpy2_row(*a, *b, *row, g, h);
+            }
+            return;
+        };
+        for (j, (gj, hj)) in g[..n].iter_mut().zip(&mut h[..n]).enumerate() {
+            let (mut ag, mut ah) = (*gj, *hj);
+            for s in 0..CHUNK {
+                let a = T::of_f32(r[s][j]);
+                for k in 0..PACK {
+                    ag.0[k] += c1[s].0[k] * a;
+                    ah.0[k] += c2[s].0[k] * a;
+                }
+            }
+            (*gj, *hj) = (ag, ah);
+        }
+    }
+
+    #[inline(always)]
     fn as_lane(_: &[Self]) -> Option<&[T]> {
         None
     }
@@ -347,6 +456,89 @@ mod tests {
                 crate::real::axpy_row(want, r, &mut o);
                 for j in 0..5 {
                     assert_eq!(out[j].0[k].to_bits(), o[j].to_bits(), "{i} {k} {j}");
+                }
+            }
+        }
+    }
+
+    /// The multi-row products (a full chunk of shared rows, a chunk with lane 5's replaced
+    /// sample in it, a short chunk) equal each lane's one-row products taken in sample order,
+    /// bit for bit.
+    #[test]
+    fn chunked_row_products_are_each_lanes_own() {
+        let d = 7;
+        let rows: Vec<f32> = (0..6 * d).map(|i| (i as f32 * 0.61).cos()).collect();
+        let data = Dataset::new(d, rows, vec![1.0, -1.0, 1.0, 1.0, -1.0, 1.0]).unwrap();
+        let swapped: Vec<f32> = (0..d).map(|j| 0.3 * j as f32 - 1.0).collect();
+        let mut lanes = [None; PACK];
+        lanes[5] = Some(Replacement {
+            index: 4,
+            row: &swapped,
+            label: -1.0,
+        });
+        let view = data.view().for_lanes(&lanes);
+        let vec = |c: f64| -> Vec<Pack<f64>> {
+            (0..d)
+                .map(|j| Pack(std::array::from_fn(|k| ((j * PACK + k) as f64 * c).sin())))
+                .collect()
+        };
+        let (u, v) = (vec(0.13), vec(0.29));
+        for chunk in [[0usize, 1, 2, 3].as_slice(), &[2, 4, 5, 1], &[3, 0, 5]] {
+            let rows: Vec<PackRow> = chunk
+                .iter()
+                .map(|&i| Pack::<f64>::sample(&view, i).0)
+                .collect();
+            let n = rows.len();
+            let mut z = vec![Pack::<f64>::zero(); n];
+            let (mut zu, mut zv) = (z.clone(), z.clone());
+            Pack::dot_rows(&rows, &u, &mut z);
+            Pack::dot2_rows(&rows, &u, &v, &mut zu, &mut zv);
+            let c2: Vec<Pack<f64>> = zv.iter().map(|a| *a * Pack::splat(0.5)).collect();
+            let mut o1 = vec![Pack::<f64>::splat(0.25); d];
+            let (mut g, mut h) = (o1.clone(), vec![Pack::<f64>::splat(-0.5); d]);
+            Pack::axpy_rows(&z, &rows, &mut o1);
+            Pack::axpy2_rows(&zu, &c2, &rows, &mut g, &mut h);
+            for k in 0..PACK {
+                let lane_row = |i: usize| {
+                    if (i, k) == (4, 5) {
+                        &swapped[..]
+                    } else {
+                        data.row(i)
+                    }
+                };
+                let (uk, vk) = (Pack::lane(&u, k), Pack::lane(&v, k));
+                let mut want = (vec![0.25f64; d], vec![0.25f64; d], vec![-0.5f64; d]);
+                for (s, &i) in chunk.iter().enumerate() {
+                    let a = crate::real::dot_row(lane_row(i), &uk);
+                    let b = crate::real::dot_row(lane_row(i), &vk);
+                    let at = |p: Pack<f64>| p.0[k].to_bits();
+                    assert_eq!(
+                        at(z[s]),
+                        a.to_bits(),
+                        "dot: chunk {chunk:?} slot {s} lane {k}"
+                    );
+                    assert_eq!(
+                        at(zu[s]),
+                        a.to_bits(),
+                        "dot2 u: chunk {chunk:?} slot {s} lane {k}"
+                    );
+                    assert_eq!(
+                        at(zv[s]),
+                        b.to_bits(),
+                        "dot2 v: chunk {chunk:?} slot {s} lane {k}"
+                    );
+                    crate::real::axpy_row(a, lane_row(i), &mut want.0);
+                    crate::real::axpy_row(a, lane_row(i), &mut want.1);
+                    crate::real::axpy_row(b * 0.5, lane_row(i), &mut want.2);
+                }
+                for j in 0..d {
+                    let got = (o1[j].0[k], g[j].0[k], h[j].0[k]);
+                    let exp = (want.0[j], want.1[j], want.2[j]);
+                    assert_eq!(
+                        (got.0.to_bits(), got.1.to_bits(), got.2.to_bits()),
+                        (exp.0.to_bits(), exp.1.to_bits(), exp.2.to_bits()),
+                        "axpy: chunk {chunk:?} lane {k} coordinate {j}: got {got:?}, want {exp:?}"
+                    );
                 }
             }
         }
