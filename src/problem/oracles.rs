@@ -4,6 +4,9 @@
 //! dot products with the row are taken once (in feature order), then the row is added into the
 //! output (`axpy`). Sums run in sample order, then feature order, and the data sum is scaled by
 //! `1 / |B|` once at the end, so results are deterministic and reproducible by the GPU twin.
+//! The linear passes take [`CHUNK`] samples at a time (their dot products, then their
+//! coefficients, then their rows added), which keeps each of those sums in that order while
+//! the products of a chunk run side by side.
 //! Data rows are f32 and converted to `T` per element; samples are always read through
 //! [`DataView::sample`], so a neighbour lane sees its replaced row.
 use crate::data::DataView;
@@ -28,13 +31,6 @@ impl Batch<'_> {
             Batch::Idx(idx) => idx.len(),
         }
     }
-}
-
-/// Calls `f(row, label)` for each sample of the batch, in batch order, as the lanes of `T` see
-/// it.
-#[inline(always)]
-fn for_each_sample<'d, T: Num>(view: DataView<'d>, batch: Batch, mut f: impl FnMut(T::Row<'d>, T)) {
-    for_each_indexed(view, batch, |_, row, b| f(row, b));
 }
 
 /// Calls `f(i, row, label)` for each sample i of the batch, in batch order (i indexes the set,
@@ -688,26 +684,36 @@ impl<'a> Oracles<'a> {
     ) {
         let l = self.spec.loss;
         let w = self.weights(x);
-        let mut s = 0;
-        for_each_indexed(self.lower, batch, |i, row, b: T| {
-            let (z, av) = T::dot2_row(row, y, v);
-            let (d1, d2) = loss::d1_d2(l, z, b);
-            c_out[s] = weighted(w, i, d1);
-            h_out[s] = weighted(w, i, d2 * av);
-            if let (Some(x), Some(j)) = (w, j_out.as_deref_mut()) {
-                j[i] = loss::sigmoid(x[i]) * loss::sigmoid(-x[i]) * d1 * av;
+        let mut s0 = 0;
+        for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
+            let n = rows.len();
+            let (mut z, mut av) = ([T::zero(); CHUNK], [T::zero(); CHUNK]);
+            T::dot2_rows(rows, y, v, &mut z[..n], &mut av[..n]);
+            for s in 0..n {
+                let (d1, d2) = loss::d1_d2(l, z[s], labels[s]);
+                let i = idx[s];
+                c_out[s0 + s] = weighted(w, i, d1);
+                h_out[s0 + s] = weighted(w, i, d2 * av[s]);
+                if let (Some(x), Some(j)) = (w, j_out.as_deref_mut()) {
+                    j[i] = loss::sigmoid(x[i]) * loss::sigmoid(-x[i]) * d1 * av[s];
+                }
             }
-            s += 1;
+            s0 += n;
         });
     }
 
     /// The per-sample scalars of grad_y f's data term: u = l'(a' . y, b') per batch slot.
     pub fn upper_coefficients<T: Num>(&self, y: &[T], batch: Batch, u_out: &mut [T]) {
         let l = self.spec.loss;
-        let mut s = 0;
-        for_each_sample(self.upper, batch, |row, b: T| {
-            u_out[s] = loss::d1(l, T::dot_row(row, y), b);
-            s += 1;
+        let mut s0 = 0;
+        for_each_chunk(self.upper, batch, |_, rows, labels: &[T]| {
+            let n = rows.len();
+            let u = &mut u_out[s0..s0 + n];
+            T::dot_rows(rows, y, u);
+            for (us, b) in u.iter_mut().zip(labels) {
+                *us = loss::d1(l, *us, *b);
+            }
+            s0 += n;
         });
     }
 
@@ -715,11 +721,11 @@ impl<'a> Oracles<'a> {
     /// scaled: the data term of a gradient from per-sample scalars.
     pub fn rows_sum<T: Num>(&self, upper: bool, batch: Batch, coef: &[T], out: &mut [T]) {
         out.fill(T::zero());
-        let mut s = 0;
+        let mut s0 = 0;
         let set = if upper { self.upper } else { self.lower };
-        for_each_sample(set, batch, |row, _: T| {
-            T::axpy_row(coef[s], row, out);
-            s += 1;
+        for_each_chunk(set, batch, |_, rows, _: &[T]| {
+            T::axpy_rows(&coef[s0..s0 + rows.len()], rows, out);
+            s0 += rows.len();
         });
     }
 

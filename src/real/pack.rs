@@ -152,7 +152,7 @@ impl<T: Real> Num for Pack<T> {
     }
     #[inline(always)]
     fn exp(self) -> Self {
-        self.map(T::exp)
+        Pack(T::exp_lanes(self.0))
     }
     #[inline(always)]
     fn ln(self) -> Self {
