@@ -22,7 +22,8 @@
 #      (or with bench arguments: `bash .bench-carry/gpu-bench.sh run --lanes 1024,65536`).
 #      The script copies itself into .bench-carry, so it runs there even if scripts/ differs.
 #   3. The results come back under the reply's files_at: bench.json (the BenchReport),
-#      bench.txt (the table and progress), bench-mnist{,-mlp}.{json,txt} (MNIST hyper-cleaning
+#      bench.txt (the table and progress), bench-lane-threads.{json,txt} (ssaid-ijcnn1 with
+#      a thread per lane), bench-mnist{,-mlp}.{json,txt} (MNIST hyper-cleaning
 #      at 1,024 lanes, its network twin at 256), info.txt (`sbo info`), verify.txt (`sbo verify` on the sc-sc, c-c,
 #      multinomial-mnist, hyper-cleaning-mnist and every-solver-mnist-cleaning-mlp configs and the sc-sc
 #      solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
@@ -31,10 +32,11 @@
 #
 # On the device `run` does: `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig`, points the
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-# when that file exists), then `./sbo info`, `./sbo verify` on five configs and a study,
+# when that file exists), then `./sbo info`, `./sbo verify` on six configs (one with a thread per lane) and a study,
 # `./sbo bench --json`, the MNIST hyper-cleaning bench and the JAX peers, with the results in
 # $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (30 s per verify, 180 s
-# bench, 50 + 40 s MNIST benches, 80 s peers) so the whole run stays under 9 minutes.
+# bench, 45 s lane-threads bench, 50 + 40 s MNIST benches, 80 s peers) so the whole run stays
+# under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
 set -euo pipefail
@@ -127,6 +129,11 @@ run() {
     echo "== sbo verify examples/$c.toml" >>"$out/verify.txt"
     (cd "$root" && timeout 30 "$carry/sbo" verify "examples/$c.toml") >>"$out/verify.txt" 2>&1 ||
         echo "verify $c: exit $?" >>"$out/verify.txt"
+    # ssaid's thread-per-lane kernel (run.gpu_lane_threads) on the ssaid config (d = 10).
+    c=configs/ssaid
+    echo "== sbo verify examples/$c.toml --steps 200 --gpu-lane-threads" >>"$out/verify.txt"
+    (cd "$root" && timeout 30 "$carry/sbo" verify "examples/$c.toml" --steps 200 \
+        --gpu-lane-threads) >>"$out/verify.txt" 2>&1 || echo "verify $c threads: exit $?" >>"$out/verify.txt"
     cat "$out/verify.txt"
     local bench=(./sbo bench)
     # Issue 10's range by default: 1,024 to 1,048,576 lanes (the CPU rows stay at 1,024).
@@ -139,6 +146,12 @@ run() {
         echo "gpu-bench: bench failed (exit $?)" | tee -a "$out/bench.txt"
     fi
     cat "$out/bench.txt"
+    # The other mapping of ssaid (a thread per lane instead of a workgroup; issue 10's choice
+    # by measurement), GPU rows only, on the same lane counts.
+    timeout 45 ./sbo bench --workloads ssaid-ijcnn1 --backend gpu --gpu-lane-threads --json "$@" \
+        >"$out/bench-lane-threads.json" 2>"$out/bench-lane-threads.txt" ||
+        echo "gpu-bench: lane-threads bench exit $?" >>"$out/bench-lane-threads.txt"
+    cat "$out/bench-lane-threads.txt"
     # Issue 14's scale: MNIST hyper-cleaning (5,000 per-sample weights and 7,840 model weights
     # per lane, spilled lanes) at 1,024 lanes on the GPU, then its network twin (25,450
     # weights per lane) at 256 lanes.

@@ -146,6 +146,10 @@ pub struct KernelSpec {
     /// activations per batch slot and unit, a reverse pass and its tangent); the GPU engine
     /// refuses the network for the others.
     pub network: bool,
+    /// The same step with one thread per lane (a whole kernel with its entry point), for the
+    /// small linear problems where a workgroup per lane leaves most threads idle: which
+    /// mapping is faster is for a GPU to measure (`GpuRunOptions::lane_threads`).
+    pub lane_threads: Option<&'static str>,
 }
 
 /// Algorithm-specific override constants of a step kernel (`shaders/common.wgsl`). The

@@ -90,6 +90,8 @@ pub struct BenchOptions {
     /// CPU: step each group's lanes as packs (`run.lane_packs`); `false` times the one-lane
     /// reference.
     pub cpu_lane_packs: bool,
+    /// GPU: step with one thread per lane where a kernel exists (`run.gpu_lane_threads`).
+    pub gpu_lane_threads: bool,
     /// Measure a software adapter (lavapipe) when no hardware GPU exists; its rows are marked
     /// `software`.
     pub allow_software_gpu: bool,
@@ -107,6 +109,7 @@ impl Default for BenchOptions {
             backends: vec![BenchBackend::Cpu, BenchBackend::Gpu],
             cpu_max_lanes: 1024,
             cpu_lane_packs: true,
+            gpu_lane_threads: false,
             cpu_precision: Precision::F32,
             cpu_threads: 0,
             allow_software_gpu: false,
@@ -322,6 +325,7 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
                             "{}: gpu, {lanes} lanes, {} steps",
                             w.name, row.steps
                         ));
+                        study.config.run.gpu_lane_threads = opts.gpu_lane_threads;
                         match time_runs(c.engine.as_ref(), &mut study, lanes, row.steps) {
                             Ok(t) => {
                                 fill(&mut row, &t);
@@ -346,6 +350,13 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
             "CPU rows step every lane alone (--no-lane-packs: the reference packs equal bit for bit)"
                 .to_string()
         });
+    }
+    if want_gpu && opts.gpu_lane_threads {
+        notes.push(
+            "GPU rows step one thread per lane where a kernel exists (ssaid on d <= 32: \
+             run.gpu_lane_threads), else one workgroup per lane"
+                .to_string(),
+        );
     }
     if want_cpu && opts.lanes.iter().any(|&l| l > opts.cpu_max_lanes) {
         notes.push(format!(

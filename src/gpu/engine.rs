@@ -15,6 +15,7 @@ use super::shader::{compose, spill_lane_vectors, spilled_lane_floats};
 use super::{shaders, GpuContext};
 use crate::algo::{AlgoConfig, BatchSize, Dims, KernelSpec, OracleCounts, Schedule};
 use crate::error::{Result, SboError};
+use crate::problem::HyperShape;
 use crate::rng::LaneRng;
 use crate::run::{
     DeviceInfo, Engine, EngineRun, EngineState, FinalLane, FinalState, GroupRecord, LaneSnapshot,
@@ -56,6 +57,10 @@ pub struct GpuRunOptions {
     /// always in the storage buffer (tests compare both forms), `Some(false)` never.
     pub spill: Option<bool>,
 }
+
+/// The largest d of the thread-per-lane kernels (`LT_D` in `shaders/step_ssaid_threads.wgsl`:
+/// their private arrays have a size fixed at shader creation).
+pub const LANE_THREADS_MAX_D: usize = 32;
 
 impl Default for GpuRunOptions {
     fn default() -> Self {
@@ -302,16 +307,25 @@ fn problem_overrides(study: &Study, wg: u32) -> Overrides {
     }
 }
 
+/// The step kernel of a configuration.
+struct StepKernel {
+    /// Composed WGSL.
+    src: String,
+    overrides: Overrides,
+    /// One thread per lane (`KernelSpec::lane_threads`) rather than one workgroup.
+    lane_threads: bool,
+}
+
 /// The step kernel of a configuration: its composed WGSL and specialisation.
 fn step_kernel(
     study: &Study,
     cfg: &AlgoConfig,
     wg: u32,
     workgroup_limit: u32,
-    spill: Option<bool>,
-) -> Result<(String, Overrides, bool)> {
+    gopts: &GpuRunOptions,
+) -> Result<StepKernel> {
     let ((bl, full_l), (bu, full_u), spills) =
-        check_config(study, cfg, wg, workgroup_limit, spill)?;
+        check_config(study, cfg, wg, workgroup_limit, gopts.spill)?;
     let kernel = cfg.kind.descriptor().kernel;
     let f = (kernel.specialise)(cfg);
     let o = Overrides {
@@ -332,13 +346,47 @@ fn step_kernel(
         truncated: f.truncated,
         ..problem_overrides(study, wg)
     };
+    let threads = kernel
+        .lane_threads
+        .filter(|_| uses_lane_threads(study, cfg));
+    if let Some(source) = threads {
+        return Ok(StepKernel {
+            src: compose(&shaders::lane_threads_kernel(source)),
+            overrides: o,
+            lane_threads: true,
+        });
+    }
     let src = compose(&shaders::step_kernel(kernel.source));
     let src = if spills {
         spill_lane_vectors(&src)
     } else {
         src
     };
-    Ok((src, o, spills))
+    Ok(StepKernel {
+        src,
+        overrides: o,
+        lane_threads: false,
+    })
+}
+
+/// Whether the GPU steps this configuration with one thread per lane: `run.gpu_lane_threads`
+/// asks for it, the algorithm has such a kernel (`KernelSpec::lane_threads`), and the problem
+/// is one it computes (the linear model with a scalar loss and a per-feature or scalar x,
+/// d <= [`LANE_THREADS_MAX_D`], batches drawn with replacement, neither the whole set).
+pub fn uses_lane_threads(study: &Study, cfg: &AlgoConfig) -> bool {
+    study.config.run.gpu_lane_threads
+        && cfg.kind.descriptor().kernel.lane_threads.is_some()
+        && !matches!(cfg.batch_lower, BatchSize::Full)
+        && !matches!(cfg.batch_upper, BatchSize::Full)
+        && study.spec.outputs() == 1
+        && net_hidden(study) == 0
+        && !study.spec.weighs_samples()
+        && matches!(
+            study.spec.hyper,
+            HyperShape::PerFeature | HyperShape::Scalar
+        )
+        && study.d() <= LANE_THREADS_MAX_D
+        && !cfg.without_replacement
 }
 
 /// The batch lengths of a configuration and whether each is the full set, and whether its
@@ -732,12 +780,12 @@ impl<'s> GpuRun<'s> {
 
         let mut plans = Vec::with_capacity(layout.configs);
         for (ci, c) in study.configs.iter().enumerate() {
-            let (src, overrides, _) = step_kernel(study, &c.algo, wg, wg_limit, gopts.spill)?;
+            let kernel = step_kernel(study, &c.algo, wg, wg_limit, gopts)?;
             let pipeline = ctx.pipeline_with_layout(
                 &format!("sbo step {}", c.algo.kind.name()),
-                &src,
+                &kernel.src,
                 "main",
-                &overrides.constants(),
+                &kernel.overrides.constants(),
                 Some(&lane_layout.pipeline),
             )?;
             let cfg_first = ci * cfg_lanes;
@@ -745,7 +793,13 @@ impl<'s> GpuRun<'s> {
             let mut first = 0;
             while first < cfg_lanes {
                 let n = chunk_lanes[ci].min(cfg_lanes - first);
-                let groups = grid(n as u32, max_dim);
+                // A workgroup per lane, or per WG lanes with a thread each.
+                let workgroups = if kernel.lane_threads {
+                    (n as u32).div_ceil(wg)
+                } else {
+                    n as u32
+                };
+                let groups = grid(workgroups, max_dim);
                 let params = Params {
                     lane_offset: (cfg_first + first) as u32,
                     n_lanes: n as u32,

@@ -18,4 +18,4 @@ pub mod shaders;
 
 pub use adapter::{list_adapters, AdapterSummary, GpuOptions};
 pub use context::GpuContext;
-pub use engine::{GpuEngine, GpuRunOptions};
+pub use engine::{uses_lane_threads, GpuEngine, GpuRunOptions, LANE_THREADS_MAX_D};

@@ -54,6 +54,16 @@ pub fn lane_prelude() -> Vec<&'static str> {
     ]
 }
 
+/// The parts of an algorithm's thread-per-lane step kernel (`KernelSpec::lane_threads`): the
+/// prelude for its bindings and helpers, the lane memory (the loop-limit probe), and its own
+/// file with the entry point.
+pub fn lane_threads_kernel(source: &'static str) -> Vec<&'static str> {
+    let mut parts = lane_prelude();
+    parts.push(MEMORY);
+    parts.push(source);
+    parts
+}
+
 /// The parts of an algorithm's step kernel: the prelude, its step file, the lane loop.
 pub fn step_kernel(step_source: &'static str) -> Vec<&'static str> {
     let mut parts = lane_prelude();

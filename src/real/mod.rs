@@ -359,16 +359,45 @@ mod tests {
             for k in 0..PACK {
                 let (w32, w64) = (a32[k].exp(), a64[k].exp());
                 let u32_ = (e32[k].to_bits() as i64 - w32.to_bits() as i64).unsigned_abs();
-                assert!(u32_ <= 2, "f32 exp({}) = {} vs libm {}", a32[k], e32[k], w32);
-                assert!(ulps64(e64[k], w64) <= 2, "f64 exp({}) = {} vs {}", a64[k], e64[k], w64);
+                assert!(
+                    u32_ <= 2,
+                    "f32 exp({}) = {} vs libm {}",
+                    a32[k],
+                    e32[k],
+                    w32
+                );
+                assert!(
+                    ulps64(e64[k], w64) <= 2,
+                    "f64 exp({}) = {} vs {}",
+                    a64[k],
+                    e64[k],
+                    w64
+                );
                 worst32 = worst32.max(u32_);
                 worst64 = worst64.max(ulps64(e64[k], w64));
-                assert_eq!(Num::exp(a32[k]).to_bits(), e32[k].to_bits(), "f32 lane alone");
-                assert_eq!(Num::exp(a64[k]).to_bits(), e64[k].to_bits(), "f64 lane alone");
+                assert_eq!(
+                    Num::exp(a32[k]).to_bits(),
+                    e32[k].to_bits(),
+                    "f32 lane alone"
+                );
+                assert_eq!(
+                    Num::exp(a64[k]).to_bits(),
+                    e64[k].to_bits(),
+                    "f64 lane alone"
+                );
             }
         }
         eprintln!("worst: f32 {worst32} ulp, f64 {worst64} ulp");
-        let edge = [0.0, -0.0, f64::NAN, f64::NEG_INFINITY, -800.0, f64::INFINITY, 800.0, -1.0];
+        let edge = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::NEG_INFINITY,
+            -800.0,
+            f64::INFINITY,
+            800.0,
+            -1.0,
+        ];
         let e = f64::exp_lanes(edge);
         assert_eq!(e[0], 1.0);
         assert_eq!(e[1], 1.0);

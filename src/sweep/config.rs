@@ -430,6 +430,12 @@ pub struct RunConfig {
     /// algorithm but aid-cg, and cohorts of at least four lanes; the rest runs lane by lane.
     #[serde(skip_serializing_if = "is_true")]
     pub lane_packs: bool,
+    /// GPU: step with one thread per lane where the algorithm has such a kernel (ssaid) and
+    /// the problem fits it (the linear model with a scalar loss, a per-feature or scalar x,
+    /// d <= 32, batches drawn with replacement); else one workgroup per lane, the default.
+    /// Which is faster is for a GPU to measure (`sbo bench --gpu-lane-threads`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub gpu_lane_threads: bool,
     /// Initial x (every coordinate).
     pub x0: f64,
     /// Initial y (every coordinate).
@@ -585,6 +591,7 @@ impl Default for RunConfig {
             exact_tol: 1e-9,
             threads: 0,
             lane_packs: true,
+            gpu_lane_threads: false,
             x0: 0.0,
             y0: 0.0,
             divergence_bound: DIVERGENCE_BOUND,

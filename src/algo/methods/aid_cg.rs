@@ -109,6 +109,7 @@ pub(crate) static AID_CG: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: |c| KernelFlags {
             cg: true,
             ..KernelFlags::of(c)

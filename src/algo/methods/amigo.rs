@@ -83,6 +83,7 @@ pub(crate) static AMIGO: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: |c| KernelFlags {
             v_sgd: true,
             ..KernelFlags::of(c)

@@ -149,6 +149,7 @@ pub(crate) static BOME: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

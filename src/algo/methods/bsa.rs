@@ -70,6 +70,7 @@ pub(crate) static BSA: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

@@ -144,6 +144,7 @@ pub(crate) static F2SA: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

@@ -131,6 +131,7 @@ pub(crate) static FSLA: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

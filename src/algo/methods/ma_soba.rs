@@ -68,6 +68,7 @@ pub(crate) static MA_SOBA: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: |c| KernelFlags {
             moving_average: true,
             ..KernelFlags::of(c)

@@ -189,6 +189,7 @@ pub(crate) static MRBO: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: |c, s| {

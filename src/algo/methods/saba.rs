@@ -204,6 +204,7 @@ pub(crate) static SABA: Algorithm = Algorithm {
         classes: false,
         sample_weights: true,
         network: false,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -165,6 +165,7 @@ pub(crate) static SRBA: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -130,6 +130,7 @@ pub(crate) static SSAID: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: Some(include_str!("../../../shaders/step_ssaid_threads.wgsl")),
         specialise: KernelFlags::of,
     },
     work: |c, s| {

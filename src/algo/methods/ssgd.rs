@@ -88,6 +88,7 @@ pub(crate) static SSGD: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: |_, s| {

@@ -52,6 +52,7 @@ pub(crate) static SUSTAIN: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: |c| KernelFlags {
             truncated: true,
             ..KernelFlags::of(c)

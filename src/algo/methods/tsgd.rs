@@ -167,6 +167,7 @@ pub(crate) static TSGD: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     work: tsgd_work,
@@ -193,6 +194,7 @@ pub(crate) static UD: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: |c| KernelFlags {
             reset: true,
             ..KernelFlags::of(c)

@@ -61,6 +61,7 @@ pub(crate) static TTSA: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: |c| KernelFlags {
             inner_steps: 1,
             truncated: true,

@@ -201,6 +201,7 @@ pub(crate) static VRBO: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
+        lane_threads: None,
         specialise: KernelFlags::of,
     },
     // The inner steps only: the refresh, amortised over `period` steps, is left out.

@@ -115,6 +115,10 @@ enum Command {
         /// Print the differences as JSON.
         #[arg(long)]
         json: bool,
+        /// Step the GPU with one thread per lane where a kernel exists (run.gpu_lane_threads
+        /// = true: ssaid on small linear problems).
+        #[arg(long)]
+        gpu_lane_threads: bool,
     },
     /// Measure lane-steps per second of the standard workloads (ssaid and tsgd on ijcnn1 with
     /// batch 32 and on a synthetic d = 256 quadratic) on each backend, with the FLOPs and bytes
@@ -136,6 +140,10 @@ enum Command {
         /// false): the reference, for the packs' speed-up.
         #[arg(long)]
         no_lane_packs: bool,
+        /// Time the GPU stepping one thread per lane where a kernel exists (ssaid on small
+        /// linear problems; run.gpu_lane_threads) instead of one workgroup per lane.
+        #[arg(long)]
+        gpu_lane_threads: bool,
         /// Only workloads whose name contains one of these (e.g. ijcnn1, tsgd), or, given a full name (e.g. ssaid-mnist-cleaning), that workload alone; this also reaches saba-ijcnn1, f2sa-ijcnn1 and the MNIST hyper-cleaning workloads, which run only when named.
         #[arg(long, value_delimiter = ',')]
         workloads: Vec<String>,
@@ -240,8 +248,10 @@ fn real_main() -> Result<()> {
             rtol,
             atol,
             json,
+            gpu_lane_threads,
         } => {
             let (mut c, dir) = load(&config)?;
+            c.run.gpu_lane_threads |= gpu_lane_threads;
             if config.is_none() {
                 c.run.steps = 300;
                 c.run.log_every = 50;
@@ -280,6 +290,7 @@ fn real_main() -> Result<()> {
             cpu_steps,
             cpu_max_lanes,
             no_lane_packs,
+            gpu_lane_threads,
             workloads,
             backend,
             software,
@@ -299,6 +310,7 @@ fn real_main() -> Result<()> {
                 backends,
                 cpu_max_lanes,
                 cpu_lane_packs: !no_lane_packs,
+                gpu_lane_threads,
                 allow_software_gpu: software,
                 ..BenchOptions::default()
             };
