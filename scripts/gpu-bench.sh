@@ -34,9 +34,9 @@
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 # when that file exists), then `./sbo info`, `./sbo verify` on six configs (one with a thread per lane) and a study,
 # `./sbo bench --json`, the MNIST hyper-cleaning bench and the JAX peers, with the results in
-# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (30 s per verify, 180 s
-# bench, 45 s lane-threads bench, 50 + 40 s MNIST benches, 80 s peers) so the whole run stays
-# under 9 minutes.
+# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (25 s per verify, 170 s
+# bench, 40 s lane-threads bench, 45 + 35 s MNIST benches, 75 s peers: 540 s at worst) so the
+# whole run stays under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
 set -euo pipefail
@@ -119,7 +119,7 @@ run() {
     for c in configs/sc-sc configs/c-c studies/solvers-sc-sc configs/multinomial-mnist \
         configs/hyper-cleaning-mnist; do
         echo "== sbo verify examples/$c.toml --steps 200" >>"$out/verify.txt"
-        (cd "$root" && timeout 30 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
+        (cd "$root" && timeout 25 "$carry/sbo" verify "examples/$c.toml" --steps 200) \
             >>"$out/verify.txt" 2>&1 || echo "verify $c: exit $?" >>"$out/verify.txt"
     done
     # Every solver's kernel on the three new problems at once (weights, classes, network;
@@ -127,12 +127,12 @@ run() {
     # the longer they run.
     c=configs/every-solver-mnist-cleaning-mlp
     echo "== sbo verify examples/$c.toml" >>"$out/verify.txt"
-    (cd "$root" && timeout 30 "$carry/sbo" verify "examples/$c.toml") >>"$out/verify.txt" 2>&1 ||
+    (cd "$root" && timeout 25 "$carry/sbo" verify "examples/$c.toml") >>"$out/verify.txt" 2>&1 ||
         echo "verify $c: exit $?" >>"$out/verify.txt"
     # ssaid's thread-per-lane kernel (run.gpu_lane_threads) on the ssaid config (d = 10).
     c=configs/ssaid
     echo "== sbo verify examples/$c.toml --steps 200 --gpu-lane-threads" >>"$out/verify.txt"
-    (cd "$root" && timeout 30 "$carry/sbo" verify "examples/$c.toml" --steps 200 \
+    (cd "$root" && timeout 25 "$carry/sbo" verify "examples/$c.toml" --steps 200 \
         --gpu-lane-threads) >>"$out/verify.txt" 2>&1 || echo "verify $c threads: exit $?" >>"$out/verify.txt"
     cat "$out/verify.txt"
     local bench=(./sbo bench)
@@ -140,7 +140,7 @@ run() {
     if [ $# -eq 0 ]; then set -- --lanes 1024,16384,262144,1048576; fi
     echo "gpu-bench: running ${bench[*]} --json $*"
     # JSON on stdout; the table and progress on stderr. Budget: the whole recipe under 9 min.
-    if timeout 180 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
+    if timeout 170 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
         echo "gpu-bench: ok"
     else
         echo "gpu-bench: bench failed (exit $?)" | tee -a "$out/bench.txt"
@@ -148,25 +148,26 @@ run() {
     cat "$out/bench.txt"
     # The other mapping of ssaid (a thread per lane instead of a workgroup; issue 10's choice
     # by measurement), GPU rows only, on the same lane counts.
-    timeout 45 ./sbo bench --workloads ssaid-ijcnn1 --backend gpu --gpu-lane-threads --json "$@" \
+    timeout 40 ./sbo bench --workloads ssaid-ijcnn1 --backend gpu --gpu-lane-threads --json \
+        --lanes 1024,16384,262144,1048576 --steps 32 \
         >"$out/bench-lane-threads.json" 2>"$out/bench-lane-threads.txt" ||
         echo "gpu-bench: lane-threads bench exit $?" >>"$out/bench-lane-threads.txt"
     cat "$out/bench-lane-threads.txt"
     # Issue 14's scale: MNIST hyper-cleaning (5,000 per-sample weights and 7,840 model weights
     # per lane, spilled lanes) at 1,024 lanes on the GPU, then its network twin (25,450
     # weights per lane) at 256 lanes.
-    timeout 50 ./sbo bench --workloads ssaid-mnist-cleaning --backend gpu --lanes 1024 \
+    timeout 45 ./sbo bench --workloads ssaid-mnist-cleaning --backend gpu --lanes 1024 \
         --steps 16 --json >"$out/bench-mnist.json" 2>"$out/bench-mnist.txt" ||
         echo "gpu-bench: mnist bench exit $?" >>"$out/bench-mnist.txt"
     cat "$out/bench-mnist.txt"
-    timeout 40 ./sbo bench --workloads ssaid-mnist-cleaning-mlp --backend gpu --lanes 256 \
+    timeout 35 ./sbo bench --workloads ssaid-mnist-cleaning-mlp --backend gpu --lanes 256 \
         --steps 8 --json >"$out/bench-mnist-mlp.json" 2>"$out/bench-mnist-mlp.txt" ||
         echo "gpu-bench: mnist mlp bench exit $?" >>"$out/bench-mnist-mlp.txt"
     cat "$out/bench-mnist-mlp.txt"
     # The JAX peers on the same GPU, paired with sbo bench run for run (benchmarks/peers).
     local py="${PEER_PYTHON:-python3}"
     if "$py" -c "import jax" 2>/dev/null; then
-        (cd "$root" && timeout 80 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
+        (cd "$root" && timeout 75 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
             --backend gpu --lanes 1024,65536 --steps 64 --reps 2 --json "$out/peers.json" \
             ssaid-ijcnn1 tsgd-ijcnn1) >"$out/peers.txt" 2>&1 || echo "peers: exit $?" >>"$out/peers.txt"
     else

@@ -432,7 +432,8 @@ pub struct RunConfig {
     pub lane_packs: bool,
     /// GPU: step with one thread per lane where the algorithm has such a kernel (ssaid) and
     /// the problem fits it (the linear model with a scalar loss, a per-feature or scalar x,
-    /// d <= 32, batches drawn with replacement); else one workgroup per lane, the default.
+    /// d <= 32, batches drawn with replacement, neither the whole set); else one workgroup per
+    /// lane, the default.
     /// Which is faster is for a GPU to measure (`sbo bench --gpu-lane-threads`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub gpu_lane_threads: bool,
