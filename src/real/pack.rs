@@ -483,7 +483,9 @@ mod tests {
                 .collect()
         };
         let (u, v) = (vec(0.13), vec(0.29));
-        for chunk in [[0usize, 1, 2, 3].as_slice(), &[2, 4, 5, 1], &[3, 0, 5]] {
+        let full: Vec<usize> = (0..CHUNK).map(|s| [0, 1, 2, 3][s % 4]).collect();
+        let replaced: Vec<usize> = (0..CHUNK).map(|s| [2, 4, 5, 1][s % 4]).collect();
+        for chunk in [full.as_slice(), &replaced, &[3, 0, 5]] {
             let rows: Vec<PackRow> = chunk
                 .iter()
                 .map(|&i| Pack::<f64>::sample(&view, i).0)
