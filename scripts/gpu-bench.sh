@@ -22,8 +22,8 @@
 #      (or with bench arguments: `bash .bench-carry/gpu-bench.sh run --lanes 1024,65536`).
 #      The script copies itself into .bench-carry, so it runs there even if scripts/ differs.
 #   3. The results come back under the reply's files_at: bench.json (the BenchReport),
-#      bench.txt (the table and progress), bench-lane-threads.{json,txt} (ssaid-ijcnn1 with
-#      a thread per lane), bench-mnist{,-mlp}.{json,txt} (MNIST hyper-cleaning
+#      bench.txt (the table and progress), bench-lane-threads.{json,txt} (ssaid-ijcnn1 and
+#      tsgd-ijcnn1 with a thread per lane), bench-mnist{,-mlp}.{json,txt} (MNIST hyper-cleaning
 #      at 1,024 lanes, its network twin at 256), info.txt (`sbo info`), verify.txt (`sbo verify` on the sc-sc, c-c,
 #      multinomial-mnist, hyper-cleaning-mnist and every-solver-mnist-cleaning-mlp configs and the sc-sc
 #      solver study), peers.txt / peers.json (benchmarks/peers/compare.py: sbo
@@ -34,8 +34,8 @@
 # loader at NVIDIA's ICD (VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 # when that file exists), then `./sbo info`, `./sbo verify` on six configs (one with a thread per lane) and a study,
 # `./sbo bench --json`, the MNIST hyper-cleaning bench and the JAX peers, with the results in
-# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (25 s per verify, 170 s
-# bench, 40 s lane-threads bench, 45 + 35 s MNIST benches, 75 s peers: 540 s at worst) so the
+# $OUT, or in benchmarks/ when $OUT is unset; the steps are time-boxed (25 s per verify, 165 s
+# bench, 50 s lane-threads bench, 45 + 35 s MNIST benches, 70 s peers: 540 s at worst) so the
 # whole run stays under 9 minutes.
 # Only x86-64 builds travel: `prepare` refuses on another architecture.
 
@@ -129,7 +129,7 @@ run() {
     echo "== sbo verify examples/$c.toml" >>"$out/verify.txt"
     (cd "$root" && timeout 25 "$carry/sbo" verify "examples/$c.toml") >>"$out/verify.txt" 2>&1 ||
         echo "verify $c: exit $?" >>"$out/verify.txt"
-    # ssaid's thread-per-lane kernel (run.gpu_lane_threads) on the ssaid config (d = 10).
+    # The thread-per-lane kernels (run.gpu_lane_threads): ssaid's on the ssaid config (d = 10).
     c=configs/ssaid
     echo "== sbo verify examples/$c.toml --steps 200 --gpu-lane-threads" >>"$out/verify.txt"
     (cd "$root" && timeout 25 "$carry/sbo" verify "examples/$c.toml" --steps 200 \
@@ -140,16 +140,16 @@ run() {
     if [ $# -eq 0 ]; then set -- --lanes 1024,16384,262144,1048576; fi
     echo "gpu-bench: running ${bench[*]} --json $*"
     # JSON on stdout; the table and progress on stderr. Budget: the whole recipe under 9 min.
-    if timeout 170 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
+    if timeout 165 "${bench[@]}" --json "$@" >"$out/bench.json" 2>"$out/bench.txt"; then
         echo "gpu-bench: ok"
     else
         echo "gpu-bench: bench failed (exit $?)" | tee -a "$out/bench.txt"
     fi
     cat "$out/bench.txt"
-    # The other mapping of ssaid (a thread per lane instead of a workgroup; issue 10's choice
-    # by measurement), GPU rows only, on the same lane counts.
-    timeout 40 ./sbo bench --workloads ssaid-ijcnn1 --backend gpu --gpu-lane-threads --json \
-        --lanes 1024,16384,262144,1048576 --steps 32 \
+    # The other mapping of ssaid and tsgd (a thread per lane instead of a workgroup; issue 10's
+    # choice by measurement), GPU rows only.
+    timeout 50 ./sbo bench --workloads ijcnn1 --backend gpu --gpu-lane-threads --json \
+        --lanes 1024,65536,1048576 --steps 32 \
         >"$out/bench-lane-threads.json" 2>"$out/bench-lane-threads.txt" ||
         echo "gpu-bench: lane-threads bench exit $?" >>"$out/bench-lane-threads.txt"
     cat "$out/bench-lane-threads.txt"
@@ -167,7 +167,7 @@ run() {
     # The JAX peers on the same GPU, paired with sbo bench run for run (benchmarks/peers).
     local py="${PEER_PYTHON:-python3}"
     if "$py" -c "import jax" 2>/dev/null; then
-        (cd "$root" && timeout 75 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
+        (cd "$root" && timeout 70 "$py" benchmarks/peers/compare.py --sbo "$carry/sbo" \
             --backend gpu --lanes 1024,65536 --steps 64 --reps 2 --json "$out/peers.json" \
             ssaid-ijcnn1 tsgd-ijcnn1) >"$out/peers.txt" 2>&1 || echo "peers: exit $?" >>"$out/peers.txt"
     else

@@ -1,40 +1,17 @@
 // ssaid with one thread per lane (twin of `src/algo/methods/ssaid.rs`, as `step_ssaid.wgsl`
-// but mapped otherwise): for small d a workgroup per lane leaves most of its threads idle in
-// the per-feature phases and takes a barrier per phase, while a thread per lane keeps its
-// lane's x, y, v in private memory and takes no barrier at all. A seed's base lane and its
-// neighbours are consecutive lanes, so they sit in consecutive threads of one subgroup and
-// read the same batch rows at the same time (one broadcast read instead of one per lane).
+// but mapped as `threads.wgsl` describes: for small d a workgroup per lane leaves most of its
+// threads idle in the per-feature phases and takes a barrier per phase):
 //   y+ = y - beta grad_y g_zeta(x, y)
 //   v+ = v - gamma (H_zeta'(x, y) v - grad_y f_xi(x, y))
 //   x+ = x - alpha (grad_x f - J(x, y) v)
-// For the linear model with a scalar loss, a per-feature or scalar x and batches drawn with
-// replacement, d <= LT_D (the engine picks this kernel only then: `GpuRunOptions::lane_threads`).
 // Sums run in the CPU's order (samples, then features; J v of a scalar x in feature order).
-
-// The largest d this kernel takes: private arrays need a size fixed at shader creation.
-const LT_D: u32 = 32u;
-
-var<private> lx: array<f32, LT_D>;
-var<private> ly: array<f32, LT_D>;
-var<private> lv: array<f32, LT_D>;
-// grad_y g, H v and grad_y f of the step, per coordinate.
-var<private> lg: array<f32, LT_D>;
-var<private> lh: array<f32, LT_D>;
-var<private> lu: array<f32, LT_D>;
-
-// Global row of slot i of the batch of `stream` at outer step t on the lower or upper set, as
-// this lane sees it (its replaced sample swapped in): `draw` of batch.wgsl for one thread.
-fn lt_row(ln: Lane, upper: bool, stream: u32, t: u32, i: u32) -> u32 {
-    let n = select(prm.n_lower, prm.n_upper, upper);
-    let w = rng_word(rng_key(ln.seed_lo, ln.seed_hi), stream, t, 0u, i);
-    return lane_row(ln, upper, bounded(w, n));
-}
 
 // The lower batch's data sums at (y, v): w l'(a.y, b) a into lg (`grad`) and l''(a.y, b)
 // (a.v) a into lh (`hess`), not yet divided by the batch size.
 fn lt_lower_pass(ln: Lane, stream: u32, t: u32, grad: bool, hess: bool) {
+    let step = vec2<u32>(t, 0u);
     for (var s = 0u; s < BL; s++) {
-        let r = lt_row(ln, false, stream, t, s);
+        let r = lt_row(ln, false, stream, step, s);
         let base = r * F;
         var z = 0.0;
         var av = 0.0;
@@ -54,7 +31,7 @@ fn lt_lower_pass(ln: Lane, stream: u32, t: u32, grad: bool, hess: bool) {
     }
 }
 
-fn lt_step(ln: Lane, t: u32) {
+fn lt_step(ln: Lane, ll: u32, t: u32) {
     let alpha = sched(prm.alpha, t);
     let beta = sched(prm.beta, t);
     let gamma = sched(prm.gamma, t);
@@ -70,7 +47,7 @@ fn lt_step(ln: Lane, t: u32) {
         lt_lower_pass(ln, S_LOWER, t, true, true);
     }
     for (var s = 0u; s < BU; s++) {
-        let r = lt_row(ln, true, S_UPPER, t, s);
+        let r = lt_row(ln, true, S_UPPER, vec2<u32>(t, 0u), s);
         let base = r * F;
         var z = 0.0;
         for (var j = 0u; j < D; j++) { z = z + feats[base + j] * ly[j]; }
@@ -81,7 +58,7 @@ fn lt_step(ln: Lane, t: u32) {
     let il = 1.0 / f32(BL);
     let iu = 1.0 / f32(BU);
     for (var j = 0u; j < D; j++) {
-        let xk = lx[select(0u, j, HYPER == HYPER_PER_FEATURE)];
+        let xk = lx[lt_kx(j)];
         lg[j] = lg[j] * il + cp_dy(xk, ly[j]) + LAM_Y * ly[j];
         lh[j] = lh[j] * il + (cp_dyy(xk, ly[j]) + LAM_Y) * lv[j];
         lu[j] = lu[j] * iu;
@@ -110,33 +87,4 @@ fn lt_step(ln: Lane, t: u32) {
             for (var j = 0u; j < D; j++) { lv[j] = lv[j] * s; }
         }
     }
-    if (X_BOX) {
-        for (var j = 0u; j < P; j++) {
-            let v = lx[j];
-            lx[j] = select(select(v, X_HI, v > X_HI), X_LO, v < X_LO);
-        }
-    }
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let lane = prm.lane_offset + (wid.y * prm.groups_x + wid.x) * WG + lid.x;
-    if (lane >= prm.lane_offset + prm.n_lanes) { return; }
-    let ln = lanes[lane];
-    if (ln.dead != 0u) { return; }
-    let b = state_base(lane);
-    for (var j = 0u; j < P; j++) { lx[j] = state[b + j]; }
-    for (var j = 0u; j < D; j++) {
-        ly[j] = state[b + P + j];
-        lv[j] = state[b + P + D + j];
-    }
-    for (var it = 0u; it < prm.n_steps; it++) {
-        lt_step(ln, prm.t0 + it);
-    }
-    for (var j = 0u; j < P; j++) { state[b + j] = lx[j]; }
-    for (var j = 0u; j < D; j++) {
-        state[b + P + j] = ly[j];
-        state[b + P + D + j] = lv[j];
-    }
-    limit_probe();
 }

@@ -353,7 +353,7 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
     }
     if want_gpu && opts.gpu_lane_threads {
         notes.push(
-            "GPU rows step one thread per lane where a kernel exists (ssaid on d <= 32: \
+            "GPU rows step one thread per lane where a kernel exists (ssaid, tsgd, ud on d <= 32: \
              run.gpu_lane_threads), else one workgroup per lane"
                 .to_string(),
         );

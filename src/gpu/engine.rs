@@ -58,7 +58,7 @@ pub struct GpuRunOptions {
     pub spill: Option<bool>,
 }
 
-/// The largest d of the thread-per-lane kernels (`LT_D` in `shaders/step_ssaid_threads.wgsl`:
+/// The largest d of the thread-per-lane kernels (`LT_D` in `shaders/threads.wgsl`:
 /// their private arrays have a size fixed at shader creation).
 pub const LANE_THREADS_MAX_D: usize = 32;
 

@@ -24,6 +24,9 @@ pub const PASS: &str = include_str!("../../shaders/pass.wgsl");
 pub const MEMORY: &str = include_str!("../../shaders/memory.wgsl");
 /// The entry point of every step kernel, composed after the algorithm's `fn step`.
 pub const LANE_LOOP: &str = include_str!("../../shaders/lane_loop.wgsl");
+/// The thread-per-lane form's private state, row draw and entry point, composed with an
+/// algorithm's `fn lt_step` (`KernelSpec::lane_threads`).
+pub const THREADS: &str = include_str!("../../shaders/threads.wgsl");
 /// The network lower model's data passes: the twin of `problem::mlp`.
 pub const NET: &str = include_str!("../../shaders/net.wgsl");
 /// The estimates the solvers build from the oracles: whole-set passes, grad_y g and H v in
@@ -55,11 +58,12 @@ pub fn lane_prelude() -> Vec<&'static str> {
 }
 
 /// The parts of an algorithm's thread-per-lane step kernel (`KernelSpec::lane_threads`): the
-/// prelude for its bindings and helpers, the lane memory (the loop-limit probe), and its own
-/// file with the entry point.
+/// prelude for its bindings and helpers, the lane memory (the loop-limit probe), the
+/// thread-per-lane entry point and the algorithm's `fn lt_step`.
 pub fn lane_threads_kernel(source: &'static str) -> Vec<&'static str> {
     let mut parts = lane_prelude();
     parts.push(MEMORY);
+    parts.push(THREADS);
     parts.push(source);
     parts
 }

@@ -430,7 +430,8 @@ pub struct RunConfig {
     /// algorithm but aid-cg, and cohorts of at least four lanes; the rest runs lane by lane.
     #[serde(skip_serializing_if = "is_true")]
     pub lane_packs: bool,
-    /// GPU: step with one thread per lane where the algorithm has such a kernel (ssaid) and
+    /// GPU: step with one thread per lane where the algorithm has such a kernel (ssaid, tsgd,
+    /// ud) and
     /// the problem fits it (the linear model with a scalar loss, a per-feature or scalar x,
     /// d <= 32, batches drawn with replacement, neither the whole set); else one workgroup per
     /// lane, the default.

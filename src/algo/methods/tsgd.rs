@@ -167,7 +167,7 @@ pub(crate) static TSGD: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
-        lane_threads: None,
+        lane_threads: Some(include_str!("../../../shaders/step_tsgd_threads.wgsl")),
         specialise: KernelFlags::of,
     },
     work: tsgd_work,
@@ -194,7 +194,7 @@ pub(crate) static UD: Algorithm = Algorithm {
         classes: true,
         sample_weights: true,
         network: true,
-        lane_threads: None,
+        lane_threads: Some(include_str!("../../../shaders/step_tsgd_threads.wgsl")),
         specialise: |c| KernelFlags {
             reset: true,
             ..KernelFlags::of(c)

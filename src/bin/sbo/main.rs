@@ -116,7 +116,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Step the GPU with one thread per lane where a kernel exists (run.gpu_lane_threads
-        /// = true: ssaid on small linear problems).
+        /// = true: ssaid, tsgd and ud on small linear problems).
         #[arg(long)]
         gpu_lane_threads: bool,
     },
@@ -140,7 +140,7 @@ enum Command {
         /// false): the reference, for the packs' speed-up.
         #[arg(long)]
         no_lane_packs: bool,
-        /// Time the GPU stepping one thread per lane where a kernel exists (ssaid on small
+        /// Time the GPU stepping one thread per lane where a kernel exists (ssaid, tsgd, ud on small
         /// linear problems; run.gpu_lane_threads) instead of one workgroup per lane.
         #[arg(long)]
         gpu_lane_threads: bool,

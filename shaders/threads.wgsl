@@ -1,0 +1,62 @@
+// The thread-per-lane form of a step kernel (`run.gpu_lane_threads`): one thread owns a lane
+// for the whole dispatch, its x, y, v in private memory, with no barrier at all; a seed's base
+// lane and its neighbours are consecutive lanes, so they run in neighbouring threads and read
+// the same batch rows together. The algorithm's file defines `fn lt_step(ln, ll, t)` (ll: the
+// lane's index within the dispatch, for its scratch). For the linear model with a scalar loss,
+// a per-feature or scalar x, batches drawn with replacement and d <= LT_D (the engine picks
+// this form only then: `uses_lane_threads`).
+
+// The largest d this kernel takes: private arrays need a size fixed at shader creation.
+const LT_D: u32 = 32u;
+
+var<private> lx: array<f32, LT_D>;
+var<private> ly: array<f32, LT_D>;
+var<private> lv: array<f32, LT_D>;
+// Work vectors of the step (ssaid: grad_y g, H v, grad_y f; tsgd: an iterate, H u, u, h).
+var<private> lg: array<f32, LT_D>;
+var<private> lh: array<f32, LT_D>;
+var<private> lu: array<f32, LT_D>;
+var<private> lw: array<f32, LT_D>;
+
+// Global row of slot i of the batch of `stream` at step counter `step` on the lower or upper set, as
+// this lane sees it (its replaced sample swapped in): `draw` of batch.wgsl for one thread.
+fn lt_row(ln: Lane, upper: bool, stream: u32, step: vec2<u32>, i: u32) -> u32 {
+    let n = select(prm.n_lower, prm.n_upper, upper);
+    let w = rng_word(rng_key(ln.seed_lo, ln.seed_hi), stream, step.x, step.y, i);
+    return lane_row(ln, upper, bounded(w, n));
+}
+
+// The coupled hyperparameter of coordinate j (`kx` for the shapes this form takes).
+fn lt_kx(j: u32) -> u32 {
+    return select(0u, j, HYPER == HYPER_PER_FEATURE);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let lane = prm.lane_offset + (wid.y * prm.groups_x + wid.x) * WG + lid.x;
+    if (lane >= prm.lane_offset + prm.n_lanes) { return; }
+    let ln = lanes[lane];
+    if (ln.dead != 0u) { return; }
+    let b = state_base(lane);
+    for (var j = 0u; j < P; j++) { lx[j] = state[b + j]; }
+    for (var j = 0u; j < D; j++) {
+        ly[j] = state[b + P + j];
+        lv[j] = state[b + P + D + j];
+    }
+    for (var it = 0u; it < prm.n_steps; it++) {
+        lt_step(ln, lane - prm.lane_offset, prm.t0 + it);
+        // problem.x_box (`ProblemSpec::project_x`); comparisons keep a NaN a NaN.
+        if (X_BOX) {
+            for (var j = 0u; j < P; j++) {
+                let v = lx[j];
+                lx[j] = select(select(v, X_HI, v > X_HI), X_LO, v < X_LO);
+            }
+        }
+    }
+    for (var j = 0u; j < P; j++) { state[b + j] = lx[j]; }
+    for (var j = 0u; j < D; j++) {
+        state[b + P + j] = ly[j];
+        state[b + P + D + j] = lv[j];
+    }
+    limit_probe();
+}
