@@ -25,15 +25,7 @@ fn lt_step(ln: Lane, ll: u32, k: u32) {
     }
     for (var s = 0u; s < T_INNER; s++) {
         let step = step_of(k, T_INNER, s);
-        for (var j = 0u; j < D; j++) { lg[j] = 0.0; }
-        for (var q = 0u; q < BL; q++) {
-            let r = lt_row(ln, false, S_LOWER, step, q);
-            let base = r * F;
-            var z = 0.0;
-            for (var j = 0u; j < D; j++) { z = z + feats[base + j] * ly[j]; }
-            let c = loss_d1(z, labels[r]);
-            for (var j = 0u; j < D; j++) { lg[j] = lg[j] + c * feats[base + j]; }
-        }
+        lt_pass(ln, false, S_LOWER, step, &ly, &lv, &lg, &lh, true, false);
         for (var j = 0u; j < D; j++) {
             let y = ly[j];
             let g = lg[j] * il + cp_dy(lx[lt_kx(j)], y) + LAM_Y * y;
@@ -43,15 +35,7 @@ fn lt_step(ln: Lane, ll: u32, k: u32) {
     }
 
     // Backward through the inner steps: u = grad_y f at y^T, h = NU x.
-    for (var j = 0u; j < D; j++) { lu[j] = 0.0; }
-    for (var q = 0u; q < BU; q++) {
-        let r = lt_row(ln, true, S_UPPER, vec2<u32>(k, 0u), q);
-        let base = r * F;
-        var z = 0.0;
-        for (var j = 0u; j < D; j++) { z = z + feats[base + j] * ly[j]; }
-        let c = loss_d1(z, labels[r]);
-        for (var j = 0u; j < D; j++) { lu[j] = lu[j] + c * feats[base + j]; }
-    }
+    lt_pass(ln, true, S_UPPER, vec2<u32>(k, 0u), &ly, &lv, &lu, &lh, true, false);
     for (var j = 0u; j < D; j++) { lu[j] = lu[j] * iu; }
     for (var j = 0u; j < P; j++) { lw[j] = NU * lx[j]; }
     for (var r = 0u; r < T_INNER; r++) {
@@ -68,20 +52,8 @@ fn lt_step(ln: Lane, ll: u32, k: u32) {
         if (s > 0u) {
             // u -= beta H_{zeta_s}(x, y^s) u, zeta_s drawn again with the forward counter.
             let step = step_of(k, T_INNER, s);
-            for (var j = 0u; j < D; j++) { lh[j] = 0.0; }
-            for (var q = 0u; q < BL; q++) {
-                let row = lt_row(ln, false, S_LOWER, step, q);
-                let base = row * F;
-                var z = 0.0;
-                var au = 0.0;
-                for (var j = 0u; j < D; j++) {
-                    let a = feats[base + j];
-                    z = z + a * lg[j];
-                    au = au + a * lu[j];
-                }
-                let c = loss_d2(z, labels[row]) * au;
-                for (var j = 0u; j < D; j++) { lh[j] = lh[j] + c * feats[base + j]; }
-            }
+            // (v is not written: only the Hessian sum is asked for.)
+            lt_pass(ln, false, S_LOWER, step, &lg, &lu, &lv, &lh, false, true);
             for (var j = 0u; j < D; j++) {
                 let hv = lh[j] * il + (cp_dyy(lx[lt_kx(j)], lg[j]) + LAM_Y) * lu[j];
                 lu[j] = lu[j] - beta * hv;

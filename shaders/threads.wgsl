@@ -26,6 +26,41 @@ fn lt_row(ln: Lane, upper: bool, stream: u32, step: vec2<u32>, i: u32) -> u32 {
     return lane_row(ln, upper, bounded(w, n));
 }
 
+// The data sums of one batch (`stream` at `step`, BL lower or BU upper slots) at y, and v:
+// l'(a . y, b) a into g (`grad`) and l''(a . y, b) (a . v) a into h (`hess`), each in slot
+// order from zero, not yet divided by the batch size (the oracles' linear pass for one lane).
+// An output not asked for is neither cleared nor written (WGSL forbids aliased arguments, so
+// callers pass some other array there).
+fn lt_pass(ln: Lane, upper: bool, stream: u32, step: vec2<u32>,
+           y: ptr<private, array<f32, LT_D>>, v: ptr<private, array<f32, LT_D>>,
+           g: ptr<private, array<f32, LT_D>>, h: ptr<private, array<f32, LT_D>>,
+           grad: bool, hess: bool) {
+    for (var j = 0u; j < D; j++) {
+        if (grad) { (*g)[j] = 0.0; }
+        if (hess) { (*h)[j] = 0.0; }
+    }
+    let count = select(BL, BU, upper);
+    for (var s = 0u; s < count; s++) {
+        let r = lt_row(ln, upper, stream, step, s);
+        let base = r * F;
+        var z = 0.0;
+        var av = 0.0;
+        for (var j = 0u; j < D; j++) {
+            let a = feats[base + j];
+            z = z + a * (*y)[j];
+            if (hess) { av = av + a * (*v)[j]; }
+        }
+        let b = labels[r];
+        let c1 = loss_d1(z, b);
+        let c2 = loss_d2(z, b) * av;
+        for (var j = 0u; j < D; j++) {
+            let a = feats[base + j];
+            if (grad) { (*g)[j] = (*g)[j] + c1 * a; }
+            if (hess) { (*h)[j] = (*h)[j] + c2 * a; }
+        }
+    }
+}
+
 // The coupled hyperparameter of coordinate j (`kx` for the shapes this form takes).
 fn lt_kx(j: u32) -> u32 {
     return select(0u, j, HYPER == HYPER_PER_FEATURE);
