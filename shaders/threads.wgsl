@@ -51,8 +51,11 @@ fn lt_pass(ln: Lane, upper: bool, stream: u32, step: vec2<u32>,
             if (hess) { av = av + a * (*v)[j]; }
         }
         let b = labels[r];
-        let c1 = loss_d1(z, b);
-        let c2 = loss_d2(z, b) * av;
+        // Only the coefficients asked for (each costs exponentials).
+        var c1 = 0.0;
+        var c2 = 0.0;
+        if (grad) { c1 = loss_d1(z, b); }
+        if (hess) { c2 = loss_d2(z, b) * av; }
         for (var j = 0u; j < D; j++) {
             let a = feats[base + j];
             if (grad) { (*g)[j] = (*g)[j] + c1 * a; }
