@@ -79,8 +79,8 @@ fn grad_hvp_pass(tid: u32, first: u32, count: u32, dst1: u32, dst2: u32, jt: boo
     }
 }
 
-// stocBiO's Neumann series at (sx, pt) for b in gc, into sv (mrbo, sustain, vrbo): r = b,
-// s = b; r -= eta H_q r, s += r for q < terms on the lower batches of step k; v = eta s
+// stocBiO's Neumann series at (sx, pt) for b in gc, into sv (stocbio, ttsa, bsa, mrbo, sustain,
+// vrbo): r = b, s = b; r -= eta H_q r, s += r for q < terms on the lower batches of step k; v = eta s
 // (RAND_TRUNC: v = Q eta r, Ghadimi and Wang's truncation). r ends in sr. The batches take
 // the lower slots. Ends with a barrier.
 fn series(tid: u32, ln: Lane, k: u32, terms: u32) {

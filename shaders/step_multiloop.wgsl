@@ -55,36 +55,12 @@ fn step(tid: u32, ln: Lane, ll: u32, k: u32) {
             }
             workgroupBarrier();
         }
-    } else if (RAND_TRUNC) {
-        // ttsa / bsa: r = b; p times r -= eta H_{zeta_q} r; v = Q eta r.
-        let terms = truncation(ln, k) + 1u;
-        for (var j = tid; j < D; j += WG) { sv[j] = gc[j]; }
-        workgroupBarrier();
-        for (var q = 1u; q < terms; q++) {
-            draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
-            for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
-            workgroupBarrier();
-            hvp_full(tid, false);
-            for (var j = tid; j < D; j += WG) { sv[j] = sv[j] - prm.eta * gb[j]; }
-            workgroupBarrier();
-        }
-        for (var j = tid; j < D; j += WG) { sv[j] = f32(Q_TERMS) * prm.eta * sv[j]; }
-    } else if (!ALGO_CG) {
-        for (var j = tid; j < D; j += WG) { sr[j] = gc[j]; sv[j] = gc[j]; }
-        workgroupBarrier();
-        for (var q = 1u; q < Q_TERMS; q++) {
-            draw(tid, ln, false, 0u, BL, FULL_L, S_NEUMANN, step_of(k, Q_TERMS, q));
-            for (var j = tid; j < D; j += WG) { sw[j] = sr[j]; }
-            workgroupBarrier();
-            hvp_full(tid, false);
-            for (var j = tid; j < D; j += WG) {
-                let r = sr[j] - prm.eta * gb[j];
-                sr[j] = r;
-                sv[j] = sv[j] + r;
-            }
-            workgroupBarrier();
-        }
-        for (var j = tid; j < D; j += WG) { sv[j] = prm.eta * sv[j]; }
+    } else if (RAND_TRUNC || !ALGO_CG) {
+        // The Neumann series at pt = y (stocbio), or its random truncation to p + 1 terms (ttsa,
+        // bsa): `series` of estimates.wgsl.
+        var terms = Q_TERMS;
+        if (RAND_TRUNC) { terms = truncation(ln, k) + 1u; }
+        series(tid, ln, k, terms);
     } else {
         draw(tid, ln, false, 0u, BL, FULL_L, S_HVP, vec2<u32>(k, 0u));
         for (var j = tid; j < D; j += WG) { sw[j] = sv[j]; }
