@@ -84,6 +84,33 @@ fn for_each_chunk<'d, T: Num>(
     }
 }
 
+/// A chunk's lower coefficients at (y, v) (the linear model with a scalar loss):
+/// `c1[s] = w_i l'(a . y, b)` and `c2[s] = w_i l''(a . y, b) (a . v)` for slot s (sample i),
+/// with `jt(i, l'(a . y, b), a . v)` called per slot for the J v terms of per-sample weights.
+/// What grad_and_hvp adds into its sums and lower_coefficients keeps per slot.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn lower_chunk<T: Num>(
+    l: Loss,
+    weights: Option<&[T]>,
+    idx: &[usize],
+    rows: &[T::Row<'_>],
+    labels: &[T],
+    y: &[T],
+    v: &[T],
+    c1: &mut [T],
+    c2: &mut [T],
+    mut jt: impl FnMut(usize, T, T),
+) {
+    T::dot2_rows(rows, y, v, c1, c2);
+    for s in 0..rows.len() {
+        let (d1, d2) = loss::d1_d2(l, c1[s], labels[s]);
+        jt(idx[s], d1, c2[s]);
+        c1[s] = weighted(weights, idx[s], d1);
+        c2[s] = weighted(weights, idx[s], d2 * c2[s]);
+    }
+}
+
 /// [`for_each_indexed`] for one lane, with the stored row and label: the passes written for
 /// one lane only (the multinomial and network models).
 #[inline(always)]
@@ -449,13 +476,9 @@ impl<'a> Oracles<'a> {
             for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
                 let n = rows.len();
                 let (mut c1, mut c2) = ([T::zero(); CHUNK], [T::zero(); CHUNK]);
-                T::dot2_rows(rows, y, v, &mut c1[..n], &mut c2[..n]);
-                for s in 0..n {
-                    let (d1, d2) = loss::d1_d2(l, c1[s], labels[s]);
-                    c1[s] = weighted(w, idx[s], d1);
-                    c2[s] = weighted(w, idx[s], d2 * c2[s]);
-                }
-                T::axpy2_rows(&c1[..n], &c2[..n], rows, g_out, hv_out);
+                let (c1, c2) = (&mut c1[..n], &mut c2[..n]);
+                lower_chunk(l, w, idx, rows, labels, y, v, c1, c2, |_, _, _| {});
+                T::axpy2_rows(c1, c2, rows, g_out, hv_out);
             });
         } else {
             let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
@@ -687,17 +710,12 @@ impl<'a> Oracles<'a> {
         let mut s0 = 0;
         for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
             let n = rows.len();
-            let (mut z, mut av) = ([T::zero(); CHUNK], [T::zero(); CHUNK]);
-            T::dot2_rows(rows, y, v, &mut z[..n], &mut av[..n]);
-            for s in 0..n {
-                let (d1, d2) = loss::d1_d2(l, z[s], labels[s]);
-                let i = idx[s];
-                c_out[s0 + s] = weighted(w, i, d1);
-                h_out[s0 + s] = weighted(w, i, d2 * av[s]);
+            let (c, h) = (&mut c_out[s0..s0 + n], &mut h_out[s0..s0 + n]);
+            lower_chunk(l, w, idx, rows, labels, y, v, c, h, |i, d1, av| {
                 if let (Some(x), Some(j)) = (w, j_out.as_deref_mut()) {
-                    j[i] = loss::sigmoid(x[i]) * loss::sigmoid(-x[i]) * d1 * av[s];
+                    j[i] = loss::sigmoid(x[i]) * loss::sigmoid(-x[i]) * d1 * av;
                 }
-            }
+            });
             s0 += n;
         });
     }
