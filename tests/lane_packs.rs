@@ -198,6 +198,41 @@ fn every_packed_algorithm_matches_its_lanes_stepped_alone() {
         }
     }
     assert!(n >= 6 * 16, "only {n} cases ran");
+    eprintln!("packs ran on {}", sbo::real::simd_name());
+}
+
+/// The packs' oracles run compiled for AVX2 where the CPU has it and for the baseline
+/// otherwise (`sbo::real::simd`), chosen once per process: the matrix above again in a process
+/// that `SBO_CPU_SIMD=baseline` sends down the baseline, so that both versions are checked
+/// against the one-lane reference wherever the tests run (on a CPU without AVX2, both runs
+/// take the baseline, and this says so).
+#[test]
+fn the_baseline_build_of_the_packs_matches_too() {
+    if std::env::var("SBO_CPU_SIMD").is_ok() {
+        eprintln!("SBO_CPU_SIMD is set: this process is the comparison itself");
+        return;
+    }
+    let name = "every_packed_algorithm_matches_its_lanes_stepped_alone";
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env("SBO_CPU_SIMD", "baseline")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{name} with SBO_CPU_SIMD=baseline:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("packs ran on sse2") || !cfg!(target_arch = "x86_64"),
+        "the comparison did not run on the baseline:\n{stderr}"
+    );
+    if !sbo::real::uses_avx2() {
+        eprintln!("this CPU has no AVX2: both runs took the baseline");
+    }
 }
 
 #[test]

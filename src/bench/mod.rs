@@ -372,6 +372,7 @@ pub fn run_bench(opts: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchRe
         cpu_model,
         cpu_logical,
         cpu_threads,
+        cpu_simd: crate::real::simd_name().into(),
         gpu,
         gpu_unavailable,
         gpu_steps: opts.gpu_steps.max(2),

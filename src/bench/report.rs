@@ -75,6 +75,8 @@ pub struct BenchReport {
     pub cpu_logical: usize,
     /// Threads the CPU runs used.
     pub cpu_threads: usize,
+    /// The instruction set the CPU path's lane packs ran on (`sbo::real::simd_name`).
+    pub cpu_simd: String,
     pub gpu: Option<GpuFacts>,
     /// Why there are no GPU numbers, when there are none.
     pub gpu_unavailable: Option<String>,
@@ -124,8 +126,8 @@ impl fmt::Display for BenchReport {
         writeln!(f, "sbo {} bench, {} UTC", self.sbo_version, self.date)?;
         writeln!(
             f,
-            "cpu: {} ({} logical CPUs, {} threads used)",
-            self.cpu_model, self.cpu_logical, self.cpu_threads
+            "cpu: {} ({} logical CPUs, {} threads used; lane packs on {})",
+            self.cpu_model, self.cpu_logical, self.cpu_threads, self.cpu_simd
         )?;
         match (&self.gpu, &self.gpu_unavailable) {
             (Some(g), _) => writeln!(

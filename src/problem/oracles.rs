@@ -11,7 +11,7 @@
 //! [`DataView::sample`], so a neighbour lane sees its replaced row.
 use crate::data::DataView;
 use crate::problem::{coupling, loss, mlp, multiclass, Loss, Net, ProblemSpec, MAX_CLASSES};
-use crate::real::{axpy_row, dot_row, Num, Real, CHUNK};
+use crate::real::{axpy_row, dot_row, packed_simd, Num, Real, CHUNK};
 
 /// Which samples an oracle averages over.
 #[derive(Clone, Copy, Debug)]
@@ -57,30 +57,53 @@ fn for_each_indexed<'d, T: Num>(
     }
 }
 
-/// Calls `f(indices, rows, labels)` for the batch's samples [`CHUNK`] at a time (fewer in the
-/// last call), in batch order: the linear passes take a chunk's dot products together, then
-/// its coefficients, then add its rows, which leaves every sum in the order of
-/// [`for_each_indexed`] (sample order, then feature order) and so every bit as it was.
-#[inline(always)]
-fn for_each_chunk<'d, T: Num>(
+/// The batch's samples [`CHUNK`] at a time (fewer in the last chunk), in batch order, as the
+/// lanes of `T` see them (a neighbour lane its replaced sample). The linear passes take a
+/// chunk's dot products together, then its coefficients, then add its rows, which leaves
+/// every sum in the order of [`for_each_indexed`] (sample order, then feature order) and so
+/// every bit as it was. A loop over [`Chunks::next_chunk`] rather than a closure: the chunk's
+/// work is then compiled inside the oracle, and so inside its AVX2 version
+/// (`crate::real::packed_simd`), where a closure was left out of line.
+struct Chunks<'d, 'b, T: Num> {
     view: DataView<'d>,
-    batch: Batch,
-    mut f: impl FnMut(&[usize], &[T::Row<'d>], &[T]),
-) {
-    let mut idx = [0usize; CHUNK];
-    let mut rows = [T::Row::default(); CHUNK];
-    let mut labels = [T::zero(); CHUNK];
-    let mut k = 0;
-    for_each_indexed(view, batch, |i, row, b| {
-        (idx[k], rows[k], labels[k]) = (i, row, b);
-        k += 1;
-        if k == CHUNK {
-            f(&idx, &rows, &labels);
-            k = 0;
+    batch: Batch<'b>,
+    done: usize,
+    idx: [usize; CHUNK],
+    rows: [T::Row<'d>; CHUNK],
+    labels: [T; CHUNK],
+}
+
+impl<'d, 'b, T: Num> Chunks<'d, 'b, T> {
+    #[inline(always)]
+    fn new(view: DataView<'d>, batch: Batch<'b>) -> Self {
+        Chunks {
+            view,
+            batch,
+            done: 0,
+            idx: [0; CHUNK],
+            rows: [T::Row::default(); CHUNK],
+            labels: [T::zero(); CHUNK],
         }
-    });
-    if k > 0 {
-        f(&idx[..k], &rows[..k], &labels[..k]);
+    }
+
+    /// The next chunk's set indices, rows and labels; `None` after the last.
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn next_chunk(&mut self) -> Option<(&[usize], &[T::Row<'d>], &[T])> {
+        let n = (self.batch.size(self.view.n()) - self.done).min(CHUNK);
+        if n == 0 {
+            return None;
+        }
+        for s in 0..n {
+            let i = match self.batch {
+                Batch::Full => self.done + s,
+                Batch::Idx(idx) => idx[self.done + s] as usize,
+            };
+            let (row, b) = T::sample(&self.view, i);
+            (self.idx[s], self.rows[s], self.labels[s]) = (i, row, b);
+        }
+        self.done += n;
+        Some((&self.idx[..n], &self.rows[..n], &self.labels[..n]))
     }
 }
 
@@ -184,7 +207,8 @@ fn loss_grad_sum<T: Num>(
 ) {
     out.fill(T::zero());
     let l = spec.loss;
-    for_each_chunk(set, batch, |idx, rows, labels: &[T]| {
+    let mut chunks = Chunks::<T>::new(set, batch);
+    while let Some((idx, rows, labels)) = chunks.next_chunk() {
         let n = rows.len();
         let mut c = [T::zero(); CHUNK];
         T::dot_rows(rows, y, &mut c[..n]);
@@ -192,7 +216,7 @@ fn loss_grad_sum<T: Num>(
             c[s] = weighted(weights, idx[s], loss::d1(l, c[s], labels[s]));
         }
         T::axpy_rows(&c[..n], rows, out);
-    });
+    }
 }
 
 /// Dot product of a stored row with a vector, accumulated in f64 in feature order.
@@ -373,6 +397,7 @@ impl<'a> Oracles<'a> {
     /// out = sum over the batch of w_i grad_y l(z_i, b_i) on `set` (not yet divided by |B|),
     /// w_i = sigmoid(x_i) with `weights`, else 1: the data term both levels' gradients share,
     /// for the linear, multinomial and network models.
+    #[inline(always)]
     fn data_grad_sum<T: Num>(
         &self,
         set: DataView,
@@ -437,6 +462,11 @@ impl<'a> Oracles<'a> {
 
     /// out = grad_y g_B(x, y)   (len d)
     pub fn grad_y_g<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
+        packed_simd!(T, self.grad_y_g_in(x, y, batch, out))
+    }
+
+    #[inline(always)]
+    fn grad_y_g_in<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
@@ -464,6 +494,20 @@ impl<'a> Oracles<'a> {
         g_out: &mut [T],
         hv_out: &mut [T],
     ) {
+        packed_simd!(T, self.grad_and_hvp_in(x, y, v, batch, g_out, hv_out))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn grad_and_hvp_in<T: Num>(
+        &self,
+        x: &[T],
+        y: &[T],
+        v: &[T],
+        batch: Batch,
+        g_out: &mut [T],
+        hv_out: &mut [T],
+    ) {
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(g_out.len(), self.d());
         debug_assert_eq!(hv_out.len(), self.d());
@@ -473,13 +517,14 @@ impl<'a> Oracles<'a> {
         if self.is_linear_binary() {
             g_out.fill(T::zero());
             hv_out.fill(T::zero());
-            for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
+            let mut chunks = Chunks::<T>::new(self.lower, batch);
+            while let Some((idx, rows, labels)) = chunks.next_chunk() {
                 let n = rows.len();
                 let (mut c1, mut c2) = ([T::zero(); CHUNK], [T::zero(); CHUNK]);
                 let (c1, c2) = (&mut c1[..n], &mut c2[..n]);
                 lower_chunk(l, w, idx, rows, labels, y, v, c1, c2, |_, _, _| {});
                 T::axpy2_rows(c1, c2, rows, g_out, hv_out);
-            });
+            }
         } else {
             let (g, h) = (Some(&mut *g_out), Some(&mut *hv_out));
             self.model_sums(self.lower, w, y, Some(v), batch, g, h);
@@ -502,6 +547,11 @@ impl<'a> Oracles<'a> {
 
     /// out = H_B(x, y) v   (len d)
     pub fn hvp<T: Num>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
+        packed_simd!(T, self.hvp_in(x, y, v, batch, out))
+    }
+
+    #[inline(always)]
+    fn hvp_in<T: Num>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(v.len(), self.d());
@@ -511,7 +561,8 @@ impl<'a> Oracles<'a> {
         let w = self.weights(x);
         if self.is_linear_binary() {
             out.fill(T::zero());
-            for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
+            let mut chunks = Chunks::<T>::new(self.lower, batch);
+            while let Some((idx, rows, labels)) = chunks.next_chunk() {
                 // z = a . y and a . v in one pass over the rows (each in feature order).
                 let n = rows.len();
                 let (mut z, mut c) = ([T::zero(); CHUNK], [T::zero(); CHUNK]);
@@ -520,7 +571,7 @@ impl<'a> Oracles<'a> {
                     c[s] = weighted(w, idx[s], loss::d2(l, z[s], labels[s]) * c[s]);
                 }
                 T::axpy_rows(&c[..n], rows, out);
-            });
+            }
         } else {
             self.model_sums(self.lower, w, y, Some(v), batch, None, Some(&mut *out));
         }
@@ -539,6 +590,11 @@ impl<'a> Oracles<'a> {
     /// sigmoid'(x_i) grad_z l(z_i, b_i) . (a_i . v_c)_c, every other entry 0: the unbiased
     /// estimate of the full J v, whose entry i is (1/n) of the same term.
     pub fn jvp<T: Num>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
+        packed_simd!(T, self.jvp_in(x, y, v, batch, out))
+    }
+
+    #[inline(always)]
+    fn jvp_in<T: Num>(&self, x: &[T], y: &[T], v: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(v.len(), self.d());
@@ -560,6 +616,11 @@ impl<'a> Oracles<'a> {
     /// with no data pass (`batch` unused); per-sample weights: out_i = (1/|B|) sum over i's
     /// draws of sigmoid'(x_i) l(z_i, b_i).
     pub fn grad_x_g<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
+        packed_simd!(T, self.grad_x_g_in(x, y, batch, out))
+    }
+
+    #[inline(always)]
+    fn grad_x_g_in<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         debug_assert_eq!(x.len(), self.p());
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.p());
@@ -666,6 +727,11 @@ impl<'a> Oracles<'a> {
 
     /// out = grad_y f_B(x, y)   (len d)
     pub fn grad_y_f<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
+        packed_simd!(T, self.grad_y_f_in(x, y, batch, out))
+    }
+
+    #[inline(always)]
+    fn grad_y_f_in<T: Num>(&self, x: &[T], y: &[T], batch: Batch, out: &mut [T]) {
         let _ = x;
         debug_assert_eq!(y.len(), self.d());
         debug_assert_eq!(out.len(), self.d());
@@ -678,6 +744,11 @@ impl<'a> Oracles<'a> {
 
     /// out = grad_x f(x, y) = nu x   (len p)
     pub fn grad_x_f<T: Num>(&self, x: &[T], y: &[T], out: &mut [T]) {
+        packed_simd!(T, self.grad_x_f_in(x, y, out))
+    }
+
+    #[inline(always)]
+    fn grad_x_f_in<T: Num>(&self, x: &[T], y: &[T], out: &mut [T]) {
         let _ = y;
         debug_assert_eq!(out.len(), x.len());
         let nu = T::of(self.spec.nu);
@@ -703,12 +774,31 @@ impl<'a> Oracles<'a> {
         batch: Batch,
         c_out: &mut [T],
         h_out: &mut [T],
+        j_out: Option<&mut [T]>,
+    ) {
+        packed_simd!(
+            T,
+            self.lower_coefficients_in(x, y, v, batch, c_out, h_out, j_out)
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn lower_coefficients_in<T: Num>(
+        &self,
+        x: &[T],
+        y: &[T],
+        v: &[T],
+        batch: Batch,
+        c_out: &mut [T],
+        h_out: &mut [T],
         mut j_out: Option<&mut [T]>,
     ) {
         let l = self.spec.loss;
         let w = self.weights(x);
         let mut s0 = 0;
-        for_each_chunk(self.lower, batch, |idx, rows, labels: &[T]| {
+        let mut chunks = Chunks::<T>::new(self.lower, batch);
+        while let Some((idx, rows, labels)) = chunks.next_chunk() {
             let n = rows.len();
             let (c, h) = (&mut c_out[s0..s0 + n], &mut h_out[s0..s0 + n]);
             lower_chunk(l, w, idx, rows, labels, y, v, c, h, |i, d1, av| {
@@ -717,14 +807,20 @@ impl<'a> Oracles<'a> {
                 }
             });
             s0 += n;
-        });
+        }
     }
 
     /// The per-sample scalars of grad_y f's data term: u = l'(a' . y, b') per batch slot.
     pub fn upper_coefficients<T: Num>(&self, y: &[T], batch: Batch, u_out: &mut [T]) {
+        packed_simd!(T, self.upper_coefficients_in(y, batch, u_out))
+    }
+
+    #[inline(always)]
+    fn upper_coefficients_in<T: Num>(&self, y: &[T], batch: Batch, u_out: &mut [T]) {
         let l = self.spec.loss;
         let mut s0 = 0;
-        for_each_chunk(self.upper, batch, |_, rows, labels: &[T]| {
+        let mut chunks = Chunks::<T>::new(self.upper, batch);
+        while let Some((_, rows, labels)) = chunks.next_chunk() {
             let n = rows.len();
             let u = &mut u_out[s0..s0 + n];
             T::dot_rows(rows, y, u);
@@ -732,24 +828,42 @@ impl<'a> Oracles<'a> {
                 *us = loss::d1(l, *us, *b);
             }
             s0 += n;
-        });
+        }
     }
 
     /// out = sum over the batch's slots s of coef_s a_s (lower set when `!upper`), not
     /// scaled: the data term of a gradient from per-sample scalars.
     pub fn rows_sum<T: Num>(&self, upper: bool, batch: Batch, coef: &[T], out: &mut [T]) {
+        packed_simd!(T, self.rows_sum_in(upper, batch, coef, out))
+    }
+
+    #[inline(always)]
+    fn rows_sum_in<T: Num>(&self, upper: bool, batch: Batch, coef: &[T], out: &mut [T]) {
         out.fill(T::zero());
         let mut s0 = 0;
         let set = if upper { self.upper } else { self.lower };
-        for_each_chunk(set, batch, |_, rows, _: &[T]| {
+        let mut chunks = Chunks::<T>::new(set, batch);
+        while let Some((_, rows, _)) = chunks.next_chunk() {
             T::axpy_rows(&coef[s0..s0 + rows.len()], rows, out);
             s0 += rows.len();
-        });
+        }
     }
 
     /// The regulariser parts of grad_y g and of H v at (x, y): dr/dy + lam_y y and
     /// (d2r/dy2 + lam_y) v, added to `g` and `hv` coordinate by coordinate.
     pub fn add_lower_regularisers<T: Num>(
+        &self,
+        x: &[T],
+        y: &[T],
+        v: &[T],
+        g: &mut [T],
+        hv: &mut [T],
+    ) {
+        packed_simd!(T, self.add_lower_regularisers_in(x, y, v, g, hv))
+    }
+
+    #[inline(always)]
+    fn add_lower_regularisers_in<T: Num>(
         &self,
         x: &[T],
         y: &[T],

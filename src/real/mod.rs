@@ -12,7 +12,14 @@
 //! Owns: the arithmetic the CPU path shares between precisions and lane packs. Must not know:
 //! anything above the data layer.
 
+mod exp;
 mod pack;
+mod simd;
+
+pub(crate) use simd::packed_simd;
+#[cfg(target_arch = "x86_64")]
+pub use simd::with_avx2;
+pub use simd::{simd_name, uses_avx2};
 
 pub use pack::{Pack, PackRow, PACK};
 
@@ -51,6 +58,8 @@ pub trait Num:
     type Lane: Real;
     /// A data row as the lanes see it.
     type Row<'a>: Copy + Default;
+    /// True for a pack of lanes (the type whose oracles [`packed_simd!`] compiles twice).
+    const PACKED: bool;
 
     fn zero() -> Self;
     fn one() -> Self;
@@ -139,12 +148,10 @@ pub trait Num:
 pub trait Real: Num<Lane = Self> + PartialOrd + Display + Sum {
     fn as_f64(self) -> f64;
     fn is_finite(self) -> bool;
-    /// e^a of [`PACK`] lanes at once, vectorised (`wide`'s Cody-Waite reduction and
-    /// polynomial, within 2 ulp of the libm value, 1 measured; NaN stays NaN): every
-    /// exponential of the oracles and steps, one lane's the same polynomial, so that a lane
-    /// computes the same bits alone and in a pack. (Where the build enables FMA, and on
-    /// aarch64, its polynomial fuses, so those builds' bits differ from the portable x86-64
-    /// build's by rounding.)
+    /// e^a of [`PACK`] lanes at once: sbo's own exponential (`exp.rs`, within 2 ulp of
+    /// libm, 1 measured; NaN stays NaN), straight-line arithmetic that the compiler
+    /// vectorises across the lanes, used for every exponential of the oracles and steps, so
+    /// that a lane computes the same bits alone and in a pack, and in every build (no FMA).
     fn exp_lanes(a: [Self; PACK]) -> [Self; PACK];
     /// Name used in outputs ("f32" or "f64").
     const NAME: &'static str;
@@ -155,6 +162,7 @@ macro_rules! scalar {
         impl Num for $t {
             type Lane = $t;
             type Row<'a> = &'a [f32];
+            const PACKED: bool = false;
 
             #[inline(always)]
             fn zero() -> Self {
@@ -288,32 +296,24 @@ macro_rules! scalar {
     };
 }
 
-scalar!(f32, "f32", exp_f32_lanes, exp_f32_one);
-scalar!(f64, "f64", exp_f64_lanes, exp_f64_one);
+scalar!(f32, "f32", exp_f32_lanes, exp::exp_f32);
+scalar!(f64, "f64", exp_f64_lanes, exp::exp_f64);
 
-// One lane's exponential on wide's narrowest vector: its f32x4 / f64x2 exp is the same text as
-// the f32x8 / f64x4 one the packs take (same operations lane by lane, so the same bits, which
-// the unit test checks), at half the work of computing a whole pack for one lane.
 #[inline(always)]
-fn exp_f32_one(a: f32) -> f32 {
-    wide::f32x4::splat(a).exp().to_array()[0]
+fn exp_f32_lanes(mut a: [f32; PACK]) -> [f32; PACK] {
+    // A loop, not `map`, which the compiler left out of line (and so out of the AVX2 oracles).
+    for v in a.iter_mut() {
+        *v = exp::exp_f32(*v);
+    }
+    a
 }
 
 #[inline(always)]
-fn exp_f64_one(a: f64) -> f64 {
-    wide::f64x2::splat(a).exp().to_array()[0]
-}
-
-#[inline(always)]
-fn exp_f32_lanes(a: [f32; PACK]) -> [f32; PACK] {
-    wide::f32x8::from(a).exp().to_array()
-}
-
-#[inline(always)]
-fn exp_f64_lanes(a: [f64; PACK]) -> [f64; PACK] {
-    let lo = wide::f64x4::from([a[0], a[1], a[2], a[3]]).exp().to_array();
-    let hi = wide::f64x4::from([a[4], a[5], a[6], a[7]]).exp().to_array();
-    [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]]
+fn exp_f64_lanes(mut a: [f64; PACK]) -> [f64; PACK] {
+    for v in a.iter_mut() {
+        *v = exp::exp_f64(*v);
+    }
+    a
 }
 
 /// Dot product of a stored f32 row with a lane vector, accumulated in `T` in index order
@@ -359,10 +359,11 @@ mod tests {
         (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
     }
 
-    /// The vectorised exponential against libm's over the range the CPU path uses (the
-    /// losses take exp of values <= 0; the couplings of any sign), lane by lane, and at its
-    /// edges: exp(0) = 1 exactly, NaN stays NaN, -inf and deep underflow give 0, +inf and
-    /// overflow give inf. A lane alone gets the pack's bits.
+    /// sbo's exponential against libm's over the range the CPU path uses (the losses take exp
+    /// of values <= 0; the couplings of any sign), lane by lane, then over the whole finite
+    /// range (subnormal results, the overflow threshold), and at its edges: exp(0) = 1
+    /// exactly, NaN stays NaN, -inf and deep underflow give 0, +inf and overflow give inf. A
+    /// lane alone gets the pack's bits.
     #[test]
     fn vectorised_exp_is_within_two_ulp_of_libm() {
         let (mut worst32, mut worst64) = (0u64, 0u64);
@@ -403,6 +404,20 @@ mod tests {
             }
         }
         eprintln!("worst: f32 {worst32} ulp, f64 {worst64} ulp");
+        // The whole finite range, subnormal results and the overflow threshold included.
+        let grid = |lo: f64, hi: f64, i: usize| lo + (hi - lo) * i as f64 / 200_000.0;
+        for i in 0..=200_000 {
+            let a = grid(-746.0, 710.0, i);
+            let (e, w) = (exp::exp_f64(a), a.exp());
+            assert!(
+                e == w || ulps64(e, w) <= 2,
+                "f64 exp({a:e}) = {e:e} vs libm {w:e}"
+            );
+            let a = grid(-104.0, 89.0, i) as f32;
+            let (e, w) = (exp::exp_f32(a), a.exp());
+            let u = (e.to_bits() as i64 - w.to_bits() as i64).unsigned_abs();
+            assert!(e == w || u <= 2, "f32 exp({a:e}) = {e:e} vs libm {w:e}");
+        }
         let edge = [
             0.0,
             -0.0,

@@ -121,6 +121,7 @@ impl<T: Real> Neg for Pack<T> {
 impl<T: Real> Num for Pack<T> {
     type Lane = T;
     type Row<'a> = PackRow<'a>;
+    const PACKED: bool = true;
 
     #[inline(always)]
     fn zero() -> Self {

@@ -361,6 +361,12 @@ fn real_main() -> Result<()> {
             Ok(())
         }
         Command::Info => {
+            println!(
+                "cpu: {} ({} logical CPUs); lane packs on {}",
+                sbo::cpu::model_name(),
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+                sbo::real::simd_name()
+            );
             let adapters = sbo::gpu::list_adapters();
             if adapters.is_empty() {
                 println!("no GPU adapters found (install a Vulkan driver; lavapipe: mesa-vulkan-drivers)");
