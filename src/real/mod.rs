@@ -18,7 +18,7 @@ mod simd;
 
 pub(crate) use simd::packed_simd;
 #[cfg(target_arch = "x86_64")]
-pub use simd::with_avx2;
+pub(crate) use simd::with_avx2;
 pub use simd::{simd_name, uses_avx2};
 
 pub use pack::{Pack, PackRow, PACK};

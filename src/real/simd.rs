@@ -57,7 +57,7 @@ pub fn simd_name() -> &'static str {
 /// The CPU must have AVX2 ([`uses_avx2`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-pub unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
