@@ -1,5 +1,5 @@
 // The oracles of the lane kernels, named after the CPU oracles they twin
-// (`src/problem/oracles.rs`), and the data passes they are made of:
+// (`src/problem/oracles/`), and the data passes they are made of:
 //   dots:   za[k] = a_k . pt  and (optionally) zb[k] = a_k . sw  for the rows of a batch;
 //   accum:  out_j = (1/count) sum_k za[k] a_kj  (and the same with zb), feature by feature.
 // Between them the kernel turns the dot products into per-sample coefficients (l', l'' a.v),

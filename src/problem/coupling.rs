@@ -2,7 +2,7 @@
 //! derivatives the oracles need: dr/dy, d2r/dy2 and d2r/dxdy.
 //!
 //! `mu` is only read by the `prior` and `bilinear` couplings. These are the formulas the WGSL
-//! oracles mirror. `sample_weight` has no r: its x weighs the data term (see `oracles.rs`), so
+//! oracles mirror. `sample_weight` has no r: its x weighs the data term (see `oracles/mod.rs`), so
 //! every function here is 0 for it.
 use crate::problem::Coupling;
 use crate::real::Num;

@@ -4,8 +4,8 @@
 //!
 //! Every function shifts by max(z) before exponentiating, so no exponential of a positive
 //! number is ever taken and a score of 1e30 is as safe as one of 0. These are the formulas the
-//! CPU oracles apply per sample (`oracles.rs`); with C = 2 they are the logistic loss of the
-//! score difference, which `tests/oracles_fd.rs` checks.
+//! CPU oracles apply per sample (`oracles/models.rs`); with C = 2 they are the logistic loss of
+//! the score difference, which `tests/oracles_fd.rs` checks.
 use crate::real::Real;
 
 /// The class of a label: labels of a multinomial problem are stored as 0.0, 1.0, ... (the

@@ -15,7 +15,8 @@
 //! wraps each pack oracle in [`packed_simd!`]).
 
 /// Whether packs take the AVX2 versions: the CPU has AVX2 and `SBO_CPU_SIMD` is not
-/// `baseline`. Decided once per process.
+/// `baseline` (the only value it reads: unset or anything else lets the CPU decide). Decided
+/// once per process.
 pub fn uses_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -43,10 +44,12 @@ pub fn uses_avx2() -> bool {
 pub fn simd_name() -> &'static str {
     if uses_avx2() {
         "avx2 (chosen at run time)"
+    } else if cfg!(target_feature = "avx2") {
+        "the build's target (avx2 or wider, -C target-cpu)"
     } else if cfg!(target_arch = "x86_64") {
         "sse2 (baseline)"
     } else {
-        "baseline"
+        "the build's target"
     }
 }
 
@@ -69,8 +72,11 @@ macro_rules! packed_simd {
         #[cfg(target_arch = "x86_64")]
         {
             if <$t as crate::real::Num>::PACKED && crate::real::uses_avx2() {
+                // The body is bound outside the unsafe block, so that it gets no unsafe
+                // context of its own.
+                let body = || $body;
                 // SAFETY: the CPU reported AVX2 (uses_avx2).
-                unsafe { crate::real::with_avx2(|| $body) }
+                unsafe { crate::real::with_avx2(body) }
             } else {
                 $body
             }

@@ -9,9 +9,15 @@
 //! the products of a chunk run side by side.
 //! Data rows are f32 and converted to `T` per element; samples are always read through
 //! [`DataView::sample`], so a neighbour lane sees its replaced row.
+mod models;
+mod values;
+
+pub use values::{accuracy, data_loss, weighted_data_loss};
+
 use crate::data::DataView;
-use crate::problem::{coupling, loss, mlp, multiclass, Loss, Net, ProblemSpec, MAX_CLASSES};
-use crate::real::{axpy_row, dot_row, packed_simd, Num, Real, CHUNK};
+use crate::problem::{coupling, loss, Loss, Net, ProblemSpec};
+use crate::real::{packed_simd, Num, Real, CHUNK};
+use models::{lane, packs_unsupported};
 
 /// Which samples an oracle averages over.
 #[derive(Clone, Copy, Debug)]
@@ -33,37 +39,13 @@ impl Batch<'_> {
     }
 }
 
-/// Calls `f(i, row, label)` for each sample i of the batch, in batch order (i indexes the set,
-/// and with it a per-sample hyperparameter), as the lanes of `T` see it.
-#[inline(always)]
-fn for_each_indexed<'d, T: Num>(
-    view: DataView<'d>,
-    batch: Batch,
-    mut f: impl FnMut(usize, T::Row<'d>, T),
-) {
-    match batch {
-        Batch::Full => {
-            for i in 0..view.n() {
-                let (row, b) = T::sample(&view, i);
-                f(i, row, b);
-            }
-        }
-        Batch::Idx(idx) => {
-            for &i in idx {
-                let (row, b) = T::sample(&view, i as usize);
-                f(i as usize, row, b);
-            }
-        }
-    }
-}
-
 /// The batch's samples [`CHUNK`] at a time (fewer in the last chunk), in batch order, as the
 /// lanes of `T` see them (a neighbour lane its replaced sample). The linear passes take a
 /// chunk's dot products together, then its coefficients, then add its rows, which leaves
-/// every sum in the order of [`for_each_indexed`] (sample order, then feature order) and so
-/// every bit as it was. A loop over [`Chunks::next_chunk`] rather than a closure: the chunk's
-/// work is then compiled inside the oracle, and so inside its AVX2 version
-/// (`crate::real::packed_simd`), where a closure was left out of line.
+/// every sum in sample order, then feature order, as a pass over one sample at a time would
+/// (and as the one-lane reference does). A loop over [`Chunks::next_chunk`] rather than a
+/// closure: the chunk's work is then compiled inside the oracle, and so inside its AVX2
+/// version (`crate::real::packed_simd`), where a closure was left out of line.
 struct Chunks<'d, 'b, T: Num> {
     view: DataView<'d>,
     batch: Batch<'b>,
@@ -134,43 +116,6 @@ fn lower_chunk<T: Num>(
     }
 }
 
-/// [`for_each_indexed`] for one lane, with the stored row and label: the passes written for
-/// one lane only (the multinomial and network models).
-#[inline(always)]
-fn for_each_raw<'d>(view: DataView<'d>, batch: Batch, mut f: impl FnMut(usize, &'d [f32], f32)) {
-    match batch {
-        Batch::Full => {
-            for i in 0..view.n() {
-                let (row, b) = view.sample(i);
-                f(i, row, b);
-            }
-        }
-        Batch::Idx(idx) => {
-            for &i in idx {
-                let (row, b) = view.sample(i as usize);
-                f(i as usize, row, b);
-            }
-        }
-    }
-}
-
-/// The scalar view of a vector of `T` when `T` is one lane; `None` for a pack.
-#[inline(always)]
-fn lane<T: Num>(v: Option<&[T]>) -> Option<Option<&[T::Lane]>> {
-    match v {
-        None => Some(None),
-        Some(v) => T::as_lane(v).map(Some),
-    }
-}
-
-/// What an oracle that only one lane can take writes when handed a pack: NaN, which the
-/// engine's divergence check cannot miss (the CPU engine packs only the linear binary
-/// models, so this is a guard, not a path).
-#[cold]
-fn packs_unsupported<T: Num>(out: &mut [T]) {
-    out.fill(T::nan());
-}
-
 /// Sample i's weight in the lower data term: sigmoid(x_i) with per-sample weights (data
 /// hyper-cleaning), else none (the coefficient is used as it is, so the unweighted problems'
 /// arithmetic is unchanged).
@@ -216,141 +161,6 @@ fn loss_grad_sum<T: Num>(
             c[s] = weighted(weights, idx[s], loss::d1(l, c[s], labels[s]));
         }
         T::axpy_rows(&c[..n], rows, out);
-    }
-}
-
-/// Dot product of a stored row with a vector, accumulated in f64 in feature order.
-#[inline(always)]
-fn dot_row_f64<T: Real>(row: &[f32], v: &[T]) -> f64 {
-    let mut s = 0.0f64;
-    for (a, b) in row.iter().zip(v) {
-        s += *a as f64 * b.as_f64();
-    }
-    s
-}
-
-/// The multinomial data pass: per sample i of the batch, the class scores z_c = a . y_c (and
-/// u_c = a . v_c when `v` is given), turned by `coef(z, u, class, i)` in place into per-class
-/// coefficients, then added as z_c a into block c of `out1` and u_c a into block c of `out2`
-/// (not yet divided by |B|). Sums run in sample order, then feature order, as the binary pass.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn multi_sums<T: Real>(
-    set: DataView,
-    batch: Batch,
-    classes: usize,
-    y: &[T],
-    v: Option<&[T]>,
-    mut out1: Option<&mut [T]>,
-    mut out2: Option<&mut [T]>,
-    mut coef: impl FnMut(&mut [T], &mut [T], usize, usize),
-) {
-    let f = set.d();
-    if let Some(o) = out1.as_deref_mut() {
-        o.fill(T::zero());
-    }
-    if let Some(o) = out2.as_deref_mut() {
-        o.fill(T::zero());
-    }
-    let mut zs = [T::zero(); MAX_CLASSES];
-    let mut us = [T::zero(); MAX_CLASSES];
-    let (z, u) = (&mut zs[..classes], &mut us[..classes]);
-    for_each_raw(set, batch, |i, row, b| {
-        for c in 0..classes {
-            z[c] = dot_row(row, &y[c * f..(c + 1) * f]);
-            if let Some(v) = v {
-                u[c] = dot_row(row, &v[c * f..(c + 1) * f]);
-            }
-        }
-        coef(z, u, multiclass::class_of(b, classes), i);
-        for c in 0..classes {
-            if let Some(o) = out1.as_deref_mut() {
-                axpy_row(z[c], row, &mut o[c * f..(c + 1) * f]);
-            }
-            if let Some(o) = out2.as_deref_mut() {
-                axpy_row(u[c], row, &mut o[c * f..(c + 1) * f]);
-            }
-        }
-    });
-}
-
-/// Multiplies a sample's per-class coefficients by its weight sigmoid(x_i) (hyper-cleaning).
-#[inline(always)]
-fn scale_by_weight<T: Real>(weights: Option<&[T]>, i: usize, coef: &mut [T]) {
-    if let Some(x) = weights {
-        let s = loss::sigmoid(x[i]);
-        for c in coef.iter_mut() {
-            *c *= s;
-        }
-    }
-}
-
-/// The network data pass (`mlp` model): per sample i of the batch, the forward pass (with its
-/// tangent along `v` when `hv_out` is wanted), the loss head and the reverse pass, adding
-/// w_i times the sample's gradient into `g_out` and w_i times its Hessian product into `hv_out`
-/// (not yet divided by |B|), w_i = sigmoid(x_i) with `weights`, else 1.
-#[allow(clippy::too_many_arguments)]
-fn net_sums<T: Real>(
-    net: &Net,
-    l: Loss,
-    set: DataView,
-    batch: Batch,
-    weights: Option<&[T]>,
-    y: &[T],
-    v: Option<&[T]>,
-    g_out: Option<&mut [T]>,
-    hv_out: Option<&mut [T]>,
-) {
-    if net.hidden <= mlp::SMALL_HIDDEN {
-        net_sums_in::<T, { mlp::SMALL_HIDDEN }>(net, l, set, batch, weights, y, v, g_out, hv_out)
-    } else {
-        net_sums_in::<T, { mlp::MAX_HIDDEN }>(net, l, set, batch, weights, y, v, g_out, hv_out)
-    }
-}
-
-/// [`net_sums`] with scratch for up to `H` hidden units.
-#[allow(clippy::too_many_arguments)]
-fn net_sums_in<T: Real, const H: usize>(
-    net: &Net,
-    l: Loss,
-    set: DataView,
-    batch: Batch,
-    weights: Option<&[T]>,
-    y: &[T],
-    v: Option<&[T]>,
-    mut g_out: Option<&mut [T]>,
-    mut hv_out: Option<&mut [T]>,
-) {
-    if let Some(o) = g_out.as_deref_mut() {
-        o.fill(T::zero());
-    }
-    if let Some(o) = hv_out.as_deref_mut() {
-        o.fill(T::zero());
-    }
-    let tangent = hv_out.is_some() && v.is_some();
-    let v = if tangent { v } else { None };
-    let mut s = mlp::Sample::<T, H>::new();
-    for_each_raw(set, batch, |i, row, b| {
-        s.forward(net, y, v, row);
-        s.head(l, net.outputs, b, tangent);
-        let w = weighted(weights, i, T::one());
-        s.backward(
-            net,
-            y,
-            v,
-            row,
-            w,
-            g_out.as_deref_mut(),
-            hv_out.as_deref_mut(),
-        );
-    });
-}
-
-/// Sample i's class scores a_i . y_c accumulated in f64, into `z`.
-fn scores_f64<T: Real>(row: &[f32], y: &[T], z: &mut [f64]) {
-    let f = row.len();
-    for (c, zc) in z.iter_mut().enumerate() {
-        *zc = dot_row_f64(row, &y[c * f..(c + 1) * f]);
     }
 }
 
@@ -416,48 +226,6 @@ impl<'a> Oracles<'a> {
     #[inline(always)]
     pub fn is_linear_binary(&self) -> bool {
         self.net().is_none() && self.multinomial().is_none()
-    }
-
-    /// The data sums of the multinomial and network models on `set` (not yet divided by
-    /// |B|): w_i grad_y l into `g` and w_i H_i v into `h`, each when given (`v` with `h`).
-    /// Their passes are written for one lane: a pack of lanes gets NaN (the CPU engine packs
-    /// only the linear scalar-loss models, so this is a guard, not a path).
-    #[allow(clippy::too_many_arguments)]
-    fn model_sums<T: Num>(
-        &self,
-        set: DataView,
-        w: Option<&[T]>,
-        y: &[T],
-        v: Option<&[T]>,
-        batch: Batch,
-        g: Option<&mut [T]>,
-        h: Option<&mut [T]>,
-    ) {
-        let (Some(w), Some(y), Some(v)) = (lane(w), T::as_lane(y), lane(v)) else {
-            g.into_iter().chain(h).for_each(packs_unsupported);
-            return;
-        };
-        // One lane: the outputs convert too.
-        let (g, h) = (g.and_then(T::as_lane_mut), h.and_then(T::as_lane_mut));
-        let (want_g, want_h) = (g.is_some(), h.is_some());
-        let l = self.spec.loss;
-        if let Some(net) = self.net() {
-            net_sums(&net, l, set, batch, w, y, v, g, h);
-        } else if let Some(c) = self.multinomial() {
-            multi_sums(set, batch, c, y, v, g, h, |z, u, b, i| {
-                multiclass::softmax_in_place(z);
-                if want_h {
-                    multiclass::hess_times(z, u);
-                }
-                if want_g {
-                    multiclass::grad_in_place(z, b);
-                    scale_by_weight(w, i, z);
-                }
-                if want_h {
-                    scale_by_weight(w, i, u);
-                }
-            });
-        }
     }
 
     /// out = grad_y g_B(x, y)   (len d)
@@ -640,6 +408,7 @@ impl<'a> Oracles<'a> {
     /// The x-derivatives of hyper-cleaning's weighted data term on a batch: with `v`,
     /// J v (sigmoid'(x_i) grad_z l . a_i v), without, grad_x g (sigmoid'(x_i) l), each
     /// scaled by 1 / |B| and added at sample i's entry.
+    #[inline(always)]
     fn per_sample_x_pass<T: Num>(
         &self,
         x: &[T],
@@ -652,15 +421,18 @@ impl<'a> Oracles<'a> {
         let inv: T = inv_size(batch, self.lower.n());
         let l = self.spec.loss;
         if self.is_linear_binary() {
-            for_each_indexed(self.lower, batch, |i, row, b: T| {
-                let z = T::dot_row(row, y);
-                let term = match v {
-                    None => loss::value(l, z, b),
-                    Some(v) => loss::d1(l, z, b) * T::dot_row(row, v),
-                };
-                let xi = x[i];
-                out[i] += loss::sigmoid(xi) * loss::sigmoid(-xi) * term * inv;
-            });
+            let mut chunks = Chunks::<T>::new(self.lower, batch);
+            while let Some((idx, rows, labels)) = chunks.next_chunk() {
+                for ((&i, &row), &b) in idx.iter().zip(rows).zip(labels) {
+                    let z = T::dot_row(row, y);
+                    let term = match v {
+                        None => loss::value(l, z, b),
+                        Some(v) => loss::d1(l, z, b) * T::dot_row(row, v),
+                    };
+                    let xi = x[i];
+                    out[i] += loss::sigmoid(xi) * loss::sigmoid(-xi) * term * inv;
+                }
+            }
             return;
         }
         let one_lane = (T::as_lane(x), T::as_lane(y), lane(v));
@@ -669,60 +441,6 @@ impl<'a> Oracles<'a> {
         } else {
             packs_unsupported(out);
         }
-    }
-
-    /// [`Self::per_sample_x_pass`] of the multinomial and network models, one lane, adding
-    /// into `out` (already zero).
-    fn model_per_sample_x_pass<S: Real>(
-        &self,
-        x: &[S],
-        y: &[S],
-        v: Option<&[S]>,
-        batch: Batch,
-        out: &mut [S],
-    ) {
-        let inv: S = inv_size(batch, self.lower.n());
-        let f = self.lower.d();
-        let classes = self.spec.outputs();
-        let l = self.spec.loss;
-        if let Some(net) = self.net() {
-            let mut s = mlp::Sample::<S>::new();
-            for_each_raw(self.lower, batch, |i, row, b| {
-                s.forward(&net, y, v, row);
-                let term = match v {
-                    None => s.value(l, classes, b),
-                    // g . z', with z' the outputs' own tangent (not H_z z').
-                    Some(_) => {
-                        s.head(l, classes, b, false);
-                        s.slope(classes)
-                    }
-                };
-                let xi = x[i];
-                out[i] += loss::sigmoid(xi) * loss::sigmoid(-xi) * term * inv;
-            });
-            return;
-        }
-        let mut zs = [S::zero(); MAX_CLASSES];
-        let z = &mut zs[..classes];
-        for_each_raw(self.lower, batch, |i, row, b| {
-            for (c, zc) in z.iter_mut().enumerate() {
-                *zc = dot_row(row, &y[c * f..(c + 1) * f]);
-            }
-            let term = match v {
-                None => multiclass::value(z, multiclass::class_of(b, classes)),
-                Some(v) => {
-                    multiclass::softmax_in_place(z);
-                    multiclass::grad_in_place(z, multiclass::class_of(b, classes));
-                    let mut s = S::zero();
-                    for (c, zc) in z.iter().enumerate() {
-                        s += *zc * dot_row(row, &v[c * f..(c + 1) * f]);
-                    }
-                    s
-                }
-            };
-            let xi = x[i];
-            out[i] += loss::sigmoid(xi) * loss::sigmoid(-xi) * term * inv;
-        });
     }
 
     /// out = grad_y f_B(x, y)   (len d)
@@ -904,84 +622,4 @@ impl<'a> Oracles<'a> {
         let xx: f64 = x.iter().map(|v| v.as_f64() * v.as_f64()).sum();
         data_loss(self.spec, self.upper, y) + 0.5 * self.spec.nu * xx
     }
-}
-
-/// Mean data loss (1/n) sum l(z_i, b_i) over a set (z_i the model's outputs: a_i . y for the
-/// linear model, the network's for `mlp`), without regularisers (f64 accumulation). NaN for an
-/// empty set.
-pub fn data_loss<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
-    mean_loss(spec, set, y, |_| 1.0)
-}
-
-/// (1/n) sum sigmoid(x_i) l(a_i . y, b_i): hyper-cleaning's weighted lower data term (f64).
-pub fn weighted_data_loss<T: Real>(spec: &ProblemSpec, set: DataView, x: &[T], y: &[T]) -> f64 {
-    mean_loss(spec, set, y, |i| loss::sigmoid(x[i].as_f64()))
-}
-
-fn mean_loss<T: Real>(
-    spec: &ProblemSpec,
-    set: DataView,
-    y: &[T],
-    weight: impl Fn(usize) -> f64,
-) -> f64 {
-    if let Some(net) = spec.net(set.d()) {
-        let y: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
-        let mut smp = mlp::Sample::<f64>::new();
-        let mut s = 0.0f64;
-        for i in 0..set.n() {
-            let (row, b) = set.sample(i);
-            smp.forward(&net, &y, None, row);
-            s += weight(i) * smp.value(spec.loss, net.outputs, b);
-        }
-        return s / set.n() as f64;
-    }
-    let mut s = 0.0f64;
-    let mut z = [0.0f64; MAX_CLASSES];
-    let z = &mut z[..spec.outputs()];
-    for i in 0..set.n() {
-        let (row, b) = set.sample(i);
-        s += weight(i)
-            * if spec.loss == Loss::Multinomial {
-                scores_f64(row, y, z);
-                multiclass::value(z, multiclass::class_of(b, z.len()))
-            } else {
-                loss::value(spec.loss, dot_row_f64(row, y), b as f64)
-            };
-    }
-    s / set.n() as f64
-}
-
-/// Fraction of samples classified correctly (scores accumulated in f64): logistic, sign(a . y)
-/// == b, a . y == 0 counting as wrong; multinomial, the top-1 class (ties to the lower class)
-/// is b. NaN for an empty set.
-pub fn accuracy<T: Real>(spec: &ProblemSpec, set: DataView, y: &[T]) -> f64 {
-    let mut correct = 0usize;
-    if let Some(net) = spec.net(set.d()) {
-        let y: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
-        let mut smp = mlp::Sample::<f64>::new();
-        for i in 0..set.n() {
-            let (row, b) = set.sample(i);
-            smp.forward(&net, &y, None, row);
-            if mlp::predicts(&smp, spec.loss, net.outputs, b) {
-                correct += 1;
-            }
-        }
-        return correct as f64 / set.n() as f64;
-    }
-    let mut z = [0.0f64; MAX_CLASSES];
-    let z = &mut z[..spec.outputs()];
-    for i in 0..set.n() {
-        let (row, b) = set.sample(i);
-        let right = if spec.loss == Loss::Multinomial {
-            scores_f64(row, y, z);
-            multiclass::argmax(z) == multiclass::class_of(b, z.len()) && b >= 0.0
-        } else {
-            let z = dot_row_f64(row, y);
-            (z > 0.0 && b > 0.0) || (z < 0.0 && b < 0.0)
-        };
-        if right {
-            correct += 1;
-        }
-    }
-    correct as f64 / set.n() as f64
 }
