@@ -4,7 +4,7 @@
 //! Everything here works on the full lower/upper sets with dense d x d matrices (nalgebra).
 use crate::data::DataView;
 use crate::error::{Result, SboError};
-use crate::problem::{coupling, loss, Batch, HyperShape, Loss, Oracles, ProblemSpec};
+use crate::problem::{coupling, gram, loss, Batch, HyperShape, Loss, Oracles, ProblemSpec};
 use nalgebra::{DMatrix, DVector};
 
 /// Maximal number of Newton iterations of [`solve_inner`].
@@ -66,18 +66,18 @@ pub fn full_hessian(spec: &ProblemSpec, lower: DataView, x: &[f64], y: &[f64]) -
         multinomial_data_hessian(spec.outputs(), lower, y, weight)
     } else {
         // Rows scaled by sqrt(l'') (l'' >= 0 for every loss), then H = W^T W / n.
-        let mut w = DMatrix::<f64>::zeros(n, f);
-        for i in 0..n {
+        let mut w = vec![0.0f64; n * f];
+        for (i, wi) in w.chunks_exact_mut(f.max(1)).take(n).enumerate() {
             let (row, b) = lower.sample(i);
             let z: f64 = row.iter().zip(y).map(|(a, yj)| *a as f64 * yj).sum();
             let s = (weight(i) * loss::d2(spec.loss, z, b as f64))
                 .max(0.0)
                 .sqrt();
-            for (j, a) in row.iter().enumerate() {
-                w[(i, j)] = s * *a as f64;
+            for (o, a) in wi.iter_mut().zip(row) {
+                *o = s * *a as f64;
             }
         }
-        w.tr_mul(&w)
+        gram::gram(&w, f)
     };
     if n > 0 {
         h /= n as f64;

@@ -5,6 +5,7 @@
 
 pub mod coupling;
 pub mod exact;
+mod gram;
 pub mod loss;
 pub mod mlp;
 pub mod multiclass;

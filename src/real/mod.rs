@@ -16,9 +16,9 @@ mod exp;
 mod pack;
 mod simd;
 
-pub(crate) use simd::packed_simd;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use simd::with_avx2;
+pub(crate) use simd::{avx2_simd, packed_simd};
 pub use simd::{simd_name, uses_avx2};
 
 pub use pack::{Pack, PackRow, PACK};

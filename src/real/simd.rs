@@ -54,24 +54,28 @@ pub fn simd_name() -> &'static str {
 }
 
 /// Runs `f` compiled with AVX2: `f`'s body is inlined here (a closure called once, whose
-/// callees are `#[inline(always)]`), so it is code generated for AVX2.
+/// callees are `#[inline(always)]`), so it is code generated for AVX2. `#[inline]` makes each
+/// caller's copy local to the caller's codegen unit, where the closure is: without it, a copy
+/// in another unit could not inline the closure (the release profile has 16 units), which then
+/// ran as baseline code (seen with the exact solver's `gram`).
 ///
 /// # Safety
 /// The CPU must have AVX2 ([`uses_avx2`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[inline]
 pub(crate) unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `$body` evaluated as compiled with AVX2 when `$t` is a lane pack and [`uses_avx2`], else as
-/// compiled for the baseline. `$body` must only call `#[inline(always)]` code for the AVX2
-/// version to reach its loops.
-macro_rules! packed_simd {
-    ($t:ty, $body:expr) => {{
+/// `$body` evaluated as compiled with AVX2 when [`uses_avx2`], else as compiled for the
+/// baseline. `$body` must only call `#[inline(always)]` code for the AVX2 version to reach its
+/// loops.
+macro_rules! avx2_simd {
+    ($body:expr) => {{
         #[cfg(target_arch = "x86_64")]
         {
-            if <$t as crate::real::Num>::PACKED && crate::real::uses_avx2() {
+            if crate::real::uses_avx2() {
                 // The body is bound outside the unsafe block, so that it gets no unsafe
                 // context of its own.
                 let body = || $body;
@@ -88,4 +92,17 @@ macro_rules! packed_simd {
     }};
 }
 
+/// [`avx2_simd!`] for an oracle on lanes of type `$t`: only a lane pack takes the AVX2
+/// version (one lane's arithmetic is scalar, and gains nothing from it).
+macro_rules! packed_simd {
+    ($t:ty, $body:expr) => {{
+        if <$t as crate::real::Num>::PACKED {
+            crate::real::avx2_simd!($body)
+        } else {
+            $body
+        }
+    }};
+}
+
+pub(crate) use avx2_simd;
 pub(crate) use packed_simd;
