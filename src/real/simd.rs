@@ -12,11 +12,12 @@
 //!
 //! What runs in the AVX2 version is what [`with_avx2`]'s closure inlines: an oracle's body,
 //! which is `#[inline(always)]` down to its row loops and exponentials (`sbo::problem::oracles`
-//! wraps each pack oracle in [`packed_simd!`]).
+//! wraps each pack oracle in [`packed_simd!`]), and the exact solver's Hessian product
+//! (`sbo::problem::gram`, through [`avx2_simd!`]).
 
-/// Whether packs take the AVX2 versions: the CPU has AVX2 and `SBO_CPU_SIMD` is not
-/// `baseline` (the only value it reads: unset or anything else lets the CPU decide). Decided
-/// once per process.
+/// Whether packs (and the exact solver's Hessian product) take the AVX2 versions: the CPU has
+/// AVX2 and `SBO_CPU_SIMD` is not `baseline` (the only value it reads: unset or anything else
+/// lets the CPU decide). Decided once per process.
 pub fn uses_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -70,7 +71,8 @@ pub(crate) unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
 
 /// `$body` evaluated as compiled with AVX2 when [`uses_avx2`], else as compiled for the
 /// baseline. `$body` must only call `#[inline(always)]` code for the AVX2 version to reach its
-/// loops.
+/// loops, and must not `return`, `break` or use `?` (in the AVX2 branch it is a closure's
+/// body, where those mean something else).
 macro_rules! avx2_simd {
     ($body:expr) => {{
         #[cfg(target_arch = "x86_64")]
