@@ -158,7 +158,7 @@ pub trait Real: Num<Lane = Self> + PartialOrd + Display + Sum {
 }
 
 macro_rules! scalar {
-    ($t:ty, $name:literal, $exp_lanes:path, $exp_one:path) => {
+    ($t:ty, $name:literal, $exp_one:path) => {
         impl Num for $t {
             type Lane = $t;
             type Row<'a> = &'a [f32];
@@ -288,33 +288,21 @@ macro_rules! scalar {
                 <$t>::is_finite(self)
             }
             #[inline(always)]
-            fn exp_lanes(a: [Self; PACK]) -> [Self; PACK] {
-                $exp_lanes(a)
+            fn exp_lanes(mut a: [Self; PACK]) -> [Self; PACK] {
+                // The lane's exponential on each lane, in a loop rather than `map`, which the
+                // compiler left out of line (and so out of the AVX2 oracles).
+                for v in a.iter_mut() {
+                    *v = $exp_one(*v);
+                }
+                a
             }
             const NAME: &'static str = $name;
         }
     };
 }
 
-scalar!(f32, "f32", exp_f32_lanes, exp::exp_f32);
-scalar!(f64, "f64", exp_f64_lanes, exp::exp_f64);
-
-#[inline(always)]
-fn exp_f32_lanes(mut a: [f32; PACK]) -> [f32; PACK] {
-    // A loop, not `map`, which the compiler left out of line (and so out of the AVX2 oracles).
-    for v in a.iter_mut() {
-        *v = exp::exp_f32(*v);
-    }
-    a
-}
-
-#[inline(always)]
-fn exp_f64_lanes(mut a: [f64; PACK]) -> [f64; PACK] {
-    for v in a.iter_mut() {
-        *v = exp::exp_f64(*v);
-    }
-    a
-}
+scalar!(f32, "f32", exp::exp_f32);
+scalar!(f64, "f64", exp::exp_f64);
 
 /// Dot product of a stored f32 row with a lane vector, accumulated in `T` in index order
 /// (the order matters for bit-for-bit comparisons with the GPU twin).
